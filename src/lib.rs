@@ -1,0 +1,76 @@
+//! # guillotine
+//!
+//! A single-threaded async runtime for Linux, built directly on epoll.
+//!
+//! ```
+//! let runtime = guillotine::runtime::Runtime::new().unwrap();
+//! let forty_two = runtime.block_on(async {
+//!     let task = guillotine::spawn(async { 40 });
+//!     task.await.unwrap() + 2
+//! });
+//! assert_eq!(forty_two, 42);
+//! ```
+//!
+//! # How it works
+//!
+//! **Tasks.** `spawn` makes one heap allocation per task: a header (an
+//! atomic state word with a reference count, a vtable, the runtime it
+//! belongs to, links into the runtime's list of owned tasks, the
+//! `JoinHandle`'s waker) followed by the future and, later, its output. The
+//! state word's bits (`NOTIFIED`, `RUNNING`, `COMPLETE`, `CANCELLED`, join
+//! interest, join waker) change only through named transitions, which is
+//! what guarantees that a task is never queued twice and that its future is
+//! dropped exactly once, on the runtime thread.
+//!
+//! **The poll path.** `block_on` enters the runtime's thread-local context
+//! (restored by a guard, also on panic), then loops: poll the main future if
+//! it was woken; move anything other threads queued into the local run
+//! queue; poll up to `event_interval` tasks; then turn the driver, without
+//! blocking if work remains, or blocking in `epoll_wait` until an event, a
+//! timer or an unpark when there is none. An idle runtime burns no CPU.
+//!
+//! **The wake path.** A task's `Waker` is its pointer. Waking it moves the
+//! state to `NOTIFIED`; a task already notified, running or complete is not
+//! queued again. On the runtime's own thread the task goes onto the local
+//! run queue — no lock, no system call. From another thread it goes onto the
+//! injection queue, and the runtime's single eventfd is written only if the
+//! runtime is parked, once per park. (The seed gave every future its own
+//! eventfd; one per runtime keeps the idea without a descriptor per task.)
+//!
+//! **Shutdown.** Dropping the `Runtime` closes the injection queue, drops
+//! every unfinished future inside the runtime's context, resolves their
+//! `JoinHandle`s to a cancelled [`JoinError`](task::JoinError), and waits
+//! for running blocking jobs. A waker that outlives the runtime finds its
+//! task complete and does nothing.
+//!
+//! **Blocking work.** `spawn_blocking` hands a closure to a pool of OS
+//! threads started on demand (up to `max_blocking_threads`) that exit after
+//! `thread_keep_alive` idle. A job is a task whose future runs the closure in
+//! one poll, so its completion wakes the joiner like any cross-thread wake.
+//!
+//! # Channels and locks
+//!
+//! guillotine adds none of its own: the runtime-agnostic ones work as they
+//! are — `futures::channel::{mpsc, oneshot}`, `async-channel`, `async-lock`,
+//! or `tokio::sync` (which needs no tokio runtime).
+
+#![deny(
+    unsafe_op_in_unsafe_fn,
+    unused_must_use,
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    clippy::undocumented_unsafe_blocks
+)]
+#![warn(clippy::missing_safety_doc)]
+
+#[cfg(not(target_os = "linux"))]
+compile_error!("guillotine runs on Linux only: it is built directly on epoll and eventfd.");
+
+pub(crate) mod loom;
+pub(crate) mod sys;
+
+pub mod runtime;
+pub mod task;
+
+pub use task::{spawn, spawn_blocking};

@@ -1,0 +1,224 @@
+//! The `spawn_blocking` thread pool.
+//!
+//! Threads start on demand, up to `max_threads`; one that has waited
+//! `keep_alive` without a job exits. Jobs beyond the cap wait in a FIFO queue.
+//! A job is an ordinary task whose future runs the closure in one poll, so
+//! its `JoinHandle`, panics and cancellation (abort before it starts) work as
+//! for any task, and completion wakes the joiner through the usual wake path.
+//!
+//! All pool state sits behind one mutex; a worker never holds it while it
+//! runs a job.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::runtime::task::RawTask;
+
+/// The pool's settings, from the `Builder`.
+#[derive(Debug, Clone)]
+pub(crate) struct PoolConfig {
+    pub(crate) max_threads: usize,
+    pub(crate) keep_alive: Duration,
+    pub(crate) name: String,
+}
+
+impl Default for PoolConfig {
+    fn default() -> PoolConfig {
+        PoolConfig {
+            max_threads: 512,
+            keep_alive: Duration::from_secs(10),
+            name: "guillotine-blocking".to_owned(),
+        }
+    }
+}
+
+/// A closure as a future that finishes in its first poll.
+pub(crate) struct BlockingTask<F> {
+    f: Option<F>,
+}
+
+impl<F> BlockingTask<F> {
+    pub(crate) fn new(f: F) -> BlockingTask<F> {
+        BlockingTask { f: Some(f) }
+    }
+}
+
+// The closure is never pinned: it is moved out and called.
+impl<F> Unpin for BlockingTask<F> {}
+
+impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let f = self.f.take().expect("a blocking task runs once");
+        Poll::Ready(f())
+    }
+}
+
+/// The pool; clones share it.
+#[derive(Debug, Clone)]
+pub(crate) struct BlockingPool {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    state: Mutex<PoolState>,
+    /// Signalled when a job is queued for an idle worker, and at shutdown.
+    job_ready: Condvar,
+    /// Signalled when a worker exits.
+    worker_exited: Condvar,
+    config: PoolConfig,
+}
+
+#[derive(Debug, Default)]
+struct PoolState {
+    /// Jobs not yet started; each holds the task's owned and queue references.
+    queue: VecDeque<RawTask>,
+    /// Live worker threads.
+    threads: usize,
+    /// Workers waiting for a job.
+    idle: usize,
+    /// Wake-ups sent to idle workers and not yet consumed; a push only
+    /// counts on an idle worker that nobody has claimed yet.
+    notified: usize,
+    shutdown: bool,
+}
+
+impl BlockingPool {
+    pub(crate) fn new(config: PoolConfig) -> BlockingPool {
+        BlockingPool {
+            inner: Arc::new(Inner {
+                state: Mutex::new(PoolState::default()),
+                job_ready: Condvar::new(),
+                worker_exited: Condvar::new(),
+                config,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, PoolState> {
+        // Jobs run outside the lock, so a poisoned lock holds consistent state.
+        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a new blocking task (it carries two references: owned, queue).
+    pub(crate) fn push(&self, task: RawTask) {
+        let mut st = self.lock();
+        if st.shutdown {
+            drop(st);
+            cancel(task);
+            return;
+        }
+        st.queue.push_back(task);
+        if st.idle > st.notified {
+            st.notified += 1;
+            drop(st);
+            self.inner.job_ready.notify_one();
+            return;
+        }
+        if st.threads >= self.inner.config.max_threads {
+            // A busy worker takes it when it is done.
+            return;
+        }
+        st.threads += 1;
+        drop(st);
+        let pool = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name(self.inner.config.name.clone())
+            .spawn(move || pool.work());
+        if spawned.is_err() {
+            // Out of threads (or memory): never panic the runtime. If no
+            // worker is left to take them, the queued jobs are cancelled.
+            let mut st = self.lock();
+            st.threads -= 1;
+            let orphans: Vec<RawTask> = if st.threads == 0 {
+                st.queue.drain(..).collect()
+            } else {
+                Vec::new()
+            };
+            drop(st);
+            orphans.into_iter().for_each(cancel);
+        }
+    }
+
+    /// A worker thread's loop.
+    fn work(&self) {
+        let keep_alive = self.inner.config.keep_alive;
+        let mut st = self.lock();
+        loop {
+            while let Some(task) = st.queue.pop_front() {
+                drop(st);
+                // The job's panic is caught by the task and reported through
+                // its JoinHandle.
+                task.run();
+                task.drop_refs(2);
+                st = self.lock();
+            }
+            if st.shutdown {
+                break;
+            }
+            st.idle += 1;
+            let (guard, res) = self
+                .inner
+                .job_ready
+                .wait_timeout(st, keep_alive)
+                .unwrap_or_else(PoisonError::into_inner);
+            st = guard;
+            st.idle -= 1;
+            if st.notified > 0 {
+                st.notified -= 1;
+                continue;
+            }
+            if res.timed_out() && st.queue.is_empty() {
+                break;
+            }
+        }
+        st.threads -= 1;
+        drop(st);
+        self.inner.worker_exited.notify_all();
+    }
+
+    /// Stops accepting jobs, cancels queued ones and waits for running ones
+    /// (at most `timeout`, if given).
+    pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
+        let mut st = self.lock();
+        st.shutdown = true;
+        let queued: Vec<RawTask> = st.queue.drain(..).collect();
+        drop(st);
+        self.inner.job_ready.notify_all();
+        queued.into_iter().for_each(cancel);
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let mut st = self.lock();
+        while st.threads > 0 {
+            st = match (timeout, deadline) {
+                (None, _) | (Some(_), None) => self
+                    .inner
+                    .worker_exited
+                    .wait(st)
+                    .unwrap_or_else(PoisonError::into_inner),
+                (Some(_), Some(deadline)) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return;
+                    }
+                    self.inner
+                        .worker_exited
+                        .wait_timeout(st, deadline - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+    }
+}
+
+/// Cancels a job that will never run.
+fn cancel(task: RawTask) {
+    task.shutdown();
+    task.drop_refs(2);
+}

@@ -1,0 +1,419 @@
+//! The runtime: [`Runtime`], its [`Builder`] and the cloneable [`Handle`].
+//!
+//! A `Runtime` is single-threaded: `block_on` drives the given future and
+//! every spawned task on the calling thread, and sleeps in `epoll_wait` when
+//! nothing is ready.
+
+pub(crate) mod blocking;
+pub(crate) mod context;
+pub(crate) mod driver;
+pub(crate) mod scheduler;
+pub(crate) mod task;
+pub(crate) mod waker;
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use blocking::PoolConfig;
+use scheduler::{Config, Core, Shared};
+pub use task::{AbortHandle, JoinError, JoinHandle};
+
+/// A single-threaded async runtime on epoll.
+///
+/// ```
+/// let runtime = guillotine::runtime::Runtime::new().unwrap();
+/// let forty_two = runtime.block_on(async { 42 });
+/// assert_eq!(forty_two, 42);
+/// ```
+///
+/// Tasks spawned onto it live between `block_on` calls and run whenever one
+/// is in progress. Dropping the runtime drops every unfinished task's future
+/// (on this thread, inside the runtime's context) and waits for running
+/// blocking jobs; their `JoinHandle`s then yield a cancelled [`JoinError`].
+///
+/// `Runtime` is neither `Send` nor `Sync`: it belongs to the thread that made
+/// it, which is what lets `spawn_local` tasks hold `!Send` data. Use a
+/// [`Handle`] to reach it from other threads.
+pub struct Runtime {
+    core: Rc<Core>,
+}
+
+impl Runtime {
+    /// A runtime with the default settings.
+    ///
+    /// # Errors
+    /// The `io::Error` of `epoll_create1` or `eventfd`, e.g. `EMFILE` when the
+    /// process is out of descriptors.
+    ///
+    /// ```
+    /// let runtime = guillotine::runtime::Runtime::new()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`] to configure a runtime; the same as `Builder::new()`.
+    ///
+    /// ```
+    /// let runtime = guillotine::runtime::Runtime::builder().event_interval(31).build().unwrap();
+    /// assert_eq!(runtime.block_on(async { 1 }), 1);
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// Runs `future` to completion on this thread, running spawned tasks
+    /// meanwhile, and returns its output.
+    ///
+    /// # Panics
+    /// If called from inside a runtime (a task, or another `block_on`), and if
+    /// `future` panics (the runtime stays usable).
+    ///
+    /// ```
+    /// let runtime = guillotine::runtime::Runtime::new().unwrap();
+    /// let n = runtime.block_on(async {
+    ///     let a = guillotine::spawn(async { 1 });
+    ///     let b = guillotine::spawn(async { 2 });
+    ///     a.await.unwrap() + b.await.unwrap()
+    /// });
+    /// assert_eq!(n, 3);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.core.block_on(future)
+    }
+
+    /// Spawns a task; it runs during `block_on` calls.
+    ///
+    /// ```
+    /// let runtime = guillotine::runtime::Runtime::new().unwrap();
+    /// let handle = runtime.spawn(async { "done" });
+    /// assert_eq!(runtime.block_on(handle).unwrap(), "done");
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.core.spawn(future)
+    }
+
+    /// Runs `f` on the blocking thread pool, keeping the event loop free.
+    ///
+    /// ```
+    /// let runtime = guillotine::runtime::Runtime::new().unwrap();
+    /// let handle = runtime.spawn_blocking(|| std::thread::current().name().map(str::to_owned));
+    /// let name = runtime.block_on(handle).unwrap();
+    /// assert_eq!(name.as_deref(), Some("guillotine-blocking"));
+    /// ```
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.core.shared.spawn_blocking(f)
+    }
+
+    /// A handle to spawn onto this runtime from anywhere.
+    ///
+    /// ```
+    /// let runtime = guillotine::runtime::Runtime::new().unwrap();
+    /// let handle = runtime.handle();
+    /// let task = std::thread::spawn(move || handle.spawn(async { 7 })).join().unwrap();
+    /// assert_eq!(runtime.block_on(task).unwrap(), 7);
+    /// ```
+    pub fn handle(&self) -> Handle {
+        Handle {
+            shared: self.core.shared.clone(),
+        }
+    }
+
+    /// Shuts down: drops every unfinished task, then waits at most `timeout`
+    /// for running blocking jobs (which cannot be interrupted) to finish.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let runtime = guillotine::runtime::Runtime::new().unwrap();
+    /// let _job = runtime.spawn_blocking(|| std::thread::sleep(Duration::from_secs(2)));
+    /// let start = std::time::Instant::now();
+    /// runtime.shutdown_timeout(Duration::from_millis(50));
+    /// assert!(start.elapsed() < Duration::from_secs(2));
+    /// ```
+    pub fn shutdown_timeout(self, timeout: Duration) {
+        self.core.shutdown(Some(timeout));
+    }
+
+    /// The number of spawned tasks that have not finished.
+    ///
+    /// ```
+    /// let runtime = guillotine::runtime::Runtime::new().unwrap();
+    /// let _handle = runtime.spawn(std::future::pending::<()>());
+    /// assert_eq!(runtime.num_tasks(), 1);
+    /// ```
+    pub fn num_tasks(&self) -> usize {
+        self.core.task_count()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.core.shutdown(None);
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").field("core", &self.core).finish()
+    }
+}
+
+/// Configures a [`Runtime`].
+///
+/// ```
+/// use std::time::Duration;
+/// let runtime = guillotine::runtime::Builder::new()
+///     .max_blocking_threads(4)
+///     .thread_keep_alive(Duration::from_secs(1))
+///     .thread_name("worker")
+///     .event_interval(61)
+///     .build()
+///     .unwrap();
+/// # drop(runtime);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Builder {
+    event_interval: u32,
+    pool: PoolConfig,
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// The default settings: 512 blocking threads at most, kept 10 s when
+    /// idle, named `guillotine-blocking`; the driver checked every 61 polls.
+    ///
+    /// ```
+    /// let runtime = guillotine::runtime::Builder::new().build().unwrap();
+    /// # drop(runtime);
+    /// ```
+    pub fn new() -> Builder {
+        Builder {
+            event_interval: 61,
+            pool: PoolConfig::default(),
+        }
+    }
+
+    /// The most threads `spawn_blocking` may run at once (default 512; at
+    /// least 1). Jobs beyond it wait in a queue.
+    ///
+    /// ```
+    /// let runtime = guillotine::runtime::Builder::new().max_blocking_threads(2).build().unwrap();
+    /// # drop(runtime);
+    /// ```
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        self.pool.max_threads = n.max(1);
+        self
+    }
+
+    /// How long an idle blocking thread waits for a job before it exits
+    /// (default 10 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let runtime = guillotine::runtime::Builder::new()
+    ///     .thread_keep_alive(Duration::from_millis(100))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(runtime);
+    /// ```
+    pub fn thread_keep_alive(&mut self, d: Duration) -> &mut Self {
+        self.pool.keep_alive = d;
+        self
+    }
+
+    /// The name of blocking threads (default `guillotine-blocking`).
+    ///
+    /// ```
+    /// let runtime = guillotine::runtime::Builder::new().thread_name("io-worker").build().unwrap();
+    /// let name = runtime.block_on(runtime.spawn_blocking(|| {
+    ///     std::thread::current().name().unwrap().to_owned()
+    /// }));
+    /// assert_eq!(name.unwrap(), "io-worker");
+    /// ```
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.pool.name = name.into();
+        self
+    }
+
+    /// How many task polls may run before the runtime checks for I/O, timers
+    /// and remote wakes without blocking (default 61; at least 1). Lower
+    /// means fairer to I/O, higher means less overhead for busy tasks.
+    ///
+    /// ```
+    /// let runtime = guillotine::runtime::Builder::new().event_interval(16).build().unwrap();
+    /// # drop(runtime);
+    /// ```
+    pub fn event_interval(&mut self, polls: u32) -> &mut Self {
+        self.event_interval = polls.max(1);
+        self
+    }
+
+    /// Creates the runtime.
+    ///
+    /// # Errors
+    /// The `io::Error` of `epoll_create1` or `eventfd`.
+    ///
+    /// ```
+    /// let runtime = guillotine::runtime::Builder::new().build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let core = Core::new(Config {
+            event_interval: self.event_interval,
+            pool: self.pool.clone(),
+        })?;
+        Ok(Runtime { core })
+    }
+}
+
+/// A cloneable, `Send + Sync` reference to a runtime, to spawn onto it from
+/// any thread.
+///
+/// ```
+/// let runtime = guillotine::runtime::Runtime::new().unwrap();
+/// let handle = runtime.handle();
+/// let join = std::thread::spawn(move || handle.spawn(async { 1 + 1 }))
+///     .join()
+///     .unwrap();
+/// assert_eq!(runtime.block_on(join).unwrap(), 2);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// The handle of the runtime running on this thread.
+    ///
+    /// # Panics
+    /// Outside a runtime (not inside `block_on` or a task); see
+    /// [`try_current`](Handle::try_current).
+    ///
+    /// ```
+    /// let runtime = guillotine::runtime::Runtime::new().unwrap();
+    /// runtime.block_on(async {
+    ///     let handle = guillotine::runtime::Handle::current();
+    ///     let answer = handle.spawn(async { 42 }).await.unwrap();
+    ///     assert_eq!(answer, 42);
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Ok(h) => h,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// The handle of the runtime running on this thread, or an error.
+    ///
+    /// ```
+    /// assert!(guillotine::runtime::Handle::try_current().is_err());
+    /// let runtime = guillotine::runtime::Runtime::new().unwrap();
+    /// runtime.block_on(async {
+    ///     assert!(guillotine::runtime::Handle::try_current().is_ok());
+    /// });
+    /// ```
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        match context::current() {
+            Some(core) => Ok(Handle {
+                shared: core.shared.clone(),
+            }),
+            None => Err(TryCurrentError { _priv: () }),
+        }
+    }
+
+    /// Spawns a task onto the runtime. From its own thread this is a plain
+    /// push; from another it goes through the injection queue and wakes the
+    /// runtime if it sleeps. If the runtime is gone, the returned handle
+    /// yields a cancelled [`JoinError`].
+    ///
+    /// ```
+    /// let runtime = guillotine::runtime::Runtime::new().unwrap();
+    /// let handle = runtime.handle();
+    /// let join = handle.spawn(async { "hi" });
+    /// assert_eq!(runtime.block_on(join).unwrap(), "hi");
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let local = context::current().filter(|core| Arc::ptr_eq(&core.shared, &self.shared));
+        match local {
+            Some(core) => core.spawn(future),
+            None => self.shared.spawn_remote(future),
+        }
+    }
+
+    /// Runs `f` on the runtime's blocking thread pool.
+    ///
+    /// ```
+    /// let runtime = guillotine::runtime::Runtime::new().unwrap();
+    /// let handle = runtime.handle();
+    /// let join = handle.spawn_blocking(|| 6 * 7);
+    /// assert_eq!(runtime.block_on(join).unwrap(), 42);
+    /// ```
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.shared.spawn_blocking(f)
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+/// Returned by [`Handle::try_current`] outside a runtime.
+///
+/// ```
+/// let err = guillotine::runtime::Handle::try_current().unwrap_err();
+/// assert!(err.to_string().contains("no guillotine runtime"));
+/// ```
+#[derive(Debug)]
+pub struct TryCurrentError {
+    _priv: (),
+}
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "there is no guillotine runtime running on this thread: call this from inside \
+             `Runtime::block_on` or a task spawned onto a runtime",
+        )
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+fn _assert_kinds() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Handle>();
+    send_sync::<JoinHandle<()>>();
+    send_sync::<AbortHandle>();
+    send_sync::<JoinError>();
+}

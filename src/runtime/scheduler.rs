@@ -1,0 +1,356 @@
+//! The scheduler: the local run queue and the injection queue, the owned-task
+//! list, and the tick loop of `block_on`.
+//!
+//! [`Core`] is the runtime thread's half: run queue, owned tasks and the
+//! driver, in `RefCell`s because only that thread ever touches them (the
+//! `Runtime` is `!Send`). [`Shared`] is the half every thread can reach
+//! through a `Handle` or a task's header: the injection queue, the park
+//! protocol and the eventfd.
+//!
+//! A wake on the runtime thread (the context names this runtime) pushes onto
+//! the run queue: no lock, no syscall. Any other wake pushes onto the
+//! injection queue and writes the eventfd only if the runtime is parked (see
+//! `driver/unpark.rs`).
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use crate::runtime::blocking::{BlockingPool, BlockingTask, PoolConfig};
+use crate::runtime::context;
+use crate::runtime::driver::Driver;
+use crate::runtime::driver::unpark::{ParkState, Unparker};
+use crate::runtime::task::{JoinHandle, OwnedTasks, RawTask, RunOutcome, new_task};
+
+/// Settings the scheduler reads on every tick.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    /// Task polls between two non-blocking turns of the driver.
+    pub(crate) event_interval: u32,
+    /// The blocking pool's settings.
+    pub(crate) pool: PoolConfig,
+}
+
+/// The part of a runtime that any thread may reach.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// Tasks woken or spawned from other threads.
+    inject: Mutex<Inject>,
+    /// Whether the runtime is parked, and how much is in `inject`.
+    park: ParkState,
+    /// The eventfd that ends a parked `epoll_wait`.
+    pub(crate) unparker: Unparker,
+    /// The `spawn_blocking` threads.
+    blocking: BlockingPool,
+}
+
+#[derive(Debug, Default)]
+struct Inject {
+    /// Queue entries (one reference each) of tasks the runtime owns.
+    woken: VecDeque<RawTask>,
+    /// New tasks (owned and queue references) not yet in the owned list.
+    spawned: VecDeque<RawTask>,
+    /// Set at shutdown: nothing more is accepted.
+    closed: bool,
+}
+
+impl Shared {
+    fn inject(&self) -> MutexGuard<'_, Inject> {
+        // A panic never happens while the lock is held; ignore poisoning.
+        self.inject.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a woken task from another thread. A closed runtime gives the
+    /// task back; the caller drops its reference once done with `self`.
+    fn push_remote(&self, task: RawTask) -> Option<RawTask> {
+        let mut q = self.inject();
+        if q.closed {
+            return Some(task);
+        }
+        q.woken.push_back(task);
+        drop(q);
+        if self.park.push(1) {
+            self.unparker.unpark();
+        }
+        None
+    }
+
+    /// Spawns from a thread that is not running this runtime.
+    pub(crate) fn spawn_remote<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (raw, handle) = new_task(future, self.clone());
+        let mut q = self.inject();
+        if q.closed {
+            drop(q);
+            // The runtime is gone: the task never runs.
+            raw.shutdown();
+            raw.drop_refs(2);
+            return handle;
+        }
+        q.spawned.push_back(raw);
+        drop(q);
+        if self.park.push(1) {
+            self.unparker.unpark();
+        }
+        handle
+    }
+
+    /// Runs `f` on the blocking pool; its `JoinHandle` completes through the
+    /// usual wake path.
+    pub(crate) fn spawn_blocking<F, R>(self: &Arc<Self>, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let (raw, handle) = new_task(BlockingTask::new(f), self.clone());
+        self.blocking.push(raw);
+        handle
+    }
+
+    /// Wakes a parked runtime after publishing work with a `SeqCst` store.
+    fn notify(&self) {
+        if self.park.must_unpark() {
+            self.unparker.unpark();
+        }
+    }
+}
+
+/// Queues a woken task (the caller hands over one reference): on the local
+/// run queue when called on this task's runtime thread, else remotely.
+pub(crate) fn schedule(task: RawTask) {
+    let shared = &task.header().shared;
+    let local = context::with_core(|core| match core {
+        Some(core) if Arc::ptr_eq(&core.shared, shared) => {
+            core.run_queue.borrow_mut().push_back(task);
+            true
+        }
+        _ => false,
+    });
+    if !local && let Some(rejected) = shared.push_remote(task) {
+        // The runtime is gone; this was the queue's reference.
+        rejected.drop_ref();
+    }
+}
+
+/// The waker of the future passed to `block_on`.
+#[derive(Debug)]
+struct MainWake {
+    woken: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl Wake for MainWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, SeqCst);
+        self.shared.notify();
+    }
+}
+
+/// The runtime thread's half of a runtime.
+pub(crate) struct Core {
+    pub(crate) shared: Arc<Shared>,
+    /// Tasks ready to be polled; one reference per entry.
+    run_queue: RefCell<VecDeque<RawTask>>,
+    /// Every unfinished task of this runtime.
+    owned: RefCell<OwnedTasks>,
+    /// The epoll driver.
+    driver: RefCell<Driver>,
+    /// The `block_on` future's waker state.
+    main: Arc<MainWake>,
+    config: Config,
+    /// Set when shutdown starts: new tasks are cancelled at once.
+    closed: Cell<bool>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("queued", &self.run_queue.borrow().len())
+            .field("tasks", &self.owned.borrow().len())
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Core {
+    /// Opens the epoll instance and eventfd; fails with their `io::Error`.
+    pub(crate) fn new(config: Config) -> std::io::Result<Rc<Core>> {
+        let unparker = Unparker::new()?;
+        let driver = Driver::new(&unparker)?;
+        let shared = Arc::new(Shared {
+            inject: Mutex::new(Inject::default()),
+            park: ParkState::new(),
+            unparker,
+            blocking: BlockingPool::new(config.pool.clone()),
+        });
+        let main = Arc::new(MainWake {
+            woken: AtomicBool::new(false),
+            shared: shared.clone(),
+        });
+        Ok(Rc::new(Core {
+            shared,
+            run_queue: RefCell::new(VecDeque::with_capacity(256)),
+            owned: RefCell::new(OwnedTasks::default()),
+            driver: RefCell::new(driver),
+            main,
+            config,
+            closed: Cell::new(false),
+        }))
+    }
+
+    /// Spawns onto this runtime from its own thread.
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+    {
+        let (raw, handle) = new_task(future, self.shared.clone());
+        if self.closed.get() {
+            // Spawned during shutdown (from a future's drop): never runs.
+            raw.shutdown();
+            raw.drop_refs(2);
+            return handle;
+        }
+        self.owned.borrow_mut().push(raw);
+        self.run_queue.borrow_mut().push_back(raw);
+        handle
+    }
+
+    /// Moves everything other threads queued onto the local run queue.
+    fn drain_inject(&self) {
+        if !self.shared.park.has_pending() {
+            return;
+        }
+        let mut q = self.shared.inject();
+        let n = q.woken.len() + q.spawned.len();
+        let mut rq = self.run_queue.borrow_mut();
+        let mut owned = self.owned.borrow_mut();
+        for task in q.spawned.drain(..) {
+            owned.push(task);
+            rq.push_back(task);
+        }
+        rq.extend(q.woken.drain(..));
+        drop(q);
+        self.shared.park.taken(n);
+    }
+
+    fn run_task(&self, task: RawTask) {
+        match task.run() {
+            RunOutcome::Idle | RunOutcome::Stale => task.drop_ref(),
+            RunOutcome::Reschedule => self.run_queue.borrow_mut().push_back(task),
+            RunOutcome::Complete => {
+                let linked = self.owned.borrow_mut().remove(task);
+                task.drop_refs(if linked { 2 } else { 1 });
+            }
+        }
+    }
+
+    /// Turns the driver; `None` blocks until an event, an unpark or a timer.
+    fn turn(&self, timeout: Option<Duration>) {
+        if let Err(e) = self.driver.borrow_mut().turn(timeout) {
+            // epoll_wait only fails on a broken epoll descriptor, which would
+            // leave the runtime unable to ever wake: a bug, not an input.
+            panic!("guillotine: epoll_wait failed: {e}");
+        }
+    }
+
+    /// Blocks in the driver unless work is pending.
+    fn park(&self) {
+        let main = &self.main;
+        let can_block = self.shared.park.prepare_park(|| {
+            main.woken.load(SeqCst) || !self.run_queue.borrow().is_empty()
+        });
+        self.turn(if can_block { None } else { Some(Duration::ZERO) });
+        self.shared.park.unparked();
+    }
+
+    /// Runs `future` to completion, and the runtime's tasks meanwhile.
+    pub(crate) fn block_on<F: Future>(self: &Rc<Self>, future: F) -> F::Output {
+        let _guard = context::enter_block_on(self);
+        let waker = Waker::from(self.main.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        let interval = self.config.event_interval.max(1);
+        self.main.woken.store(true, SeqCst);
+        let mut since_turn: u32 = 0;
+        loop {
+            if self.main.woken.swap(false, SeqCst) {
+                since_turn += 1;
+                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                    return out;
+                }
+            }
+            self.drain_inject();
+            let mut ran = 0;
+            while ran < interval {
+                let Some(task) = self.run_queue.borrow_mut().pop_front() else {
+                    break;
+                };
+                self.run_task(task);
+                ran += 1;
+            }
+            since_turn += ran;
+            if since_turn >= interval {
+                // Fairness: tasks that keep waking each other must not starve
+                // I/O, timers or the injection queue.
+                since_turn = 0;
+                self.turn(Some(Duration::ZERO));
+            } else if ran < interval {
+                since_turn = 0;
+                self.park();
+            }
+        }
+    }
+
+    /// Drops every unfinished task, inside this runtime's context, then waits
+    /// for running blocking jobs (at most `timeout`).
+    pub(crate) fn shutdown(self: &Rc<Self>, timeout: Option<Duration>) {
+        if self.closed.replace(true) {
+            return;
+        }
+        let _guard = context::enter_any(self);
+        let (spawned, woken) = {
+            let mut q = self.shared.inject();
+            q.closed = true;
+            (std::mem::take(&mut q.spawned), std::mem::take(&mut q.woken))
+        };
+        for task in spawned {
+            task.shutdown();
+            task.drop_refs(2);
+        }
+        for task in woken {
+            task.drop_ref();
+        }
+        loop {
+            let next = self.owned.borrow_mut().pop();
+            if let Some(task) = next {
+                task.shutdown();
+                task.drop_ref();
+                continue;
+            }
+            let queued = self.run_queue.borrow_mut().pop_front();
+            match queued {
+                Some(task) => task.drop_ref(),
+                None => break,
+            }
+        }
+        self.shared.unparker.close();
+        self.shared.blocking.shutdown(timeout);
+    }
+
+    pub(crate) fn task_count(&self) -> usize {
+        self.owned.borrow().len()
+    }
+}

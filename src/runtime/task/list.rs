@@ -1,0 +1,98 @@
+//! The tasks a runtime owns: an intrusive doubly linked list threaded through
+//! each task's header, so tracking a task costs no allocation. It holds one
+//! reference per task; shutdown walks it to drop every unfinished future.
+//! Only the runtime thread touches it (it lives in the runtime's local core).
+
+use std::ptr::NonNull;
+
+use super::raw::{Header, RawTask};
+
+/// The links stored in each header.
+#[derive(Debug)]
+pub(crate) struct Pointers {
+    prev: Option<NonNull<Header>>,
+    next: Option<NonNull<Header>>,
+    linked: bool,
+}
+
+impl Pointers {
+    pub(crate) const fn new() -> Pointers {
+        Pointers {
+            prev: None,
+            next: None,
+            linked: false,
+        }
+    }
+}
+
+/// The list; it holds the "owned" reference of every linked task.
+#[derive(Debug, Default)]
+pub(crate) struct OwnedTasks {
+    head: Option<NonNull<Header>>,
+    len: usize,
+}
+
+/// # Safety
+/// `ptr` is a live task whose links only the runtime thread touches, and the
+/// caller is that thread with no other borrow of the links outstanding.
+unsafe fn links<'a>(ptr: NonNull<Header>) -> &'a mut Pointers {
+    // SAFETY: forwarded from the caller.
+    unsafe { &mut *ptr.as_ref().owned.get() }
+}
+
+impl OwnedTasks {
+    /// Links a task, taking over its owned reference.
+    pub(crate) fn push(&mut self, task: RawTask) {
+        let ptr = task.header_ptr();
+        // SAFETY: we are the runtime thread; the task is alive (we hold its
+        // owned reference) and not yet linked.
+        unsafe {
+            let l = links(ptr);
+            debug_assert!(!l.linked);
+            l.prev = None;
+            l.next = self.head;
+            l.linked = true;
+            if let Some(head) = self.head {
+                links(head).prev = Some(ptr);
+            }
+        }
+        self.head = Some(ptr);
+        self.len += 1;
+    }
+
+    /// Unlinks a task and returns whether it was linked. The caller then
+    /// drops the owned reference.
+    pub(crate) fn remove(&mut self, task: RawTask) -> bool {
+        let ptr = task.header_ptr();
+        // SAFETY: runtime thread; every linked task is alive because the list
+        // holds a reference to it.
+        unsafe {
+            let l = links(ptr);
+            if !l.linked {
+                return false;
+            }
+            let (prev, next) = (l.prev.take(), l.next.take());
+            l.linked = false;
+            match prev {
+                Some(p) => links(p).next = next,
+                None => self.head = next,
+            }
+            if let Some(n) = next {
+                links(n).prev = prev;
+            }
+        }
+        self.len -= 1;
+        true
+    }
+
+    /// Unlinks and returns the first task, with its owned reference.
+    pub(crate) fn pop(&mut self) -> Option<RawTask> {
+        let task = RawTask::from_raw(self.head?);
+        self.remove(task);
+        Some(task)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}

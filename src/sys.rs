@@ -1,0 +1,133 @@
+//! The system-call layer: every call into the kernel goes through [`syscall!`],
+//! which turns `-1` into `io::Error::last_os_error()` so the OS error is kept.
+//!
+//! Safe wrappers live here so that the rest of the crate needs no `unsafe` to
+//! create, read or write a descriptor.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+/// Runs a libc call and maps a `-1` return to the thread's `errno`.
+macro_rules! syscall {
+    ($fn:ident ( $($arg:expr),* $(,)? )) => {{
+        #[allow(unused_unsafe)]
+        // SAFETY: the caller passes arguments that satisfy the call's contract;
+        // every use site documents why.
+        let res = unsafe { libc::$fn($($arg),*) };
+        if res == -1 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(res)
+        }
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use syscall;
+
+/// Wraps a descriptor returned by a successful system call.
+fn owned(fd: RawFd) -> OwnedFd {
+    // SAFETY: `fd` was just returned by a successful call that creates a
+    // descriptor, so it is open and owned by nobody else.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+/// `epoll_create1(EPOLL_CLOEXEC)`.
+pub(crate) fn epoll_create() -> io::Result<OwnedFd> {
+    syscall!(epoll_create1(libc::EPOLL_CLOEXEC)).map(owned)
+}
+
+/// `epoll_ctl` with one event word and a 64-bit token.
+pub(crate) fn epoll_ctl(epfd: RawFd, op: i32, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
+    let mut ev = libc::epoll_event { events, u64: token };
+    // The event pointer is valid for the call; DEL ignores it.
+    syscall!(epoll_ctl(epfd, op, fd, &mut ev)).map(drop)
+}
+
+/// Waits for events, `timeout` being `None` for "forever". With a timeout,
+/// `epoll_pwait2` is used where the kernel has it so that sub-millisecond
+/// sleeps are not rounded up; elsewhere the timeout is rounded *up* to whole
+/// milliseconds so a timer never fires early. `EINTR` is reported as zero
+/// events: the caller simply goes round its loop again.
+pub(crate) fn epoll_wait(
+    epfd: RawFd,
+    events: &mut [libc::epoll_event],
+    timeout: Option<std::time::Duration>,
+    use_pwait2: &std::sync::atomic::AtomicBool,
+) -> io::Result<usize> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let max = i32::try_from(events.len()).unwrap_or(i32::MAX);
+    let ptr = events.as_mut_ptr();
+    let res = match timeout {
+        Some(t) if !t.is_zero() && use_pwait2.load(Relaxed) => {
+            let ts = libc::timespec {
+                tv_sec: libc::time_t::try_from(t.as_secs()).unwrap_or(libc::time_t::MAX),
+                tv_nsec: libc::c_long::from(t.subsec_nanos()),
+            };
+            // SAFETY: `ptr` points at `max` writable events; `ts` outlives the
+            // call; a null sigmask means "do not change the mask".
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_epoll_pwait2,
+                    epfd,
+                    ptr,
+                    max,
+                    &ts as *const libc::timespec,
+                    std::ptr::null::<libc::sigset_t>(),
+                    0usize,
+                )
+            };
+            if r == -1 {
+                let err = io::Error::last_os_error();
+                if err.raw_os_error() == Some(libc::ENOSYS) {
+                    use_pwait2.store(false, Relaxed);
+                    return epoll_wait(epfd, events, timeout, use_pwait2);
+                }
+                Err(err)
+            } else {
+                Ok(r as i32)
+            }
+        }
+        _ => {
+            let ms = match timeout {
+                None => -1,
+                Some(t) => {
+                    // Round up: a timer must never complete early.
+                    let ms = t.as_nanos().div_ceil(1_000_000);
+                    i32::try_from(ms).unwrap_or(i32::MAX)
+                }
+            };
+            // SAFETY: `ptr` points at `max` writable events.
+            syscall!(epoll_wait(epfd, ptr, max, ms))
+        }
+    };
+    match res {
+        Ok(n) => Ok(n as usize),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
+/// `eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)`.
+pub(crate) fn eventfd() -> io::Result<OwnedFd> {
+    syscall!(eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK)).map(owned)
+}
+
+/// Adds one to an eventfd's counter. If the counter is saturated (the write
+/// would block) it is drained first, so the wake is never lost.
+pub(crate) fn eventfd_signal(fd: &OwnedFd) -> io::Result<()> {
+    let one: u64 = 1;
+    loop {
+        // SAFETY: writes 8 bytes from a live u64 to an open descriptor.
+        let r = syscall!(write(fd.as_raw_fd(), (&one as *const u64).cast(), 8));
+        match r {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let mut buf = 0u64;
+                // SAFETY: reads 8 bytes into a live u64.
+                let _ = syscall!(read(fd.as_raw_fd(), (&mut buf as *mut u64).cast(), 8));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
