@@ -1,13 +1,7 @@
 //! The atomics of the cross-thread state machines (the task state word and
-//! the park protocol), swapped for loom's model-checked ones under
-//! `RUSTFLAGS="--cfg loom"`.
+//! the park protocol). The loom model in `loom/` compiles those two files
+//! against its own `crate::loom` that names loom's model-checked atomics.
 
-#[cfg(not(loom))]
 pub(crate) mod sync {
     pub(crate) use std::sync::atomic;
-}
-
-#[cfg(loom)]
-pub(crate) mod sync {
-    pub(crate) use loom::sync::atomic;
 }

@@ -17,7 +17,8 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::{AcqRel, Relaxed, Release};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -25,7 +26,8 @@ use std::time::Duration;
 use crate::runtime::blocking::{BlockingPool, BlockingTask, PoolConfig};
 use crate::runtime::context;
 use crate::runtime::driver::Driver;
-use crate::runtime::driver::unpark::{ParkState, Unparker};
+use crate::runtime::driver::park::ParkState;
+use crate::runtime::driver::unpark::Unparker;
 use crate::runtime::task::{JoinHandle, OwnedTasks, RawTask, RunOutcome, new_task};
 
 /// Settings the scheduler reads on every tick.
@@ -116,9 +118,9 @@ impl Shared {
         handle
     }
 
-    /// Wakes a parked runtime after publishing work with a `SeqCst` store.
+    /// Wakes a parked runtime after publishing work with a release store.
     fn notify(&self) {
-        if self.park.must_unpark() {
+        if self.park.notify() {
             self.unparker.unpark();
         }
     }
@@ -154,7 +156,7 @@ impl Wake for MainWake {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, SeqCst);
+        self.woken.store(true, Release);
         self.shared.notify();
     }
 }
@@ -266,14 +268,16 @@ impl Core {
         }
     }
 
-    /// Blocks in the driver unless work is pending.
+    /// Blocks in the driver unless a wake came since the last look.
     fn park(&self) {
-        let main = &self.main;
-        let can_block = self.shared.park.prepare_park(|| {
-            main.woken.load(SeqCst) || !self.run_queue.borrow().is_empty()
-        });
-        self.turn(if can_block { None } else { Some(Duration::ZERO) });
-        self.shared.park.unparked();
+        if self.shared.park.prepare_park() {
+            self.turn(None);
+            self.shared.park.unparked();
+        } else {
+            // Something was woken from elsewhere: still collect I/O and
+            // timers, but without blocking.
+            self.turn(Some(Duration::ZERO));
+        }
     }
 
     /// Runs `future` to completion, and the runtime's tasks meanwhile.
@@ -283,10 +287,10 @@ impl Core {
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         let interval = self.config.event_interval.max(1);
-        self.main.woken.store(true, SeqCst);
+        self.main.woken.store(true, Relaxed);
         let mut since_turn: u32 = 0;
         loop {
-            if self.main.woken.swap(false, SeqCst) {
+            if self.main.woken.swap(false, AcqRel) {
                 since_turn += 1;
                 if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
                     return out;

@@ -3,6 +3,7 @@
 //! only hands out wakes.
 
 pub(crate) mod epoll;
+pub(crate) mod park;
 pub(crate) mod unpark;
 
 use std::io;

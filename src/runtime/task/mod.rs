@@ -8,9 +8,6 @@ pub(crate) mod list;
 pub(crate) mod raw;
 pub(crate) mod state;
 
-#[cfg(all(test, loom))]
-mod loom_tests;
-
 use std::future::Future;
 
 pub use join::{AbortHandle, JoinError, JoinHandle};

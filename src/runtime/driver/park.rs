@@ -1,0 +1,85 @@
+//! The park protocol: whether a wake from another thread must write the
+//! runtime's eventfd — only when the runtime is parked, and then only once
+//! per park. This file has no `unsafe` and no I/O, so that the loom model
+//! (`loom/`) checks exactly this code.
+//!
+//! One atomic word holds `PARKED` and `NOTIFIED`. A waker publishes its work
+//! (a queue push, a woken flag), then sets `NOTIFIED` with a read-modify-write;
+//! it writes the eventfd only if the word was exactly `PARKED` before (parked,
+//! and nobody has signalled yet). The runtime parks with a compare-exchange
+//! from 0 to `PARKED`, which fails if any wake arrived since it last looked:
+//! then it clears the word and goes round its loop instead of blocking.
+//! Because both sides use read-modify-writes of the same word, they are
+//! totally ordered: either the waker sees `PARKED` and signals, or the
+//! runtime sees `NOTIFIED` (and, through acquire/release, the work behind it).
+//! No `SeqCst` store-load reasoning is needed.
+
+use crate::loom::sync::atomic::{
+    AtomicUsize,
+    Ordering::{AcqRel, Acquire, Relaxed, Release},
+};
+
+/// The runtime is in (or committed to) a blocking `epoll_wait`.
+const PARKED: usize = 1 << 0;
+/// Work was published since the runtime last cleared the word.
+const NOTIFIED: usize = 1 << 1;
+
+/// The shared flags of the park protocol.
+#[derive(Debug, Default)]
+pub(crate) struct ParkState {
+    /// `PARKED | NOTIFIED`.
+    word: AtomicUsize,
+    /// Items queued by other threads and not yet taken: a hint that spares
+    /// the runtime a lock when there are none.
+    pending: AtomicUsize,
+}
+
+impl ParkState {
+    pub(crate) fn new() -> ParkState {
+        ParkState {
+            word: AtomicUsize::new(0),
+            pending: AtomicUsize::new(0),
+        }
+    }
+
+    /// Another thread queued `n` items; returns true if it must write the
+    /// eventfd.
+    pub(crate) fn push(&self, n: usize) -> bool {
+        self.pending.fetch_add(n, Release);
+        self.notify()
+    }
+
+    /// Another thread published work (its own release store came first);
+    /// returns true if it must write the eventfd.
+    pub(crate) fn notify(&self) -> bool {
+        self.word.fetch_or(NOTIFIED, AcqRel) == PARKED
+    }
+
+    /// The runtime took `n` items.
+    pub(crate) fn taken(&self, n: usize) {
+        self.pending.fetch_sub(n, Relaxed);
+    }
+
+    /// Whether items are pending.
+    pub(crate) fn has_pending(&self) -> bool {
+        self.pending.load(Acquire) != 0
+    }
+
+    /// The runtime is about to block. Returns false (and clears the word) if
+    /// work was published since it last cleared it: look again instead.
+    pub(crate) fn prepare_park(&self) -> bool {
+        match self.word.compare_exchange(0, PARKED, AcqRel, Acquire) {
+            Ok(_) => true,
+            Err(_) => {
+                self.word.swap(0, AcqRel);
+                false
+            }
+        }
+    }
+
+    /// The runtime is awake again; wakes that came meanwhile are seen by its
+    /// next look at its queues.
+    pub(crate) fn unparked(&self) {
+        self.word.swap(0, AcqRel);
+    }
+}
