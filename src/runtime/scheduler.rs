@@ -281,6 +281,7 @@ impl Core {
     }
 
     /// Runs `future` to completion, and the runtime's tasks meanwhile.
+    #[track_caller]
     pub(crate) fn block_on<F: Future>(self: &Rc<Self>, future: F) -> F::Output {
         let _guard = context::enter_block_on(self);
         let waker = Waker::from(self.main.clone());

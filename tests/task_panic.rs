@@ -1,0 +1,111 @@
+//! Panics: a panicking task becomes `JoinError::is_panic` and the runtime
+//! goes on; a panicking `block_on` future leaves the runtime usable.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+use guillotine::runtime::Runtime;
+use guillotine::task;
+
+#[test]
+fn panic_payload_comes_back() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let n = std::hint::black_box(3);
+        let err = guillotine::spawn(async move { panic!("task {n} failed") }).await.unwrap_err();
+        assert!(err.is_panic());
+        assert!(!err.is_cancelled());
+        assert_eq!(err.to_string(), "task panicked with message \"task 3 failed\"");
+        let payload = err.into_panic();
+        assert_eq!(payload.downcast_ref::<String>().unwrap(), "task 3 failed");
+
+        let err = guillotine::spawn(async { std::panic::panic_any(42u32) }).await.unwrap_err();
+        assert_eq!(*err.into_panic().downcast::<u32>().unwrap(), 42);
+    });
+}
+
+#[test]
+fn runtime_goes_on_after_a_panic() {
+    let rt = Runtime::new().unwrap();
+    let v = rt.block_on(async {
+        let bad = guillotine::spawn(async { panic!("boom") });
+        let good = guillotine::spawn(async {
+            task::yield_now().await;
+            1
+        });
+        assert!(bad.await.unwrap_err().is_panic());
+        good.await.unwrap() + guillotine::spawn(async { 1 }).await.unwrap()
+    });
+    assert_eq!(v, 2);
+}
+
+#[test]
+fn block_on_panic_propagates_and_runtime_stays_usable() {
+    let rt = Runtime::new().unwrap();
+    let pending = rt.spawn(async { 9 });
+    let res = catch_unwind(AssertUnwindSafe(|| rt.block_on(async { panic!("main") })));
+    assert!(res.is_err());
+    // The context was restored: this is not a nested block_on.
+    assert_eq!(rt.block_on(pending).unwrap(), 9);
+    assert!(guillotine::runtime::Handle::try_current().is_err());
+}
+
+#[test]
+fn into_panic_on_cancelled_panics() {
+    let rt = Runtime::new().unwrap();
+    let h = rt.spawn(std::future::pending::<()>());
+    h.abort();
+    let err = rt.block_on(h).unwrap_err();
+    let res = catch_unwind(AssertUnwindSafe(|| err.into_panic()));
+    let msg = res.unwrap_err();
+    assert!(msg.downcast_ref::<&str>().unwrap().contains("not a panic"));
+}
+
+#[test]
+fn panic_in_drop_during_abort_is_reported() {
+    struct Bomb(Arc<AtomicUsize>);
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+            panic!("drop bomb");
+        }
+    }
+    let n = Arc::new(AtomicUsize::new(0));
+    let rt = Runtime::new().unwrap();
+    let b = Bomb(n.clone());
+    let h = rt.spawn(async move {
+        let _b = b;
+        std::future::pending::<()>().await
+    });
+    rt.block_on(task::yield_now());
+    h.abort();
+    let err = rt.block_on(h).unwrap_err();
+    assert!(err.is_panic(), "a panicking drop is reported as a panic");
+    assert_eq!(n.load(SeqCst), 1);
+    // Still running fine.
+    assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
+}
+
+#[test]
+fn panicking_waker_does_not_break_the_runtime() {
+    use std::task::{Context, Wake, Waker};
+    struct Angry;
+    impl Wake for Angry {
+        fn wake(self: Arc<Self>) {
+            panic!("angry waker");
+        }
+    }
+    let rt = Runtime::new().unwrap();
+    let h = rt.spawn(async { 3 });
+    // Poll the JoinHandle once with a waker that panics when woken.
+    let mut h = Box::pin(h);
+    let waker = Waker::from(Arc::new(Angry));
+    assert!(h.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+    // The task completes and wakes the angry waker; the runtime survives.
+    rt.block_on(task::yield_now());
+    assert_eq!(rt.block_on(h).unwrap(), 3);
+    assert_eq!(rt.block_on(async { 4 }), 4);
+}
+
+use std::future::Future;

@@ -1,0 +1,200 @@
+//! Spawning: many tasks, detached tasks, `spawn_local`, `Handle::spawn`,
+//! tasks living between `block_on` calls, and yielding tasks interleaving.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+use guillotine::runtime::{Handle, Runtime};
+use guillotine::task;
+
+#[test]
+fn ten_thousand_tasks_sum() {
+    let rt = Runtime::new().unwrap();
+    let sum = rt.block_on(async {
+        let handles: Vec<_> = (0..10_000u64).map(|i| guillotine::spawn(async move { i })).collect();
+        let mut sum = 0;
+        for h in handles {
+            sum += h.await.unwrap();
+        }
+        sum
+    });
+    assert_eq!(sum, (0..10_000u64).sum::<u64>());
+    assert_eq!(rt.num_tasks(), 0);
+}
+
+#[test]
+fn detached_task_finishes() {
+    let rt = Runtime::new().unwrap();
+    let (tx, rx) = futures::channel::oneshot::channel();
+    rt.block_on(async move {
+        drop(guillotine::spawn(async move {
+            task::yield_now().await;
+            tx.send(7).unwrap();
+        }));
+        assert_eq!(rx.await.unwrap(), 7);
+    });
+}
+
+#[test]
+fn tasks_live_between_block_on_calls() {
+    let rt = Runtime::new().unwrap();
+    let counter = Arc::new(AtomicUsize::new(0));
+    let c = counter.clone();
+    let handle = rt.spawn(async move {
+        c.fetch_add(1, SeqCst);
+        5
+    });
+    assert_eq!(counter.load(SeqCst), 0, "runs only inside block_on");
+    assert_eq!(rt.block_on(handle).unwrap(), 5);
+    assert_eq!(counter.load(SeqCst), 1);
+}
+
+#[test]
+fn spawn_local_with_rc() {
+    let rt = Runtime::new().unwrap();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let l = log.clone();
+    rt.block_on(async move {
+        let a = task::spawn_local({
+            let l = l.clone();
+            async move {
+                l.borrow_mut().push(1);
+                task::yield_now().await;
+                l.borrow_mut().push(3);
+                Rc::new(10)
+            }
+        });
+        let b = task::spawn_local({
+            let l = l.clone();
+            async move { l.borrow_mut().push(2) }
+        });
+        let rc = a.await.unwrap();
+        b.await.unwrap();
+        assert_eq!(*rc, 10);
+    });
+    assert_eq!(*log.borrow(), vec![1, 2, 3]);
+    assert_eq!(Rc::strong_count(&log), 1);
+}
+
+#[test]
+fn yielding_tasks_interleave() {
+    let rt = Runtime::new().unwrap();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    rt.block_on(async {
+        let mk = |id: u32| {
+            let log = log.clone();
+            task::spawn_local(async move {
+                for i in 0..3 {
+                    log.borrow_mut().push((id, i));
+                    task::yield_now().await;
+                }
+            })
+        };
+        let (a, b) = (mk(0), mk(1));
+        a.await.unwrap();
+        b.await.unwrap();
+    });
+    assert_eq!(*log.borrow(), vec![(0, 0), (1, 0), (0, 1), (1, 1), (0, 2), (1, 2)]);
+}
+
+#[test]
+fn handle_spawn_from_another_thread() {
+    let rt = Runtime::new().unwrap();
+    let handle = rt.handle();
+    let (tx, rx) = futures::channel::oneshot::channel();
+    let thread = std::thread::spawn(move || {
+        let joins: Vec<_> = (0..100u32).map(|i| handle.spawn(async move { i * 2 })).collect();
+        tx.send(joins).unwrap();
+    });
+    let total = rt.block_on(async move {
+        let mut total = 0;
+        for j in rx.await.unwrap() {
+            total += j.await.unwrap();
+        }
+        total
+    });
+    thread.join().unwrap();
+    assert_eq!(total, (0..100u32).map(|i| i * 2).sum::<u32>());
+}
+
+#[test]
+fn handle_current_spawns_locally() {
+    let rt = Runtime::new().unwrap();
+    let v = rt.block_on(async {
+        let h = Handle::current();
+        let inner = h.clone();
+        h.spawn(async move { inner.spawn(async { 3 }).await.unwrap() + 1 }).await.unwrap()
+    });
+    assert_eq!(v, 4);
+}
+
+#[test]
+fn join_handle_awaited_from_other_thread_and_runtime() {
+    let rt = Runtime::new().unwrap();
+    let (tx, rx) = futures::channel::oneshot::channel::<()>();
+    let handle = rt.spawn(async move {
+        rx.await.unwrap();
+        "done"
+    });
+    // Another thread awaits the handle with a foreign executor, while this
+    // thread runs the task.
+    let waiter = std::thread::spawn(move || futures::executor::block_on(handle).unwrap());
+    rt.block_on(async move {
+        tx.send(()).unwrap();
+        task::yield_now().await;
+    });
+    // The task may need one more tick if the waiter registered late.
+    rt.block_on(task::yield_now());
+    assert_eq!(waiter.join().unwrap(), "done");
+
+    // Awaited from a task of a second runtime.
+    let other = Runtime::new().unwrap();
+    let h = rt.spawn(async { 11 });
+    let joined = other.spawn(async move { h.await.unwrap() });
+    rt.block_on(task::yield_now());
+    assert_eq!(other.block_on(joined).unwrap(), 11);
+}
+
+#[test]
+fn is_finished_tracks_completion() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let (tx, rx) = futures::channel::oneshot::channel::<()>();
+        let h = guillotine::spawn(async move { rx.await.is_ok() });
+        task::yield_now().await;
+        assert!(!h.is_finished());
+        tx.send(()).unwrap();
+        task::yield_now().await;
+        task::yield_now().await;
+        assert!(h.is_finished());
+        assert!(h.await.unwrap());
+    });
+}
+
+#[test]
+fn output_of_detached_task_is_dropped() {
+    struct Flag(Arc<AtomicUsize>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let rt = Runtime::new().unwrap();
+    let d = drops.clone();
+    let h = rt.spawn(async move { Flag(d) });
+    drop(h);
+    rt.block_on(task::yield_now());
+    assert_eq!(drops.load(SeqCst), 1, "output dropped once, when the task finished");
+
+    // Handle dropped after completion, output never read.
+    let d = drops.clone();
+    let h = rt.spawn(async move { Flag(d) });
+    rt.block_on(task::yield_now());
+    assert!(h.is_finished());
+    assert_eq!(drops.load(SeqCst), 1);
+    drop(h);
+    assert_eq!(drops.load(SeqCst), 2);
+}
