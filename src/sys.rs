@@ -37,7 +37,13 @@ pub(crate) fn epoll_create() -> io::Result<OwnedFd> {
 }
 
 /// `epoll_ctl` with one event word and a 64-bit token.
-pub(crate) fn epoll_ctl(epfd: RawFd, op: i32, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
+pub(crate) fn epoll_ctl(
+    epfd: RawFd,
+    op: i32,
+    fd: RawFd,
+    events: u32,
+    token: u64,
+) -> io::Result<()> {
     let mut ev = libc::epoll_event { events, u64: token };
     // The event pointer is valid for the call; DEL ignores it.
     syscall!(epoll_ctl(epfd, op, fd, &mut ev)).map(drop)

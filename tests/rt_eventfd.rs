@@ -40,7 +40,11 @@ fn same_thread_wakes_make_no_eventfd_write() {
             h.await.unwrap();
         }
     });
-    assert_eq!(eventfd_counts(), vec![0], "a same-thread wake wrote the eventfd");
+    assert_eq!(
+        eventfd_counts(),
+        vec![0],
+        "a same-thread wake wrote the eventfd"
+    );
 
     // Wakes from another thread while the runtime is busy (never parked):
     // no writes either.

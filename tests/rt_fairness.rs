@@ -7,12 +7,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use guillotine::runtime::Runtime;
 use guillotine::task;
 
-fn spinner(stop: Arc<AtomicBool>, spins: Arc<AtomicUsize>) -> impl std::future::Future<Output = ()> + Send {
-    async move {
-        while !stop.load(SeqCst) {
-            spins.fetch_add(1, SeqCst);
-            task::yield_now().await;
-        }
+async fn spinner(stop: Arc<AtomicBool>, spins: Arc<AtomicUsize>) {
+    while !stop.load(SeqCst) {
+        spins.fetch_add(1, SeqCst);
+        task::yield_now().await;
     }
 }
 
@@ -64,7 +62,9 @@ fn main_future_yielding_does_not_starve_tasks() {
 fn event_interval_one_still_runs_everything() {
     let rt = Runtime::builder().event_interval(1).build().unwrap();
     let sum = rt.block_on(async {
-        let hs: Vec<_> = (0..1000u64).map(|i| guillotine::spawn(async move { i })).collect();
+        let hs: Vec<_> = (0..1000u64)
+            .map(|i| guillotine::spawn(async move { i }))
+            .collect();
         let mut s = 0;
         for h in hs {
             s += h.await.unwrap();

@@ -49,7 +49,10 @@ fn runtime_descriptors() {
 
     // Every descriptor a runtime opens is close-on-exec.
     let rt = Runtime::new().unwrap();
-    let new: Vec<String> = open_fds().into_iter().filter(|fd| !before.contains(fd)).collect();
+    let new: Vec<String> = open_fds()
+        .into_iter()
+        .filter(|fd| !before.contains(fd))
+        .collect();
     assert!(new.len() >= 2, "expected epoll and eventfd, got {new:?}");
     for fd in &new {
         let target = std::fs::read_link(Path::new("/proc/self/fd").join(fd)).unwrap_or_default();
@@ -61,11 +64,21 @@ fn runtime_descriptors() {
     // Out of descriptors: checked in a child process, since the limit is
     // process-wide.
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "emfile_child", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "emfile_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "child failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("emfile child ok"), "{stdout}");
 }
 

@@ -15,7 +15,9 @@ fn panic_of(f: impl FnOnce()) -> (String, String) {
     let prev = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if std::thread::current().id() == me {
-            let loc = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
+            let loc = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()));
             *s.lock().unwrap() = loc;
         }
     }));
@@ -37,20 +39,20 @@ fn panic_of(f: impl FnOnce()) -> (String, String) {
 fn misuse_panics_name_the_mistake_at_the_callers_line() {
     // spawn outside a runtime
     let (msg, loc) = panic_of(|| {
-        let _ = guillotine::spawn(async {});
+        drop(guillotine::spawn(async {}));
     });
     assert!(msg.contains("guillotine::spawn"), "{msg}");
     assert!(msg.contains("no runtime is running"), "{msg}");
     assert!(loc.starts_with("tests/rt_misuse.rs:"), "reported at {loc}");
 
     let (msg, loc) = panic_of(|| {
-        let _ = guillotine::task::spawn_local(async {});
+        drop(guillotine::task::spawn_local(async {}));
     });
     assert!(msg.contains("spawn_local"), "{msg}");
     assert!(loc.starts_with("tests/rt_misuse.rs:"), "reported at {loc}");
 
     let (msg, loc) = panic_of(|| {
-        let _ = guillotine::spawn_blocking(|| {});
+        drop(guillotine::spawn_blocking(|| {}));
     });
     assert!(msg.contains("spawn_blocking"), "{msg}");
     assert!(loc.starts_with("tests/rt_misuse.rs:"), "reported at {loc}");
@@ -70,7 +72,10 @@ fn misuse_panics_name_the_mistake_at_the_callers_line() {
             inner.block_on(async {});
         })
     });
-    assert!(msg.contains("Cannot start a runtime from within a runtime"), "{msg}");
+    assert!(
+        msg.contains("Cannot start a runtime from within a runtime"),
+        "{msg}"
+    );
     assert!(loc.starts_with("tests/rt_misuse.rs:"), "reported at {loc}");
 
     let (msg, _) = panic_of(|| {

@@ -49,8 +49,16 @@ fn drop_runtime_drops_pending_futures_and_cancels_handles() {
     rt.block_on(task::yield_now());
     assert_eq!(drops.load(SeqCst), 0);
     drop(rt);
-    assert_eq!(drops.load(SeqCst), 100, "every future dropped before drop returned");
-    assert_eq!(in_context.load(SeqCst), 100, "dropped inside the runtime's context");
+    assert_eq!(
+        drops.load(SeqCst),
+        100,
+        "every future dropped before drop returned"
+    );
+    assert_eq!(
+        in_context.load(SeqCst),
+        100,
+        "dropped inside the runtime's context"
+    );
     for h in handles {
         assert!(h.is_finished());
         assert!(futures::executor::block_on(h).unwrap_err().is_cancelled());
@@ -164,7 +172,11 @@ fn wake_and_spawn_from_drop_during_shutdown() {
     });
     rt.block_on(task::yield_now());
     drop(rt);
-    let h = spawned.lock().unwrap().take().expect("drop ran inside the context");
+    let h = spawned
+        .lock()
+        .unwrap()
+        .take()
+        .expect("drop ran inside the context");
     assert!(futures::executor::block_on(h).unwrap_err().is_cancelled());
 }
 

@@ -68,7 +68,10 @@ fn waker_from_plain_thread_ends_parked_block_on_without_spinning() {
     waker_thread.join().unwrap();
     assert!(start.elapsed() >= Duration::from_millis(300));
     // A spinning loop would burn ~300 ms of CPU; a parked one burns ~none.
-    assert!(cpu < Duration::from_millis(60), "idle block_on used {cpu:?} of CPU");
+    assert!(
+        cpu < Duration::from_millis(60),
+        "idle block_on used {cpu:?} of CPU"
+    );
 }
 
 #[test]
@@ -110,8 +113,7 @@ fn many_cross_thread_round_trips() {
 
 #[test]
 fn concurrent_wakes_from_many_threads_queue_once() {
-    // A task woken by 8 threads at once, repeatedly, is polled far fewer
-    // times than it was woken and never concurrently.
+    // A task woken by 8 threads at once, 8,000 times, is queued once.
     let rt = Runtime::new().unwrap();
     let polls = Arc::new(AtomicUsize::new(0));
     let slot = Arc::new(Mutex::new(None::<Waker>));
@@ -120,7 +122,11 @@ fn concurrent_wakes_from_many_threads_queue_once() {
     let h = rt.spawn(std::future::poll_fn(move |cx| {
         p.fetch_add(1, SeqCst);
         *s.lock().unwrap() = Some(cx.waker().clone());
-        if st.load(SeqCst) { Poll::Ready(()) } else { Poll::Pending }
+        if st.load(SeqCst) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }));
     rt.block_on(guillotine::task::yield_now());
     let waker = slot.lock().unwrap().clone().unwrap();
@@ -140,8 +146,10 @@ fn concurrent_wakes_from_many_threads_queue_once() {
     stop.store(true, SeqCst);
     waker.wake();
     rt.block_on(h).unwrap();
-    let n = polls.load(SeqCst);
-    assert!(n >= 2 && n <= 8002, "polled {n} times");
+    // The runtime was not running while the 8,001 wakes came, so the first
+    // queued the task and every other found it already queued: exactly one
+    // more poll.
+    assert_eq!(polls.load(SeqCst), 2);
 }
 
 #[test]

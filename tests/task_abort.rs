@@ -21,7 +21,11 @@ impl Drop for DropFlag {
     }
 }
 
-fn flag() -> (DropFlag, Arc<AtomicBool>, Arc<std::sync::Mutex<Option<ThreadId>>>) {
+fn flag() -> (
+    DropFlag,
+    Arc<AtomicBool>,
+    Arc<std::sync::Mutex<Option<ThreadId>>>,
+) {
     let dropped = Arc::new(AtomicBool::new(false));
     let on = Arc::new(std::sync::Mutex::new(None));
     (

@@ -13,14 +13,21 @@ fn panic_payload_comes_back() {
     let rt = Runtime::new().unwrap();
     rt.block_on(async {
         let n = std::hint::black_box(3);
-        let err = guillotine::spawn(async move { panic!("task {n} failed") }).await.unwrap_err();
+        let err = guillotine::spawn(async move { panic!("task {n} failed") })
+            .await
+            .unwrap_err();
         assert!(err.is_panic());
         assert!(!err.is_cancelled());
-        assert_eq!(err.to_string(), "task panicked with message \"task 3 failed\"");
+        assert_eq!(
+            err.to_string(),
+            "task panicked with message \"task 3 failed\""
+        );
         let payload = err.into_panic();
         assert_eq!(payload.downcast_ref::<String>().unwrap(), "task 3 failed");
 
-        let err = guillotine::spawn(async { std::panic::panic_any(42u32) }).await.unwrap_err();
+        let err = guillotine::spawn(async { std::panic::panic_any(42u32) })
+            .await
+            .unwrap_err();
         assert_eq!(*err.into_panic().downcast::<u32>().unwrap(), 42);
     });
 }
@@ -101,7 +108,11 @@ fn panicking_waker_does_not_break_the_runtime() {
     // Poll the JoinHandle once with a waker that panics when woken.
     let mut h = Box::pin(h);
     let waker = Waker::from(Arc::new(Angry));
-    assert!(h.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+    assert!(
+        h.as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending()
+    );
     // The task completes and wakes the angry waker; the runtime survives.
     rt.block_on(task::yield_now());
     assert_eq!(rt.block_on(h).unwrap(), 3);

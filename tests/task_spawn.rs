@@ -13,7 +13,9 @@ use guillotine::task;
 fn ten_thousand_tasks_sum() {
     let rt = Runtime::new().unwrap();
     let sum = rt.block_on(async {
-        let handles: Vec<_> = (0..10_000u64).map(|i| guillotine::spawn(async move { i })).collect();
+        let handles: Vec<_> = (0..10_000u64)
+            .map(|i| guillotine::spawn(async move { i }))
+            .collect();
         let mut sum = 0;
         for h in handles {
             sum += h.await.unwrap();
@@ -96,7 +98,10 @@ fn yielding_tasks_interleave() {
         a.await.unwrap();
         b.await.unwrap();
     });
-    assert_eq!(*log.borrow(), vec![(0, 0), (1, 0), (0, 1), (1, 1), (0, 2), (1, 2)]);
+    assert_eq!(
+        *log.borrow(),
+        vec![(0, 0), (1, 0), (0, 1), (1, 1), (0, 2), (1, 2)]
+    );
 }
 
 #[test]
@@ -105,7 +110,9 @@ fn handle_spawn_from_another_thread() {
     let handle = rt.handle();
     let (tx, rx) = futures::channel::oneshot::channel();
     let thread = std::thread::spawn(move || {
-        let joins: Vec<_> = (0..100u32).map(|i| handle.spawn(async move { i * 2 })).collect();
+        let joins: Vec<_> = (0..100u32)
+            .map(|i| handle.spawn(async move { i * 2 }))
+            .collect();
         tx.send(joins).unwrap();
     });
     let total = rt.block_on(async move {
@@ -125,7 +132,9 @@ fn handle_current_spawns_locally() {
     let v = rt.block_on(async {
         let h = Handle::current();
         let inner = h.clone();
-        h.spawn(async move { inner.spawn(async { 3 }).await.unwrap() + 1 }).await.unwrap()
+        h.spawn(async move { inner.spawn(async { 3 }).await.unwrap() + 1 })
+            .await
+            .unwrap()
     });
     assert_eq!(v, 4);
 }
@@ -187,7 +196,11 @@ fn output_of_detached_task_is_dropped() {
     let h = rt.spawn(async move { Flag(d) });
     drop(h);
     rt.block_on(task::yield_now());
-    assert_eq!(drops.load(SeqCst), 1, "output dropped once, when the task finished");
+    assert_eq!(
+        drops.load(SeqCst),
+        1,
+        "output dropped once, when the task finished"
+    );
 
     // Handle dropped after completion, output never read.
     let d = drops.clone();

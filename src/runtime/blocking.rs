@@ -103,7 +103,10 @@ impl BlockingPool {
 
     fn lock(&self) -> MutexGuard<'_, PoolState> {
         // Jobs run outside the lock, so a poisoned lock holds consistent state.
-        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Queues a new blocking task (it carries two references: owned, queue).

@@ -115,7 +115,12 @@ impl<T> Future for JoinHandle<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
         // SAFETY: `out` has the task's output type, and we are its JoinHandle.
-        unsafe { self.raw.try_read_output((&mut out as *mut Poll<Result<T, JoinError>>).cast(), cx.waker()) };
+        unsafe {
+            self.raw.try_read_output(
+                (&mut out as *mut Poll<Result<T, JoinError>>).cast(),
+                cx.waker(),
+            )
+        };
         out
     }
 }
@@ -291,7 +296,9 @@ impl JoinError {
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         match self.repr {
             Repr::Panic(SyncPayload(p)) => p,
-            Repr::Cancelled => panic!("JoinError::into_panic called on a cancelled task's error, not a panic"),
+            Repr::Cancelled => {
+                panic!("JoinError::into_panic called on a cancelled task's error, not a panic")
+            }
         }
     }
 

@@ -14,8 +14,8 @@ pub use join::{AbortHandle, JoinError, JoinHandle};
 pub(crate) use list::OwnedTasks;
 pub(crate) use raw::{RawTask, RunOutcome};
 
-use std::sync::Arc;
 use crate::runtime::scheduler::Shared;
+use std::sync::Arc;
 
 /// Allocates a task for `future` on the runtime `shared`. The returned raw
 /// task carries two references for the caller: one for the owned list and one

@@ -24,8 +24,8 @@ use std::task::{Context, Poll, Waker};
 use super::join::JoinError;
 use super::list::Pointers;
 use super::state::{State, ToIdle, ToRunning};
-use std::sync::Arc;
 use crate::runtime::scheduler::Shared;
+use std::sync::Arc;
 
 /// The type-independent head of every task.
 #[repr(C)]

@@ -130,7 +130,7 @@ impl State {
     /// and three references: the owned list, the `JoinHandle`, the queue entry.
     pub(crate) fn new() -> State {
         State {
-            val: AtomicUsize::new(NOTIFIED | JOIN_INTEREST | 3 * REF_ONE),
+            val: AtomicUsize::new(NOTIFIED | JOIN_INTEREST | (3 * REF_ONE)),
         }
     }
 
@@ -305,7 +305,9 @@ impl State {
     }
 
     pub(crate) fn ref_inc(&self) {
-        let prev = self.val.fetch_add(REF_ONE, std::sync::atomic::Ordering::Relaxed);
+        let prev = self
+            .val
+            .fetch_add(REF_ONE, std::sync::atomic::Ordering::Relaxed);
         if prev > usize::MAX / 2 {
             std::process::abort();
         }
