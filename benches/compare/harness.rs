@@ -1,0 +1,520 @@
+//! The runtime-agnostic half of the `compare` bench: configuration, CPU
+//! pinning, a watchdog, running contenders alternately round after round,
+//! medians, child processes, and the Markdown table.
+//!
+//! Nothing in here knows about guillotine, tokio or smol: a contender is a
+//! name plus an index that a [`Bench`]'s `run` function dispatches on (see
+//! `runtimes.rs`). Contender 0 is the one under test; the table's ratio
+//! columns divide its median by every other contender's.
+
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Number of measured rounds unless `BENCH_ROUNDS` says otherwise.
+const DEFAULT_ROUNDS: usize = 11;
+/// A single run that takes longer than this (`BENCH_TIMEOUT_SECS`) is
+/// reported as hung and the whole bench exits with status 2.
+const DEFAULT_TIMEOUT_SECS: u64 = 120;
+/// The runtime under test runs on this CPU...
+pub const RUNTIME_CPU: usize = 0;
+/// ... and every helper OS thread (load generators, the watchdog) on this one.
+pub const HELPER_CPU: usize = 1;
+
+/// Environment variables that turn the bench binary into a child process
+/// running one workload on one contender (see [`run_child`]).
+pub const CHILD_WORKLOAD_ENV: &str = "COMPARE_BENCH_CHILD_WORKLOAD";
+pub const CHILD_RUNTIME_ENV: &str = "COMPARE_BENCH_CHILD_RUNTIME";
+
+/// What a measurement is, which decides how it is printed. Lower is better
+/// for every unit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Unit {
+    Seconds,
+    BytesPerTask,
+}
+
+/// One measurement of one run.
+#[derive(Clone, Copy, Debug)]
+pub struct Sample {
+    pub value: f64,
+    pub unit: Unit,
+}
+
+impl Sample {
+    pub fn time(elapsed: Duration) -> Sample {
+        Sample {
+            value: elapsed.as_secs_f64(),
+            unit: Unit::Seconds,
+        }
+    }
+
+    pub fn bytes_per_task(bytes: f64) -> Sample {
+        Sample {
+            value: bytes,
+            unit: Unit::BytesPerTask,
+        }
+    }
+}
+
+/// A runtime (or anything else) being compared.
+#[derive(Clone, Debug)]
+pub struct Contender {
+    pub name: &'static str,
+    /// `false` while the contender cannot be built; its column says "pending".
+    pub available: bool,
+}
+
+/// One workload, runnable on every contender.
+#[derive(Clone, Copy)]
+pub struct Bench {
+    pub name: &'static str,
+    pub about: &'static str,
+    /// Caps the number of measured rounds (for slow, low-noise workloads).
+    pub max_rounds: Option<usize>,
+    /// Whether to run one unrecorded warm-up round first.
+    pub warmup: bool,
+    /// Runs the workload once on contender `i` and measures it. Panics on a
+    /// wrong result; the harness reports the contender as failed.
+    pub run: fn(usize) -> Sample,
+    /// The body of a child process started by [`run_child`], if any.
+    pub child: Option<fn(usize) -> Sample>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub rounds: usize,
+    pub timeout: Duration,
+    /// Substrings of workload names from the command line; empty = all.
+    pub filters: Vec<String>,
+    /// Names of the contenders to run (`BENCH_RUNTIMES`, comma-separated);
+    /// empty = all. The others are shown as "skipped".
+    pub runtimes: Vec<String>,
+}
+
+impl Config {
+    /// `BENCH_ROUNDS`, `BENCH_TIMEOUT_SECS`, `BENCH_RUNTIMES`, and every command-line argument
+    /// not starting with `-` (cargo passes `--bench`) as a name filter.
+    pub fn from_env_and_args() -> Config {
+        let rounds = env_number("BENCH_ROUNDS").unwrap_or(DEFAULT_ROUNDS as u64);
+        let timeout = env_number("BENCH_TIMEOUT_SECS").unwrap_or(DEFAULT_TIMEOUT_SECS);
+        Config {
+            rounds: (rounds as usize).max(1),
+            timeout: Duration::from_secs(timeout.max(1)),
+            filters: std::env::args()
+                .skip(1)
+                .filter(|a| !a.starts_with('-'))
+                .collect(),
+            runtimes: std::env::var("BENCH_RUNTIMES")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .map(String::from)
+                .collect(),
+        }
+    }
+
+    fn runs(&self, contender: &Contender) -> bool {
+        self.runtimes.is_empty() || self.runtimes.iter().any(|r| r == contender.name)
+    }
+
+    pub fn selects(&self, name: &str) -> bool {
+        self.filters.is_empty() || self.filters.iter().any(|f| name.contains(f.as_str()))
+    }
+}
+
+fn env_number(var: &str) -> Option<u64> {
+    let text = std::env::var(var).ok()?;
+    match text.trim().parse() {
+        Ok(n) => Some(n),
+        Err(_) => panic!("{var}={text:?} is not a whole number"),
+    }
+}
+
+/// Pins the calling thread (only it: `sched_setaffinity(0, ..)` is per
+/// thread) to `cpu`. Threads it creates afterwards inherit the mask.
+pub fn pin_current_thread(cpu: usize) -> std::io::Result<()> {
+    // SAFETY: cpu_set_t is a plain bit array; all-zero is the empty set, and
+    // CPU_SET/sched_setaffinity only read and write the set we own.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
+    }
+}
+
+/// Pins the thread that drives a runtime to [`RUNTIME_CPU`].
+pub fn pin_runtime_thread() {
+    if let Err(e) = pin_current_thread(RUNTIME_CPU) {
+        eprintln!("warning: could not pin the runtime thread to CPU {RUNTIME_CPU}: {e}");
+    }
+}
+
+/// Pins a helper OS thread to [`HELPER_CPU`], or to [`RUNTIME_CPU`] on a
+/// machine with a single CPU.
+pub fn pin_helper_thread() {
+    if pin_current_thread(HELPER_CPU).is_err() {
+        let _ = pin_current_thread(RUNTIME_CPU);
+    }
+}
+
+/// Aborts the process when one run takes longer than the timeout, naming
+/// it, so a deadlocked runtime cannot stall the bench silently.
+struct Watchdog {
+    armed: Arc<Mutex<Option<(String, Instant)>>>,
+    timeout: Duration,
+}
+
+impl Watchdog {
+    fn start(timeout: Duration) -> Watchdog {
+        let armed: Arc<Mutex<Option<(String, Instant)>>> = Arc::default();
+        let watched = Arc::clone(&armed);
+        std::thread::Builder::new()
+            .name("bench-watchdog".into())
+            .spawn(move || {
+                pin_helper_thread();
+                loop {
+                    std::thread::sleep(Duration::from_secs(1));
+                    if let Some((what, deadline)) = &*watched.lock().unwrap() {
+                        if Instant::now() > *deadline {
+                            eprintln!("error: {what} did not finish within {timeout:?}; giving up");
+                            std::process::exit(2);
+                        }
+                    }
+                }
+            })
+            .expect("spawn the watchdog thread");
+        Watchdog { armed, timeout }
+    }
+
+    fn arm(&self, what: String) {
+        *self.armed.lock().unwrap() = Some((what, Instant::now() + self.timeout));
+    }
+
+    fn disarm(&self) {
+        *self.armed.lock().unwrap() = None;
+    }
+}
+
+/// CPU time spent by this machine, by this process and by its waited-for
+/// children, from `/proc/stat` and `/proc/self/stat`, in clock ticks.
+struct CpuTimes {
+    busy: u64,
+    steal: u64,
+    ours: u64,
+    at: Instant,
+}
+
+impl CpuTimes {
+    fn now() -> Option<CpuTimes> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let cpu: Vec<u64> = stat
+            .lines()
+            .next()?
+            .split_whitespace()
+            .skip(1)
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        // user nice system idle iowait irq softirq steal ...
+        let busy = cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6];
+        let steal = cpu.get(7).copied().unwrap_or(0);
+        let own = std::fs::read_to_string("/proc/self/stat").ok()?;
+        let fields: Vec<u64> = own[own.rfind(')')? + 1..]
+            .split_whitespace()
+            .map(|f| f.parse().unwrap_or(0))
+            .collect();
+        // fields[0] is the state; utime, stime, cutime, cstime are 11..=14.
+        let ours = fields.get(11..15)?.iter().sum();
+        Some(CpuTimes {
+            busy,
+            steal,
+            ours,
+            at: Instant::now(),
+        })
+    }
+
+    /// Since `earlier`: the CPU share (1.0 = one whole CPU) used by other
+    /// processes, the share stolen by the hypervisor, and whether that is
+    /// enough to distrust the numbers: over [`FOREIGN_LOAD_WARNING`] and
+    /// more than two clock ticks (one tick is 10 ms, already 10% of a short
+    /// workload).
+    fn foreign_since(&self, earlier: &CpuTimes) -> (f64, f64, bool) {
+        // SAFETY: sysconf has no preconditions.
+        let ticks_per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        let secs = (self.at - earlier.at).as_secs_f64().max(1e-3);
+        let others = self
+            .busy
+            .saturating_sub(earlier.busy)
+            .saturating_sub(self.ours.saturating_sub(earlier.ours));
+        let steal = self.steal.saturating_sub(earlier.steal);
+        let (others_share, steal_share) = (
+            others as f64 / ticks_per_sec / secs,
+            steal as f64 / ticks_per_sec / secs,
+        );
+        let suspect = others + steal > 2 && others_share + steal_share > FOREIGN_LOAD_WARNING;
+        (others_share, steal_share, suspect)
+    }
+}
+
+/// Other processes using more than this share of a CPU during a workload
+/// get a warning: the machine was not quiet and the numbers are suspect.
+const FOREIGN_LOAD_WARNING: f64 = 0.05;
+
+/// The result of one workload on one contender.
+#[derive(Clone, Debug)]
+pub enum Cell {
+    Pending,
+    Skipped,
+    Failed(String),
+    Measured {
+        median: Sample,
+        min: f64,
+        max: f64,
+        runs: usize,
+    },
+}
+
+pub struct Row {
+    pub bench: &'static str,
+    pub cells: Vec<Cell>,
+}
+
+/// Runs every selected bench: for each, `warm-up + rounds` rounds, each
+/// round running the contenders in order (0, 1, 2, 0, 1, 2, ...), so slow
+/// drifts of the machine hit all of them alike. Prints progress to stderr.
+pub fn run_all(contenders: &[Contender], benches: &[Bench], cfg: &Config) -> Vec<Row> {
+    let watchdog = Watchdog::start(cfg.timeout);
+    let mut rows = Vec::new();
+    for bench in benches.iter().filter(|b| cfg.selects(b.name)) {
+        let rounds = bench.max_rounds.map_or(cfg.rounds, |m| m.min(cfg.rounds));
+        let warmups = usize::from(bench.warmup);
+        eprintln!(
+            "{}: {} ({} warm-up + {} rounds)",
+            bench.name, bench.about, warmups, rounds
+        );
+        let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); contenders.len()];
+        let mut failures: Vec<Option<String>> = vec![None; contenders.len()];
+        let cpu_before = CpuTimes::now();
+        for round in 0..warmups + rounds {
+            for (i, contender) in contenders.iter().enumerate() {
+                if !contender.available || !cfg.runs(contender) || failures[i].is_some() {
+                    continue;
+                }
+                watchdog.arm(format!("{} on {}", bench.name, contender.name));
+                let outcome = catch_unwind(AssertUnwindSafe(|| (bench.run)(i)));
+                watchdog.disarm();
+                match outcome {
+                    Ok(sample) if round >= warmups => samples[i].push(sample),
+                    Ok(_) => {}
+                    Err(panic) => failures[i] = Some(panic_message(&*panic)),
+                }
+            }
+        }
+        let cells: Vec<Cell> = contenders
+            .iter()
+            .zip(samples)
+            .zip(failures)
+            .map(|((c, s), f)| match f {
+                Some(msg) => Cell::Failed(msg),
+                None if !c.available => Cell::Pending,
+                None if !cfg.runs(c) => Cell::Skipped,
+                None => summarize(s),
+            })
+            .collect();
+        for (contender, cell) in contenders.iter().zip(&cells) {
+            eprintln!("  {:<12} {}", contender.name, describe(cell));
+        }
+        if let (Some(before), Some(after)) = (cpu_before, CpuTimes::now()) {
+            let (others, steal, suspect) = after.foreign_since(&before);
+            let warn = if suspect {
+                "   WARNING: the machine was busy, these numbers are suspect"
+            } else {
+                ""
+            };
+            eprintln!(
+                "  other processes used {:.0}% of a CPU, the hypervisor stole {:.0}%{warn}",
+                others * 100.0,
+                steal * 100.0
+            );
+        }
+        rows.push(Row {
+            bench: bench.name,
+            cells,
+        });
+    }
+    rows
+}
+
+fn summarize(mut samples: Vec<Sample>) -> Cell {
+    if samples.is_empty() {
+        return Cell::Failed("no samples".into());
+    }
+    samples.sort_by(|a, b| a.value.total_cmp(&b.value));
+    let n = samples.len();
+    let median = if n % 2 == 1 {
+        samples[n / 2]
+    } else {
+        Sample {
+            value: (samples[n / 2 - 1].value + samples[n / 2].value) / 2.0,
+            unit: samples[0].unit,
+        }
+    };
+    Cell::Measured {
+        median,
+        min: samples[0].value,
+        max: samples[n - 1].value,
+        runs: n,
+    }
+}
+
+fn describe(cell: &Cell) -> String {
+    match cell {
+        Cell::Pending => "pending (not available in this build)".into(),
+        Cell::Skipped => "skipped (not in BENCH_RUNTIMES)".into(),
+        Cell::Failed(msg) => format!("FAILED: {msg}"),
+        Cell::Measured {
+            median,
+            min,
+            max,
+            runs,
+        } => format!(
+            "median {:>10}   min {:>10}   max {:>10}   ({runs} runs)",
+            format_value(median.value, median.unit),
+            format_value(*min, median.unit),
+            format_value(*max, median.unit),
+        ),
+    }
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panicked".into()
+    }
+}
+
+pub fn format_value(value: f64, unit: Unit) -> String {
+    match unit {
+        Unit::BytesPerTask => format!("{value:.0} B/task"),
+        Unit::Seconds if value >= 1.0 => format!("{value:.2} s"),
+        Unit::Seconds if value >= 1e-3 => format!("{:.2} ms", value * 1e3),
+        Unit::Seconds if value >= 1e-6 => format!("{:.1} µs", value * 1e6),
+        Unit::Seconds => format!("{:.0} ns", value * 1e9),
+    }
+}
+
+fn cell_text(cell: &Cell) -> String {
+    match cell {
+        Cell::Pending => "pending".into(),
+        Cell::Skipped => "skipped".into(),
+        Cell::Failed(_) => "failed".into(),
+        Cell::Measured { median, .. } => format_value(median.value, median.unit),
+    }
+}
+
+/// The Markdown table: workload, one column per contender's median, then
+/// contender 0 divided by each other contender (< 1: contender 0 is better).
+pub fn markdown_table(contenders: &[Contender], rows: &[Row]) -> String {
+    let ours = contenders[0].name;
+    let others = &contenders[1..];
+    let mut header = vec!["workload".to_string()];
+    header.extend(contenders.iter().map(|c| c.name.to_string()));
+    header.extend(others.iter().map(|c| format!("{ours}/{}", c.name)));
+    let mut align = vec!["---".to_string()];
+    align.extend(std::iter::repeat_n("---:".to_string(), header.len() - 1));
+    let mut out = format!("| {} |\n|{}|\n", header.join(" | "), align.join("|"));
+    for row in rows {
+        let mut cols = vec![row.bench.to_string()];
+        cols.extend(row.cells.iter().map(cell_text));
+        for other in &row.cells[1..] {
+            cols.push(match (&row.cells[0], other) {
+                (Cell::Measured { median: a, .. }, Cell::Measured { median: b, .. }) => {
+                    format!("{:.2}", a.value / b.value)
+                }
+                (Cell::Pending, _) => "pending".into(),
+                _ => "–".into(),
+            });
+        }
+        out.push_str(&format!("| {} |\n", cols.join(" | ")));
+    }
+    out
+}
+
+/// The line a child prints its measurement on (value, then unit).
+const CHILD_SAMPLE_PREFIX: &str = "compare-bench-sample:";
+
+/// Re-executes this bench binary with [`CHILD_WORKLOAD_ENV`] and
+/// [`CHILD_RUNTIME_ENV`] set, so that the child runs `bench.child` on one
+/// contender in a fresh process (see [`run_as_child`]), and returns the
+/// child's sample. Panics if the child cannot start, fails, or prints none.
+pub fn run_child(workload: &str, contender: &str) -> Sample {
+    let exe = std::env::current_exe().expect("find the bench executable");
+    let output = Command::new(exe)
+        .env(CHILD_WORKLOAD_ENV, workload)
+        .env(CHILD_RUNTIME_ENV, contender)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("start a child bench process");
+    assert!(
+        output.status.success(),
+        "child process for {workload} on {contender} failed: {}",
+        output.status
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(CHILD_SAMPLE_PREFIX))
+        .unwrap_or_else(|| panic!("child for {workload} on {contender} printed no sample"));
+    let mut parts = line.split_whitespace();
+    let value: f64 = parts
+        .next()
+        .and_then(|v| v.parse().ok())
+        .expect("child sample value");
+    let unit = match parts.next() {
+        Some("s") => Unit::Seconds,
+        Some("B/task") => Unit::BytesPerTask,
+        other => panic!("child sample unit {other:?}"),
+    };
+    Sample { value, unit }
+}
+
+/// If this process is a child started by [`run_child`], runs the requested
+/// bench's child body on the requested contender, prints its sample for the
+/// parent and returns `true`; the caller should then just exit.
+pub fn run_as_child(contenders: &[Contender], benches: &[Bench]) -> bool {
+    let (Ok(workload), Ok(runtime)) = (
+        std::env::var(CHILD_WORKLOAD_ENV),
+        std::env::var(CHILD_RUNTIME_ENV),
+    ) else {
+        return false;
+    };
+    let bench = benches
+        .iter()
+        .find(|b| b.name == workload)
+        .unwrap_or_else(|| panic!("child: no workload named {workload:?}"));
+    let child = bench
+        .child
+        .unwrap_or_else(|| panic!("child: workload {workload:?} has no child body"));
+    let index = contenders
+        .iter()
+        .position(|c| c.name == runtime)
+        .unwrap_or_else(|| panic!("child: no runtime named {runtime:?}"));
+    let sample = child(index);
+    let unit = match sample.unit {
+        Unit::Seconds => "s",
+        Unit::BytesPerTask => "B/task",
+    };
+    println!("{CHILD_SAMPLE_PREFIX} {} {unit}", sample.value);
+    true
+}
