@@ -18,7 +18,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{AcqRel, Relaxed, Release};
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
@@ -143,6 +143,29 @@ pub(crate) fn schedule(task: RawTask) {
     }
 }
 
+/// How long the runtime spins before it sleeps, when the last sleep was ended
+/// by another thread. Waking a sleeping thread on another CPU costs several
+/// microseconds on each side; a peer that answers within this window costs
+/// neither. Only wakes from other threads end the spin early, so it is spent
+/// only by runtimes that are being fed from other threads.
+const SPIN: Duration = Duration::from_micros(50);
+
+/// Spins until `done` or for `limit`, whichever is first; true if `done`.
+fn spin_until(limit: Duration, done: impl Fn() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    loop {
+        for _ in 0..32 {
+            if done() {
+                return true;
+            }
+            std::hint::spin_loop();
+        }
+        if start.elapsed() >= limit {
+            return false;
+        }
+    }
+}
+
 /// The waker of the future passed to `block_on`.
 #[derive(Debug)]
 struct MainWake {
@@ -157,7 +180,13 @@ impl Wake for MainWake {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Release);
-        self.shared.notify();
+        // On the runtime's own thread the flag is enough: the loop reads it
+        // before it parks.
+        let local =
+            context::with_core(|core| core.is_some_and(|c| Arc::ptr_eq(&c.shared, &self.shared)));
+        if !local {
+            self.shared.notify();
+        }
     }
 }
 
@@ -175,6 +204,11 @@ pub(crate) struct Core {
     config: Config,
     /// Set when shutdown starts: new tasks are cancelled at once.
     closed: Cell<bool>,
+    /// Whether the last park was cut short by a wake from another thread: a
+    /// peer thread is feeding this runtime, so spin briefly before sleeping.
+    remote_active: Cell<bool>,
+    /// Whether spinning can help at all (more than one CPU).
+    can_spin: bool,
 }
 
 impl std::fmt::Debug for Core {
@@ -210,6 +244,8 @@ impl Core {
             main,
             config,
             closed: Cell::new(false),
+            remote_active: Cell::new(false),
+            can_spin: std::thread::available_parallelism().is_ok_and(|n| n.get() > 1),
         }))
     }
 
@@ -270,12 +306,19 @@ impl Core {
 
     /// Blocks in the driver unless a wake came since the last look.
     fn park(&self) {
-        if self.shared.park.prepare_park() {
+        let park = &self.shared.park;
+        if self.remote_active.get() && self.can_spin && spin_until(SPIN, || park.is_notified()) {
+            // The peer answered within the spin: no sleep, no eventfd write.
+            park.unparked();
+            return;
+        }
+        if park.prepare_park() {
             self.turn(None);
-            self.shared.park.unparked();
+            self.remote_active.set(park.unparked());
         } else {
             // Something was woken from elsewhere: still collect I/O and
             // timers, but without blocking.
+            self.remote_active.set(true);
             self.turn(Some(Duration::ZERO));
         }
     }
@@ -312,7 +355,9 @@ impl Core {
                 // I/O, timers or the injection queue.
                 since_turn = 0;
                 self.turn(Some(Duration::ZERO));
-            } else if ran < interval {
+            } else if ran < interval && !self.main.woken.load(Acquire) {
+                // Out of work: the run queue is empty (a task woken on this
+                // thread would be in it) and the main future is not woken.
                 since_turn = 0;
                 self.park();
             }

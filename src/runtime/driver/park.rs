@@ -67,6 +67,8 @@ impl ParkState {
 
     /// The runtime is about to block. Returns false (and clears the word) if
     /// work was published since it last cleared it: look again instead.
+    /// While the word is 0 (running, or spinning before a park), wakers set
+    /// `NOTIFIED` and write nothing.
     pub(crate) fn prepare_park(&self) -> bool {
         match self.word.compare_exchange(0, PARKED, AcqRel, Acquire) {
             Ok(_) => true,
@@ -78,8 +80,14 @@ impl ParkState {
     }
 
     /// The runtime is awake again; wakes that came meanwhile are seen by its
-    /// next look at its queues.
-    pub(crate) fn unparked(&self) {
-        self.word.swap(0, AcqRel);
+    /// next look at its queues. Returns whether a wake from another thread
+    /// came while it was parked.
+    pub(crate) fn unparked(&self) -> bool {
+        self.word.swap(0, AcqRel) & NOTIFIED != 0
+    }
+
+    /// Whether a wake came from another thread since the word was cleared.
+    pub(crate) fn is_notified(&self) -> bool {
+        self.word.load(Acquire) & NOTIFIED != 0
     }
 }
