@@ -306,6 +306,14 @@ impl Core {
 
     /// Blocks in the driver unless a wake came since the last look.
     fn park(&self) {
+        {
+            // A burst of spawns can leave a huge, empty queue behind: give
+            // the memory back before sleeping.
+            let mut rq = self.run_queue.borrow_mut();
+            if rq.capacity() > 16 * 1024 && rq.is_empty() {
+                rq.shrink_to(1024);
+            }
+        }
         let park = &self.shared.park;
         if self.remote_active.get() && self.can_spin && spin_until(SPIN, || park.is_notified()) {
             // The peer answered within the spin: no sleep, no eventfd write.

@@ -230,9 +230,11 @@ pub struct JoinError {
     repr: Repr,
 }
 
+/// `Cancelled`, or the panic's payload. Boxed once more so the error is one
+/// pointer wide: it sits in every task's allocation, a panic is rare.
 enum Repr {
     Cancelled,
-    Panic(SyncPayload),
+    Panic(Box<SyncPayload>),
 }
 
 /// A panic payload made `Sync` by never handing out `&` access to it, except
@@ -253,7 +255,7 @@ impl JoinError {
 
     pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
-            repr: Repr::Panic(SyncPayload(payload)),
+            repr: Repr::Panic(Box::new(SyncPayload(payload))),
         }
     }
 
@@ -295,7 +297,7 @@ impl JoinError {
     #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         match self.repr {
-            Repr::Panic(SyncPayload(p)) => p,
+            Repr::Panic(p) => p.0,
             Repr::Cancelled => {
                 panic!("JoinError::into_panic called on a cancelled task's error, not a panic")
             }
@@ -313,7 +315,7 @@ impl JoinError {
     /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(SyncPayload(p)) => Ok(p),
+            Repr::Panic(p) => Ok(p.0),
             Repr::Cancelled => Err(self),
         }
     }

@@ -7,12 +7,13 @@ use std::ptr::NonNull;
 
 use super::raw::{Header, RawTask};
 
-/// The links stored in each header.
+/// The links stored in each header. A task is linked iff it has a `prev`
+/// or is the list's head (no flag: every byte of the header counts, a
+/// million pending tasks make a megabyte of each byte).
 #[derive(Debug)]
 pub(crate) struct Pointers {
     prev: Option<NonNull<Header>>,
     next: Option<NonNull<Header>>,
-    linked: bool,
 }
 
 impl Pointers {
@@ -20,7 +21,6 @@ impl Pointers {
         Pointers {
             prev: None,
             next: None,
-            linked: false,
         }
     }
 }
@@ -48,10 +48,9 @@ impl OwnedTasks {
         // owned reference) and not yet linked.
         unsafe {
             let l = links(ptr);
-            debug_assert!(!l.linked);
+            debug_assert!(l.prev.is_none() && self.head != Some(ptr));
             l.prev = None;
             l.next = self.head;
-            l.linked = true;
             if let Some(head) = self.head {
                 links(head).prev = Some(ptr);
             }
@@ -68,11 +67,10 @@ impl OwnedTasks {
         // holds a reference to it.
         unsafe {
             let l = links(ptr);
-            if !l.linked {
+            if l.prev.is_none() && self.head != Some(ptr) {
                 return false;
             }
             let (prev, next) = (l.prev.take(), l.next.take());
-            l.linked = false;
             match prev {
                 Some(p) => links(p).next = next,
                 None => self.head = next,

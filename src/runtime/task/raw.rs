@@ -364,3 +364,16 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
         std::process::abort();
     }
 }
+#[cfg(test)]
+mod tests {
+    /// A task pending on a small future must fit glibc's 80-byte size class
+    /// (72 bytes + the allocator's 8): memory per task is a benchmark row.
+    #[test]
+    fn small_task_fits_in_72_bytes() {
+        fn cell_size<F: std::future::Future>(_: &F) -> usize {
+            std::mem::size_of::<super::Cell<F>>()
+        }
+        let f = async { std::future::pending::<()>().await };
+        assert!(cell_size(&f) <= 72, "task grew to {} bytes", cell_size(&f));
+    }
+}
