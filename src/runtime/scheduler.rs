@@ -25,6 +25,7 @@ use std::time::Duration;
 use crate::runtime::blocking::{BlockingPool, BlockingTask, PoolConfig};
 use crate::runtime::context;
 use crate::runtime::driver::Driver;
+use crate::runtime::driver::time::TimeHandle;
 use crate::runtime::driver::unpark::{ParkState, Unparker};
 use crate::runtime::task::{JoinHandle, OwnedTasks, RawTask, RunOutcome, new_task};
 
@@ -48,6 +49,8 @@ pub(crate) struct Shared {
     pub(crate) unparker: Unparker,
     /// The `spawn_blocking` threads.
     blocking: BlockingPool,
+    /// The timer queue (the driver fires it; every `Sleep` holds this).
+    pub(crate) time: Arc<TimeHandle>,
 }
 
 #[derive(Debug, Default)]
@@ -116,8 +119,9 @@ impl Shared {
         handle
     }
 
-    /// Wakes a parked runtime after publishing work with a `SeqCst` store.
-    fn notify(&self) {
+    /// Wakes a parked runtime after publishing work with a `SeqCst` store
+    /// (or under a lock the runtime takes before it blocks).
+    pub(crate) fn notify(&self) {
         if self.park.must_unpark() {
             self.unparker.unpark();
         }
@@ -195,6 +199,7 @@ impl Core {
             park: ParkState::new(),
             unparker,
             blocking: BlockingPool::new(config.pool.clone()),
+            time: driver.time().clone(),
         });
         let main = Arc::new(MainWake {
             woken: AtomicBool::new(false),
@@ -346,6 +351,7 @@ impl Core {
                 None => break,
             }
         }
+        self.shared.time.shutdown();
         self.shared.unparker.close();
         self.shared.blocking.shutdown(timeout);
     }
