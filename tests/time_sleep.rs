@@ -279,21 +279,38 @@ fn a_timer_whose_runtime_is_gone_completes_at_once() {
     assert!(start.elapsed() < Duration::from_secs(60));
 }
 
+/// p50, p99 and max of `late`.
+fn percentiles(mut late: Vec<Duration>) -> String {
+    late.sort();
+    let n = late.len();
+    format!(
+        "p50 {:>10.1?}  p99 {:>10.1?}  max {:>10.1?}",
+        late[n / 2],
+        late[n * 99 / 100],
+        late[n - 1]
+    )
+}
+
 /// Lateness of `sleep` (completion minus deadline), p50 and p99 over 1,000
-/// samples each. A measurement, not a check:
-/// `cargo test --release --test time_sleep -- --ignored --nocapture`.
+/// samples each, with tokio's and smol's for comparison. A measurement, not
+/// a check: `cargo test --release --test time_sleep -- --ignored --nocapture`.
 #[test]
 #[ignore = "a measurement: run with --release --ignored --nocapture"]
 fn precision_report() {
+    const SAMPLES: usize = 1000;
     let rt = rt();
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
     for d in [
         Duration::from_micros(100),
         Duration::from_millis(1),
         Duration::from_millis(10),
     ] {
-        let mut late: Vec<Duration> = rt.block_on(async {
-            let mut v = Vec::with_capacity(1000);
-            for _ in 0..1000 {
+        let ours = rt.block_on(async {
+            let mut v = Vec::with_capacity(SAMPLES);
+            for _ in 0..SAMPLES {
                 let s = sleep(d);
                 let deadline = s.deadline();
                 s.await;
@@ -301,10 +318,27 @@ fn precision_report() {
             }
             v
         });
-        late.sort();
-        println!(
-            "sleep({d:?}): lateness p50 {:?}, p99 {:?}, max {:?}",
-            late[500], late[990], late[999]
-        );
+        let theirs = tokio.block_on(async {
+            let mut v = Vec::with_capacity(SAMPLES);
+            for _ in 0..SAMPLES {
+                let deadline = Instant::now() + d;
+                tokio::time::sleep_until(deadline.into()).await;
+                v.push(Instant::now() - deadline);
+            }
+            v
+        });
+        let smol = smol::block_on(async {
+            let mut v = Vec::with_capacity(SAMPLES);
+            for _ in 0..SAMPLES {
+                let deadline = Instant::now() + d;
+                smol::Timer::at(deadline).await;
+                v.push(Instant::now() - deadline);
+            }
+            v
+        });
+        println!("sleep({d:?}) lateness over {SAMPLES} samples");
+        println!("  guillotine  {}", percentiles(ours));
+        println!("  tokio       {}", percentiles(theirs));
+        println!("  smol        {}", percentiles(smol));
     }
 }

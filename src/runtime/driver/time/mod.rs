@@ -153,12 +153,13 @@ impl TimeHandle {
     /// the earliest timer.
     pub(crate) fn reset(&self, key: TimerKey, deadline: Instant) -> bool {
         let at = self.ticks(deadline);
+        let now = self.ticks(Instant::now());
         let mut q = self.lock();
         let mut due = None;
-        if at <= self.ticks(Instant::now()) {
+        if at <= now {
             due = q.fire(key);
         } else {
-            q.reset(key, at);
+            q.reset(key, at, now);
         }
         let before = self.next.load(Relaxed);
         let new_first = self.publish(&q) < before;

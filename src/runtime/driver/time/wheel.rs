@@ -83,9 +83,7 @@ impl TimerQueue {
     /// empty wheel catch up, so a timer set after a long idle is not placed
     /// (and woken for) relative to a stale tick.
     pub(crate) fn insert(&mut self, deadline: u64, now: u64, waker: Waker) -> TimerKey {
-        if self.len == 0 {
-            self.elapsed = self.elapsed.max(now / TICK_NS);
-        }
+        self.catch_up(now);
         let node = Node {
             deadline,
             waker: Some(waker),
@@ -142,13 +140,22 @@ impl TimerQueue {
         }
     }
 
-    /// Moves the timer to `deadline`, re-arming it if it had fired.
-    pub(crate) fn reset(&mut self, key: TimerKey, deadline: u64) {
+    /// Moves the timer to `deadline`, re-arming it if it had fired; `now` as
+    /// for `insert`.
+    pub(crate) fn reset(&mut self, key: TimerKey, deadline: u64, now: u64) {
         if self.nodes[key as usize].at < FREE {
             self.unlink(key);
         }
+        self.catch_up(now);
         self.nodes[key as usize].deadline = deadline;
         self.link(key);
+    }
+
+    /// With nothing armed, nothing can be behind: move `elapsed` to `now`.
+    fn catch_up(&mut self, now: u64) {
+        if self.len == 0 {
+            self.elapsed = self.elapsed.max(now / TICK_NS);
+        }
     }
 
     /// When the driver must wake next: the end of the earliest tick if it is
@@ -326,7 +333,7 @@ mod tests {
         }
         for i in (1..3000).step_by(3) {
             let d = deadlines[i].expect("armed") / 2 + 7;
-            q.reset(keys[i], d);
+            q.reset(keys[i], d, 0);
             deadlines[i] = Some(d);
         }
         assert_eq!(q.len(), 2000);
@@ -374,14 +381,14 @@ mod tests {
         let mut out = Vec::new();
         q.fire_expired(5, &mut out);
         assert!(q.is_fired(key));
-        q.reset(key, 10_000);
+        q.reset(key, 10_000, 5);
         assert!(!q.is_fired(key));
         assert!(q.set_waker(key, Waker::noop()).is_none());
         q.fire_expired(9_999, &mut out);
         assert_eq!(out.len(), 1);
         q.fire_expired(10_000, &mut out);
         assert_eq!(out.len(), 2);
-        q.reset(key, 50_000);
+        q.reset(key, 50_000, 10_000);
         assert!(q.fire(key).is_none());
         assert!(q.is_fired(key) && q.len() == 0);
     }
