@@ -348,6 +348,72 @@ mod tests {
     }
 
     #[test]
+    fn matches_a_model_under_random_operations() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut rand = |bound: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % bound
+        };
+        let mut q = TimerQueue::default();
+        // key -> deadline of the armed timers (the model).
+        let mut armed = std::collections::HashMap::new();
+        let mut held: Vec<TimerKey> = Vec::new();
+        let mut out = Vec::new();
+        let mut now: u64 = 0;
+        let spans = [
+            500,
+            70_000,
+            5_000_000,
+            400_000_000,
+            30_000_000_000,
+            u64::MAX / 4,
+        ];
+        for _ in 0..30_000 {
+            let span = spans[rand(spans.len() as u64) as usize];
+            match rand(10) {
+                0..=3 => {
+                    let d = now.saturating_add(rand(span));
+                    let k = q.insert(d, now, noop());
+                    armed.insert(k, d);
+                    held.push(k);
+                }
+                4 if !held.is_empty() => {
+                    let k = held.swap_remove(rand(held.len() as u64) as usize);
+                    q.remove(k);
+                    armed.remove(&k);
+                }
+                5 if !held.is_empty() => {
+                    let k = held[rand(held.len() as u64) as usize];
+                    let d = now + 1 + rand(span);
+                    q.reset(k, d, now);
+                    armed.insert(k, d);
+                }
+                _ => {
+                    // Advance like the driver would (to the reported next
+                    // deadline) or by a random step.
+                    now = match (rand(2), q.next_deadline()) {
+                        (0, Some(next)) => now.max(next),
+                        _ => now + rand(span.min(1 << 40)),
+                    };
+                    q.fire_expired(now, &mut out);
+                    armed.retain(|k, d| {
+                        assert_eq!(q.is_fired(*k), *d <= now, "deadline {d}, now {now}");
+                        *d > now
+                    });
+                }
+            }
+            assert_eq!(q.len(), armed.len());
+            if let Some(min) = armed.values().min() {
+                // Never later than the end of the earliest deadline's tick.
+                let next = q.next_deadline().expect("timers are armed");
+                assert!(next < min / TICK_NS * TICK_NS + TICK_NS, "{next} > {min}");
+            }
+        }
+    }
+
+    #[test]
     fn far_deadlines_never_overflow() {
         let mut q = TimerQueue::default();
         let far = q.insert(u64::MAX - 1, 0, noop());
