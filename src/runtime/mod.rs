@@ -158,6 +158,27 @@ impl Runtime {
     pub fn num_tasks(&self) -> usize {
         self.core.task_count()
     }
+
+    /// The number of timers waiting in the runtime's queue: every `Sleep`
+    /// (also inside `timeout` and `interval`) that has been polled, has not
+    /// fired and has not been dropped. A dropped timer leaves at once.
+    ///
+    /// ```
+    /// use guillotine::time::{sleep, Duration};
+    /// use std::future::Future;
+    /// use std::task::{Context, Waker};
+    /// let runtime = guillotine::runtime::Runtime::new().unwrap();
+    /// runtime.block_on(async {
+    ///     let mut s = Box::pin(sleep(Duration::from_secs(60)));
+    ///     assert!(s.as_mut().poll(&mut Context::from_waker(Waker::noop())).is_pending());
+    ///     assert_eq!(guillotine::runtime::Handle::current().num_timers(), 1);
+    ///     drop(s);
+    /// });
+    /// assert_eq!(runtime.num_timers(), 0);
+    /// ```
+    pub fn num_timers(&self) -> usize {
+        self.core.shared.time.len()
+    }
 }
 
 impl Drop for Runtime {
@@ -363,6 +384,17 @@ impl Handle {
             Some(core) => core.spawn(future),
             None => self.shared.spawn_remote(future),
         }
+    }
+
+    /// The number of timers waiting in the runtime's queue; see
+    /// [`Runtime::num_timers`].
+    ///
+    /// ```
+    /// let runtime = guillotine::runtime::Runtime::new().unwrap();
+    /// assert_eq!(runtime.handle().num_timers(), 0);
+    /// ```
+    pub fn num_timers(&self) -> usize {
+        self.shared.time.len()
     }
 
     /// Runs `f` on the runtime's blocking thread pool.

@@ -27,6 +27,7 @@ use crate::runtime::blocking::{BlockingPool, BlockingTask, PoolConfig};
 use crate::runtime::context;
 use crate::runtime::driver::Driver;
 use crate::runtime::driver::park::ParkState;
+use crate::runtime::driver::time::TimeHandle;
 use crate::runtime::driver::unpark::Unparker;
 use crate::runtime::task::{JoinHandle, OwnedTasks, RawTask, RunOutcome, new_task};
 
@@ -50,6 +51,8 @@ pub(crate) struct Shared {
     pub(crate) unparker: Unparker,
     /// The `spawn_blocking` threads.
     blocking: BlockingPool,
+    /// The timer queue (the driver fires it; every `Sleep` holds this).
+    pub(crate) time: Arc<TimeHandle>,
 }
 
 #[derive(Debug, Default)]
@@ -118,11 +121,22 @@ impl Shared {
         handle
     }
 
-    /// Wakes a parked runtime after publishing work with a release store.
-    fn notify(&self) {
+    /// Wakes a parked runtime after publishing work with a release store
+    /// (or under a lock the runtime takes after it commits to park). On the
+    /// runtime's own thread, inside `block_on`, nothing is needed: the loop
+    /// looks at its queues and timers before it parks.
+    pub(crate) fn notify(&self) {
+        if self.is_current() {
+            return;
+        }
         if self.park.notify() {
             self.unparker.unpark();
         }
+    }
+
+    /// Whether this thread is running this runtime's `block_on`.
+    fn is_current(&self) -> bool {
+        context::with_core(|core| core.is_some_and(|c| std::ptr::eq(Arc::as_ptr(&c.shared), self)))
     }
 }
 
@@ -180,13 +194,7 @@ impl Wake for MainWake {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Release);
-        // On the runtime's own thread the flag is enough: the loop reads it
-        // before it parks.
-        let local =
-            context::with_core(|core| core.is_some_and(|c| Arc::ptr_eq(&c.shared, &self.shared)));
-        if !local {
-            self.shared.notify();
-        }
+        self.shared.notify();
     }
 }
 
@@ -231,6 +239,7 @@ impl Core {
             park: ParkState::new(),
             unparker,
             blocking: BlockingPool::new(config.pool.clone()),
+            time: driver.time().clone(),
         });
         let main = Arc::new(MainWake {
             woken: AtomicBool::new(false),
@@ -404,6 +413,7 @@ impl Core {
                 None => break,
             }
         }
+        self.shared.time.shutdown();
         self.shared.unparker.close();
         self.shared.blocking.shutdown(timeout);
     }

@@ -1,15 +1,20 @@
-//! What the scheduler parks on: the epoll [`Selector`](epoll::Selector) and
-//! the runtime's eventfd (`unpark.rs`). The driver knows nothing of tasks: it
-//! only hands out wakes.
+//! What the scheduler parks on: the epoll [`Selector`](epoll::Selector),
+//! the runtime's eventfd (`unpark.rs`) and the timer queue (`time/`), whose
+//! earliest deadline bounds every wait. The driver knows nothing of tasks:
+//! it only hands out wakes.
 
 pub(crate) mod epoll;
 pub(crate) mod park;
+pub(crate) mod time;
 pub(crate) mod unpark;
 
 use std::io;
+use std::sync::Arc;
+use std::task::Waker;
 use std::time::Duration;
 
 use epoll::Selector;
+use time::TimeHandle;
 use unpark::Unparker;
 
 /// The token of the runtime's eventfd; no registration ever gets it.
@@ -19,6 +24,11 @@ pub(crate) const UNPARK_TOKEN: u64 = u64::MAX;
 #[derive(Debug)]
 pub(crate) struct Driver {
     selector: Selector,
+    /// The timers; `Shared` and every `Sleep` hold it too.
+    time: Arc<TimeHandle>,
+    /// Expired timers' wakers, woken after the queue's lock is released;
+    /// kept to reuse its allocation.
+    expired: Vec<Waker>,
 }
 
 impl Driver {
@@ -30,19 +40,30 @@ impl Driver {
             // needs draining on the wake path.
             selector.add(fd, (libc::EPOLLIN | libc::EPOLLET) as u32, UNPARK_TOKEN)?;
         }
-        Ok(Driver { selector })
+        Ok(Driver {
+            selector,
+            time: Arc::new(TimeHandle::new()),
+            expired: Vec::new(),
+        })
     }
 
-    /// Waits for events up to `timeout` (`None`: until an event or unpark)
-    /// and dispatches them.
+    /// The timer queue, for `Shared` (and through it, every `Sleep`).
+    pub(crate) fn time(&self) -> &Arc<TimeHandle> {
+        &self.time
+    }
+
+    /// Waits for events up to `timeout` (`None`: until an event or unpark),
+    /// never past the earliest timer, then dispatches events and fires
+    /// expired timers.
     pub(crate) fn turn(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        self.selector.select(timeout)?;
+        self.selector.select(self.time.wait_timeout(timeout))?;
         for (token, _events) in self.selector.events() {
             if token == UNPARK_TOKEN {
                 // Its only job was to end the wait.
                 continue;
             }
         }
+        self.time.fire_expired(&mut self.expired);
         Ok(())
     }
 }

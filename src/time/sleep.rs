@@ -1,0 +1,222 @@
+//! [`Sleep`], [`sleep`] and [`sleep_until`].
+//!
+//! A `Sleep` holds a slot of its runtime's timer queue from its first poll
+//! until it is dropped: it is inserted then (not at creation, so a future
+//! built and never polled costs nothing), moved by `reset`, and removed by
+//! `Drop`, on whatever thread that happens.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::runtime::context;
+use crate::runtime::driver::time::{TimerKey, TimerPoll};
+use crate::runtime::scheduler::Shared;
+
+/// How far "never" is: deadlines that would overflow `Instant` (such as
+/// `sleep(Duration::MAX)`) become this far from now, about 30 years.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `now + duration`, or a deadline about 30 years away if that overflows.
+pub(crate) fn deadline_after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration)
+        .unwrap_or_else(|| now + FAR_FUTURE)
+}
+
+/// Waits until `duration` has elapsed.
+///
+/// The timer is exact to the nanosecond where the kernel has `epoll_pwait2`
+/// (Linux 5.11+), else rounded up to the millisecond; either way it never
+/// completes early. `Duration::ZERO` completes at once, `Duration::MAX`
+/// never.
+///
+/// # Panics
+/// Outside a runtime: the timer needs a runtime to drive it.
+///
+/// ```
+/// use guillotine::time::{sleep, Duration, Instant};
+/// let rt = guillotine::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let start = Instant::now();
+///     sleep(Duration::from_millis(10)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(10));
+/// });
+/// ```
+#[track_caller]
+pub fn sleep(duration: Duration) -> Sleep {
+    Sleep::new(deadline_after(duration), "guillotine::time::sleep")
+}
+
+/// Waits until `deadline`; a deadline in the past completes at once.
+///
+/// # Panics
+/// Outside a runtime.
+///
+/// ```
+/// use guillotine::time::{sleep_until, Duration, Instant};
+/// let rt = guillotine::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let deadline = Instant::now() + Duration::from_millis(5);
+///     sleep_until(deadline).await;
+///     assert!(Instant::now() >= deadline);
+/// });
+/// ```
+#[track_caller]
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::new(deadline, "guillotine::time::sleep_until")
+}
+
+/// The future of [`sleep`] and [`sleep_until`]: completes once its deadline
+/// has passed.
+///
+/// It is `Send` and `Unpin`, and may be polled or dropped on any thread; it
+/// is driven by the runtime it was created in. Once that runtime is gone it
+/// completes at once rather than hang.
+///
+/// ```
+/// use guillotine::time::{sleep, Duration, Instant};
+/// let rt = guillotine::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let mut s = std::pin::pin!(sleep(Duration::from_secs(3600)));
+///     s.as_mut().reset(Instant::now() + Duration::from_millis(1));
+///     s.await;
+/// });
+/// ```
+#[must_use = "futures do nothing unless you .await or poll them"]
+pub struct Sleep {
+    /// The runtime whose queue drives this timer.
+    shared: Arc<Shared>,
+    deadline: Instant,
+    /// The queue slot, from the first pending poll until drop.
+    key: Option<TimerKey>,
+    /// Set when a poll returned `Ready`, cleared by `reset`.
+    done: bool,
+}
+
+impl Sleep {
+    #[track_caller]
+    pub(crate) fn new(deadline: Instant, what: &str) -> Sleep {
+        match context::with_core(|core| core.map(|core| core.shared.clone())) {
+            Some(shared) => Sleep {
+                shared,
+                deadline,
+                key: None,
+                done: false,
+            },
+            None => panic!(
+                "there is no reactor running: `{what}` must be called from the context of a \
+                 guillotine runtime (inside `Runtime::block_on` or a task running on one)"
+            ),
+        }
+    }
+
+    /// The instant at which this sleep completes.
+    ///
+    /// ```
+    /// use guillotine::time::{sleep_until, Duration, Instant};
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let at = Instant::now() + Duration::from_millis(1);
+    ///     assert_eq!(sleep_until(at).deadline(), at);
+    /// });
+    /// ```
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the deadline has passed (or the sleep has completed).
+    ///
+    /// ```
+    /// use guillotine::time::{sleep, Duration};
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let mut s = sleep(Duration::from_millis(1));
+    ///     assert!(!s.is_elapsed());
+    ///     (&mut s).await;
+    ///     assert!(s.is_elapsed());
+    /// });
+    /// ```
+    pub fn is_elapsed(&self) -> bool {
+        self.done || Instant::now() >= self.deadline
+    }
+
+    /// Moves the deadline, earlier or later, also after completion: the
+    /// sleep then waits again. The task waiting on it keeps waiting (and is
+    /// woken if the new deadline has already passed).
+    ///
+    /// ```
+    /// use guillotine::time::{sleep, Duration, Instant};
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let mut s = sleep(Duration::from_millis(1));
+    ///     (&mut s).await;
+    ///     let again = Instant::now() + Duration::from_millis(2);
+    ///     std::pin::Pin::new(&mut s).reset(again);
+    ///     assert!(!s.is_elapsed());
+    ///     s.await;
+    ///     assert!(Instant::now() >= again);
+    /// });
+    /// ```
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        let this = self.get_mut();
+        this.deadline = deadline;
+        this.done = false;
+        if let Some(key) = this.key
+            && this.shared.time.reset(key, deadline)
+        {
+            this.shared.notify();
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(());
+        }
+        match this
+            .shared
+            .time
+            .poll(&mut this.key, this.deadline, cx.waker())
+        {
+            TimerPoll::Ready => {
+                this.done = true;
+                Poll::Ready(())
+            }
+            TimerPoll::Pending { new_first } => {
+                if new_first {
+                    // Polled off the runtime thread while it is parked on a
+                    // later deadline: wake it to wait for ours. (On the
+                    // runtime thread this is one atomic load.)
+                    this.shared.notify();
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.shared.time.remove(key);
+        }
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .field("registered", &self.key.is_some())
+            .field("done", &self.done)
+            .finish()
+    }
+}
