@@ -37,6 +37,21 @@
 //! runtime is parked, once per park. (The seed gave every future its own
 //! eventfd; one per runtime keeps the idea without a descriptor per task.)
 //!
+//! **I/O.** Every socket (and every [`AsyncFd`](io::AsyncFd)) is registered
+//! once with `epoll`, edge-triggered for both directions; reads and writes
+//! never call `epoll_ctl` again. A registration's readiness is one atomic
+//! word: the bits the driver last reported plus a tick it bumps on every
+//! event. An operation tries its system call while the bit is set; on
+//! `WouldBlock` it clears the bit only if the tick has not moved (so an
+//! event that raced with the failure is never lost) and leaves its waker,
+//! one slot per direction, so a reader and a writer wait independently.
+//! Registrations live in a slab and their epoll token is index plus
+//! generation: an event for a closed descriptor never wakes the one that
+//! reused its slot. `epoll_wait` returns up to 1024 events at a time; the
+//! driver sets their readiness under one lock and wakes the tasks after
+//! releasing it. Host names are resolved on the blocking pool; literal
+//! addresses are parsed in place.
+//!
 //! **Shutdown.** Dropping the `Runtime` closes the injection queue, drops
 //! every unfinished future inside the runtime's context, resolves their
 //! `JoinHandle`s to a cancelled [`JoinError`](task::JoinError), and waits
@@ -70,6 +85,8 @@ compile_error!("guillotine runs on Linux only: it is built directly on epoll and
 pub(crate) mod loom;
 pub(crate) mod sys;
 
+pub mod io;
+pub mod net;
 pub mod runtime;
 pub mod task;
 

@@ -25,6 +25,7 @@ use std::time::Duration;
 use crate::runtime::blocking::{BlockingPool, BlockingTask, PoolConfig};
 use crate::runtime::context;
 use crate::runtime::driver::Driver;
+use crate::runtime::driver::io::Registry;
 use crate::runtime::driver::unpark::{ParkState, Unparker};
 use crate::runtime::task::{JoinHandle, OwnedTasks, RawTask, RunOutcome, new_task};
 
@@ -48,6 +49,8 @@ pub(crate) struct Shared {
     pub(crate) unparker: Unparker,
     /// The `spawn_blocking` threads.
     blocking: BlockingPool,
+    /// The I/O registrations (the driver dispatches them; every I/O object holds this).
+    pub(crate) io: Arc<Registry>,
 }
 
 #[derive(Debug, Default)]
@@ -195,6 +198,7 @@ impl Core {
             park: ParkState::new(),
             unparker,
             blocking: BlockingPool::new(config.pool.clone()),
+            io: driver.io().clone(),
         });
         let main = Arc::new(MainWake {
             woken: AtomicBool::new(false),
@@ -269,10 +273,15 @@ impl Core {
     /// Blocks in the driver unless work is pending.
     fn park(&self) {
         let main = &self.main;
-        let can_block = self.shared.park.prepare_park(|| {
-            main.woken.load(SeqCst) || !self.run_queue.borrow().is_empty()
+        let can_block = self
+            .shared
+            .park
+            .prepare_park(|| main.woken.load(SeqCst) || !self.run_queue.borrow().is_empty());
+        self.turn(if can_block {
+            None
+        } else {
+            Some(Duration::ZERO)
         });
-        self.turn(if can_block { None } else { Some(Duration::ZERO) });
         self.shared.park.unparked();
     }
 
@@ -346,6 +355,8 @@ impl Core {
                 None => break,
             }
         }
+        // Fail I/O waits (e.g. of a blocking job) before waiting for the pool.
+        self.shared.io.shutdown();
         self.shared.unparker.close();
         self.shared.blocking.shutdown(timeout);
     }

@@ -130,7 +130,7 @@ impl State {
     /// and three references: the owned list, the `JoinHandle`, the queue entry.
     pub(crate) fn new() -> State {
         State {
-            val: AtomicUsize::new(NOTIFIED | JOIN_INTEREST | 3 * REF_ONE),
+            val: AtomicUsize::new(NOTIFIED | JOIN_INTEREST | (3 * REF_ONE)),
         }
     }
 
