@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 
 use crate::io::registration::NO_REACTOR;
 use crate::runtime::context;
+use crate::task::JoinHandle;
 
 /// Anything that names one or more socket addresses: the same things as
 /// [`std::net::ToSocketAddrs`] (`SocketAddr`, `"127.0.0.1:80"`,
@@ -60,20 +61,9 @@ fn invalid(msg: &'static str) -> Addrs {
 pub(crate) async fn resolve(addr: &(impl ToSocketAddrs + ?Sized)) -> io::Result<Vec<SocketAddr>> {
     let addrs = match addr.to_addrs() {
         Addrs::Ready(result) => result?,
-        Addrs::Lookup(host, port) => {
-            let Some(core) = context::current() else {
-                panic!("{NO_REACTOR}");
-            };
-            let lookup = core
-                .shared
-                .spawn_blocking(move || -> io::Result<Vec<SocketAddr>> {
-                    Ok(std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))?.collect())
-                });
-            drop(core);
-            lookup
-                .await
-                .map_err(|e| io::Error::other(format!("address lookup failed: {e}")))??
-        }
+        Addrs::Lookup(host, port) => lookup(host, port)
+            .await
+            .map_err(|e| io::Error::other(format!("address lookup failed: {e}")))??,
     };
     if addrs.is_empty() {
         return Err(io::Error::new(
@@ -82,6 +72,17 @@ pub(crate) async fn resolve(addr: &(impl ToSocketAddrs + ?Sized)) -> io::Result<
         ));
     }
     Ok(addrs)
+}
+
+/// Starts `getaddrinfo` on the blocking pool. (Not `async`: the runtime's
+/// `Rc` must not live in the caller's future, which may be `Send`.)
+fn lookup(host: String, port: u16) -> JoinHandle<io::Result<Vec<SocketAddr>>> {
+    let Some(core) = context::current() else {
+        panic!("{NO_REACTOR}");
+    };
+    core.shared.spawn_blocking(move || {
+        Ok(std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))?.collect())
+    })
 }
 
 /// Runs `f` on each address in turn; the first success wins, else the
