@@ -158,7 +158,13 @@ impl Wake for MainWake {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, SeqCst);
-        self.shared.notify();
+        // On the runtime's own thread (e.g. the driver dispatching I/O) the
+        // loop sees `woken` before it parks again: no eventfd write.
+        let local =
+            context::with_core(|core| core.is_some_and(|c| Arc::ptr_eq(&c.shared, &self.shared)));
+        if !local {
+            self.shared.notify();
+        }
     }
 }
 
