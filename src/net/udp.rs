@@ -40,7 +40,13 @@ impl UdpSocket {
     /// `AddrInUse`, `InvalidInput` for an address that does not parse, or
     /// another OS error.
     ///
-    /// See the [type-level example](UdpSocket).
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let socket = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// assert_ne!(socket.local_addr().unwrap().port(), 0);
+    /// # });
+    /// ```
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
         each_addr(&addr, |addr| async move { UdpSocket::bind_addr(addr) }).await
     }
@@ -127,7 +133,15 @@ impl UdpSocket {
     /// That of `send(2)`: `ConnectionRefused` if an earlier datagram drew
     /// an ICMP "port unreachable", `NotConnected` without `connect`, ...
     ///
-    /// See [`connect`](UdpSocket::connect) for an example.
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let b = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.connect(b.local_addr().unwrap()).await.unwrap();
+    /// assert_eq!(a.send(b"hello").await.unwrap(), 5);
+    /// # });
+    /// ```
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         self.io
             .async_io(Direction::Write, |s| super::send(s, buf))
@@ -139,7 +153,17 @@ impl UdpSocket {
     /// # Errors
     /// That of `recv(2)`, e.g. `ConnectionRefused` (see [`send`](UdpSocket::send)).
     ///
-    /// See [`connect`](UdpSocket::connect) for an example.
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let b = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// b.connect(a.local_addr().unwrap()).await.unwrap();
+    /// a.send_to(b"hi", b.local_addr().unwrap()).await.unwrap();
+    /// let mut buf = [0; 8];
+    /// assert_eq!(b.recv(&mut buf).await.unwrap(), 2);
+    /// # });
+    /// ```
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io.async_io(Direction::Read, |s| s.recv(buf)).await
     }
@@ -151,7 +175,17 @@ impl UdpSocket {
     /// `InvalidInput` for an address that does not parse, or that of
     /// `sendto(2)`.
     ///
-    /// See the [type-level example](UdpSocket).
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let b = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// assert_eq!(a.send_to(b"to b", b.local_addr().unwrap()).await.unwrap(), 4);
+    /// // A host name works too (resolved off the runtime thread).
+    /// let port = b.local_addr().unwrap().port();
+    /// assert_eq!(a.send_to(b"to b", ("localhost", port)).await.unwrap(), 4);
+    /// # });
+    /// ```
     pub async fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], target: A) -> io::Result<usize> {
         let target = SockAddr::from(resolve(&target).await?[0]);
         self.io
@@ -164,7 +198,17 @@ impl UdpSocket {
     /// # Errors
     /// That of `recvfrom(2)`.
     ///
-    /// See the [type-level example](UdpSocket).
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let b = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.send_to(b"from a", b.local_addr().unwrap()).await.unwrap();
+    /// let mut buf = [0; 16];
+    /// let (n, from) = b.recv_from(&mut buf).await.unwrap();
+    /// assert_eq!((&buf[..n], from), (&b"from a"[..], a.local_addr().unwrap()));
+    /// # });
+    /// ```
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io
             .async_io(Direction::Read, |s| s.recv_from(buf))
@@ -266,7 +310,15 @@ impl UdpSocket {
     /// # Errors
     /// That of `getsockname`.
     ///
-    /// See the [type-level example](UdpSocket).
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let b = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// assert!(a.local_addr().unwrap().ip().is_loopback());
+    /// # drop(b);
+    /// # });
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
@@ -276,7 +328,16 @@ impl UdpSocket {
     /// # Errors
     /// `NotConnected` before [`connect`](UdpSocket::connect).
     ///
-    /// See [`connect`](UdpSocket::connect) for an example.
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let b = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// assert!(a.peer_addr().is_err(), "not connected yet");
+    /// a.connect(b.local_addr().unwrap()).await.unwrap();
+    /// assert_eq!(a.peer_addr().unwrap(), b.local_addr().unwrap());
+    /// # });
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().peer_addr()
     }
@@ -303,7 +364,13 @@ impl UdpSocket {
     /// # Errors
     /// That of `getsockopt`.
     ///
-    /// See [`set_broadcast`](UdpSocket::set_broadcast) for an example.
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("0.0.0.0:0").await.unwrap();
+    /// assert!(!a.broadcast().unwrap());
+    /// # });
+    /// ```
     pub fn broadcast(&self) -> io::Result<bool> {
         self.io.get_ref().broadcast()
     }
@@ -330,7 +397,13 @@ impl UdpSocket {
     /// # Errors
     /// That of `getsockopt`.
     ///
-    /// See [`set_ttl`](UdpSocket::set_ttl) for an example.
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// assert!(a.ttl().unwrap() > 0);
+    /// # });
+    /// ```
     pub fn ttl(&self) -> io::Result<u32> {
         self.io.get_ref().ttl()
     }
@@ -362,7 +435,17 @@ impl UdpSocket {
     /// # Errors
     /// That of `setsockopt(IP_DROP_MEMBERSHIP)`.
     ///
-    /// See [`join_multicast_v4`](UdpSocket::join_multicast_v4) for an example.
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("0.0.0.0:0").await.unwrap();
+    /// let group = Ipv4Addr::new(239, 255, 0, 2);
+    /// a.join_multicast_v4(group, Ipv4Addr::LOCALHOST).unwrap();
+    /// a.leave_multicast_v4(group, Ipv4Addr::LOCALHOST).unwrap();
+    /// assert!(a.leave_multicast_v4(group, Ipv4Addr::LOCALHOST).is_err(), "not a member any more");
+    /// # });
+    /// ```
     pub fn leave_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
         self.io.get_ref().leave_multicast_v4(&multiaddr, &interface)
     }
@@ -390,7 +473,15 @@ impl UdpSocket {
     /// # Errors
     /// That of `setsockopt(IPV6_DROP_MEMBERSHIP)`.
     ///
-    /// See [`join_multicast_v6`](UdpSocket::join_multicast_v6).
+    /// ```no_run
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("[::]:0").await.unwrap();
+    /// let group: std::net::Ipv6Addr = "ff02::1:3".parse().unwrap();
+    /// a.join_multicast_v6(&group, 0).unwrap();
+    /// a.leave_multicast_v6(&group, 0).unwrap();
+    /// # });
+    /// ```
     pub fn leave_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
         self.io.get_ref().leave_multicast_v6(multiaddr, interface)
     }
@@ -418,7 +509,13 @@ impl UdpSocket {
     /// # Errors
     /// That of `getsockopt`.
     ///
-    /// See [`set_multicast_loop_v4`](UdpSocket::set_multicast_loop_v4).
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("0.0.0.0:0").await.unwrap();
+    /// assert!(a.multicast_loop_v4().unwrap(), "on by default");
+    /// # });
+    /// ```
     pub fn multicast_loop_v4(&self) -> io::Result<bool> {
         self.io.get_ref().multicast_loop_v4()
     }

@@ -12,10 +12,36 @@ use super::TcpStream;
 use crate::net::{impl_async_read, impl_async_write};
 
 /// The read half of [`TcpStream::split`].
+///
+/// ```
+/// use guillotine::io::AsyncReadExt;
+/// # let rt = guillotine::runtime::Runtime::new().unwrap();
+/// # rt.block_on(async {
+/// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// # let (server, _) = listener.accept().await.unwrap();
+/// # server.shutdown(std::net::Shutdown::Write).unwrap();
+/// let mut stream = stream;
+/// let (mut rd, _wr) = stream.split();
+/// assert_eq!(rd.read(&mut [0; 8]).await.unwrap(), 0);
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct ReadHalf<'a>(pub(super) &'a TcpStream);
 
 /// The write half of [`TcpStream::split`].
+///
+/// ```
+/// use guillotine::io::AsyncWriteExt;
+/// # let rt = guillotine::runtime::Runtime::new().unwrap();
+/// # rt.block_on(async {
+/// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// let mut stream = stream;
+/// let (_rd, mut wr) = stream.split();
+/// wr.write_all(b"via the write half").await.unwrap();
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct WriteHalf<'a>(pub(super) &'a TcpStream);
 
@@ -59,7 +85,21 @@ pub struct OwnedReadHalf {
 /// The owned write half of [`TcpStream::into_split`]. Dropping it shuts
 /// down the write side (the peer reads EOF), unless it is reunited first.
 ///
-/// See [`OwnedReadHalf`] for an example.
+/// ```
+/// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+/// # let rt = guillotine::runtime::Runtime::new().unwrap();
+/// # rt.block_on(async {
+/// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// # let (mut server, _) = listener.accept().await.unwrap();
+/// let (_rd, mut wr) = stream.into_split();
+/// wr.write_all(b"last words").await.unwrap();
+/// drop(wr);
+/// let mut got = Vec::new();
+/// server.read_to_end(&mut got).await.unwrap();
+/// assert_eq!(got, b"last words");
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct OwnedWriteHalf {
     inner: Arc<TcpStream>,
@@ -78,7 +118,16 @@ impl OwnedReadHalf {
     /// [`ReuniteError`] (holding both halves) if they come from different
     /// streams.
     ///
-    /// See [`OwnedReadHalf`] for an example.
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (rd, wr) = stream.into_split();
+    /// let stream = rd.reunite(wr).unwrap();
+    /// assert!(stream.peer_addr().is_ok());
+    /// # });
+    /// ```
     pub fn reunite(self, other: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
         reunite(self, other)
     }
@@ -88,7 +137,16 @@ impl OwnedReadHalf {
     /// # Errors
     /// That of `getpeername`.
     ///
-    /// See [`TcpStream::peer_addr`].
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (rd, wr) = stream.into_split();
+    /// assert_eq!(rd.peer_addr().unwrap(), listener.local_addr().unwrap());
+    /// # drop(wr);
+    /// # });
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.inner.peer_addr()
     }
@@ -98,7 +156,15 @@ impl OwnedReadHalf {
     /// # Errors
     /// That of `getsockname`.
     ///
-    /// See [`TcpStream::local_addr`].
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (rd, wr) = stream.into_split();
+    /// assert_eq!(rd.local_addr().unwrap(), wr.local_addr().unwrap());
+    /// # });
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
     }
@@ -108,7 +174,19 @@ impl OwnedReadHalf {
     /// # Errors
     /// That of `recv(MSG_PEEK)`.
     ///
-    /// See [`TcpStream::peek`].
+    /// ```
+    /// use guillotine::io::AsyncWriteExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// # let (mut server, _) = listener.accept().await.unwrap();
+    /// let (mut rd, _wr) = stream.into_split();
+    /// server.write_all(b"abc").await.unwrap();
+    /// let mut buf = [0; 3];
+    /// assert_eq!(rd.peek(&mut buf).await.unwrap(), 3);
+    /// # });
+    /// ```
     pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.peek(buf).await
     }
@@ -127,14 +205,34 @@ impl OwnedWriteHalf {
     /// # Errors
     /// [`ReuniteError`] if they come from different streams.
     ///
-    /// See [`OwnedReadHalf`] for an example.
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (rd, wr) = stream.into_split();
+    /// let stream = wr.reunite(rd).unwrap();
+    /// assert!(stream.local_addr().is_ok());
+    /// # });
+    /// ```
     pub fn reunite(self, other: OwnedReadHalf) -> Result<TcpStream, ReuniteError> {
         reunite(other, self)
     }
 
     /// Drops the half without shutting down the write side.
     ///
-    /// See [`OwnedReadHalf`] for an example of the halves.
+    /// ```
+    /// use guillotine::io::AsyncWriteExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (_rd, mut wr) = stream.into_split();
+    /// wr.write_all(b"more to come").await.unwrap();
+    /// // The write side stays open.
+    /// wr.forget();
+    /// # });
+    /// ```
     pub fn forget(mut self) {
         self.shutdown_on_drop = false;
     }
@@ -144,7 +242,16 @@ impl OwnedWriteHalf {
     /// # Errors
     /// That of `getpeername`.
     ///
-    /// See [`TcpStream::peer_addr`].
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (rd, wr) = stream.into_split();
+    /// assert_eq!(wr.peer_addr().unwrap(), listener.local_addr().unwrap());
+    /// # drop(rd);
+    /// # });
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.inner.peer_addr()
     }
@@ -154,7 +261,16 @@ impl OwnedWriteHalf {
     /// # Errors
     /// That of `getsockname`.
     ///
-    /// See [`TcpStream::local_addr`].
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (rd, wr) = stream.into_split();
+    /// assert!(wr.local_addr().unwrap().ip().is_loopback());
+    /// # drop(rd);
+    /// # });
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
     }
@@ -206,6 +322,19 @@ fn reunite(read: OwnedReadHalf, mut write: OwnedWriteHalf) -> Result<TcpStream, 
 }
 
 /// The halves passed to `reunite` came from different streams.
+///
+/// ```
+/// # let rt = guillotine::runtime::Runtime::new().unwrap();
+/// # rt.block_on(async {
+/// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// # let other = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// let (rd, _wr) = stream.into_split();
+/// let (_other_rd, other_wr) = other.into_split();
+/// let err = rd.reunite(other_wr).unwrap_err();
+/// let (_rd, _other_wr) = (err.0, err.1);
+/// # });
+/// ```
 #[derive(Debug)]
 pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
 

@@ -128,7 +128,14 @@ impl TcpStream {
     /// # Errors
     /// That of `getpeername` (`NotConnected` once the peer is gone).
     ///
-    /// See [`connect`](TcpStream::connect) for an example.
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// assert_eq!(stream.peer_addr().unwrap(), listener.local_addr().unwrap());
+    /// # });
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().peer_addr()
     }
@@ -138,7 +145,15 @@ impl TcpStream {
     /// # Errors
     /// That of `getsockname`.
     ///
-    /// See [`from_std`](TcpStream::from_std) for an example.
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (_server, peer) = listener.accept().await.unwrap();
+    /// assert_eq!(stream.local_addr().unwrap(), peer);
+    /// # });
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
@@ -166,7 +181,14 @@ impl TcpStream {
     /// # Errors
     /// That of `getsockopt`.
     ///
-    /// See [`set_nodelay`](TcpStream::set_nodelay) for an example.
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// assert!(!stream.nodelay().unwrap(), "Nagle is on by default");
+    /// # });
+    /// ```
     pub fn nodelay(&self) -> io::Result<bool> {
         self.io.get_ref().nodelay()
     }
@@ -194,7 +216,14 @@ impl TcpStream {
     /// # Errors
     /// That of `getsockopt`.
     ///
-    /// See [`set_ttl`](TcpStream::set_ttl) for an example.
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// assert!(stream.ttl().unwrap() > 0);
+    /// # });
+    /// ```
     pub fn ttl(&self) -> io::Result<u32> {
         self.io.get_ref().ttl()
     }
@@ -342,7 +371,25 @@ impl TcpStream {
     /// [`reunite`](OwnedReadHalf::reunite) puts them back together.
     /// Dropping the write half shuts down the write side.
     ///
-    /// See [`OwnedReadHalf`] for an example.
+    /// ```
+    /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// # let (server, _) = listener.accept().await.unwrap();
+    /// let (mut rd, mut wr) = stream.into_split();
+    /// let writer = guillotine::spawn(async move { wr.write_all(b"ping").await });
+    /// # let (mut srd, mut swr) = server.into_split();
+    /// # let mut b = [0; 4];
+    /// # srd.read_exact(&mut b).await.unwrap();
+    /// # swr.write_all(&b).await.unwrap();
+    /// let mut buf = [0; 4];
+    /// rd.read_exact(&mut buf).await.unwrap();
+    /// writer.await.unwrap().unwrap();
+    /// assert_eq!(&buf, b"ping");
+    /// # });
+    /// ```
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         let stream = Arc::new(self);
         (

@@ -73,7 +73,18 @@ impl UnixDatagram {
     /// # Panics
     /// Outside a runtime.
     ///
-    /// See [`bind`](UnixDatagram::bind).
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("guillotine-doc-{}-{}", line!(), std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let server = guillotine::net::UnixDatagram::bind(dir.join("s")).unwrap();
+    /// let client = guillotine::net::UnixDatagram::unbound().unwrap();
+    /// client.send_to(b"hi", dir.join("s")).await.unwrap();
+    /// assert_eq!(server.recv(&mut [0; 2]).await.unwrap(), 2);
+    /// # });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     #[track_caller]
     pub fn unbound() -> io::Result<UnixDatagram> {
         UnixDatagram::register(new_socket(Domain::UNIX, Type::DGRAM)?.into())
@@ -87,7 +98,14 @@ impl UnixDatagram {
     /// # Panics
     /// Outside a runtime.
     ///
-    /// See the [type-level example](UnixDatagram).
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, b) = guillotine::net::UnixDatagram::pair().unwrap();
+    /// b.send(b"back").await.unwrap();
+    /// assert_eq!(a.recv(&mut [0; 4]).await.unwrap(), 4);
+    /// # });
+    /// ```
     #[track_caller]
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = new_pair(Type::DGRAM)?;
@@ -133,7 +151,14 @@ impl UnixDatagram {
     /// # Errors
     /// None today; the `Result` leaves room for one.
     ///
-    /// See [`from_std`](UnixDatagram::from_std).
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = guillotine::net::UnixDatagram::pair().unwrap();
+    /// let a: std::os::unix::net::UnixDatagram = a.into_std().unwrap();
+    /// a.set_nonblocking(false).unwrap();
+    /// # });
+    /// ```
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
         Ok(self.io.into_inner())
     }
@@ -167,7 +192,14 @@ impl UnixDatagram {
     /// # Errors
     /// That of `send(2)`, e.g. `ConnectionRefused` once the peer is closed.
     ///
-    /// See the [type-level example](UnixDatagram).
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, b) = guillotine::net::UnixDatagram::pair().unwrap();
+    /// assert_eq!(a.send(b"one datagram").await.unwrap(), 12);
+    /// # drop(b);
+    /// # });
+    /// ```
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         self.io
             .async_io(Direction::Write, |s| crate::net::send(s, buf))
@@ -179,7 +211,15 @@ impl UnixDatagram {
     /// # Errors
     /// That of `recv(2)`.
     ///
-    /// See the [type-level example](UnixDatagram).
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, b) = guillotine::net::UnixDatagram::pair().unwrap();
+    /// a.send(b"abc").await.unwrap();
+    /// let mut buf = [0; 8];
+    /// assert_eq!(b.recv(&mut buf).await.unwrap(), 3);
+    /// # });
+    /// ```
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io.async_io(Direction::Read, |s| s.recv(buf)).await
     }
@@ -189,7 +229,18 @@ impl UnixDatagram {
     /// # Errors
     /// That of `sendto(2)`, e.g. `NotFound` or `ConnectionRefused`.
     ///
-    /// See [`bind`](UnixDatagram::bind).
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("guillotine-doc-{}-{}", line!(), std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let server = guillotine::net::UnixDatagram::bind(dir.join("s")).unwrap();
+    /// let client = guillotine::net::UnixDatagram::unbound().unwrap();
+    /// assert_eq!(client.send_to(b"hey", dir.join("s")).await.unwrap(), 3);
+    /// # drop(server);
+    /// # });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let target = SockAddr::unix(path)?;
         self.io
@@ -202,7 +253,19 @@ impl UnixDatagram {
     /// # Errors
     /// That of `recvfrom(2)`.
     ///
-    /// See [`bind`](UnixDatagram::bind).
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("guillotine-doc-{}-{}", line!(), std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let server = guillotine::net::UnixDatagram::bind(dir.join("s")).unwrap();
+    /// let client = guillotine::net::UnixDatagram::bind(dir.join("c")).unwrap();
+    /// client.send_to(b"hey", dir.join("s")).await.unwrap();
+    /// let (n, from) = server.recv_from(&mut [0; 8]).await.unwrap();
+    /// assert_eq!((n, from.as_pathname()), (3, Some(dir.join("c").as_path())));
+    /// # });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io
             .async_io(Direction::Read, |s| s.recv_from(buf))
@@ -231,7 +294,13 @@ impl UnixDatagram {
     /// # Errors
     /// `NotConnected` before [`connect`](UnixDatagram::connect).
     ///
-    /// See [`local_addr`](UnixDatagram::local_addr).
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let socket = guillotine::net::UnixDatagram::unbound().unwrap();
+    /// assert!(socket.peer_addr().is_err(), "not connected");
+    /// # });
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().peer_addr()
     }

@@ -45,7 +45,18 @@ impl UnixListener {
     /// # Panics
     /// Outside a runtime.
     ///
-    /// See the [type-level example](UnixListener).
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("guillotine-doc-{}-{}", line!(), std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::UnixListener::bind(dir.join("l.sock")).unwrap();
+    /// assert!(listener.local_addr().unwrap().as_pathname().is_some());
+    /// let again = guillotine::net::UnixListener::bind(dir.join("l.sock")).unwrap_err();
+    /// assert_eq!(again.kind(), std::io::ErrorKind::AddrInUse);
+    /// # });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
         let socket = crate::net::new_socket(Domain::UNIX, Type::STREAM)?;
@@ -93,7 +104,17 @@ impl UnixListener {
     /// # Errors
     /// None today; the `Result` leaves room for one.
     ///
-    /// See [`from_std`](UnixListener::from_std).
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("guillotine-doc-{}-{}", line!(), std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::UnixListener::bind(dir.join("l.sock")).unwrap();
+    /// let std_listener = listener.into_std().unwrap();
+    /// assert!(std_listener.local_addr().unwrap().as_pathname().is_some());
+    /// # });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixListener> {
         Ok(self.io.into_inner())
     }
@@ -105,7 +126,19 @@ impl UnixListener {
     /// That of `accept4`; see [`TcpListener::accept`](crate::net::TcpListener::accept)
     /// about `EMFILE`.
     ///
-    /// See the [type-level example](UnixListener).
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("guillotine-doc-{}-{}", line!(), std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::UnixListener::bind(dir.join("l.sock")).unwrap();
+    /// let client = guillotine::net::UnixStream::connect(dir.join("l.sock")).await.unwrap();
+    /// let (server, peer) = listener.accept().await.unwrap();
+    /// assert!(peer.is_unnamed());
+    /// assert_eq!(server.peer_addr().unwrap().is_unnamed(), client.local_addr().unwrap().is_unnamed());
+    /// # });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let (socket, addr) = self
             .io
@@ -139,7 +172,16 @@ impl UnixListener {
     /// # Errors
     /// That of `getsockopt`.
     ///
-    /// See [`TcpListener::take_error`](crate::net::TcpListener::take_error).
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("guillotine-doc-{}-{}", line!(), std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::UnixListener::bind(dir.join("l.sock")).unwrap();
+    /// assert!(listener.take_error().unwrap().is_none());
+    /// # });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         SockRef::from(self.io.get_ref()).take_error()
     }

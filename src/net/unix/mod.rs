@@ -1,6 +1,18 @@
 //! Unix-domain sockets: [`UnixListener`], [`UnixStream`], [`UnixDatagram`].
 //! Paths and abstract names (Linux) both work; addresses are `std`'s
 //! [`SocketAddr`].
+//!
+//! ```
+//! use guillotine::net::unix::SocketAddr;
+//!
+//! let rt = guillotine::runtime::Runtime::new().unwrap();
+//! rt.block_on(async {
+//!     let (a, _b) = guillotine::net::UnixStream::pair()?;
+//!     let addr: SocketAddr = a.local_addr()?;
+//!     assert!(addr.is_unnamed());
+//!     Ok::<_, std::io::Error>(())
+//! }).unwrap();
+//! ```
 
 mod datagram;
 mod listener;

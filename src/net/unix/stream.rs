@@ -45,7 +45,22 @@ impl UnixStream {
     /// listens, `WouldBlock` if the listener's backlog is full (a Unix
     /// connect does not wait for room), ...
     ///
-    /// See [`UnixListener`](crate::net::UnixListener) for an example.
+    /// ```
+    /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+    /// # let dir = std::env::temp_dir().join(format!("guillotine-doc-{}-{}", line!(), std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::UnixListener::bind(dir.join("s.sock")).unwrap();
+    /// let mut client = guillotine::net::UnixStream::connect(dir.join("s.sock")).await.unwrap();
+    /// let (mut server, _) = listener.accept().await.unwrap();
+    /// client.write_all(b"hi").await.unwrap();
+    /// let mut buf = [0; 2];
+    /// server.read_exact(&mut buf).await.unwrap();
+    /// assert_eq!(&buf, b"hi");
+    /// # });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let addr = SockAddr::unix(path)?;
         let socket = new_socket(Domain::UNIX, Type::STREAM)?;
@@ -65,7 +80,17 @@ impl UnixStream {
     /// # Panics
     /// Outside a runtime.
     ///
-    /// See the [type-level example](UnixStream).
+    /// ```
+    /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (mut a, mut b) = guillotine::net::UnixStream::pair().unwrap();
+    /// b.write_all(b"pong").await.unwrap();
+    /// let mut buf = [0; 4];
+    /// a.read_exact(&mut buf).await.unwrap();
+    /// assert_eq!(&buf, b"pong");
+    /// # });
+    /// ```
     #[track_caller]
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = new_pair(Type::STREAM)?;
@@ -113,7 +138,14 @@ impl UnixStream {
     /// # Errors
     /// None today; the `Result` leaves room for one.
     ///
-    /// See [`from_std`](UnixStream::from_std).
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = guillotine::net::UnixStream::pair().unwrap();
+    /// let a: std::os::unix::net::UnixStream = a.into_std().unwrap();
+    /// a.set_nonblocking(false).unwrap();
+    /// # });
+    /// ```
     pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
         Ok(self.io.into_inner())
     }
@@ -140,7 +172,13 @@ impl UnixStream {
     /// # Errors
     /// That of `getpeername`.
     ///
-    /// See [`local_addr`](UnixStream::local_addr).
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = guillotine::net::UnixStream::pair().unwrap();
+    /// assert!(a.peer_addr().unwrap().is_unnamed());
+    /// # });
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().peer_addr()
     }
@@ -187,7 +225,13 @@ impl UnixStream {
     /// # Errors
     /// `WouldBlock`, or that of `send`.
     ///
-    /// See [`try_read`](UnixStream::try_read).
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = guillotine::net::UnixStream::pair().unwrap();
+    /// assert_eq!(a.try_write(b"now").unwrap(), 3);
+    /// # });
+    /// ```
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         self.io
             .try_io(Direction::Write, |s| crate::net::send(s, buf))
@@ -198,7 +242,16 @@ impl UnixStream {
     /// # Errors
     /// If the runtime has shut down.
     ///
-    /// See [`try_read`](UnixStream::try_read).
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, b) = guillotine::net::UnixStream::pair().unwrap();
+    /// drop(b);
+    /// // EOF counts as readable.
+    /// a.readable().await.unwrap();
+    /// assert_eq!(a.try_read(&mut [0; 4]).unwrap(), 0);
+    /// # });
+    /// ```
     pub async fn readable(&self) -> io::Result<()> {
         self.io.readiness(Direction::Read).await.map(drop)
     }
