@@ -21,8 +21,10 @@
 //! ```
 
 mod async_fd;
+mod ready_guard;
 pub(crate) mod registration;
 
-pub use async_fd::{AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, TryIoError};
+pub use async_fd::AsyncFd;
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 pub use futures_lite::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+pub use ready_guard::{AsyncFdReadyGuard, AsyncFdReadyMutGuard, TryIoError};
