@@ -217,3 +217,48 @@ fn io_outside_a_runtime_panics_with_a_clear_message() {
     }));
     assert!(msg.contains("there is no reactor running"), "{msg}");
 }
+
+#[test]
+fn the_no_runtime_panic_points_at_the_callers_line() {
+    // The panic hook is per process: run alone in a child.
+    if !is_child("panic-location") {
+        let out = run_child(
+            "the_no_runtime_panic_points_at_the_callers_line",
+            "panic-location",
+        );
+        assert_child_ok(&out);
+        return;
+    }
+    use std::sync::{Arc, Mutex};
+    let location = Arc::new(Mutex::new(None));
+    let seen = location.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Some(l) = info.location() {
+            *seen.lock().unwrap() = Some((l.file().to_owned(), l.line()));
+        }
+    }));
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let std_udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (std_unix, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
+    let mut lines = Vec::new();
+    let r1 = std::panic::catch_unwind(|| TcpListener::from_std(std_listener).map(drop));
+    lines.push(line!() - 1);
+    let l1 = location.lock().unwrap().take();
+    let r2 = std::panic::catch_unwind(|| UdpSocket::from_std(std_udp).map(drop));
+    lines.push(line!() - 1);
+    let l2 = location.lock().unwrap().take();
+    let r3 = std::panic::catch_unwind(|| UnixStream::from_std(std_unix).map(drop));
+    lines.push(line!() - 1);
+    let l3 = location.lock().unwrap().take();
+    std::panic::set_hook(previous);
+    assert!(r1.is_err() && r2.is_err() && r3.is_err());
+    for (got, line) in [l1, l2, l3].into_iter().zip(lines) {
+        let (file, got_line) = got.expect("a panic location");
+        assert!(
+            file.ends_with("net_errors.rs"),
+            "the panic points into {file}, not at the caller"
+        );
+        assert_eq!(got_line, line);
+    }
+}

@@ -324,3 +324,40 @@ fn from_std_and_into_std_round_trip() {
         assert_eq!(&b, b"y");
     });
 }
+
+#[test]
+fn io_is_dispatched_while_another_task_never_stops_yielding() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+    // The run queue is never empty, so the runtime never parks: the socket
+    // can only make progress through the driver turn every `event_interval`
+    // polls.
+    let runtime = guillotine::runtime::Builder::new()
+        .event_interval(7)
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let stop = Arc::new(AtomicBool::new(false));
+        let spins = Arc::new(AtomicU64::new(0));
+        let (s, n) = (stop.clone(), spins.clone());
+        let spinner = guillotine::spawn(async move {
+            while !s.load(Relaxed) {
+                n.fetch_add(1, Relaxed);
+                guillotine::task::yield_now().await;
+            }
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let peer = std::thread::spawn(move || {
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            s.write_all(b"through the interval turn").unwrap();
+        });
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut got = String::new();
+        stream.read_to_string(&mut got).await.unwrap();
+        assert_eq!(got, "through the interval turn");
+        assert!(spins.load(Relaxed) > 0, "the spinner ran meanwhile");
+        stop.store(true, Relaxed);
+        spinner.await.unwrap();
+        peer.join().unwrap();
+    });
+}

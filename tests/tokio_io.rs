@@ -17,7 +17,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 fn tokio_traits_on_guillotine_streams() {
     rt().block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
         let (mut server, _) = listener.accept().await.unwrap();
         let data = pattern(5, 300_000);
         let write = async {
@@ -41,7 +43,9 @@ fn copy_bidirectional_between_two_guillotine_streams() {
         // a <-> (b, c) <-> d: tokio's copy_bidirectional splices b and c.
         let (mut a, mut b) = UnixStream::pair().unwrap();
         let (mut c, mut d) = UnixStream::pair().unwrap();
-        let splice = guillotine::spawn(async move { tokio::io::copy_bidirectional(&mut b, &mut c).await.unwrap() });
+        let splice = guillotine::spawn(async move {
+            tokio::io::copy_bidirectional(&mut b, &mut c).await.unwrap()
+        });
         a.write_all(b"left to right").await.unwrap();
         let mut buf = [0; 13];
         d.read_exact(&mut buf).await.unwrap();

@@ -57,6 +57,7 @@ impl UdpSocket {
         UdpSocket::register(socket.into())
     }
 
+    #[track_caller]
     fn register(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
         Ok(UdpSocket {
             io: Registered::new(socket, Ready::WRITABLE)?,

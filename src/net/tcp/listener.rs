@@ -65,6 +65,7 @@ impl TcpListener {
         TcpListener::register(socket.into())
     }
 
+    #[track_caller]
     fn register(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         // Nothing assumed: registering reports connections already queued.
         Ok(TcpListener {

@@ -74,6 +74,7 @@ impl TcpStream {
         Ok(stream)
     }
 
+    #[track_caller]
     pub(crate) fn register(stream: std::net::TcpStream, initial: Ready) -> io::Result<TcpStream> {
         Ok(TcpStream {
             io: Registered::new(stream, initial)?,
