@@ -39,18 +39,21 @@
 //!
 //! **I/O.** Every socket (and every [`AsyncFd`](io::AsyncFd)) is registered
 //! once with `epoll`, edge-triggered for both directions; reads and writes
-//! never call `epoll_ctl` again. A registration's readiness is one atomic
-//! word: the bits the driver last reported plus a tick it bumps on every
-//! event. An operation tries its system call while the bit is set; on
-//! `WouldBlock` it clears the bit only if the tick has not moved (so an
-//! event that raced with the failure is never lost) and leaves its waker,
-//! one slot per direction, so a reader and a writer wait independently.
-//! Registrations live in a slab and their epoll token is index plus
-//! generation: an event for a closed descriptor never wakes the one that
-//! reused its slot. `epoll_wait` returns up to 1024 events at a time; the
-//! driver sets their readiness under one lock and wakes the tasks after
-//! releasing it. Host names are resolved on the blocking pool; literal
-//! addresses are parsed in place.
+//! never call `epoll_ctl` again, and a drop deregisters before it closes.
+//! A registration's readiness is one atomic word: the bits the driver last
+//! reported plus a tick it bumps on every event. An operation tries its
+//! system call while the bit is set; on `WouldBlock` (or a short read or
+//! write) it clears the bit only if the tick has not moved, so an event that
+//! raced with the failure is never lost. Then it leaves its waker: one slot
+//! per direction for `poll_read`-style calls, a list for futures such as
+//! `accept` or `recv`, so a reader and a writer (and any number of waiting
+//! futures) wait independently. Registrations live in a slab and their
+//! epoll token is index plus generation: an event for a closed descriptor
+//! never wakes the one that reused its slot. `epoll_wait` returns up to 1024
+//! events at a time; the driver sets their readiness under one lock and wakes
+//! the tasks after releasing it. A TCP echo server thus costs three system
+//! calls per round trip (`epoll_wait`, `recv`, `send`). Host names are
+//! resolved on the blocking pool; literal addresses are parsed in place.
 //!
 //! **Shutdown.** Dropping the `Runtime` closes the injection queue, drops
 //! every unfinished future inside the runtime's context, resolves their

@@ -279,15 +279,10 @@ impl Core {
     /// Blocks in the driver unless work is pending.
     fn park(&self) {
         let main = &self.main;
-        let can_block = self
-            .shared
-            .park
-            .prepare_park(|| main.woken.load(SeqCst) || !self.run_queue.borrow().is_empty());
-        self.turn(if can_block {
-            None
-        } else {
-            Some(Duration::ZERO)
+        let can_block = self.shared.park.prepare_park(|| {
+            main.woken.load(SeqCst) || !self.run_queue.borrow().is_empty()
         });
+        self.turn(if can_block { None } else { Some(Duration::ZERO) });
         self.shared.park.unparked();
     }
 
