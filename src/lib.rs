@@ -37,6 +37,24 @@
 //! runtime is parked, once per park. (The seed gave every future its own
 //! eventfd; one per runtime keeps the idea without a descriptor per task.)
 //!
+//! **I/O.** Every socket (and every [`AsyncFd`](io::AsyncFd)) is registered
+//! once with `epoll`, edge-triggered for both directions; reads and writes
+//! never call `epoll_ctl` again, and a drop deregisters before it closes.
+//! A registration's readiness is one atomic word: the bits the driver last
+//! reported plus a tick it bumps on every event. An operation tries its
+//! system call while the bit is set; on `WouldBlock` (or a short read or
+//! write) it clears the bit only if the tick has not moved, so an event that
+//! raced with the failure is never lost. Then it leaves its waker: one slot
+//! per direction for `poll_read`-style calls, a list for futures such as
+//! `accept` or `recv`, so a reader and a writer (and any number of waiting
+//! futures) wait independently. Registrations live in a slab and their
+//! epoll token is index plus generation: an event for a closed descriptor
+//! never wakes the one that reused its slot. `epoll_wait` returns up to 1024
+//! events at a time; the driver sets their readiness under one lock and wakes
+//! the tasks after releasing it. A TCP echo server thus costs three system
+//! calls per round trip (`epoll_wait`, `recv`, `send`). Host names are
+//! resolved on the blocking pool; literal addresses are parsed in place.
+//!
 //! **Timers.** Each runtime has one timer queue, a hierarchical timing
 //! wheel (ten levels of 64 slots over 1 µs ticks, so any `u64` nanosecond
 //! deadline fits), chosen over a heap because insert and cancel are O(1):
@@ -81,6 +99,8 @@ compile_error!("guillotine runs on Linux only: it is built directly on epoll and
 pub(crate) mod loom;
 pub(crate) mod sys;
 
+pub mod io;
+pub mod net;
 pub mod runtime;
 pub mod task;
 pub mod time;

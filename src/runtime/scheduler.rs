@@ -26,6 +26,7 @@ use std::time::Duration;
 use crate::runtime::blocking::{BlockingPool, BlockingTask, PoolConfig};
 use crate::runtime::context;
 use crate::runtime::driver::Driver;
+use crate::runtime::driver::io::Registry;
 use crate::runtime::driver::park::ParkState;
 use crate::runtime::driver::time::TimeHandle;
 use crate::runtime::driver::unpark::Unparker;
@@ -53,6 +54,8 @@ pub(crate) struct Shared {
     blocking: BlockingPool,
     /// The timer queue (the driver fires it; every `Sleep` holds this).
     pub(crate) time: Arc<TimeHandle>,
+    /// The I/O registrations (the driver dispatches them; every I/O object holds this).
+    pub(crate) io: Arc<Registry>,
 }
 
 #[derive(Debug, Default)]
@@ -240,6 +243,7 @@ impl Core {
             unparker,
             blocking: BlockingPool::new(config.pool.clone()),
             time: driver.time().clone(),
+            io: driver.io().clone(),
         });
         let main = Arc::new(MainWake {
             woken: AtomicBool::new(false),
@@ -414,6 +418,8 @@ impl Core {
             }
         }
         self.shared.time.shutdown();
+        // Fail I/O waits (e.g. of a blocking job) before waiting for the pool.
+        self.shared.io.shutdown();
         self.shared.unparker.close();
         self.shared.blocking.shutdown(timeout);
     }

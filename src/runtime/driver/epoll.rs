@@ -31,6 +31,11 @@ impl Selector {
         })
     }
 
+    /// The epoll descriptor, for the I/O registry's `epoll_ctl`s.
+    pub(crate) fn raw_fd(&self) -> RawFd {
+        self.ep.as_raw_fd()
+    }
+
     /// Registers `fd` with `token`.
     pub(crate) fn add(&self, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
         sys::epoll_ctl(self.ep.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, events, token)

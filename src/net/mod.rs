@@ -1,0 +1,291 @@
+//! TCP, UDP and Unix-domain sockets on the reactor.
+//!
+//! Every socket is created non-blocking and close-on-exec in the one
+//! `socket(2)` / `accept4(2)` / `socketpair(2)` call, registered once with
+//! the runtime that created it, and deregistered and closed when dropped.
+//! Sends pass `MSG_NOSIGNAL`: writing to a closed peer is a `BrokenPipe`
+//! error, never a `SIGPIPE`. All types are `Send + Sync + Unpin`.
+//!
+//! ```
+//! use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+//! use guillotine::net::{TcpListener, TcpStream};
+//!
+//! let rt = guillotine::runtime::Runtime::new().unwrap();
+//! rt.block_on(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
+//!     let addr = listener.local_addr()?;
+//!     guillotine::spawn(async move {
+//!         let (mut stream, _) = listener.accept().await.unwrap();
+//!         let mut buf = [0; 5];
+//!         stream.read_exact(&mut buf).await.unwrap();
+//!         stream.write_all(&buf).await.unwrap();
+//!     });
+//!     let mut stream = TcpStream::connect(addr).await?;
+//!     stream.write_all(b"hello").await?;
+//!     let mut buf = [0; 5];
+//!     stream.read_exact(&mut buf).await?;
+//!     assert_eq!(&buf, b"hello");
+//!     Ok::<_, std::io::Error>(())
+//! }).unwrap();
+//! ```
+
+mod addr;
+pub mod tcp;
+mod udp;
+pub mod unix;
+
+pub use addr::ToSocketAddrs;
+pub use tcp::{TcpListener, TcpStream};
+pub use udp::UdpSocket;
+pub use unix::{UnixDatagram, UnixListener, UnixStream};
+
+use std::io::{self, IoSlice};
+use std::os::fd::AsFd;
+
+use socket2::{Domain, SockAddr, SockRef, Socket, Type};
+
+use crate::io::registration::Registered;
+use crate::runtime::driver::scheduled_io::Direction;
+
+/// `socket(2)` with `SOCK_NONBLOCK | SOCK_CLOEXEC` (socket2 adds the latter).
+fn new_socket(domain: Domain, ty: Type) -> io::Result<Socket> {
+    Socket::new(domain, ty.nonblocking(), None)
+}
+
+/// `socketpair(2)` with `SOCK_NONBLOCK | SOCK_CLOEXEC`.
+fn new_pair(ty: Type) -> io::Result<(Socket, Socket)> {
+    Socket::pair(Domain::UNIX, ty.nonblocking(), None)
+}
+
+/// `accept4(2)` with `SOCK_NONBLOCK | SOCK_CLOEXEC`.
+fn accept(listener: &impl AsFd) -> io::Result<(Socket, SockAddr)> {
+    SockRef::from(listener).accept4(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
+}
+
+/// `send(2)` with `MSG_NOSIGNAL`.
+fn send(socket: &impl AsFd, buf: &[u8]) -> io::Result<usize> {
+    SockRef::from(socket).send_with_flags(buf, libc::MSG_NOSIGNAL)
+}
+
+/// `sendmsg(2)` with `MSG_NOSIGNAL` (plain `writev` could raise `SIGPIPE`).
+fn send_vectored(socket: &impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    SockRef::from(socket).send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL)
+}
+
+/// `sendto(2)` with `MSG_NOSIGNAL`.
+fn send_to(socket: &impl AsFd, buf: &[u8], addr: &SockAddr) -> io::Result<usize> {
+    SockRef::from(socket).send_to_with_flags(buf, addr, libc::MSG_NOSIGNAL)
+}
+
+/// Starts a non-blocking `connect(2)`: `Ok(true)` if it completed at once,
+/// `Ok(false)` if it is in progress.
+fn start_connect(socket: &Socket, addr: &SockAddr) -> io::Result<bool> {
+    match socket.connect(addr) {
+        Ok(()) => Ok(true),
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Waits for a connect in progress: writability, then `SO_ERROR`.
+async fn finish_connect<T: AsFd>(io: &Registered<T>) -> io::Result<()> {
+    io.async_io(Direction::Write, |s| {
+        let socket = SockRef::from(s);
+        if let Some(e) = socket.take_error()? {
+            return Err(e);
+        }
+        match socket.peer_addr() {
+            Ok(_) => Ok(()),
+            // Not connected yet after all: wait for the next edge.
+            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {
+                Err(io::ErrorKind::WouldBlock.into())
+            }
+            Err(e) => Err(e),
+        }
+    })
+    .await
+}
+
+/// `futures_io::AsyncRead` (and, with `tokio-io`, tokio's) for `$ty`, whose
+/// `$this => $stream` expression names a stream with `poll_read_priv`.
+macro_rules! impl_async_read {
+    (impl $(<$lt:lifetime>)? for $ty:ty, $this:ident => $stream:expr) => {
+        impl$(<$lt>)? futures_io::AsyncRead for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = self.get_mut();
+                $stream.poll_read_priv(cx, buf)
+            }
+        }
+
+        #[cfg(feature = "tokio-io")]
+        impl$(<$lt>)? tokio::io::AsyncRead for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $this = self.get_mut();
+                let n = std::task::ready!($stream.poll_read_priv(cx, buf.initialize_unfilled()))?;
+                buf.advance(n);
+                std::task::Poll::Ready(Ok(()))
+            }
+        }
+    };
+}
+
+/// `futures_io::AsyncWrite` (and, with `tokio-io`, tokio's) for `$ty`;
+/// closing shuts down the write side.
+macro_rules! impl_async_write {
+    (impl $(<$lt:lifetime>)? for $ty:ty, $this:ident => $stream:expr) => {
+        impl$(<$lt>)? futures_io::AsyncWrite for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = self.get_mut();
+                $stream.poll_write_priv(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = self.get_mut();
+                $stream.poll_write_vectored_priv(cx, bufs)
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                // Nothing is buffered in user space.
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $this = self.get_mut();
+                std::task::Poll::Ready($stream.shutdown(std::net::Shutdown::Write))
+            }
+        }
+
+        #[cfg(feature = "tokio-io")]
+        impl$(<$lt>)? tokio::io::AsyncWrite for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = self.get_mut();
+                $stream.poll_write_priv(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = self.get_mut();
+                $stream.poll_write_vectored_priv(cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                true
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_shutdown(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $this = self.get_mut();
+                std::task::Poll::Ready($stream.shutdown(std::net::Shutdown::Write))
+            }
+        }
+    };
+}
+
+/// The byte-stream operations `TcpStream` and `UnixStream` share, on their
+/// `io: Registered<_>` field.
+macro_rules! stream_ops {
+    () => {
+        pub(crate) fn poll_read_priv(
+            &self,
+            cx: &mut std::task::Context<'_>,
+            buf: &mut [u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            if buf.is_empty() {
+                return std::task::Poll::Ready(Ok(0));
+            }
+            let len = buf.len();
+            self.io.poll_stream(
+                cx,
+                crate::runtime::driver::scheduled_io::Direction::Read,
+                len,
+                |s| std::io::Read::read(&mut &*s, buf),
+            )
+        }
+
+        pub(crate) fn poll_write_priv(
+            &self,
+            cx: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            if buf.is_empty() {
+                return std::task::Poll::Ready(Ok(0));
+            }
+            self.io.poll_stream(
+                cx,
+                crate::runtime::driver::scheduled_io::Direction::Write,
+                buf.len(),
+                |s| crate::net::send(s, buf),
+            )
+        }
+
+        pub(crate) fn poll_write_vectored_priv(
+            &self,
+            cx: &mut std::task::Context<'_>,
+            bufs: &[std::io::IoSlice<'_>],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            let len: usize = bufs.iter().map(|b| b.len()).sum();
+            if len == 0 {
+                return std::task::Poll::Ready(Ok(0));
+            }
+            self.io.poll_stream(
+                cx,
+                crate::runtime::driver::scheduled_io::Direction::Write,
+                len,
+                |s| crate::net::send_vectored(s, bufs),
+            )
+        }
+    };
+}
+
+pub(crate) use {impl_async_read, impl_async_write, stream_ops};
+
+fn _assert_kinds() {
+    fn io_type<T: Send + Sync + Unpin + std::fmt::Debug>() {}
+    io_type::<TcpListener>();
+    io_type::<TcpStream>();
+    io_type::<UdpSocket>();
+    io_type::<UnixListener>();
+    io_type::<UnixStream>();
+    io_type::<UnixDatagram>();
+    io_type::<tcp::OwnedReadHalf>();
+    io_type::<tcp::OwnedWriteHalf>();
+    io_type::<crate::io::AsyncFd<std::os::fd::OwnedFd>>();
+}

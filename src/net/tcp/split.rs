@@ -1,0 +1,347 @@
+//! The halves of a [`TcpStream`]: borrowed ([`ReadHalf`], [`WriteHalf`])
+//! and owned ([`OwnedReadHalf`], [`OwnedWriteHalf`]). They need no lock:
+//! a stream's reader and writer already have separate readiness and wakers.
+
+use std::error::Error;
+use std::fmt;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
+
+use super::TcpStream;
+use crate::net::{impl_async_read, impl_async_write};
+
+/// The read half of [`TcpStream::split`].
+///
+/// ```
+/// use guillotine::io::AsyncReadExt;
+/// # let rt = guillotine::runtime::Runtime::new().unwrap();
+/// # rt.block_on(async {
+/// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// # let (server, _) = listener.accept().await.unwrap();
+/// # server.shutdown(std::net::Shutdown::Write).unwrap();
+/// let mut stream = stream;
+/// let (mut rd, _wr) = stream.split();
+/// assert_eq!(rd.read(&mut [0; 8]).await.unwrap(), 0);
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct ReadHalf<'a>(pub(super) &'a TcpStream);
+
+/// The write half of [`TcpStream::split`].
+///
+/// ```
+/// use guillotine::io::AsyncWriteExt;
+/// # let rt = guillotine::runtime::Runtime::new().unwrap();
+/// # rt.block_on(async {
+/// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// let mut stream = stream;
+/// let (_rd, mut wr) = stream.split();
+/// wr.write_all(b"via the write half").await.unwrap();
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct WriteHalf<'a>(pub(super) &'a TcpStream);
+
+impl_async_read!(impl<'a> for ReadHalf<'a>, this => this.0);
+impl_async_write!(impl<'a> for WriteHalf<'a>, this => this.0);
+
+/// The owned read half of [`TcpStream::into_split`].
+///
+/// ```
+/// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+/// use guillotine::net::{TcpListener, TcpStream};
+///
+/// let rt = guillotine::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let client = TcpStream::connect(listener.local_addr()?).await?;
+///     let (server, _) = listener.accept().await?;
+///     let (mut rd, mut wr) = client.into_split();
+///     // The writer moves into another task; the reader stays here.
+///     let writer = guillotine::spawn(async move {
+///         wr.write_all(b"there and back").await?;
+///         Ok::<_, std::io::Error>(wr)
+///     });
+///     let (mut srd, mut swr) = server.into_split();
+///     let mut buf = [0; 14];
+///     srd.read_exact(&mut buf).await?;
+///     swr.write_all(&buf).await?;
+///     let mut back = [0; 14];
+///     rd.read_exact(&mut back).await?;
+///     assert_eq!(&back, b"there and back");
+///     let wr = writer.await.unwrap()?;
+///     let _stream: TcpStream = rd.reunite(wr).unwrap();
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct OwnedReadHalf {
+    inner: Arc<TcpStream>,
+}
+
+/// The owned write half of [`TcpStream::into_split`]. Dropping it shuts
+/// down the write side (the peer reads EOF), unless it is reunited first.
+///
+/// ```
+/// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+/// # let rt = guillotine::runtime::Runtime::new().unwrap();
+/// # rt.block_on(async {
+/// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// # let (mut server, _) = listener.accept().await.unwrap();
+/// let (_rd, mut wr) = stream.into_split();
+/// wr.write_all(b"last words").await.unwrap();
+/// drop(wr);
+/// let mut got = Vec::new();
+/// server.read_to_end(&mut got).await.unwrap();
+/// assert_eq!(got, b"last words");
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct OwnedWriteHalf {
+    inner: Arc<TcpStream>,
+    /// Whether drop shuts down the write side.
+    shutdown_on_drop: bool,
+}
+
+impl OwnedReadHalf {
+    pub(super) fn new(inner: Arc<TcpStream>) -> OwnedReadHalf {
+        OwnedReadHalf { inner }
+    }
+
+    /// Puts the halves back together.
+    ///
+    /// # Errors
+    /// [`ReuniteError`] (holding both halves) if they come from different
+    /// streams.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (rd, wr) = stream.into_split();
+    /// let stream = rd.reunite(wr).unwrap();
+    /// assert!(stream.peer_addr().is_ok());
+    /// # });
+    /// ```
+    pub fn reunite(self, other: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
+        reunite(self, other)
+    }
+
+    /// The remote address.
+    ///
+    /// # Errors
+    /// That of `getpeername`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (rd, wr) = stream.into_split();
+    /// assert_eq!(rd.peer_addr().unwrap(), listener.local_addr().unwrap());
+    /// # drop(wr);
+    /// # });
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    /// That of `getsockname`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (rd, wr) = stream.into_split();
+    /// assert_eq!(rd.local_addr().unwrap(), wr.local_addr().unwrap());
+    /// # });
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+
+    /// Receives data without removing it from the queue.
+    ///
+    /// # Errors
+    /// That of `recv(MSG_PEEK)`.
+    ///
+    /// ```
+    /// use guillotine::io::AsyncWriteExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// # let (mut server, _) = listener.accept().await.unwrap();
+    /// let (mut rd, _wr) = stream.into_split();
+    /// server.write_all(b"abc").await.unwrap();
+    /// let mut buf = [0; 3];
+    /// assert_eq!(rd.peek(&mut buf).await.unwrap(), 3);
+    /// # });
+    /// ```
+    pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.peek(buf).await
+    }
+}
+
+impl OwnedWriteHalf {
+    pub(super) fn new(inner: Arc<TcpStream>) -> OwnedWriteHalf {
+        OwnedWriteHalf {
+            inner,
+            shutdown_on_drop: true,
+        }
+    }
+
+    /// Puts the halves back together.
+    ///
+    /// # Errors
+    /// [`ReuniteError`] if they come from different streams.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (rd, wr) = stream.into_split();
+    /// let stream = wr.reunite(rd).unwrap();
+    /// assert!(stream.local_addr().is_ok());
+    /// # });
+    /// ```
+    pub fn reunite(self, other: OwnedReadHalf) -> Result<TcpStream, ReuniteError> {
+        reunite(other, self)
+    }
+
+    /// Drops the half without shutting down the write side.
+    ///
+    /// ```
+    /// use guillotine::io::AsyncWriteExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (_rd, mut wr) = stream.into_split();
+    /// wr.write_all(b"more to come").await.unwrap();
+    /// // The write side stays open.
+    /// wr.forget();
+    /// # });
+    /// ```
+    pub fn forget(mut self) {
+        self.shutdown_on_drop = false;
+    }
+
+    /// The remote address.
+    ///
+    /// # Errors
+    /// That of `getpeername`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (rd, wr) = stream.into_split();
+    /// assert_eq!(wr.peer_addr().unwrap(), listener.local_addr().unwrap());
+    /// # drop(rd);
+    /// # });
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    /// That of `getsockname`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (rd, wr) = stream.into_split();
+    /// assert!(wr.local_addr().unwrap().ip().is_loopback());
+    /// # drop(rd);
+    /// # });
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+
+    fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.inner.shutdown(how)
+    }
+}
+
+impl Drop for OwnedWriteHalf {
+    fn drop(&mut self) {
+        if self.shutdown_on_drop {
+            // The peer may be gone already; there is no one to tell.
+            let _ = self.inner.shutdown(Shutdown::Write);
+        }
+    }
+}
+
+impl_async_read!(impl for OwnedReadHalf, this => this.inner);
+impl_async_write!(impl for OwnedWriteHalf, this => this);
+
+/// Poll helpers the write macro expects on its target.
+impl OwnedWriteHalf {
+    fn poll_write_priv(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        self.inner.poll_write_priv(cx, buf)
+    }
+
+    fn poll_write_vectored_priv(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> std::task::Poll<io::Result<usize>> {
+        self.inner.poll_write_vectored_priv(cx, bufs)
+    }
+}
+
+fn reunite(read: OwnedReadHalf, mut write: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
+    if !Arc::ptr_eq(&read.inner, &write.inner) {
+        return Err(ReuniteError(read, write));
+    }
+    write.shutdown_on_drop = false;
+    let inner = write.inner.clone();
+    drop((read, write));
+    Ok(Arc::into_inner(inner).expect("both halves were dropped"))
+}
+
+/// The halves passed to `reunite` came from different streams.
+///
+/// ```
+/// # let rt = guillotine::runtime::Runtime::new().unwrap();
+/// # rt.block_on(async {
+/// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// # let other = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+/// let (rd, _wr) = stream.into_split();
+/// let (_other_rd, other_wr) = other.into_split();
+/// let err = rd.reunite(other_wr).unwrap_err();
+/// let (_rd, _other_wr) = (err.0, err.1);
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
+
+impl fmt::Display for ReuniteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tried to reunite halves that are not from the same socket")
+    }
+}
+
+impl Error for ReuniteError {}

@@ -1,0 +1,447 @@
+//! [`TcpStream`].
+
+use std::fmt;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::Arc;
+
+use socket2::{Domain, SockRef, Type};
+
+use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::io::registration::Registered;
+use crate::net::addr::{ToSocketAddrs, each_addr};
+use crate::net::{
+    finish_connect, impl_async_read, impl_async_write, new_socket, start_connect, stream_ops,
+};
+use crate::runtime::driver::scheduled_io::{Direction, Ready};
+
+/// A TCP connection: [`AsyncRead`](crate::io::AsyncRead) +
+/// [`AsyncWrite`](crate::io::AsyncWrite), also through `&TcpStream`, so one
+/// task can read while another writes (or use
+/// [`into_split`](TcpStream::into_split)).
+///
+/// ```
+/// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+/// use guillotine::net::{TcpListener, TcpStream};
+///
+/// let rt = guillotine::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+///     let (mut server, _) = listener.accept().await?;
+///     client.write_all(b"ping").await?;
+///     let mut buf = [0; 4];
+///     server.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"ping");
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
+pub struct TcpStream {
+    io: Registered<std::net::TcpStream>,
+}
+
+impl TcpStream {
+    /// Connects to `addr`: a non-blocking `connect`, completed when the
+    /// socket turns writable and `SO_ERROR` is clear. A host name is
+    /// resolved off the runtime thread; each address is tried in turn.
+    ///
+    /// # Errors
+    /// `ConnectionRefused` when nothing listens, `InvalidInput` for an
+    /// address that does not parse, or the OS error of the last address.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// assert_eq!(stream.peer_addr().unwrap(), listener.local_addr().unwrap());
+    /// # });
+    /// ```
+    pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
+        each_addr(&addr, TcpStream::connect_addr).await
+    }
+
+    async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
+        let socket = new_socket(Domain::for_address(addr), Type::STREAM)?;
+        let connected = start_connect(&socket, &addr.into())?;
+        if connected {
+            return TcpStream::register(socket.into(), Ready::WRITABLE);
+        }
+        // In progress: nothing is ready until the kernel says so.
+        let stream = TcpStream::register(socket.into(), Ready::EMPTY)?;
+        finish_connect(&stream.io).await?;
+        Ok(stream)
+    }
+
+    #[track_caller]
+    pub(crate) fn register(stream: std::net::TcpStream, initial: Ready) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            io: Registered::new(stream, initial)?,
+        })
+    }
+
+    /// Wraps a connected `std` stream: switched to non-blocking mode and
+    /// registered with the current runtime.
+    ///
+    /// # Errors
+    /// Those of `fcntl` and `epoll_ctl`.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let std_stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    /// let stream = guillotine::net::TcpStream::from_std(std_stream).unwrap();
+    /// assert!(stream.local_addr().is_ok());
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        TcpStream::register(stream, Ready::WRITABLE)
+    }
+
+    /// Deregisters the stream and returns it as a `std` one (still
+    /// non-blocking).
+    ///
+    /// # Errors
+    /// None today; the `Result` leaves room for one.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let std_stream = stream.into_std().unwrap();
+    /// std_stream.set_nonblocking(false).unwrap();
+    /// # });
+    /// ```
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        Ok(self.io.into_inner())
+    }
+
+    /// The remote address.
+    ///
+    /// # Errors
+    /// That of `getpeername` (`NotConnected` once the peer is gone).
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// assert_eq!(stream.peer_addr().unwrap(), listener.local_addr().unwrap());
+    /// # });
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    /// That of `getsockname`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (_server, peer) = listener.accept().await.unwrap();
+    /// assert_eq!(stream.local_addr().unwrap(), peer);
+    /// # });
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// Sets `TCP_NODELAY` (disables Nagle's algorithm).
+    ///
+    /// # Errors
+    /// That of `setsockopt`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// stream.set_nodelay(true).unwrap();
+    /// assert!(stream.nodelay().unwrap());
+    /// # });
+    /// ```
+    pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_nodelay(on)
+    }
+
+    /// The `TCP_NODELAY` option.
+    ///
+    /// # Errors
+    /// That of `getsockopt`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// assert!(!stream.nodelay().unwrap(), "Nagle is on by default");
+    /// # });
+    /// ```
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.io.get_ref().nodelay()
+    }
+
+    /// Sets `IP_TTL`.
+    ///
+    /// # Errors
+    /// That of `setsockopt`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// stream.set_ttl(9).unwrap();
+    /// assert_eq!(stream.ttl().unwrap(), 9);
+    /// # });
+    /// ```
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_ttl(ttl)
+    }
+
+    /// The `IP_TTL` option.
+    ///
+    /// # Errors
+    /// That of `getsockopt`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// assert!(stream.ttl().unwrap() > 0);
+    /// # });
+    /// ```
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get_ref().ttl()
+    }
+
+    /// Shuts down the read side, the write side (the peer reads EOF) or both.
+    ///
+    /// # Errors
+    /// That of `shutdown(2)`, e.g. `NotConnected`.
+    ///
+    /// ```
+    /// use guillotine::io::AsyncReadExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let client = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (mut server, _) = listener.accept().await.unwrap();
+    /// client.shutdown(std::net::Shutdown::Write).unwrap();
+    /// assert_eq!(server.read(&mut [0; 8]).await.unwrap(), 0);
+    /// # });
+    /// ```
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Receives data without removing it from the queue; waits for some.
+    ///
+    /// # Errors
+    /// That of `recv(MSG_PEEK)`.
+    ///
+    /// ```
+    /// use guillotine::io::AsyncWriteExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut client = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (server, _) = listener.accept().await.unwrap();
+    /// client.write_all(b"abc").await.unwrap();
+    /// let mut buf = [0; 3];
+    /// assert_eq!(server.peek(&mut buf).await.unwrap(), 3);
+    /// assert_eq!(server.peek(&mut buf).await.unwrap(), 3, "still there");
+    /// # });
+    /// ```
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.async_io(Direction::Read, |s| s.peek(buf)).await
+    }
+
+    /// Reads what is there now, without waiting: `WouldBlock` if nothing.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or that of `recv`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let err = stream.try_read(&mut [0; 8]).unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    /// # });
+    /// ```
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io
+            .try_io(Direction::Read, |s| io::Read::read(&mut &*s, buf))
+    }
+
+    /// Writes what fits now, without waiting: `WouldBlock` if nothing does.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or that of `send`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// assert_eq!(stream.try_write(b"hi").unwrap(), 2);
+    /// # });
+    /// ```
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io
+            .try_io(Direction::Write, |s| crate::net::send(s, buf))
+    }
+
+    /// Waits until the stream may be readable (data, EOF or an error).
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::AsyncWriteExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut client = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (server, _) = listener.accept().await.unwrap();
+    /// client.write_all(b"x").await.unwrap();
+    /// server.readable().await.unwrap();
+    /// assert_eq!(server.try_read(&mut [0; 4]).unwrap(), 1);
+    /// # });
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.readiness(Direction::Read).await.map(drop)
+    }
+
+    /// Waits until the stream may be writable.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// stream.writable().await.unwrap();
+    /// # });
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.readiness(Direction::Write).await.map(drop)
+    }
+
+    /// Borrowed read and write halves, usable at the same time (e.g. in
+    /// `futures::join!`).
+    ///
+    /// ```
+    /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut client = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (mut server, _) = listener.accept().await.unwrap();
+    /// let (mut rd, mut wr) = server.split();
+    /// client.write_all(b"echo").await.unwrap();
+    /// futures_lite::io::copy(&mut (&mut rd).take(4), &mut wr).await.unwrap();
+    /// let mut buf = [0; 4];
+    /// client.read_exact(&mut buf).await.unwrap();
+    /// assert_eq!(&buf, b"echo");
+    /// # });
+    /// ```
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        (ReadHalf(self), WriteHalf(self))
+    }
+
+    /// Owned read and write halves that can move into different tasks;
+    /// [`reunite`](OwnedReadHalf::reunite) puts them back together.
+    /// Dropping the write half shuts down the write side.
+    ///
+    /// ```
+    /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// # let (server, _) = listener.accept().await.unwrap();
+    /// let (mut rd, mut wr) = stream.into_split();
+    /// let writer = guillotine::spawn(async move { wr.write_all(b"ping").await });
+    /// # let (mut srd, mut swr) = server.into_split();
+    /// # let mut b = [0; 4];
+    /// # srd.read_exact(&mut b).await.unwrap();
+    /// # swr.write_all(&b).await.unwrap();
+    /// let mut buf = [0; 4];
+    /// rd.read_exact(&mut buf).await.unwrap();
+    /// writer.await.unwrap().unwrap();
+    /// assert_eq!(&buf, b"ping");
+    /// # });
+    /// ```
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        let stream = Arc::new(self);
+        (
+            OwnedReadHalf::new(stream.clone()),
+            OwnedWriteHalf::new(stream),
+        )
+    }
+
+    stream_ops!();
+
+    /// `SO_ERROR`, taken.
+    ///
+    /// # Errors
+    /// That of `getsockopt`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// assert!(stream.take_error().unwrap().is_none());
+    /// # });
+    /// ```
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        SockRef::from(self.io.get_ref()).take_error()
+    }
+}
+
+impl_async_read!(impl for TcpStream, this => this);
+impl_async_read!(impl<'a> for &'a TcpStream, this => this);
+impl_async_write!(impl for TcpStream, this => this);
+impl_async_write!(impl<'a> for &'a TcpStream, this => this);
+
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.as_raw_fd()
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("local", &self.local_addr().ok())
+            .field("peer", &self.peer_addr().ok())
+            .field("fd", &self.as_raw_fd())
+            .finish()
+    }
+}

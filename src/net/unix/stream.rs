@@ -1,0 +1,319 @@
+//! [`UnixStream`].
+
+use std::fmt;
+use std::io;
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::path::Path;
+
+use socket2::{Domain, SockAddr, SockRef, Type};
+
+use super::SocketAddr;
+use crate::io::registration::Registered;
+use crate::net::{
+    finish_connect, impl_async_read, impl_async_write, new_pair, new_socket, start_connect,
+    stream_ops,
+};
+use crate::runtime::driver::scheduled_io::{Direction, Ready};
+
+/// A Unix-domain stream: [`AsyncRead`](crate::io::AsyncRead) +
+/// [`AsyncWrite`](crate::io::AsyncWrite), also through `&UnixStream`.
+///
+/// ```
+/// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+///
+/// let rt = guillotine::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let (mut a, mut b) = guillotine::net::UnixStream::pair()?;
+///     a.write_all(b"hi").await?;
+///     drop(a);
+///     let mut got = Vec::new();
+///     b.read_to_end(&mut got).await?;
+///     assert_eq!(got, b"hi");
+///     Ok::<_, std::io::Error>(())
+/// }).unwrap();
+/// ```
+pub struct UnixStream {
+    io: Registered<std::os::unix::net::UnixStream>,
+}
+
+impl UnixStream {
+    /// Connects to the socket at `path`.
+    ///
+    /// # Errors
+    /// `NotFound` if nothing is there, `ConnectionRefused` if nothing
+    /// listens, `WouldBlock` if the listener's backlog is full (a Unix
+    /// connect does not wait for room), ...
+    ///
+    /// ```
+    /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+    /// # let dir = std::env::temp_dir().join(format!("guillotine-doc-{}-{}", line!(), std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::UnixListener::bind(dir.join("s.sock")).unwrap();
+    /// let mut client = guillotine::net::UnixStream::connect(dir.join("s.sock")).await.unwrap();
+    /// let (mut server, _) = listener.accept().await.unwrap();
+    /// client.write_all(b"hi").await.unwrap();
+    /// let mut buf = [0; 2];
+    /// server.read_exact(&mut buf).await.unwrap();
+    /// assert_eq!(&buf, b"hi");
+    /// # });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let addr = SockAddr::unix(path)?;
+        let socket = new_socket(Domain::UNIX, Type::STREAM)?;
+        if start_connect(&socket, &addr)? {
+            return UnixStream::register(socket.into(), Ready::WRITABLE);
+        }
+        let stream = UnixStream::register(socket.into(), Ready::EMPTY)?;
+        finish_connect(&stream.io).await?;
+        Ok(stream)
+    }
+
+    /// A connected pair (`socketpair(2)`).
+    ///
+    /// # Errors
+    /// That of `socketpair`, e.g. `EMFILE`.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    ///
+    /// ```
+    /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (mut a, mut b) = guillotine::net::UnixStream::pair().unwrap();
+    /// b.write_all(b"pong").await.unwrap();
+    /// let mut buf = [0; 4];
+    /// a.read_exact(&mut buf).await.unwrap();
+    /// assert_eq!(&buf, b"pong");
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = new_pair(Type::STREAM)?;
+        let a = UnixStream::register(a.into(), Ready::WRITABLE)?;
+        let b = UnixStream::register(b.into(), Ready::WRITABLE)?;
+        Ok((a, b))
+    }
+
+    #[track_caller]
+    pub(crate) fn register(
+        stream: std::os::unix::net::UnixStream,
+        initial: Ready,
+    ) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            io: Registered::new(stream, initial)?,
+        })
+    }
+
+    /// Wraps a connected `std` stream: switched to non-blocking mode and
+    /// registered with the current runtime.
+    ///
+    /// # Errors
+    /// Those of `fcntl` and `epoll_ctl`.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// let a = guillotine::net::UnixStream::from_std(a).unwrap();
+    /// let _a: std::os::unix::net::UnixStream = a.into_std().unwrap();
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        UnixStream::register(stream, Ready::WRITABLE)
+    }
+
+    /// Deregisters the stream and returns it as a `std` one (still
+    /// non-blocking).
+    ///
+    /// # Errors
+    /// None today; the `Result` leaves room for one.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = guillotine::net::UnixStream::pair().unwrap();
+    /// let a: std::os::unix::net::UnixStream = a.into_std().unwrap();
+    /// a.set_nonblocking(false).unwrap();
+    /// # });
+    /// ```
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        Ok(self.io.into_inner())
+    }
+
+    /// The local address (usually unnamed for a client).
+    ///
+    /// # Errors
+    /// That of `getsockname`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, b) = guillotine::net::UnixStream::pair().unwrap();
+    /// assert!(a.local_addr().unwrap().is_unnamed());
+    /// assert!(b.peer_addr().unwrap().is_unnamed());
+    /// # });
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    /// That of `getpeername`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = guillotine::net::UnixStream::pair().unwrap();
+    /// assert!(a.peer_addr().unwrap().is_unnamed());
+    /// # });
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Shuts down the read side, the write side (the peer reads EOF) or both.
+    ///
+    /// # Errors
+    /// That of `shutdown(2)`.
+    ///
+    /// ```
+    /// use guillotine::io::AsyncReadExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, mut b) = guillotine::net::UnixStream::pair().unwrap();
+    /// a.shutdown(std::net::Shutdown::Write).unwrap();
+    /// assert_eq!(b.read(&mut [0; 4]).await.unwrap(), 0);
+    /// # });
+    /// ```
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Reads what is there now, without waiting: `WouldBlock` if nothing.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or that of `recv`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, b) = guillotine::net::UnixStream::pair().unwrap();
+    /// assert_eq!(a.try_write(b"x").unwrap(), 1);
+    /// b.readable().await.unwrap();
+    /// assert_eq!(b.try_read(&mut [0; 4]).unwrap(), 1);
+    /// # });
+    /// ```
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io
+            .try_io(Direction::Read, |s| io::Read::read(&mut &*s, buf))
+    }
+
+    /// Writes what fits now, without waiting: `WouldBlock` if nothing does.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or that of `send`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = guillotine::net::UnixStream::pair().unwrap();
+    /// assert_eq!(a.try_write(b"now").unwrap(), 3);
+    /// # });
+    /// ```
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io
+            .try_io(Direction::Write, |s| crate::net::send(s, buf))
+    }
+
+    /// Waits until the stream may be readable (data, EOF or an error).
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, b) = guillotine::net::UnixStream::pair().unwrap();
+    /// drop(b);
+    /// // EOF counts as readable.
+    /// a.readable().await.unwrap();
+    /// assert_eq!(a.try_read(&mut [0; 4]).unwrap(), 0);
+    /// # });
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.readiness(Direction::Read).await.map(drop)
+    }
+
+    /// Waits until the stream may be writable.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = guillotine::net::UnixStream::pair().unwrap();
+    /// a.writable().await.unwrap();
+    /// # });
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.readiness(Direction::Write).await.map(drop)
+    }
+
+    /// `SO_ERROR`, taken.
+    ///
+    /// # Errors
+    /// That of `getsockopt`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = guillotine::net::UnixStream::pair().unwrap();
+    /// assert!(a.take_error().unwrap().is_none());
+    /// # });
+    /// ```
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        SockRef::from(self.io.get_ref()).take_error()
+    }
+
+    stream_ops!();
+}
+
+impl_async_read!(impl for UnixStream, this => this);
+impl_async_read!(impl<'a> for &'a UnixStream, this => this);
+impl_async_write!(impl for UnixStream, this => this);
+impl_async_write!(impl<'a> for &'a UnixStream, this => this);
+
+impl AsFd for UnixStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.as_raw_fd()
+    }
+}
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixStream")
+            .field("local", &self.local_addr().ok())
+            .field("peer", &self.peer_addr().ok())
+            .field("fd", &self.as_raw_fd())
+            .finish()
+    }
+}

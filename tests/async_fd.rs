@@ -1,0 +1,220 @@
+//! `AsyncFd`: a pipe driven by the reactor in both directions, hang-ups,
+//! several waiters, `clear_ready` semantics, and registration errors.
+
+mod support;
+
+use std::fs::File;
+use std::io::{ErrorKind, Read, Write};
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::sync::Arc;
+
+use guillotine::io::AsyncFd;
+use support::{pattern, rt};
+
+/// A non-blocking, close-on-exec pipe: (read end, write end).
+fn pipe() -> (File, File) {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two descriptors into the live array.
+    let r = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) };
+    assert_eq!(r, 0, "pipe2: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just created and are owned by no one else.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    (File::from(r), File::from(w))
+}
+
+async fn read_some(fd: &AsyncFd<File>, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        let mut guard = fd.readable().await?;
+        if let Ok(result) = guard.try_io(|fd| fd.get_ref().read(buf)) {
+            return result;
+        }
+    }
+}
+
+async fn write_some(fd: &AsyncFd<File>, buf: &[u8]) -> std::io::Result<usize> {
+    loop {
+        let mut guard = fd.writable().await?;
+        if let Ok(result) = guard.try_io(|fd| fd.get_ref().write(buf)) {
+            return result;
+        }
+    }
+}
+
+#[test]
+fn a_megabyte_through_a_pipe_in_two_tasks() {
+    const LEN: usize = 1 << 20; // 16 times the pipe's capacity
+    rt().block_on(async {
+        let (r, w) = pipe();
+        let (r, w) = (AsyncFd::new(r).unwrap(), AsyncFd::new(w).unwrap());
+        let writer = guillotine::spawn(async move {
+            let data = pattern(9, LEN);
+            let mut off = 0;
+            while off < LEN {
+                off += write_some(&w, &data[off..]).await.unwrap();
+            }
+            // Dropping `w` closes the write end: the reader sees EOF.
+        });
+        let mut got = Vec::with_capacity(LEN);
+        let mut buf = vec![0; 10_000];
+        loop {
+            let n = read_some(&r, &mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        writer.await.unwrap();
+        assert!(got == pattern(9, LEN));
+    });
+}
+
+#[test]
+fn a_hang_up_is_reported_as_read_closed() {
+    rt().block_on(async {
+        let (r, w) = pipe();
+        let r = AsyncFd::new(r).unwrap();
+        drop(w);
+        let guard = r.readable().await.unwrap();
+        assert!(guard.is_read_closed());
+        assert_eq!(read_some(&r, &mut [0; 4]).await.unwrap(), 0);
+        assert_eq!(
+            read_some(&r, &mut [0; 4]).await.unwrap(),
+            0,
+            "EOF stays EOF"
+        );
+    });
+}
+
+#[test]
+fn every_task_waiting_for_readability_is_woken() {
+    rt().block_on(async {
+        let (r, mut w) = pipe();
+        let r = Arc::new(AsyncFd::new(r).unwrap());
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let r = r.clone();
+                guillotine::spawn(async move {
+                    // Keep the readiness: every waiter sees it.
+                    r.readable().await.unwrap().retain_ready();
+                })
+            })
+            .collect();
+        guillotine::task::yield_now().await;
+        w.write_all(b"x").unwrap();
+        for t in waiters {
+            t.await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn clear_ready_waits_for_a_new_edge() {
+    rt().block_on(async {
+        let (r, mut w) = pipe();
+        let r = AsyncFd::new(r).unwrap();
+        w.write_all(b"a").unwrap();
+        let mut guard = r.readable().await.unwrap();
+        // Forget the readiness without reading: edge-triggered, so only a
+        // new write makes the descriptor ready again.
+        guard.clear_ready();
+        {
+            let next = r.readable();
+            futures::pin_mut!(next);
+            assert!(futures::poll!(next.as_mut()).is_pending());
+            w.write_all(b"b").unwrap();
+            next.await.unwrap();
+        }
+        let mut buf = [0; 4];
+        assert_eq!(read_some(&r, &mut buf).await.unwrap(), 2);
+        assert_eq!(&buf[..2], b"ab");
+    });
+}
+
+#[test]
+fn read_with_and_write_with_loop_for_you() {
+    rt().block_on(async {
+        let (r, w) = pipe();
+        let (r, w) = (AsyncFd::new(r).unwrap(), AsyncFd::new(w).unwrap());
+        let reader = async {
+            let mut buf = [0; 5];
+            let n = r.read_with(|f| (&*f).read(&mut buf)).await.unwrap();
+            buf[..n].to_vec()
+        };
+        let writer = async { w.write_with(|f| (&*f).write(b"hello")).await.unwrap() };
+        let (got, n) = futures::join!(reader, writer);
+        assert_eq!((got.as_slice(), n), (&b"hello"[..], 5));
+    });
+}
+
+#[test]
+fn mut_guards_give_mutable_access() {
+    rt().block_on(async {
+        let (r, w) = pipe();
+        let (mut r, mut w) = (AsyncFd::new(r).unwrap(), AsyncFd::new(w).unwrap());
+        let mut guard = w.writable_mut().await.unwrap();
+        let n = guard
+            .try_io(|fd| fd.get_mut().write(b"mut"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(n, 3);
+        let mut buf = [0; 3];
+        loop {
+            let mut guard = r.readable_mut().await.unwrap();
+            if let Ok(n) = guard.try_io(|fd| fd.get_mut().read(&mut buf)) {
+                assert_eq!(n.unwrap(), 3);
+                break;
+            }
+        }
+        assert_eq!(&buf, b"mut");
+    });
+}
+
+#[test]
+fn registration_errors_come_back_as_io_errors() {
+    rt().block_on(async {
+        let file = File::open("/proc/self/status").unwrap();
+        let err = AsyncFd::new(file).unwrap_err();
+        assert_eq!(
+            err.raw_os_error(),
+            Some(libc::EPERM),
+            "regular files cannot be polled"
+        );
+
+        let (r, _w) = pipe();
+        let first = AsyncFd::new(r.as_fd()).unwrap();
+        let err = AsyncFd::new(r.as_fd()).unwrap_err();
+        assert_eq!(
+            err.raw_os_error(),
+            Some(libc::EEXIST),
+            "one registration per descriptor"
+        );
+        // Handing it back deregisters it: it can be registered again.
+        let _handed_back = first.into_inner();
+        let again = AsyncFd::new(r.as_fd()).unwrap();
+        assert!(format!("{:?}", again).contains("AsyncFd"));
+    });
+}
+
+#[test]
+fn try_io_turns_would_block_into_try_io_error_and_clears() {
+    rt().block_on(async {
+        let (r, mut w) = pipe();
+        let r = AsyncFd::new(r).unwrap();
+        w.write_all(b"x").unwrap();
+        let mut guard = r.readable().await.unwrap();
+        let n = guard
+            .try_io(|fd| fd.get_ref().read(&mut [0; 8]))
+            .expect("ready");
+        assert_eq!(n.unwrap(), 1);
+        // Drained: the next try is EAGAIN, which clears the readiness.
+        assert!(guard.try_io(|fd| fd.get_ref().read(&mut [0; 8])).is_err());
+        let next = r.readable();
+        futures::pin_mut!(next);
+        assert!(futures::poll!(next.as_mut()).is_pending());
+        // An error that is not WouldBlock passes through untouched.
+        w.write_all(b"y").unwrap();
+        let mut guard = next.await.unwrap();
+        let res = guard.try_io(|_| Err::<(), _>(std::io::Error::from(ErrorKind::InvalidData)));
+        assert_eq!(res.unwrap().unwrap_err().kind(), ErrorKind::InvalidData);
+    });
+}

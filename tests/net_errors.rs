@@ -1,0 +1,264 @@
+//! Every error of the I/O layer comes back as an `io::Error` with its kind:
+//! address in use, refused, unparsable, reset, broken pipe (and no SIGPIPE),
+//! EOF as `Ok(0)`, a runtime that is gone; and I/O created outside a runtime
+//! panics with a message naming the mistake.
+
+mod support;
+
+use std::io::{ErrorKind, IoSlice};
+use std::net::Shutdown;
+
+use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+use guillotine::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
+use support::{assert_child_ok, is_child, rt, run_child};
+
+#[test]
+fn address_in_use() {
+    rt().block_on(async {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let err = TcpListener::bind(l.local_addr().unwrap())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AddrInUse);
+        let u = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let err = UdpSocket::bind(u.local_addr().unwrap()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AddrInUse);
+    });
+}
+
+#[test]
+fn connection_refused() {
+    rt().block_on(async {
+        // Bound but not listening: the port stays ours, and connecting to
+        // it is refused (no race with another test taking the port).
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket
+            .bind(
+                &"127.0.0.1:0"
+                    .parse::<std::net::SocketAddr>()
+                    .unwrap()
+                    .into(),
+            )
+            .unwrap();
+        let addr = socket.local_addr().unwrap().as_socket().unwrap();
+        let err = TcpStream::connect(addr).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+        // A host name with the same fate goes through the resolver first.
+        let err = TcpStream::connect(("localhost", addr.port()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+    });
+}
+
+#[test]
+fn unparsable_addresses_are_invalid_input() {
+    rt().block_on(async {
+        for bad in [
+            "not an address",
+            "127.0.0.1",
+            "127.0.0.1:99999",
+            ":80",
+            "[::1:80",
+            "",
+        ] {
+            let err = TcpStream::connect(bad).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "connect({bad:?})");
+            let err = TcpListener::bind(bad).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "bind({bad:?})");
+        }
+        let u = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let err = u.send_to(b"x", "nowhere").await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        let err = u.connect(("", 1)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    });
+}
+
+#[test]
+fn peer_reset() {
+    rt().block_on(async {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+        let (server, _) = l.accept().await.unwrap();
+        // SO_LINGER 0: closing sends a RST instead of a FIN.
+        socket2::SockRef::from(&server)
+            .set_linger(Some(std::time::Duration::ZERO))
+            .unwrap();
+        drop(server);
+        let err = client.read(&mut [0; 8]).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionReset);
+    });
+}
+
+#[test]
+fn reading_after_eof_is_ok_zero() {
+    rt().block_on(async {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+        let (server, _) = l.accept().await.unwrap();
+        server.shutdown(Shutdown::Write).unwrap();
+        for _ in 0..3 {
+            assert_eq!(client.read(&mut [0; 8]).await.unwrap(), 0);
+        }
+        drop(server);
+        assert_eq!(client.read(&mut [0; 8]).await.unwrap(), 0);
+        let (mut a, b) = UnixStream::pair().unwrap();
+        drop(b);
+        assert_eq!(a.read(&mut [0; 8]).await.unwrap(), 0);
+        assert_eq!(a.read(&mut [0; 8]).await.unwrap(), 0);
+    });
+}
+
+/// Writes until the closed peer's RST turns into an error; returns it.
+async fn write_until_error(mut s: impl AsyncWriteExt + Unpin, vectored: bool) -> std::io::Error {
+    for _ in 0..100_000 {
+        let res = if vectored {
+            s.write_vectored(&[IoSlice::new(b"to "), IoSlice::new(b"nobody")])
+                .await
+        } else {
+            s.write(b"to nobody").await
+        };
+        if let Err(e) = res {
+            return e;
+        }
+        guillotine::task::yield_now().await;
+    }
+    panic!("writing to a closed peer never failed");
+}
+
+/// The broken-pipe checks, run in a child whose SIGPIPE has its default
+/// action (kill the process): Rust programs ignore SIGPIPE by default, which
+/// would hide a missing MSG_NOSIGNAL.
+#[test]
+fn broken_pipe_without_sigpipe() {
+    if is_child("sigpipe") {
+        // SAFETY: restoring the default disposition of one signal.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+        rt().block_on(async {
+            for vectored in [false, true] {
+                let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let mut client = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+                drop(l.accept().await.unwrap().0);
+                assert_eq!(client.read(&mut [0; 1]).await.unwrap(), 0, "the FIN came");
+                let err = write_until_error(&mut client, vectored).await;
+                assert_eq!(
+                    err.kind(),
+                    ErrorKind::BrokenPipe,
+                    "tcp, vectored: {vectored}"
+                );
+
+                let (mut a, b) = UnixStream::pair().unwrap();
+                drop(b);
+                let err = write_until_error(&mut a, vectored).await;
+                assert_eq!(
+                    err.kind(),
+                    ErrorKind::BrokenPipe,
+                    "unix, vectored: {vectored}"
+                );
+            }
+        });
+        println!("survived");
+        return;
+    }
+    let out = run_child("broken_pipe_without_sigpipe", "sigpipe");
+    assert_child_ok(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("survived"));
+}
+
+#[test]
+fn io_objects_outliving_their_runtime_fail_instead_of_hanging() {
+    let runtime = rt();
+    let (client, server, listener) = runtime.block_on(async {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+        let (s, _) = l.accept().await.unwrap();
+        (c, s, l)
+    });
+    // A thread waits on the client while the runtime goes away.
+    let waiter = std::thread::spawn(move || {
+        let mut client = client;
+        let err = futures::executor::block_on(client.read(&mut [0; 8])).unwrap_err();
+        (client, err)
+    });
+    drop(runtime);
+    let (mut client, err) = waiter.join().unwrap();
+    assert_eq!(err.kind(), ErrorKind::Other);
+    assert!(err.to_string().contains("shut down"), "{err}");
+    // Every operation fails alike; none panics.
+    let err = futures::executor::block_on(client.write_all(b"x")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Other);
+    assert!(futures::executor::block_on(listener.accept()).is_err());
+    // Dropping them after the runtime is gone is fine too.
+    drop((client, server, listener));
+}
+
+#[test]
+fn io_outside_a_runtime_panics_with_a_clear_message() {
+    let message = |f: Box<dyn FnOnce() + std::panic::UnwindSafe>| {
+        let payload = std::panic::catch_unwind(f).expect_err("should panic");
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    };
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let msg = message(Box::new(move || drop(TcpListener::from_std(std_listener))));
+    assert!(msg.contains("there is no reactor running"), "{msg}");
+    assert!(msg.contains("guillotine runtime"), "{msg}");
+    let msg = message(Box::new(|| drop(UnixStream::pair())));
+    assert!(msg.contains("there is no reactor running"), "{msg}");
+    let msg = message(Box::new(|| {
+        drop(futures::executor::block_on(TcpListener::bind(
+            "127.0.0.1:0",
+        )));
+    }));
+    assert!(msg.contains("there is no reactor running"), "{msg}");
+}
+
+#[test]
+fn the_no_runtime_panic_points_at_the_callers_line() {
+    // The panic hook is per process: run alone in a child.
+    if !is_child("panic-location") {
+        let out = run_child(
+            "the_no_runtime_panic_points_at_the_callers_line",
+            "panic-location",
+        );
+        assert_child_ok(&out);
+        return;
+    }
+    use std::sync::{Arc, Mutex};
+    let location = Arc::new(Mutex::new(None));
+    let seen = location.clone();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Some(l) = info.location() {
+            *seen.lock().unwrap() = Some((l.file().to_owned(), l.line()));
+        }
+    }));
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let std_udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (std_unix, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
+    let mut lines = Vec::new();
+    let r1 = std::panic::catch_unwind(|| TcpListener::from_std(std_listener).map(drop));
+    lines.push(line!() - 1);
+    let l1 = location.lock().unwrap().take();
+    let r2 = std::panic::catch_unwind(|| UdpSocket::from_std(std_udp).map(drop));
+    lines.push(line!() - 1);
+    let l2 = location.lock().unwrap().take();
+    let r3 = std::panic::catch_unwind(|| UnixStream::from_std(std_unix).map(drop));
+    lines.push(line!() - 1);
+    let l3 = location.lock().unwrap().take();
+    std::panic::set_hook(previous);
+    assert!(r1.is_err() && r2.is_err() && r3.is_err());
+    for (got, line) in [l1, l2, l3].into_iter().zip(lines) {
+        let (file, got_line) = got.expect("a panic location");
+        assert!(
+            file.ends_with("net_errors.rs"),
+            "the panic points into {file}, not at the caller"
+        );
+        assert_eq!(got_line, line);
+    }
+}

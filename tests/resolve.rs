@@ -1,0 +1,50 @@
+//! Name resolution happens on the blocking pool, never on the runtime
+//! thread; literal addresses never touch a thread at all. Observed through
+//! the pool's thread name (one test in this binary, so nothing else starts
+//! threads meanwhile).
+
+mod support;
+
+use guillotine::net::{TcpListener, TcpStream, UdpSocket};
+
+/// The threads of this process named `name` (/proc shows 15 characters).
+fn threads_named(name: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|comm| comm.trim() == name)
+        .count()
+}
+
+#[test]
+fn literals_stay_on_the_runtime_thread_and_names_go_to_the_pool() {
+    const NAME: &str = "dns-probe";
+    let runtime = guillotine::runtime::Builder::new()
+        .thread_name(NAME)
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        let _a = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+        let _b = TcpStream::connect(format!("127.0.0.1:{port}"))
+            .await
+            .unwrap();
+        let _c = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let _d = TcpStream::connect(("::1", port)).await;
+        let u = UdpSocket::bind("[::1]:0").await;
+        if let Ok(u) = u {
+            u.send_to(b"x", "[::1]:9").await.ok();
+        }
+        assert_eq!(threads_named(NAME), 0, "a literal address went to a thread");
+
+        // A host name is looked up on the pool, and works.
+        let _e = TcpStream::connect(("localhost", port)).await.unwrap();
+        assert!(
+            threads_named(NAME) >= 1,
+            "the lookup did not run on the blocking pool"
+        );
+        let l2 = TcpListener::bind("localhost:0").await.unwrap();
+        assert!(l2.local_addr().unwrap().ip().is_loopback());
+    });
+}

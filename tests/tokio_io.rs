@@ -1,0 +1,61 @@
+//! With the `tokio-io` feature, guillotine's streams implement tokio's
+//! `AsyncRead`/`AsyncWrite`, so tokio-ecosystem code (here tokio's own
+//! extension traits and `copy_bidirectional`) runs on them — on a guillotine
+//! runtime, with no tokio runtime anywhere.
+//!
+//! `cargo test --features tokio-io --test tokio_io`
+
+#![cfg(feature = "tokio-io")]
+
+mod support;
+
+use guillotine::net::{TcpListener, TcpStream, UnixStream};
+use support::{pattern, rt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[test]
+fn tokio_traits_on_guillotine_streams() {
+    rt().block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let data = pattern(5, 300_000);
+        let write = async {
+            client.write_all(&data).await.unwrap();
+            AsyncWriteExt::shutdown(&mut client).await.unwrap();
+            client
+        };
+        let read = async {
+            let mut got = Vec::new();
+            server.read_to_end(&mut got).await.unwrap();
+            got
+        };
+        let (_client, got) = futures::join!(write, read);
+        assert!(got == data);
+    });
+}
+
+#[test]
+fn copy_bidirectional_between_two_guillotine_streams() {
+    rt().block_on(async {
+        // a <-> (b, c) <-> d: tokio's copy_bidirectional splices b and c.
+        let (mut a, mut b) = UnixStream::pair().unwrap();
+        let (mut c, mut d) = UnixStream::pair().unwrap();
+        let splice = guillotine::spawn(async move {
+            tokio::io::copy_bidirectional(&mut b, &mut c).await.unwrap()
+        });
+        a.write_all(b"left to right").await.unwrap();
+        let mut buf = [0; 13];
+        d.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"left to right");
+        d.write_all(b"and back").await.unwrap();
+        let mut buf = [0; 8];
+        a.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"and back");
+        AsyncWriteExt::shutdown(&mut a).await.unwrap();
+        AsyncWriteExt::shutdown(&mut d).await.unwrap();
+        assert_eq!(splice.await.unwrap(), (13, 8));
+    });
+}
