@@ -20,6 +20,7 @@
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::task::Waker;
 
@@ -44,6 +45,9 @@ pub(crate) struct Registry {
     epoll: RwLock<Option<RawFd>>,
     /// The live registrations.
     slots: Mutex<Slots>,
+    /// How many there are, mirrored outside the lock (written under it) so
+    /// the driver can skip the non-blocking `epoll_wait` when none exist.
+    live: AtomicUsize,
 }
 
 #[derive(Debug)]
@@ -89,6 +93,7 @@ impl Registry {
                 next_generation: 0,
                 shut_down: false,
             }),
+            live: AtomicUsize::new(0),
         }
     }
 
@@ -119,6 +124,7 @@ impl Registry {
                 generation,
                 io: io.clone(),
             });
+            self.live.store(slots.entries.len(), Relaxed);
             Token::new(index, generation)
         };
         let added = match *self.epoll.read().unwrap_or_else(PoisonError::into_inner) {
@@ -160,6 +166,7 @@ impl Registry {
             .is_some_and(|s| s.generation == token.generation())
         {
             slots.entries.remove(index);
+            self.live.store(slots.entries.len(), Relaxed);
         }
     }
 
@@ -195,6 +202,7 @@ impl Registry {
         let entries = {
             let mut slots = self.slots();
             slots.shut_down = true;
+            self.live.store(0, Relaxed);
             std::mem::take(&mut slots.entries)
         };
         let mut wakers = Vec::new();
@@ -208,6 +216,12 @@ impl Registry {
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.slots().entries.len()
+    }
+
+    /// Whether any descriptor is registered (a hint: exact on the runtime
+    /// thread, which is where registrations are made).
+    pub(crate) fn has_registrations(&self) -> bool {
+        self.live.load(Relaxed) != 0
     }
 }
 
