@@ -13,14 +13,17 @@
 //! guillotine, ...) for one warm-up round and `BENCH_ROUNDS` (default 11)
 //! measured rounds, each on a fresh runtime; the Markdown table on stdout
 //! gives the median per runtime and guillotine's median divided by the
-//! others' (below 1: guillotine is faster or smaller). Progress, with the
-//! minimum and maximum of every cell, goes to stderr. See BENCHMARKS.md.
+//! others' (below 1: guillotine is faster or smaller). Reports (several
+//! figures from one run per runtime, such as `sleep_lateness`) run after
+//! the workloads and print a table each. Progress, with the minimum and
+//! maximum of every cell, goes to stderr. See BENCHMARKS.md.
 //!
 //! Layout: `compare/harness.rs` knows nothing about runtimes (timing,
 //! alternation, medians, pinning, child processes, the table);
 //! `compare/runtimes.rs` has the `Rt` trait, its three implementations and
-//! the `Workload` trait; every other module holds workloads. To add one,
-//! write a module with types implementing `Workload` and list them below.
+//! the `Workload` and `Report` traits; every other module holds workloads.
+//! To add one, write a module with types implementing `Workload` (or
+//! `Report`) and list them below.
 
 #[path = "compare/harness.rs"]
 mod harness;
@@ -30,9 +33,11 @@ mod memory;
 mod runtimes;
 #[path = "compare/sched.rs"]
 mod sched;
+#[path = "compare/timers.rs"]
+mod timers;
 
-use harness::Bench;
-use runtimes::bench;
+use harness::{Bench, ReportBench};
+use runtimes::{bench, report};
 
 /// Every workload, in the order they run and appear in the table.
 fn benches() -> Vec<Bench> {
@@ -42,13 +47,20 @@ fn benches() -> Vec<Bench> {
         bench::<sched::ChainedSpawn>(),
         bench::<sched::PingPong>(),
         bench::<sched::CrossThreadWake>(),
+        bench::<timers::Timers>(),
         bench::<memory::MemoryPerPendingTask>(),
     ]
+}
+
+/// Every report, in the order they run (after the workloads) and print.
+fn reports() -> Vec<ReportBench> {
+    vec![report::<timers::SleepLateness>()]
 }
 
 fn main() {
     let contenders = runtimes::contenders();
     let benches = benches();
+    let reports = reports();
     if harness::run_as_child(&contenders, &benches) {
         return;
     }
@@ -63,9 +75,14 @@ fn main() {
         std::process::exit(1);
     }
     harness::pin_runtime_thread();
-    let selected = benches.iter().filter(|b| cfg.selects(b.name)).count();
+    let selected = benches.iter().filter(|b| cfg.selects(b.name)).count()
+        + reports.iter().filter(|r| cfg.selects(r.name)).count();
     if selected == 0 {
-        let names: Vec<_> = benches.iter().map(|b| b.name).collect();
+        let names: Vec<_> = benches
+            .iter()
+            .map(|b| b.name)
+            .chain(reports.iter().map(|r| r.name))
+            .collect();
         eprintln!(
             "no workload matches {:?}; workloads: {}",
             cfg.filters,
@@ -80,7 +97,13 @@ fn main() {
         harness::RUNTIME_CPU,
         harness::HELPER_CPU
     );
-    let rows = harness::run_all(&contenders, &benches, &cfg);
-    println!();
-    print!("{}", harness::markdown_table(&contenders, &rows));
+    let (rows, reports) = harness::run_all(&contenders, &benches, &reports, &cfg);
+    if !rows.is_empty() {
+        println!();
+        print!("{}", harness::markdown_table(&contenders, &rows));
+    }
+    for report in &reports {
+        println!();
+        print!("{}", harness::report_table(&contenders, report));
+    }
 }

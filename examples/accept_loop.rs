@@ -62,12 +62,6 @@ fn classify(e: &io::Error) -> AcceptError {
     }
 }
 
-/// Waits `d` without blocking the event loop. (With guillotine's timers,
-/// this is `guillotine::time::sleep(d)`.)
-async fn sleep(d: Duration) {
-    let _ = guillotine::spawn_blocking(move || std::thread::sleep(d)).await;
-}
-
 /// Echoes one line, then closes.
 async fn handle(stream: TcpStream) -> io::Result<()> {
     let mut line = String::new();
@@ -100,7 +94,7 @@ async fn serve(listener: TcpListener, clients: usize) -> io::Result<usize> {
                 AcceptError::Exhausted => {
                     exhausted += 1;
                     println!("accept: {e}; backing off (a connection closing, or {backoff:?})");
-                    let _ = select(closed_rx.next(), pin!(sleep(backoff))).await;
+                    let _ = select(closed_rx.next(), pin!(guillotine::time::sleep(backoff))).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
                 AcceptError::Fatal => return Err(e),

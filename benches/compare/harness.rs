@@ -1,6 +1,7 @@
 //! The runtime-agnostic half of the `compare` bench: configuration, CPU
 //! pinning, a watchdog, running contenders alternately round after round,
-//! medians, child processes, and the Markdown table.
+//! medians, child processes, and the Markdown tables (the main one, and one
+//! per [`ReportBench`]: several figures from a single run per contender).
 //!
 //! Nothing in here knows about guillotine, tokio or smol: a contender is a
 //! name plus an index that a [`Bench`]'s `run` function dispatches on (see
@@ -81,6 +82,56 @@ pub struct Bench {
     pub run: fn(usize) -> Sample,
     /// The body of a child process started by [`run_child`], if any.
     pub child: Option<fn(usize) -> Sample>,
+}
+
+/// One figure of a report, such as the 99th percentile of some latency.
+#[derive(Clone, Debug)]
+pub struct Figure {
+    /// The row label in the report's table.
+    pub label: String,
+    pub sample: Sample,
+    /// `false`: shown in the progress on stderr only, not in the table.
+    pub in_table: bool,
+}
+
+impl Figure {
+    /// A figure for the table (and the progress on stderr).
+    pub fn row(label: impl Into<String>, sample: Sample) -> Figure {
+        Figure {
+            label: label.into(),
+            sample,
+            in_table: true,
+        }
+    }
+
+    /// A figure for the progress on stderr only.
+    pub fn detail(label: impl Into<String>, sample: Sample) -> Figure {
+        Figure {
+            label: label.into(),
+            sample,
+            in_table: false,
+        }
+    }
+}
+
+/// A report: several figures measured in one run per contender and printed
+/// as a table of their own (rows: figures; columns: contenders). It runs
+/// once per contender, in turn, without a warm-up round: for measurements
+/// that are slow and are distributions already (latency percentiles).
+#[derive(Clone, Copy)]
+pub struct ReportBench {
+    pub name: &'static str,
+    pub about: &'static str,
+    /// Runs the report once on contender `i`. Panics on a wrong result; the
+    /// harness reports the contender as failed.
+    pub run: fn(usize) -> Vec<Figure>,
+}
+
+/// The outcome of a report on every contender.
+pub struct ReportResult {
+    pub name: &'static str,
+    /// Per contender: its figures, or why there are none.
+    pub cells: Vec<Result<Vec<Figure>, Cell>>,
 }
 
 #[derive(Clone, Debug)]
@@ -288,9 +339,30 @@ pub struct Row {
 
 /// Runs every selected bench: for each, `warm-up + rounds` rounds, each
 /// round running the contenders in order (0, 1, 2, 0, 1, 2, ...), so slow
-/// drifts of the machine hit all of them alike. Prints progress to stderr.
-pub fn run_all(contenders: &[Contender], benches: &[Bench], cfg: &Config) -> Vec<Row> {
+/// drifts of the machine hit all of them alike; then every selected report,
+/// once per contender in turn. Prints progress to stderr.
+pub fn run_all(
+    contenders: &[Contender],
+    benches: &[Bench],
+    reports: &[ReportBench],
+    cfg: &Config,
+) -> (Vec<Row>, Vec<ReportResult>) {
     let watchdog = Watchdog::start(cfg.timeout);
+    let rows = run_benches(contenders, benches, cfg, &watchdog);
+    let results = reports
+        .iter()
+        .filter(|r| cfg.selects(r.name))
+        .map(|r| run_report(contenders, r, cfg, &watchdog))
+        .collect();
+    (rows, results)
+}
+
+fn run_benches(
+    contenders: &[Contender],
+    benches: &[Bench],
+    cfg: &Config,
+    watchdog: &Watchdog,
+) -> Vec<Row> {
     let mut rows = Vec::new();
     for bench in benches.iter().filter(|b| cfg.selects(b.name)) {
         let rounds = bench.max_rounds.map_or(cfg.rounds, |m| m.min(cfg.rounds));
@@ -331,25 +403,83 @@ pub fn run_all(contenders: &[Contender], benches: &[Bench], cfg: &Config) -> Vec
         for (contender, cell) in contenders.iter().zip(&cells) {
             eprintln!("  {:<12} {}", contender.name, describe(cell));
         }
-        if let (Some(before), Some(after)) = (cpu_before, CpuTimes::now()) {
-            let (others, steal, suspect) = after.foreign_since(&before);
-            let warn = if suspect {
-                "   WARNING: the machine was busy, these numbers are suspect"
-            } else {
-                ""
-            };
-            eprintln!(
-                "  other processes used {:.0}% of a CPU, the hypervisor stole {:.0}%{warn}",
-                others * 100.0,
-                steal * 100.0
-            );
-        }
+        report_foreign_load("", cpu_before);
         rows.push(Row {
             bench: bench.name,
             cells,
         });
     }
     rows
+}
+
+/// Prints how much CPU other processes used (and the hypervisor stole)
+/// since `before`, with a warning if that makes the numbers suspect.
+fn report_foreign_load(indent: &str, before: Option<CpuTimes>) {
+    if let (Some(before), Some(after)) = (before, CpuTimes::now()) {
+        let (others, steal, suspect) = after.foreign_since(&before);
+        let warn = if suspect {
+            "   WARNING: the machine was busy, these numbers are suspect"
+        } else {
+            ""
+        };
+        eprintln!(
+            "  {indent}other processes used {:.0}% of a CPU, the hypervisor stole {:.0}%{warn}",
+            others * 100.0,
+            steal * 100.0
+        );
+    }
+}
+
+/// Runs `report` once on every contender, in turn, printing each one's
+/// figures (and the foreign load meanwhile) to stderr.
+fn run_report(
+    contenders: &[Contender],
+    report: &ReportBench,
+    cfg: &Config,
+    watchdog: &Watchdog,
+) -> ReportResult {
+    eprintln!("{}: {} (1 run per runtime)", report.name, report.about);
+    let mut cells = Vec::with_capacity(contenders.len());
+    for (i, contender) in contenders.iter().enumerate() {
+        if !contender.available {
+            cells.push(Err(Cell::Pending));
+            continue;
+        }
+        if !cfg.runs(contender) {
+            cells.push(Err(Cell::Skipped));
+            continue;
+        }
+        let cpu_before = CpuTimes::now();
+        watchdog.arm(format!("{} on {}", report.name, contender.name));
+        let outcome = catch_unwind(AssertUnwindSafe(|| (report.run)(i)));
+        watchdog.disarm();
+        match outcome {
+            Ok(figures) => {
+                let text: Vec<String> = figures
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{} {}",
+                            f.label,
+                            format_value(f.sample.value, f.sample.unit)
+                        )
+                    })
+                    .collect();
+                eprintln!("  {:<12} {}", contender.name, text.join(", "));
+                cells.push(Ok(figures));
+            }
+            Err(panic) => {
+                let cell = Cell::Failed(panic_message(&*panic));
+                eprintln!("  {:<12} {}", contender.name, describe(&cell));
+                cells.push(Err(cell));
+            }
+        }
+        report_foreign_load("  ", cpu_before);
+    }
+    ReportResult {
+        name: report.name,
+        cells,
+    }
 }
 
 fn summarize(mut samples: Vec<Sample>) -> Cell {
@@ -445,6 +575,45 @@ pub fn markdown_table(contenders: &[Contender], rows: &[Row]) -> String {
                 _ => "–".into(),
             });
         }
+        out.push_str(&format!("| {} |\n", cols.join(" | ")));
+    }
+    out
+}
+
+/// A report's Markdown table: one row per figure marked `in_table` (in the
+/// order the first contender with figures returned them), headed by the
+/// report's name, and one column per contender.
+pub fn report_table(contenders: &[Contender], result: &ReportResult) -> String {
+    let labels: Vec<&str> = result
+        .cells
+        .iter()
+        .find_map(|c| c.as_ref().ok())
+        .map(|figures| {
+            figures
+                .iter()
+                .filter(|f| f.in_table)
+                .map(|f| f.label.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut header = vec![result.name.to_string()];
+    header.extend(contenders.iter().map(|c| c.name.to_string()));
+    let mut align = vec!["---".to_string()];
+    align.extend(std::iter::repeat_n("---:".to_string(), header.len() - 1));
+    let mut out = format!("| {} |\n|{}|\n", header.join(" | "), align.join("|"));
+    for label in labels {
+        let mut cols = vec![label.to_string()];
+        cols.extend(result.cells.iter().map(|cell| {
+            match cell {
+                Ok(figures) => figures
+                    .iter()
+                    .find(|f| f.label == label)
+                    .map_or("–".into(), |f| {
+                        format_value(f.sample.value, f.sample.unit)
+                    }),
+                Err(cell) => cell_text(cell),
+            }
+        }));
         out.push_str(&format!("| {} |\n", cols.join(" | ")));
     }
     out
