@@ -4,8 +4,10 @@
 //! descriptor limit is per process); both sides raise their soft
 //! RLIMIT_NOFILE to the hard limit.
 //!
-//! `cargo test --test c10k -- --nocapture` shows the figure; the `#[ignore]`
-//! tokio variant runs the same server on tokio, for comparison.
+//! The test runs the server twice, each in a fresh child process (so that
+//! one's freed memory cannot flatter the other's figure): on guillotine, and
+//! the same program on tokio's current-thread runtime, and reports both.
+//! `cargo test --test c10k -- --nocapture` shows the figures.
 
 mod support;
 
@@ -90,6 +92,39 @@ fn report(runtime: &str, before: u64, during: u64) {
 
 #[test]
 fn ten_thousand_concurrent_connections() {
+    let mut lines = Vec::new();
+    for child in ["c10k_server_guillotine", "c10k_server_tokio"] {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                child,
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{child} failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line = stdout
+            .lines()
+            .find(|l| l.contains("bytes per connection"))
+            .unwrap_or_else(|| panic!("{child} reported nothing:\n{stdout}"))
+            .to_owned();
+        lines.push(line);
+    }
+    for line in lines {
+        println!("{line}");
+    }
+}
+
+#[test]
+#[ignore = "run in a child process by `ten_thousand_concurrent_connections`"]
+fn c10k_server_guillotine() {
     assert!(
         raise_nofile_to_hard() as usize > CONNECTIONS + 100,
         "the hard descriptor limit is too low"
@@ -143,8 +178,8 @@ fn ten_thousand_concurrent_connections() {
 }
 
 #[test]
-#[ignore = "comparison for the benchmark owner: cargo test --test c10k -- --ignored --nocapture"]
-fn ten_thousand_concurrent_connections_on_tokio() {
+#[ignore = "run in a child process by `ten_thousand_concurrent_connections`"]
+fn c10k_server_tokio() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     raise_nofile_to_hard();
     let runtime = tokio::runtime::Builder::new_current_thread()
