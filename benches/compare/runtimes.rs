@@ -360,7 +360,7 @@ impl Rt for Smol {
 
     fn block_on_timers<F: Future>(&self, fut: F) -> F::Output {
         let _restore = RestoreExecutor(SMOL_EXECUTOR.replace(Some(Rc::clone(&self.0))));
-        smol::future::block_on(self.0.run(fut))
+        smol::block_on(self.0.run(fut))
     }
 
     fn spawn<F>(fut: F) -> impl Future<Output = F::Output> + Send + 'static
