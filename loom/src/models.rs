@@ -48,7 +48,11 @@ fn loom_wake_racing_abort() {
         };
         let woke = state.transition_to_notified_by_ref() == ToNotified::Submit;
         let aborted = aborter.join().unwrap();
-        assert!(woke ^ aborted, "queued {} times", usize::from(woke) + usize::from(aborted));
+        assert!(
+            woke ^ aborted,
+            "queued {} times",
+            usize::from(woke) + usize::from(aborted)
+        );
         let s = state.load();
         assert!(s.is_cancelled() && s.is_notified());
         assert_eq!(s.ref_count(), 3);
@@ -82,7 +86,11 @@ fn loom_join_drop_racing_completion() {
         let last_here = state.ref_dec(2);
         let last_there = handle.join().unwrap();
         assert_eq!(output_drops.load(SeqCst), 1);
-        assert!(last_here ^ last_there, "freed {} times", usize::from(last_here) + usize::from(last_there));
+        assert!(
+            last_here ^ last_there,
+            "freed {} times",
+            usize::from(last_here) + usize::from(last_there)
+        );
     });
 }
 
@@ -134,7 +142,10 @@ fn loom_cross_thread_wake_racing_park() {
         }
         let signals = signals.load(SeqCst);
         if blocks {
-            assert_eq!(signals, 1, "a parked runtime must be signalled exactly once");
+            assert_eq!(
+                signals, 1,
+                "a parked runtime must be signalled exactly once"
+            );
         } else {
             assert!(park.has_pending());
             assert_eq!(signals, 0);
