@@ -137,3 +137,17 @@ pub(crate) fn eventfd_signal(fd: &OwnedFd) -> io::Result<()> {
         }
     }
 }
+
+/// The calling thread's timer slack in nanoseconds: how late the kernel may
+/// make a timed wait, to batch wake-ups (50 µs by default).
+pub(crate) fn timer_slack() -> io::Result<libc::c_ulong> {
+    // SAFETY: PR_GET_TIMERSLACK takes no pointer; the result is the slack.
+    let slack = syscall!(prctl(libc::PR_GET_TIMERSLACK, 0, 0, 0, 0))?;
+    Ok(slack as libc::c_ulong)
+}
+
+/// Sets the calling thread's timer slack; 0 restores the thread's default.
+pub(crate) fn set_timer_slack(ns: libc::c_ulong) -> io::Result<()> {
+    // SAFETY: PR_SET_TIMERSLACK takes the value itself, no pointer.
+    syscall!(prctl(libc::PR_SET_TIMERSLACK, ns, 0, 0, 0)).map(drop)
+}
