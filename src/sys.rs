@@ -151,3 +151,12 @@ pub(crate) fn set_timer_slack(ns: libc::c_ulong) -> io::Result<()> {
     // SAFETY: PR_SET_TIMERSLACK takes the value itself, no pointer.
     syscall!(prctl(libc::PR_SET_TIMERSLACK, ns, 0, 0, 0)).map(drop)
 }
+
+/// The number of online CPUs in the machine (not the calling thread's
+/// affinity mask: a runtime thread pinned to one CPU still has peers on the
+/// others).
+pub(crate) fn online_cpus() -> usize {
+    // SAFETY: sysconf takes no pointer; -1 (unknown) maps to 1 below.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    usize::try_from(n).unwrap_or(1).max(1)
+}

@@ -292,7 +292,7 @@ impl Core {
             config,
             closed: Cell::new(false),
             remote_active: Cell::new(false),
-            can_spin: std::thread::available_parallelism().is_ok_and(|n| n.get() > 1),
+            can_spin: crate::sys::online_cpus() > 1,
         }))
     }
 
