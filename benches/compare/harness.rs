@@ -233,11 +233,11 @@ impl Watchdog {
                 pin_helper_thread();
                 loop {
                     std::thread::sleep(Duration::from_secs(1));
-                    if let Some((what, deadline)) = &*watched.lock().unwrap() {
-                        if Instant::now() > *deadline {
-                            eprintln!("error: {what} did not finish within {timeout:?}; giving up");
-                            std::process::exit(2);
-                        }
+                    if let Some((what, deadline)) = &*watched.lock().unwrap()
+                        && Instant::now() > *deadline
+                    {
+                        eprintln!("error: {what} did not finish within {timeout:?}; giving up");
+                        std::process::exit(2);
                     }
                 }
             })

@@ -301,10 +301,10 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, output: Result<F::Output, Jo
     } else if snapshot.is_join_waker_set() {
         // SAFETY: JOIN_WAKER is set: the slot is only read now.
         let waker = unsafe { &*header.join_waker.get() };
-        if let Some(w) = waker {
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| w.wake_by_ref())) {
-                drop_payload(payload);
-            }
+        if let Some(w) = waker
+            && let Err(payload) = catch_unwind(AssertUnwindSafe(|| w.wake_by_ref()))
+        {
+            drop_payload(payload);
         }
     }
 }

@@ -1,0 +1,114 @@
+//! The public API contract (shared/API.md), pinned by the compiler: every
+//! fixed name and signature is named here with its type, so reshaping one
+//! breaks this file. The test then exercises a few of them for real.
+
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+
+use guillotine::runtime::{Builder, Handle, Runtime, TryCurrentError};
+use guillotine::task::{AbortHandle, JoinError, JoinHandle};
+
+fn send_sync<T: Send + Sync>() {}
+fn send_sync_unpin<T: Send + Sync + Unpin>() {}
+fn debug<T: std::fmt::Debug>() {}
+
+#[test]
+fn signatures_match_the_contract() {
+    // runtime
+    let _: fn() -> io::Result<Runtime> = Runtime::new;
+    let _: fn() -> Builder = Runtime::builder;
+    let _: fn(&Runtime) -> Handle = Runtime::handle;
+    let _: fn(Runtime, Duration) = Runtime::shutdown_timeout;
+    let _: fn() -> Builder = Builder::new;
+    let _: fn(&mut Builder, usize) -> &mut Builder = Builder::max_blocking_threads;
+    let _: fn(&mut Builder, Duration) -> &mut Builder = Builder::thread_keep_alive;
+    let _: fn(&mut Builder, String) -> &mut Builder = Builder::thread_name;
+    let _: fn(&mut Builder, u32) -> &mut Builder = Builder::event_interval;
+    let _: fn(&mut Builder) -> io::Result<Runtime> = Builder::build;
+    let _: fn() -> Handle = Handle::current;
+    let _: fn() -> Result<Handle, TryCurrentError> = Handle::try_current;
+    send_sync::<Handle>();
+    // task
+    let _: fn(&JoinHandle<u8>) = JoinHandle::abort;
+    let _: fn(&JoinHandle<u8>) -> bool = JoinHandle::is_finished;
+    let _: fn(&JoinHandle<u8>) -> AbortHandle = JoinHandle::abort_handle;
+    let _: fn(&JoinError) -> bool = JoinError::is_cancelled;
+    let _: fn(&JoinError) -> bool = JoinError::is_panic;
+    let _: fn(JoinError) -> Box<dyn std::any::Any + Send> = JoinError::into_panic;
+    send_sync_unpin::<JoinHandle<u8>>();
+    send_sync::<JoinError>();
+    fn is_error<E: std::error::Error + Send + Sync>() {}
+    is_error::<JoinError>();
+    fn join_output<T>(h: JoinHandle<T>) -> impl Future<Output = Result<T, JoinError>> {
+        h
+    }
+    let _ = join_output::<u8>;
+    // time
+    let _: fn(Duration) -> guillotine::time::Sleep = guillotine::time::sleep;
+    let _: fn(std::time::Instant) -> guillotine::time::Sleep = guillotine::time::sleep_until;
+    let _: fn(&guillotine::time::Sleep) -> std::time::Instant = guillotine::time::Sleep::deadline;
+    let _: fn(&guillotine::time::Sleep) -> bool = guillotine::time::Sleep::is_elapsed;
+    let _: fn(Duration) -> guillotine::time::Interval = guillotine::time::interval;
+    let _: fn(std::time::Instant, Duration) -> guillotine::time::Interval =
+        guillotine::time::interval_at;
+    let _: guillotine::time::Duration = Duration::ZERO;
+    let _: fn(std::pin::Pin<&mut guillotine::time::Sleep>, std::time::Instant) =
+        guillotine::time::Sleep::reset;
+    let _: fn(&mut guillotine::time::Interval, guillotine::time::MissedTickBehavior) =
+        guillotine::time::Interval::set_missed_tick_behavior;
+    fn timeout_output(
+        f: std::future::Ready<u8>,
+    ) -> impl Future<Output = Result<u8, guillotine::time::Elapsed>> {
+        guillotine::time::timeout(Duration::from_secs(1), f)
+    }
+    let _ = timeout_output;
+    let _ = guillotine::time::MissedTickBehavior::Burst;
+    let _ = guillotine::time::MissedTickBehavior::Delay;
+    let _ = guillotine::time::MissedTickBehavior::Skip;
+    fn is_std_error<E: std::error::Error>() {}
+    is_std_error::<guillotine::time::Elapsed>();
+    // net and io: every I/O type is Send + Sync + Unpin and Debug
+    send_sync_unpin::<guillotine::net::TcpListener>();
+    send_sync_unpin::<guillotine::net::TcpStream>();
+    send_sync_unpin::<guillotine::net::UdpSocket>();
+    send_sync_unpin::<guillotine::net::UnixListener>();
+    send_sync_unpin::<guillotine::net::UnixStream>();
+    send_sync_unpin::<guillotine::net::UnixDatagram>();
+    fn streams<T: guillotine::io::AsyncRead + guillotine::io::AsyncWrite>() {}
+    streams::<guillotine::net::TcpStream>();
+    streams::<&guillotine::net::TcpStream>();
+    streams::<guillotine::net::UnixStream>();
+    let _: fn(&guillotine::net::TcpStream, bool) -> io::Result<()> =
+        guillotine::net::TcpStream::set_nodelay;
+    let _: fn(&guillotine::net::TcpStream, std::net::Shutdown) -> io::Result<()> =
+        guillotine::net::TcpStream::shutdown;
+    let _: fn(std::net::TcpStream) -> io::Result<guillotine::net::TcpStream> =
+        guillotine::net::TcpStream::from_std;
+    let _: fn(std::net::TcpListener) -> io::Result<guillotine::net::TcpListener> =
+        guillotine::net::TcpListener::from_std;
+    debug::<Runtime>();
+    debug::<Builder>();
+    debug::<Handle>();
+    debug::<JoinHandle<u8>>();
+    debug::<AbortHandle>();
+    debug::<JoinError>();
+    debug::<guillotine::time::Sleep>();
+    debug::<guillotine::time::Interval>();
+    debug::<guillotine::io::AsyncFd<std::os::fd::OwnedFd>>();
+}
+
+#[test]
+fn crate_root_reexports_spawn_and_spawn_blocking() {
+    let rt = Runtime::new().unwrap();
+    let v = rt.block_on(async {
+        let a = guillotine::spawn(async { 1 });
+        let b = guillotine::spawn_blocking(|| 2);
+        let c = guillotine::task::spawn_local(async { 3 });
+        guillotine::task::yield_now().await;
+        a.await.unwrap() + b.await.unwrap() + c.await.unwrap()
+    });
+    assert_eq!(v, 6);
+    assert_eq!(rt.block_on(rt.spawn_blocking(|| 4)).unwrap(), 4);
+    assert_eq!(rt.block_on(rt.handle().spawn_blocking(|| 5)).unwrap(), 5);
+}
