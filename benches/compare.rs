@@ -101,6 +101,8 @@ fn main() {
     if !rows.is_empty() {
         println!();
         print!("{}", harness::markdown_table(&contenders, &rows));
+        println!();
+        print!("{}", harness::paired_table(&contenders, &rows));
     }
     for report in &reports {
         println!();

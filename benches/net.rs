@@ -128,6 +128,8 @@ fn main() {
         println!();
         print!("{}", harness::markdown_table(&contenders, &rows));
         println!();
+        print!("{}", harness::paired_table(&contenders, &rows));
+        println!();
         print!("{}", throughput_table(&contenders, &listings, &rows));
     }
     if count_syscalls {

@@ -329,6 +329,8 @@ pub enum Cell {
         min: f64,
         max: f64,
         runs: usize,
+        /// Every sample, in the order of the rounds (for paired ratios).
+        by_round: Vec<f64>,
     },
 }
 
@@ -486,6 +488,7 @@ fn summarize(mut samples: Vec<Sample>) -> Cell {
     if samples.is_empty() {
         return Cell::Failed("no samples".into());
     }
+    let by_round = samples.iter().map(|s| s.value).collect();
     samples.sort_by(|a, b| a.value.total_cmp(&b.value));
     let n = samples.len();
     let median = if n % 2 == 1 {
@@ -501,6 +504,7 @@ fn summarize(mut samples: Vec<Sample>) -> Cell {
         min: samples[0].value,
         max: samples[n - 1].value,
         runs: n,
+        by_round,
     }
 }
 
@@ -514,6 +518,7 @@ fn describe(cell: &Cell) -> String {
             min,
             max,
             runs,
+            ..
         } => format!(
             "median {:>10}   min {:>10}   max {:>10}   ({runs} runs)",
             format_value(median.value, median.unit),
@@ -578,6 +583,55 @@ pub fn markdown_table(contenders: &[Contender], rows: &[Row]) -> String {
         out.push_str(&format!("| {} |\n", cols.join(" | ")));
     }
     out
+}
+
+/// The paired comparison: contender 0's time in each round divided by
+/// each other contender's time in the same round (they ran back to back,
+/// so a slow drift of the machine cancels out), as the median ratio with
+/// the middle half of the ratios, and the rounds contender 0 was faster in.
+pub fn paired_table(contenders: &[Contender], rows: &[Row]) -> String {
+    let ours = contenders[0].name;
+    let others = &contenders[1..];
+    let mut header = vec!["paired, per round".to_string()];
+    header.extend(others.iter().map(|c| format!("{ours}/{}", c.name)));
+    let mut align = vec!["---".to_string()];
+    align.extend(std::iter::repeat_n("---:".to_string(), header.len() - 1));
+    let mut out = format!("| {} |\n|{}|\n", header.join(" | "), align.join("|"));
+    for row in rows {
+        let mut cols = vec![row.bench.to_string()];
+        for other in &row.cells[1..] {
+            cols.push(match (&row.cells[0], other) {
+                (Cell::Measured { by_round: a, .. }, Cell::Measured { by_round: b, .. })
+                    if a.len() == b.len() =>
+                {
+                    paired_ratios(a, b)
+                }
+                _ => "–".into(),
+            });
+        }
+        out.push_str(&format!("| {} |\n", cols.join(" | ")));
+    }
+    out
+}
+
+/// `median (q1–q3), won k/n` of the per-round ratios `a[i] / b[i]`.
+fn paired_ratios(a: &[f64], b: &[f64]) -> String {
+    let mut ratios: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y).collect();
+    ratios.sort_by(f64::total_cmp);
+    let n = ratios.len();
+    let at = |q: f64| {
+        // Linear interpolation between the closest ranks.
+        let pos = q * (n - 1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        ratios[lo] + (ratios[hi] - ratios[lo]) * (pos - lo as f64)
+    };
+    let won = ratios.iter().filter(|r| **r < 1.0).count();
+    format!(
+        "{:.2} ({:.2}–{:.2}), won {won}/{n}",
+        at(0.5),
+        at(0.25),
+        at(0.75)
+    )
 }
 
 /// A report's Markdown table: one row per figure marked `in_table` (in the
