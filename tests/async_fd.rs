@@ -1,14 +1,16 @@
 //! `AsyncFd`: a pipe driven by the reactor in both directions, hang-ups,
-//! several waiters, `clear_ready` semantics, and registration errors.
+//! several waiters, `clear_ready` semantics, registration errors, and
+//! one-direction interests (the epoll mask, and waits outside it).
 
 mod support;
 
 use std::fs::File;
+use std::future::poll_fn;
 use std::io::{ErrorKind, Read, Write};
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
 
-use guillotine::io::AsyncFd;
+use guillotine::io::{AsyncFd, Interest};
 use support::{pattern, rt};
 
 /// A non-blocking, close-on-exec pipe: (read end, write end).
@@ -217,4 +219,143 @@ fn try_io_turns_would_block_into_try_io_error_and_clears() {
         let res = guard.try_io(|_| Err::<(), _>(std::io::Error::from(ErrorKind::InvalidData)));
         assert_eq!(res.unwrap().unwrap_err().kind(), ErrorKind::InvalidData);
     });
+}
+
+/// The event mask epoll holds for `fd`, from the `tfd:` line in the fdinfo
+/// of whichever epoll instance (of the runtimes in this process) has it.
+fn epoll_mask(fd: i32) -> u32 {
+    let mut masks = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap() {
+        let path = entry.unwrap().path();
+        // Another test's runtime may close its descriptors meanwhile.
+        let Ok(link) = std::fs::read_link(&path) else {
+            continue;
+        };
+        if link.to_str() != Some("anon_inode:[eventpoll]") {
+            continue;
+        }
+        let info_path = format!("/proc/self/fdinfo/{}", path.file_name().unwrap().display());
+        let Ok(info) = std::fs::read_to_string(info_path) else {
+            continue;
+        };
+        // tfd:        7 events:   80002019 data: ...
+        masks.extend(info.lines().filter_map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next()? == "tfd:" && words.next()?.parse() == Ok(fd)).then_some(())?;
+            let mask = words.skip_while(|w| *w != "events:").nth(1)?;
+            u32::from_str_radix(mask, 16).ok()
+        }));
+    }
+    assert_eq!(masks.len(), 1, "fd {fd} registered once: {masks:x?}");
+    masks[0]
+}
+
+fn has(mask: u32, flags: i32) -> bool {
+    mask & flags as u32 == flags as u32
+}
+
+#[test]
+fn a_readable_only_pipe_read_end_waits_for_data() {
+    rt().block_on(async {
+        let (r, mut w) = pipe();
+        let r = AsyncFd::with_interest(r, Interest::READABLE).unwrap();
+        assert_eq!(r.interest(), Interest::READABLE);
+        {
+            let ready = r.readable();
+            futures::pin_mut!(ready);
+            assert!(
+                futures::poll!(ready.as_mut()).is_pending(),
+                "nothing written yet"
+            );
+            w.write_all(b"data").unwrap();
+            ready.await.unwrap();
+        }
+        let mut buf = [0; 8];
+        assert_eq!(read_some(&r, &mut buf).await.unwrap(), 4);
+        assert_eq!(&buf[..4], b"data");
+        // Drained: the WouldBlock clears the readiness, so the next wait
+        // needs a new event, the hang-up.
+        let mut guard = r.readable().await.unwrap();
+        assert!(guard.try_io(|f| f.get_ref().read(&mut buf)).is_err());
+        drop(w);
+        assert!(r.readable().await.unwrap().is_read_closed());
+    });
+}
+
+#[test]
+fn the_epoll_registration_has_only_the_interest_asked_for() {
+    rt().block_on(async {
+        let (r, w) = pipe();
+        let r = AsyncFd::with_interest(r, Interest::READABLE).unwrap();
+        let mask = epoll_mask(r.as_raw_fd());
+        assert!(!has(mask, libc::EPOLLOUT), "{mask:#x}");
+        assert!(
+            has(mask, libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLET),
+            "{mask:#x}"
+        );
+
+        let w = AsyncFd::with_interest(w, Interest::WRITABLE).unwrap();
+        let mask = epoll_mask(w.as_raw_fd());
+        assert!(
+            !has(mask, libc::EPOLLIN) && !has(mask, libc::EPOLLRDHUP),
+            "{mask:#x}"
+        );
+        assert!(has(mask, libc::EPOLLOUT | libc::EPOLLET), "{mask:#x}");
+
+        // `new` (and every socket) still asks for both.
+        let (r2, _w2) = pipe();
+        let both = AsyncFd::new(r2).unwrap();
+        assert_eq!(both.interest(), Interest::READABLE | Interest::WRITABLE);
+        let mask = epoll_mask(both.as_raw_fd());
+        assert!(
+            has(mask, libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLET),
+            "{mask:#x}"
+        );
+    });
+}
+
+#[test]
+fn waiting_outside_the_interest_fails_at_once() {
+    fn assert_outside(err: std::io::Error, missing: &str) {
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(err.to_string().contains(missing), "{err}");
+    }
+    rt().block_on(async {
+        let (r, w) = pipe();
+        let mut r = AsyncFd::with_interest(r, Interest::READABLE).unwrap();
+        assert_outside(r.writable().await.unwrap_err(), "WRITABLE");
+        assert_outside(
+            poll_fn(|cx| r.poll_write_ready(cx)).await.unwrap_err(),
+            "WRITABLE",
+        );
+        assert_outside(
+            r.write_with(|f| (&*f).write(b"x")).await.unwrap_err(),
+            "WRITABLE",
+        );
+        assert_outside(r.writable_mut().await.unwrap_err(), "WRITABLE");
+
+        let mut w = AsyncFd::with_interest(w, Interest::WRITABLE).unwrap();
+        assert_outside(r_err(w.readable().await), "READABLE");
+        assert_outside(r_err(poll_fn(|cx| w.poll_read_ready(cx)).await), "READABLE");
+        assert_outside(
+            w.read_with(|f| (&*f).read(&mut [0; 1])).await.unwrap_err(),
+            "READABLE",
+        );
+        assert_outside(r_err(w.readable_mut().await), "READABLE");
+
+        // The registered directions work as usual.
+        assert_eq!(w.write_with(|f| (&*f).write(b"ok")).await.unwrap(), 2);
+        let mut buf = [0; 2];
+        assert_eq!(read_some(&r, &mut buf).await.unwrap(), 2);
+        assert_eq!(&buf, b"ok");
+    });
+}
+
+/// The error of a readiness wait that must fail (guards are not `Debug`
+/// for every `T`, so no `unwrap_err`).
+fn r_err<G>(result: std::io::Result<G>) -> std::io::Error {
+    match result {
+        Ok(_) => panic!("the wait succeeded"),
+        Err(e) => e,
+    }
 }

@@ -59,3 +59,31 @@ fn copy_bidirectional_between_two_guillotine_streams() {
         assert_eq!(splice.await.unwrap(), (13, 8));
     });
 }
+
+#[test]
+fn tokio_traits_on_unix_halves() {
+    rt().block_on(async {
+        let (mut a, b) = UnixStream::pair().unwrap();
+        let (mut rd, mut wr) = b.into_split();
+        // b echoes through tokio's copy, owned halves on both sides.
+        let echo = guillotine::spawn(async move {
+            let n = tokio::io::copy(&mut rd, &mut wr).await.unwrap();
+            AsyncWriteExt::shutdown(&mut wr).await.unwrap();
+            n
+        });
+        let data = pattern(6, 100_000);
+        let (mut a_rd, mut a_wr) = a.split();
+        let write = async {
+            a_wr.write_all(&data).await.unwrap();
+            AsyncWriteExt::shutdown(&mut a_wr).await.unwrap();
+        };
+        let read = async {
+            let mut back = Vec::new();
+            a_rd.read_to_end(&mut back).await.unwrap();
+            back
+        };
+        let ((), back) = futures::join!(write, read);
+        assert!(back == data);
+        assert_eq!(echo.await.unwrap(), data.len() as u64);
+    });
+}

@@ -1,14 +1,17 @@
 //! Unix-domain sockets: listener and streams (with checked bytes), pairs,
-//! datagrams bound, unbound and paired, abstract names.
+//! split halves (borrowed and owned: tasks, reunite, EOF on drop, `forget`,
+//! descriptors), datagrams bound, unbound and paired, abstract names.
 
 mod support;
 
+use std::io::ErrorKind;
 use std::os::linux::net::SocketAddrExt;
 use std::path::PathBuf;
 
 use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+use guillotine::net::unix::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 use guillotine::net::{UnixDatagram, UnixListener, UnixStream};
-use support::{pattern, rt};
+use support::{assert_child_ok, is_child, open_fds, pattern, rt, run_child};
 
 /// A fresh directory for this test's socket files, removed on drop.
 struct TempDir(PathBuf);
@@ -180,4 +183,185 @@ fn errors_for_missing_and_taken_paths() {
             .unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     });
+}
+
+#[test]
+fn owned_halves_echo_from_separate_tasks() {
+    const LEN: usize = 1 << 20; // far more than a socket buffer holds
+    rt().block_on(async {
+        let (a, b) = UnixStream::pair().unwrap();
+        let (mut a_rd, mut a_wr) = a.into_split();
+        let (mut b_rd, mut b_wr) = b.into_split();
+        // a's halves live in two tasks; b echoes from a third.
+        let writer = guillotine::spawn(async move {
+            a_wr.write_all(&pattern(3, LEN)).await.unwrap();
+            // Dropped here: b reads EOF and the echo ends.
+        });
+        let echo = guillotine::spawn(async move {
+            let n = futures_lite::io::copy(&mut b_rd, &mut b_wr).await.unwrap();
+            (n, b_rd, b_wr)
+        });
+        let reader = guillotine::spawn(async move {
+            let mut back = Vec::with_capacity(LEN);
+            a_rd.read_to_end(&mut back).await.unwrap();
+            back
+        });
+        writer.await.unwrap();
+        let (n, b_rd, b_wr) = echo.await.unwrap();
+        assert_eq!(n, LEN as u64);
+        // Dropping b's write half ends a's read_to_end.
+        drop(b_wr);
+        let back = reader.await.unwrap();
+        assert!(back == pattern(3, LEN), "echoed bytes differ");
+        drop(b_rd);
+    });
+}
+
+#[test]
+fn borrowed_halves_read_and_write_at_once() {
+    rt().block_on(async {
+        let (mut a, mut b) = UnixStream::pair().unwrap();
+        let data = pattern(4, 300_000);
+        let (mut rd, mut wr) = a.split();
+        let write = async {
+            wr.write_all(&data).await.unwrap();
+            wr.close().await.unwrap();
+        };
+        let echo = async {
+            let (mut b_rd, mut b_wr) = b.split();
+            futures_lite::io::copy(&mut b_rd, &mut b_wr).await.unwrap();
+            b_wr.close().await.unwrap();
+        };
+        let read = async {
+            let mut back = Vec::new();
+            rd.read_to_end(&mut back).await.unwrap();
+            back
+        };
+        let ((), (), back) = futures::join!(write, echo, read);
+        assert!(back == data);
+    });
+}
+
+#[test]
+fn reunite_of_matching_halves_gives_a_working_stream() {
+    rt().block_on(async {
+        let (a, mut b) = UnixStream::pair().unwrap();
+        let (rd, wr) = a.into_split();
+        let a = rd.reunite(wr).unwrap();
+        let (rd, wr) = a.into_split();
+        // Either half may start the reunion.
+        let mut a = wr.reunite(rd).unwrap();
+        // Reuniting did not shut the write side down: data still flows
+        // both ways, and EOF comes only from an explicit close.
+        a.write_all(b"still open").await.unwrap();
+        let mut buf = [0; 10];
+        b.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"still open");
+        b.write_all(b"back").await.unwrap();
+        a.read_exact(&mut buf[..4]).await.unwrap();
+        assert_eq!(&buf[..4], b"back");
+        a.close().await.unwrap();
+        assert_eq!(b.read(&mut buf).await.unwrap(), 0);
+    });
+}
+
+#[test]
+fn reunite_of_mismatched_halves_hands_both_back() {
+    rt().block_on(async {
+        let (a, mut a_peer) = UnixStream::pair().unwrap();
+        let (c, mut c_peer) = UnixStream::pair().unwrap();
+        let (a_rd, a_wr) = a.into_split();
+        let (c_rd, c_wr) = c.into_split();
+
+        let err: ReuniteError = a_rd.reunite(c_wr).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "tried to reunite halves that are not from the same socket"
+        );
+        let source: &dyn std::error::Error = &err;
+        assert!(source.source().is_none());
+        let ReuniteError(a_rd, mut c_wr) = err;
+        // The failed reunion shut nothing down: c's write half still writes.
+        c_wr.write_all(b"c").await.unwrap();
+        let mut buf = [0; 1];
+        c_peer.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"c");
+
+        // The other way round, from the write half.
+        let err = a_wr.reunite(c_rd).unwrap_err();
+        let (c_rd, mut a_wr): (OwnedReadHalf, OwnedWriteHalf) = (err.0, err.1);
+        a_wr.write_all(b"a").await.unwrap();
+        a_peer.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"a");
+
+        // The halves handed back are the originals: they reunite.
+        let _a = a_rd.reunite(a_wr).unwrap();
+        let _c = c_wr.reunite(c_rd).unwrap();
+    });
+}
+
+#[test]
+fn dropping_the_owned_write_half_sends_eof() {
+    rt().block_on(async {
+        let (a, mut b) = UnixStream::pair().unwrap();
+        let (mut rd, wr) = a.into_split();
+        drop(wr);
+        assert_eq!(b.read(&mut [0; 8]).await.unwrap(), 0);
+        // Only the write side is shut: the read half still receives.
+        b.write_all(b"reply").await.unwrap();
+        let mut buf = [0; 5];
+        rd.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"reply");
+    });
+}
+
+#[test]
+fn forget_keeps_the_write_side_open() {
+    rt().block_on(async {
+        let (a, b) = UnixStream::pair().unwrap();
+        let (rd, wr) = a.into_split();
+        wr.forget();
+        // A shutdown of a Unix socket reaches the peer at once, so a
+        // non-blocking read shows whether one happened.
+        let mut b = b.into_std().unwrap();
+        let err = std::io::Read::read(&mut b, &mut [0; 8]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::WouldBlock, "the peer saw EOF");
+        // `forget` did not leak the stream: dropping the read half closes it.
+        drop(rd);
+        assert_eq!(std::io::Read::read(&mut b, &mut [0; 8]).unwrap(), 0);
+    });
+}
+
+#[test]
+fn splitting_and_dropping_100_streams_leaves_the_descriptors_unchanged() {
+    // Alone in a child process: other tests open descriptors meanwhile.
+    if !is_child("unix-split-fds") {
+        let out = run_child(
+            "splitting_and_dropping_100_streams_leaves_the_descriptors_unchanged",
+            "unix-split-fds",
+        );
+        assert_child_ok(&out);
+        assert!(String::from_utf8_lossy(&out.stdout).contains("fds unchanged"));
+        return;
+    }
+    let runtime = rt();
+    let before = open_fds();
+    runtime.block_on(async {
+        for i in 0..100u8 {
+            let (mut a, b) = UnixStream::pair().unwrap();
+            let (_a_rd, mut a_wr) = a.split();
+            a_wr.write_all(&[i]).await.unwrap();
+            let (mut rd, wr) = b.into_split();
+            let mut buf = [0; 1];
+            rd.read_exact(&mut buf).await.unwrap();
+            assert_eq!(buf, [i]);
+            match i % 3 {
+                0 => drop((rd, wr)),
+                1 => wr.forget(),
+                _ => drop(rd.reunite(wr).unwrap()),
+            }
+        }
+    });
+    assert_eq!(open_fds(), before, "descriptors leaked or closed");
+    println!("fds unchanged");
 }

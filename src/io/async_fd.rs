@@ -6,6 +6,7 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll, ready};
 
+use super::Interest;
 use super::ready_guard::{AsyncFdReadyGuard, AsyncFdReadyMutGuard};
 use super::registration::Registered;
 use crate::runtime::driver::scheduled_io::{Direction, Ready, ReadyEvent};
@@ -17,7 +18,8 @@ use crate::runtime::driver::scheduled_io::{Direction, Ready, ReadyEvent};
 ///
 /// The descriptor must already be non-blocking (`O_NONBLOCK`), and it must
 /// support `epoll` (regular files do not: [`new`](AsyncFd::new) fails with
-/// `EPERM`). It is registered once, edge-triggered, for both directions;
+/// `EPERM`). It is registered once, edge-triggered, for both directions
+/// (or for the one [`with_interest`](AsyncFd::with_interest) names);
 /// dropping the `AsyncFd` deregisters it and then drops `T`, which closes it.
 ///
 /// Readiness can be spurious: always be ready for `WouldBlock`.
@@ -46,6 +48,8 @@ use crate::runtime::driver::scheduled_io::{Direction, Ready, ReadyEvent};
 /// ```
 pub struct AsyncFd<T: AsFd> {
     inner: Registered<T>,
+    /// The directions epoll reports; waiting for another one is an error.
+    interest: Interest,
 }
 
 impl<T: AsFd> AsyncFd<T> {
@@ -69,10 +73,67 @@ impl<T: AsFd> AsyncFd<T> {
     /// ```
     #[track_caller]
     pub fn new(inner: T) -> io::Result<AsyncFd<T>> {
+        AsyncFd::with_interest(inner, Interest::BOTH)
+    }
+
+    /// Registers `inner` for `interest` only: e.g. a descriptor that is
+    /// never written, or one whose `EPOLLOUT` is meaningless or costly.
+    ///
+    /// Waiting for a direction outside `interest` (`writable()`,
+    /// `poll_write_ready`, `write_with`, ... on a `READABLE` one, and the
+    /// reading ones on a `WRITABLE` one) fails at once with an
+    /// [`InvalidInput`](io::ErrorKind::InvalidInput) error instead of
+    /// waiting for an event epoll was never asked to report. (tokio waits,
+    /// possibly forever.) The guards' `try_io` is unaffected.
+    ///
+    /// # Errors
+    /// Those of [`new`](AsyncFd::new).
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    ///
+    /// ```
+    /// use std::io::{ErrorKind, Read, Write};
+    /// use guillotine::io::{AsyncFd, Interest};
+    ///
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let (a, mut b) = std::os::unix::net::UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let a = AsyncFd::with_interest(a, Interest::READABLE)?;
+    ///     assert_eq!(a.interest(), Interest::READABLE);
+    ///     b.write_all(b"hi")?;
+    ///     let mut buf = [0; 2];
+    ///     let n = a.read_with(|s| (&*s).read(&mut buf)).await?;
+    ///     assert_eq!(&buf[..n], b"hi");
+    ///     let err = a.writable().await.unwrap_err();
+    ///     assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn with_interest(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
         // Nothing is assumed: the registration itself reports what is ready.
         Ok(AsyncFd {
-            inner: Registered::new(inner, Ready::EMPTY)?,
+            inner: Registered::with_interest(inner, interest, Ready::EMPTY)?,
+            interest,
         })
+    }
+
+    /// The directions this descriptor is registered for.
+    ///
+    /// ```
+    /// use guillotine::io::{AsyncFd, Interest};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// a.set_nonblocking(true).unwrap();
+    /// let fd = AsyncFd::new(a).unwrap();
+    /// assert_eq!(fd.interest(), Interest::READABLE | Interest::WRITABLE);
+    /// # });
+    /// ```
+    pub fn interest(&self) -> Interest {
+        self.interest
     }
 
     /// The wrapped descriptor.
@@ -123,7 +184,8 @@ impl<T: AsFd> AsyncFd<T> {
     }
 
     /// Polls for read readiness. Only the last task to poll is woken (use
-    /// [`readable`](AsyncFd::readable) to wait from several).
+    /// [`readable`](AsyncFd::readable) to wait from several). Fails as
+    /// `readable` does.
     ///
     /// ```
     /// use std::future::poll_fn;
@@ -141,11 +203,12 @@ impl<T: AsFd> AsyncFd<T> {
         &'a self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
-        let event = ready!(self.inner.poll_ready(cx, Direction::Read))?;
+        let event = ready!(self.poll_event(cx, Direction::Read))?;
         Poll::Ready(Ok(self.guard(event)))
     }
 
     /// Polls for write readiness; see [`poll_read_ready`](AsyncFd::poll_read_ready).
+    /// Fails as [`writable`](AsyncFd::writable) does.
     ///
     /// ```
     /// use std::future::poll_fn;
@@ -161,7 +224,7 @@ impl<T: AsFd> AsyncFd<T> {
         &'a self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
-        let event = ready!(self.inner.poll_ready(cx, Direction::Write))?;
+        let event = ready!(self.poll_event(cx, Direction::Write))?;
         Poll::Ready(Ok(self.guard(event)))
     }
 
@@ -169,7 +232,8 @@ impl<T: AsFd> AsyncFd<T> {
     /// error). Any number of tasks may wait at once.
     ///
     /// # Errors
-    /// If the runtime has shut down.
+    /// If the runtime has shut down; `InvalidInput` at once if the interest
+    /// lacks [`READABLE`](Interest::READABLE).
     ///
     /// ```
     /// # let rt = guillotine::runtime::Runtime::new().unwrap();
@@ -183,14 +247,15 @@ impl<T: AsFd> AsyncFd<T> {
     /// # });
     /// ```
     pub async fn readable(&self) -> io::Result<AsyncFdReadyGuard<'_, T>> {
-        let event = self.inner.readiness(Direction::Read).await?;
+        let event = self.event(Direction::Read).await?;
         Ok(self.guard(event))
     }
 
     /// Waits until the descriptor may be writable.
     ///
     /// # Errors
-    /// If the runtime has shut down.
+    /// If the runtime has shut down; `InvalidInput` at once if the interest
+    /// lacks [`WRITABLE`](Interest::WRITABLE).
     ///
     /// ```
     /// # let rt = guillotine::runtime::Runtime::new().unwrap();
@@ -204,14 +269,14 @@ impl<T: AsFd> AsyncFd<T> {
     /// # });
     /// ```
     pub async fn writable(&self) -> io::Result<AsyncFdReadyGuard<'_, T>> {
-        let event = self.inner.readiness(Direction::Write).await?;
+        let event = self.event(Direction::Write).await?;
         Ok(self.guard(event))
     }
 
     /// Like [`readable`](AsyncFd::readable), with a guard that gives `&mut T`.
     ///
     /// # Errors
-    /// If the runtime has shut down.
+    /// Those of [`readable`](AsyncFd::readable).
     ///
     /// ```
     /// use std::io::{Read, Write};
@@ -232,14 +297,14 @@ impl<T: AsFd> AsyncFd<T> {
     /// # });
     /// ```
     pub async fn readable_mut(&mut self) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
-        let event = self.inner.readiness(Direction::Read).await?;
+        let event = self.event(Direction::Read).await?;
         Ok(AsyncFdReadyMutGuard::new(self, event))
     }
 
     /// Like [`writable`](AsyncFd::writable), with a guard that gives `&mut T`.
     ///
     /// # Errors
-    /// If the runtime has shut down.
+    /// Those of [`writable`](AsyncFd::writable).
     ///
     /// ```
     /// # let rt = guillotine::runtime::Runtime::new().unwrap();
@@ -253,7 +318,7 @@ impl<T: AsFd> AsyncFd<T> {
     /// # });
     /// ```
     pub async fn writable_mut(&mut self) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
-        let event = self.inner.readiness(Direction::Write).await?;
+        let event = self.event(Direction::Write).await?;
         Ok(AsyncFdReadyMutGuard::new(self, event))
     }
 
@@ -261,7 +326,8 @@ impl<T: AsFd> AsyncFd<T> {
     /// `WouldBlock`: the loop of the type-level example in one call.
     ///
     /// # Errors
-    /// `f`'s error, or the runtime's shutdown.
+    /// `f`'s error, the runtime's shutdown, or `InvalidInput` for a
+    /// direction outside the interest.
     ///
     /// ```
     /// use std::io::{Read, Write};
@@ -277,6 +343,7 @@ impl<T: AsFd> AsyncFd<T> {
     /// # });
     /// ```
     pub async fn read_with<R>(&self, f: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.check(Direction::Read)?;
         self.inner.async_io(Direction::Read, f).await
     }
 
@@ -284,7 +351,8 @@ impl<T: AsFd> AsyncFd<T> {
     /// `WouldBlock`.
     ///
     /// # Errors
-    /// `f`'s error, or the runtime's shutdown.
+    /// `f`'s error, the runtime's shutdown, or `InvalidInput` for a
+    /// direction outside the interest.
     ///
     /// ```
     /// use std::io::Write;
@@ -297,7 +365,42 @@ impl<T: AsFd> AsyncFd<T> {
     /// # });
     /// ```
     pub async fn write_with<R>(&self, f: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        self.check(Direction::Write)?;
         self.inner.async_io(Direction::Write, f).await
+    }
+
+    /// Fails a wait for a direction outside the interest: epoll was not
+    /// asked to report it, so the wait could last forever.
+    fn check(&self, direction: Direction) -> io::Result<()> {
+        let (registered, name, what) = match direction {
+            Direction::Read => (self.interest.is_readable(), "READABLE", "readability"),
+            Direction::Write => (self.interest.is_writable(), "WRITABLE", "writability"),
+        };
+        if registered {
+            return Ok(());
+        }
+        Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "cannot wait for {what}: this AsyncFd was registered with interest {:?}, \
+                 without Interest::{name} (see AsyncFd::with_interest)",
+                self.interest
+            ),
+        ))
+    }
+
+    async fn event(&self, direction: Direction) -> io::Result<ReadyEvent> {
+        self.check(direction)?;
+        self.inner.readiness(direction).await
+    }
+
+    fn poll_event(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        self.check(direction)?;
+        self.inner.poll_ready(cx, direction)
     }
 
     fn guard(&self, event: ReadyEvent) -> AsyncFdReadyGuard<'_, T> {
@@ -326,6 +429,7 @@ impl<T: AsFd + fmt::Debug> fmt::Debug for AsyncFd<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncFd")
             .field("inner", self.get_ref())
+            .field("interest", &self.interest)
             .finish()
     }
 }

@@ -21,10 +21,12 @@
 //! ```
 
 mod async_fd;
+mod interest;
 mod ready_guard;
 pub(crate) mod registration;
 
 pub use async_fd::AsyncFd;
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 pub use futures_lite::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+pub use interest::Interest;
 pub use ready_guard::{AsyncFdReadyGuard, AsyncFdReadyMutGuard, TryIoError};

@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
+use crate::io::Interest;
 use crate::runtime::context;
 use crate::runtime::driver::io::{Registry, Token};
 use crate::runtime::driver::scheduled_io::{Direction, Ready, ReadyEvent, ScheduledIo};
@@ -30,18 +31,32 @@ pub(crate) struct Registered<T: AsFd> {
 }
 
 impl<T: AsFd> Registered<T> {
-    /// Registers `io` with the current runtime, assuming `initial` readiness.
+    /// Registers `io` with the current runtime for both directions,
+    /// assuming `initial` readiness.
     ///
     /// # Panics
     /// Outside a runtime.
     #[track_caller]
     pub(crate) fn new(io: T, initial: Ready) -> io::Result<Registered<T>> {
+        Registered::with_interest(io, Interest::BOTH, initial)
+    }
+
+    /// Registers `io` with the current runtime for `interest` only.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    #[track_caller]
+    pub(crate) fn with_interest(
+        io: T,
+        interest: Interest,
+        initial: Ready,
+    ) -> io::Result<Registered<T>> {
         let Some(core) = context::current() else {
             panic!("{NO_REACTOR}");
         };
         let registry = core.shared.io.clone();
         drop(core);
-        let (token, scheduled) = registry.register(io.as_fd(), initial)?;
+        let (token, scheduled) = registry.register(io.as_fd(), interest, initial)?;
         Ok(Registered {
             io: Some(io),
             registry,

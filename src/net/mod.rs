@@ -30,6 +30,7 @@
 //! ```
 
 mod addr;
+mod split;
 pub mod tcp;
 mod udp;
 pub mod unix;
@@ -287,5 +288,7 @@ fn _assert_kinds() {
     io_type::<UnixDatagram>();
     io_type::<tcp::OwnedReadHalf>();
     io_type::<tcp::OwnedWriteHalf>();
+    io_type::<unix::OwnedReadHalf>();
+    io_type::<unix::OwnedWriteHalf>();
     io_type::<crate::io::AsyncFd<std::os::fd::OwnedFd>>();
 }

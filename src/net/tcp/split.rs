@@ -2,13 +2,12 @@
 //! and owned ([`OwnedReadHalf`], [`OwnedWriteHalf`]). They need no lock:
 //! a stream's reader and writer already have separate readiness and wakers.
 
-use std::error::Error;
-use std::fmt;
 use std::io;
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::TcpStream;
+use crate::net::split::{OwnedWrite, owned_halves};
 use crate::net::{impl_async_read, impl_async_write};
 
 /// The read half of [`TcpStream::split`].
@@ -102,16 +101,10 @@ pub struct OwnedReadHalf {
 /// ```
 #[derive(Debug)]
 pub struct OwnedWriteHalf {
-    inner: Arc<TcpStream>,
-    /// Whether drop shuts down the write side.
-    shutdown_on_drop: bool,
+    inner: OwnedWrite<TcpStream>,
 }
 
 impl OwnedReadHalf {
-    pub(super) fn new(inner: Arc<TcpStream>) -> OwnedReadHalf {
-        OwnedReadHalf { inner }
-    }
-
     /// Puts the halves back together.
     ///
     /// # Errors
@@ -193,13 +186,6 @@ impl OwnedReadHalf {
 }
 
 impl OwnedWriteHalf {
-    pub(super) fn new(inner: Arc<TcpStream>) -> OwnedWriteHalf {
-        OwnedWriteHalf {
-            inner,
-            shutdown_on_drop: true,
-        }
-    }
-
     /// Puts the halves back together.
     ///
     /// # Errors
@@ -233,8 +219,8 @@ impl OwnedWriteHalf {
     /// wr.forget();
     /// # });
     /// ```
-    pub fn forget(mut self) {
-        self.shutdown_on_drop = false;
+    pub fn forget(self) {
+        self.inner.forget();
     }
 
     /// The remote address.
@@ -274,51 +260,6 @@ impl OwnedWriteHalf {
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
     }
-
-    fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.inner.shutdown(how)
-    }
-}
-
-impl Drop for OwnedWriteHalf {
-    fn drop(&mut self) {
-        if self.shutdown_on_drop {
-            // The peer may be gone already; there is no one to tell.
-            let _ = self.inner.shutdown(Shutdown::Write);
-        }
-    }
-}
-
-impl_async_read!(impl for OwnedReadHalf, this => this.inner);
-impl_async_write!(impl for OwnedWriteHalf, this => this);
-
-/// Poll helpers the write macro expects on its target.
-impl OwnedWriteHalf {
-    fn poll_write_priv(
-        &self,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<io::Result<usize>> {
-        self.inner.poll_write_priv(cx, buf)
-    }
-
-    fn poll_write_vectored_priv(
-        &self,
-        cx: &mut std::task::Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> std::task::Poll<io::Result<usize>> {
-        self.inner.poll_write_vectored_priv(cx, bufs)
-    }
-}
-
-fn reunite(read: OwnedReadHalf, mut write: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
-    if !Arc::ptr_eq(&read.inner, &write.inner) {
-        return Err(ReuniteError(read, write));
-    }
-    write.shutdown_on_drop = false;
-    let inner = write.inner.clone();
-    drop((read, write));
-    Ok(Arc::into_inner(inner).expect("both halves were dropped"))
 }
 
 /// The halves passed to `reunite` came from different streams.
@@ -338,10 +279,6 @@ fn reunite(read: OwnedReadHalf, mut write: OwnedWriteHalf) -> Result<TcpStream, 
 #[derive(Debug)]
 pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
 
-impl fmt::Display for ReuniteError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("tried to reunite halves that are not from the same socket")
-    }
-}
-
-impl Error for ReuniteError {}
+// `into_split`, `reunite`, the owned halves' I/O traits, and
+// `ReuniteError`'s `Display` and `Error`.
+owned_halves!(TcpStream);

@@ -4,11 +4,10 @@ use std::fmt;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::sync::Arc;
 
 use socket2::{Domain, SockRef, Type};
 
-use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::io::registration::Registered;
 use crate::net::addr::{ToSocketAddrs, each_addr};
 use crate::net::{
@@ -392,11 +391,7 @@ impl TcpStream {
     /// # });
     /// ```
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        let stream = Arc::new(self);
-        (
-            OwnedReadHalf::new(stream.clone()),
-            OwnedWriteHalf::new(stream),
-        )
+        split::into_split(self)
     }
 
     stream_ops!();

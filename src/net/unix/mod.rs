@@ -1,4 +1,5 @@
-//! Unix-domain sockets: [`UnixListener`], [`UnixStream`], [`UnixDatagram`].
+//! Unix-domain sockets: [`UnixListener`], [`UnixStream`] and its split
+//! halves, [`UnixDatagram`].
 //! Paths and abstract names (Linux) both work; addresses are `std`'s
 //! [`SocketAddr`].
 //!
@@ -16,10 +17,12 @@
 
 mod datagram;
 mod listener;
+mod split;
 mod stream;
 
 pub use datagram::UnixDatagram;
 pub use listener::UnixListener;
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use std::os::unix::net::SocketAddr;
 pub use stream::UnixStream;
 

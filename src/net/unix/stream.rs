@@ -9,6 +9,7 @@ use std::path::Path;
 use socket2::{Domain, SockAddr, SockRef, Type};
 
 use super::SocketAddr;
+use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::io::registration::Registered;
 use crate::net::{
     finish_connect, impl_async_read, impl_async_write, new_pair, new_socket, start_connect,
@@ -17,7 +18,9 @@ use crate::net::{
 use crate::runtime::driver::scheduled_io::{Direction, Ready};
 
 /// A Unix-domain stream: [`AsyncRead`](crate::io::AsyncRead) +
-/// [`AsyncWrite`](crate::io::AsyncWrite), also through `&UnixStream`.
+/// [`AsyncWrite`](crate::io::AsyncWrite), also through `&UnixStream`, so one
+/// task can read while another writes (or use
+/// [`into_split`](UnixStream::into_split)).
 ///
 /// ```
 /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
@@ -286,6 +289,49 @@ impl UnixStream {
     /// ```
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         SockRef::from(self.io.get_ref()).take_error()
+    }
+
+    /// Borrowed read and write halves, usable at the same time (e.g. in
+    /// `futures::join!`).
+    ///
+    /// ```
+    /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (mut a, mut b) = guillotine::net::UnixStream::pair().unwrap();
+    /// let (mut rd, mut wr) = b.split();
+    /// a.write_all(b"echo").await.unwrap();
+    /// futures_lite::io::copy(&mut (&mut rd).take(4), &mut wr).await.unwrap();
+    /// let mut buf = [0; 4];
+    /// a.read_exact(&mut buf).await.unwrap();
+    /// assert_eq!(&buf, b"echo");
+    /// # });
+    /// ```
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        (ReadHalf(self), WriteHalf(self))
+    }
+
+    /// Owned read and write halves that can move into different tasks;
+    /// [`reunite`](OwnedReadHalf::reunite) puts them back together.
+    /// Dropping the write half shuts down the write side.
+    ///
+    /// ```
+    /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, mut b) = guillotine::net::UnixStream::pair().unwrap();
+    /// let (mut rd, mut wr) = a.into_split();
+    /// let writer = guillotine::spawn(async move { wr.write_all(b"ping").await });
+    /// let mut buf = [0; 4];
+    /// b.read_exact(&mut buf).await.unwrap();
+    /// b.write_all(b"pong").await.unwrap();
+    /// rd.read_exact(&mut buf).await.unwrap();
+    /// writer.await.unwrap().unwrap();
+    /// assert_eq!(&buf, b"pong");
+    /// # });
+    /// ```
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        split::into_split(self)
     }
 
     stream_ops!();

@@ -1,10 +1,11 @@
 //! The I/O registrations: [`Registry`], the shared half of the I/O driver.
 //!
-//! Each descriptor is registered once, edge-triggered, for both directions
-//! (`EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET`); operations never call
-//! `epoll_ctl` again. Its [`ScheduledIo`] sits in a slab, and its epoll token
-//! is `generation << 32 | slab index`: when a descriptor is closed and its
-//! slot reused, an event still in flight for the old one carries the old
+//! Each descriptor is registered once, edge-triggered, for the directions
+//! of its [`Interest`] (both, `EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET`,
+//! for every socket); operations never call `epoll_ctl` again. Its
+//! [`ScheduledIo`] sits in a slab, and its epoll token is
+//! `generation << 32 | slab index`: when a descriptor is closed and its slot
+//! reused, an event still in flight for the old one carries the old
 //! generation and is dropped instead of waking the successor.
 //!
 //! # Who touches what
@@ -27,10 +28,8 @@ use std::task::Waker;
 use slab::Slab;
 
 use super::scheduled_io::{Ready, ScheduledIo, gone};
+use crate::io::Interest;
 use crate::sys;
-
-/// The interest every registration gets, once.
-const INTEREST: i32 = libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET;
 
 /// Slab indices from here up are never handed out: tokens such as
 /// `UNPARK_TOKEN` (`u64::MAX`) live there.
@@ -102,10 +101,12 @@ impl Registry {
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers `fd` with `initial` readiness already assumed.
+    /// Registers `fd`, edge-triggered, for `interest`, with `initial`
+    /// readiness already assumed.
     pub(crate) fn register(
         &self,
         fd: BorrowedFd<'_>,
+        interest: Interest,
         initial: Ready,
     ) -> io::Result<(Token, Arc<ScheduledIo>)> {
         let io = Arc::new(ScheduledIo::new(initial));
@@ -132,7 +133,7 @@ impl Registry {
                 ep,
                 libc::EPOLL_CTL_ADD,
                 fd.as_raw_fd(),
-                INTEREST as u32,
+                (interest.epoll_events() | libc::EPOLLET) as u32,
                 token.0,
             ),
             None => Err(gone()),
@@ -251,9 +252,13 @@ mod tests {
     fn a_stale_event_never_wakes_the_successor() {
         let (_ep, registry) = registry();
         let (a, _peer) = UnixStream::pair().unwrap();
-        let (old, _) = registry.register(a.as_fd(), Ready::EMPTY).unwrap();
+        let (old, _) = registry
+            .register(a.as_fd(), Interest::BOTH, Ready::EMPTY)
+            .unwrap();
         registry.deregister(old, a.as_fd());
-        let (new, io) = registry.register(a.as_fd(), Ready::EMPTY).unwrap();
+        let (new, io) = registry
+            .register(a.as_fd(), Interest::BOTH, Ready::EMPTY)
+            .unwrap();
         assert_eq!(old.index(), new.index(), "the slot is reused");
         assert_ne!(old, new);
         registry.dispatch([(old.0, libc::EPOLLIN as u32)].into_iter(), &mut Vec::new());
@@ -266,12 +271,18 @@ mod tests {
     fn shutdown_fails_registrations_and_empties_the_slab() {
         let (_ep, registry) = registry();
         let (a, _peer) = UnixStream::pair().unwrap();
-        let (token, io) = registry.register(a.as_fd(), Ready::READABLE).unwrap();
+        let (token, io) = registry
+            .register(a.as_fd(), Interest::BOTH, Ready::READABLE)
+            .unwrap();
         assert_eq!(registry.len(), 1);
         registry.shutdown();
         assert_eq!(registry.len(), 0);
         assert!(io.ready(Direction::Read).is_err());
-        assert!(registry.register(a.as_fd(), Ready::EMPTY).is_err());
+        assert!(
+            registry
+                .register(a.as_fd(), Interest::BOTH, Ready::EMPTY)
+                .is_err()
+        );
         // Deregistering after shutdown is harmless: no epoll_ctl at all.
         registry.deregister(token, a.as_fd());
     }
@@ -281,7 +292,9 @@ mod tests {
         let (_ep, registry) = registry();
         let file = std::fs::File::open("/proc/self/status").unwrap();
         // Regular files cannot be polled: EPERM.
-        let err = registry.register(file.as_fd(), Ready::EMPTY).unwrap_err();
+        let err = registry
+            .register(file.as_fd(), Interest::BOTH, Ready::EMPTY)
+            .unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EPERM));
         assert_eq!(registry.len(), 0);
     }
