@@ -36,9 +36,12 @@
 //! injection queue, and the runtime's single eventfd is written only if the
 //! runtime is parked, once per park. (The seed gave every future its own
 //! eventfd; one per runtime keeps the idea without a descriptor per task.)
-//! When its last sleep was ended by another thread, the runtime spins for up
-//! to 50 µs before it sleeps again: a peer thread that answers within that
-//! window costs neither side a system call. When no descriptor is
+//! When its last sleep was ended by another thread, or a stream read since
+//! then returned bulk input (16 KiB or more), the runtime spins for up to
+//! 50 µs (never past a timer) before it sleeps again: a peer that answers
+//! within that window costs neither side a wake-up, and streamed input
+//! gathers into fuller reads. Request-sized reads never trigger the spin,
+//! so request/response traffic is not delayed by it. When no descriptor is
 //! registered, the periodic non-blocking look at epoll is skipped.
 //!
 //! **I/O.** Every socket (and every [`AsyncFd`](io::AsyncFd)) is registered

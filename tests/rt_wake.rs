@@ -165,3 +165,46 @@ fn main_future_woken_from_a_task() {
     });
     assert_eq!(v, 5);
 }
+
+#[test]
+fn runtime_sleeps_when_bulk_input_stops() {
+    use guillotine::io::AsyncReadExt;
+    use std::io::Write;
+
+    // Bulk reads make the runtime spin briefly before sleeping; once the
+    // input stops it must still go to sleep, not keep spinning.
+    let rt = Runtime::new().unwrap();
+    let (ours, mut theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    const BULK: usize = 4 << 20;
+    let writer = std::thread::spawn(move || {
+        theirs.write_all(&vec![7; BULK]).unwrap();
+        rx.recv().unwrap(); // the reader has all of it
+        // The measured idle period, not synchronisation.
+        std::thread::sleep(Duration::from_millis(300));
+        theirs.write_all(b"!").unwrap();
+    });
+    let before = thread_cpu();
+    let (got, idle_cpu) = rt.block_on(async move {
+        let mut stream = guillotine::net::UnixStream::from_std(ours).unwrap();
+        let mut buf = vec![0; 64 * 1024];
+        let mut got = 0;
+        while got < BULK {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(buf[..n].iter().all(|b| *b == 7));
+            got += n;
+        }
+        tx.send(()).unwrap();
+        let idle_start = thread_cpu();
+        assert_eq!(stream.read(&mut buf).await.unwrap(), 1);
+        (got, thread_cpu() - idle_start)
+    });
+    writer.join().unwrap();
+    assert_eq!(got, BULK);
+    // Spinning through the idle period would burn ~300 ms of CPU.
+    assert!(
+        idle_cpu < Duration::from_millis(60),
+        "the idle runtime used {idle_cpu:?} of CPU (whole run: {:?})",
+        thread_cpu() - before
+    );
+}

@@ -119,6 +119,10 @@ impl<T: AsFd> Registered<T> {
             let event = ready!(self.poll_ready(cx, direction))?;
             match self.attempt(event, &mut f) {
                 Some(Ok(n)) => {
+                    if direction == Direction::Read {
+                        // Bulk input makes the runtime spin before sleeping.
+                        context::with_core(|core| core.map(|c| c.note_read(n)));
+                    }
                     if n > 0 && n < len {
                         self.clear_readiness(ReadyEvent {
                             tick: event.tick,
