@@ -36,13 +36,15 @@
 //! injection queue, and the runtime's single eventfd is written only if the
 //! runtime is parked, once per park. (The seed gave every future its own
 //! eventfd; one per runtime keeps the idea without a descriptor per task.)
-//! When its last sleep was ended by another thread, or a stream read since
-//! then returned bulk input (16 KiB or more), the runtime spins for up to
-//! 50 µs (never past a timer) before it sleeps again: a peer that answers
-//! within that window costs neither side a wake-up, and streamed input
-//! gathers into fuller reads. Request-sized reads never trigger the spin,
-//! so request/response traffic is not delayed by it. When no descriptor is
-//! registered, the periodic non-blocking look at epoll is skipped.
+//! When its last sleep was ended by another thread, the runtime spins for up
+//! to 50 µs before it sleeps again: a peer thread that answers within that
+//! window costs neither side a wake-up. After bulk input (a stream read of
+//! 16 KiB or more) it spins for up to 20 µs, for as long as the sender's
+//! next segment keeps arriving within the spin: the sender is spared the
+//! wake-up and the input gathers into fuller reads. Request-sized reads
+//! never start that spin, and no spin runs past a timer's deadline. When
+//! no descriptor is registered, the periodic non-blocking look at epoll is
+//! skipped.
 //!
 //! **I/O.** Every socket (and every [`AsyncFd`](io::AsyncFd)) is registered
 //! once with `epoll`, edge-triggered for both directions (an `AsyncFd` may

@@ -13,6 +13,12 @@ use guillotine::runtime::Runtime;
 
 /// CPU time (user + system) used by the calling thread.
 fn thread_cpu() -> Duration {
+    let (user, system) = thread_times();
+    user + system
+}
+
+/// User and system CPU time used by the calling thread.
+fn thread_times() -> (Duration, Duration) {
     let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: RUSAGE_THREAD fills the struct for the calling thread.
     let ru = unsafe {
@@ -20,7 +26,7 @@ fn thread_cpu() -> Duration {
         ru.assume_init()
     };
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(ru.ru_utime) + tv(ru.ru_stime)
+    (tv(ru.ru_utime), tv(ru.ru_stime))
 }
 
 /// Ready once its flag is set; hands its waker to whoever waits for it.
@@ -206,5 +212,59 @@ fn runtime_sleeps_when_bulk_input_stops() {
         idle_cpu < Duration::from_millis(60),
         "the idle runtime used {idle_cpu:?} of CPU (whole run: {:?})",
         thread_cpu() - before
+    );
+}
+
+#[test]
+fn a_sender_with_gaps_longer_than_the_spin_is_not_spun_for() {
+    use guillotine::io::AsyncReadExt;
+    use std::io::Write;
+    use std::time::Instant;
+
+    // 32 KiB every 60 µs is bulk input, but each gap is well over the bulk
+    // spin: spinning would catch nothing and burn a third of a CPU more, so
+    // the runtime must stop spinning for this sender and sleep instead.
+    let rt = Runtime::new().unwrap();
+    let (ours, mut theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+    let sender = std::thread::spawn(move || {
+        let chunk = vec![1u8; 32 * 1024];
+        let start = Instant::now();
+        let mut next = start;
+        let mut sent = 0;
+        while start.elapsed() < Duration::from_millis(400) {
+            theirs.write_all(&chunk).unwrap();
+            sent += chunk.len();
+            // Busy pacing (a sleep could not keep a 60 µs pace), and no
+            // catching up after a delay, so that no gap is shorter.
+            next = (next + Duration::from_micros(60)).max(Instant::now());
+            while Instant::now() < next {
+                std::hint::spin_loop();
+            }
+        }
+        sent
+    });
+    let (before, _) = thread_times();
+    let start = Instant::now();
+    let got = rt.block_on(async move {
+        let mut stream = guillotine::net::UnixStream::from_std(ours).unwrap();
+        let mut buf = vec![0; 64 * 1024];
+        let mut got = 0;
+        loop {
+            match stream.read(&mut buf).await.unwrap() {
+                0 => break got,
+                n => got += n,
+            }
+        }
+    });
+    let (user, wall) = (thread_times().0 - before, start.elapsed());
+    assert_eq!(got, sender.join().unwrap());
+    // Spinning is user time, and the reads' copying is system time: the
+    // runtime's own work between chunks is a few µs of every 60, while
+    // spinning 20 µs of every 60 would be a third of a CPU.
+    let share = user.as_secs_f64() / wall.as_secs_f64();
+    assert!(
+        share < 0.25,
+        "the runtime thread spent {:.0}% of a CPU in user space",
+        share * 100.0
     );
 }

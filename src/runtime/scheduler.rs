@@ -160,14 +160,13 @@ pub(crate) fn schedule(task: RawTask) {
     }
 }
 
-/// How long the runtime spins before it sleeps when a peer is likely to
-/// feed it again within microseconds: the last sleep was ended by another
-/// thread's wake, or a stream just delivered bulk input (see
-/// [`BULK_READ`]). Waking a sleeping thread costs several microseconds on
-/// each side (the waker's CPU sends an interrupt, the sleeper's schedules
-/// back in); a peer that answers within this window costs neither. Wakes
-/// from other threads end the spin at once; input on a descriptor is seen
-/// by the `epoll_wait` after it, which then does not sleep.
+/// How long the runtime spins before it sleeps when its last sleep was
+/// ended by another thread's wake: that peer is likely to wake it again
+/// within microseconds. Waking a sleeping thread costs several microseconds
+/// on each side (the waker's CPU sends an interrupt, the sleeper's schedules
+/// back in); a peer that answers within this window costs neither, and its
+/// wake ends the spin at once. Bulk input has its own, shorter spin
+/// ([`BULK_SPIN`]).
 const SPIN: Duration = Duration::from_micros(50);
 
 /// A stream read of at least this many bytes is bulk input: a sender is
@@ -176,6 +175,11 @@ const SPIN: Duration = Duration::from_micros(50);
 /// reads (the `tcp_stream` benchmark gains 10–20%). Request-sized reads
 /// stay below it, so request/response traffic never waits on the spin.
 pub(crate) const BULK_READ: usize = 16 * 1024;
+
+/// The spin after bulk input: about what a sleep and a wake-up cost the two
+/// sides together, so that a spin that catches nothing wastes no more than
+/// sleeping at once would have.
+const BULK_SPIN: Duration = Duration::from_micros(20);
 
 /// Spins until `done` or for `limit`, whichever is first; true if `done`.
 fn spin_until(limit: Duration, done: impl Fn() -> bool) -> bool {
@@ -265,6 +269,9 @@ pub(crate) struct Core {
     /// Whether a stream read on this thread returned bulk input since the
     /// last park: spin briefly before sleeping.
     bulk_input: Cell<bool>,
+    /// Whether the sender of bulk input is keeping within [`BULK_SPIN`] of
+    /// the reader, so that spinning pays off (see [`Core::park`]).
+    bulk_spin_pays: Cell<bool>,
     /// Whether spinning can help at all (more than one CPU).
     can_spin: bool,
 }
@@ -306,6 +313,7 @@ impl Core {
             closed: Cell::new(false),
             remote_active: Cell::new(false),
             bulk_input: Cell::new(false),
+            bulk_spin_pays: Cell::new(true),
             can_spin: crate::sys::online_cpus() > 1,
         }))
     }
@@ -383,10 +391,18 @@ impl Core {
             }
         }
         let park = &self.shared.park;
-        let fed = self.remote_active.get() | self.bulk_input.replace(false);
-        if fed && self.can_spin {
+        let bulk = self.bulk_input.replace(false);
+        let bulk_spin = bulk && self.bulk_spin_pays.get();
+        let spin = if self.remote_active.get() {
+            SPIN
+        } else if bulk_spin {
+            BULK_SPIN
+        } else {
+            Duration::ZERO
+        };
+        if !spin.is_zero() && self.can_spin {
             // Never spin past a timer's deadline.
-            let limit = self.shared.time.wait_timeout(Some(SPIN)).unwrap_or(SPIN);
+            let limit = self.shared.time.wait_timeout(Some(spin)).unwrap_or(spin);
             if spin_until(limit, || park.is_notified()) {
                 // Another thread's wake came within the spin: no sleep, no
                 // eventfd write.
@@ -396,7 +412,20 @@ impl Core {
             }
         }
         if park.prepare_park() {
+            let start = bulk.then(std::time::Instant::now);
             self.turn(None);
+            if let Some(start) = start {
+                // Keep spinning while the input comes within the spin (the
+                // wait after it is then next to nothing); start again once
+                // the sender's gaps are shorter than the spin. A sender with
+                // longer gaps would only make the runtime burn CPU.
+                let waited = start.elapsed();
+                self.bulk_spin_pays.set(if bulk_spin {
+                    waited < BULK_SPIN / 4
+                } else {
+                    waited < BULK_SPIN
+                });
+            }
             self.remote_active.set(park.unparked());
         } else {
             // Something was woken from elsewhere: still collect I/O and
