@@ -32,8 +32,9 @@ for line in sys.stdin:
 
 for bin in "${bins[@]}"; do
     echo "valgrind: $(basename "$bin")"
-    # The CPU-time assertion measures idleness, which valgrind's emulation
-    # cannot reproduce; everything else runs as usual.
+    # The CPU-time assertions (tests named *without_spinning) measure idleness
+    # and spinning, which valgrind's emulation cannot reproduce; everything
+    # else runs as usual.
     valgrind --quiet --leak-check=full --error-exitcode=1 \
         --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
         "$bin" --test-threads=2 --skip without_spinning -q

@@ -173,7 +173,7 @@ fn main_future_woken_from_a_task() {
 }
 
 #[test]
-fn runtime_sleeps_when_bulk_input_stops() {
+fn bulk_input_then_idle_sleeps_without_spinning() {
     use guillotine::io::AsyncReadExt;
     use std::io::Write;
 
@@ -216,7 +216,7 @@ fn runtime_sleeps_when_bulk_input_stops() {
 }
 
 #[test]
-fn a_sender_with_gaps_longer_than_the_spin_is_not_spun_for() {
+fn slow_bulk_sender_is_waited_for_without_spinning() {
     use guillotine::io::AsyncReadExt;
     use std::io::Write;
     use std::time::Instant;
