@@ -557,6 +557,14 @@ fn cell_text(cell: &Cell) -> String {
     }
 }
 
+/// A Markdown table's header row and its alignment row (the first column
+/// left-aligned, the others right-aligned).
+fn table_head(header: &[String]) -> String {
+    let mut align = vec!["---".to_string()];
+    align.extend(std::iter::repeat_n("---:".to_string(), header.len() - 1));
+    format!("| {} |\n|{}|\n", header.join(" | "), align.join("|"))
+}
+
 /// The Markdown table: workload, one column per contender's median, then
 /// contender 0 divided by each other contender (< 1: contender 0 is better).
 pub fn markdown_table(contenders: &[Contender], rows: &[Row]) -> String {
@@ -565,9 +573,7 @@ pub fn markdown_table(contenders: &[Contender], rows: &[Row]) -> String {
     let mut header = vec!["workload".to_string()];
     header.extend(contenders.iter().map(|c| c.name.to_string()));
     header.extend(others.iter().map(|c| format!("{ours}/{}", c.name)));
-    let mut align = vec!["---".to_string()];
-    align.extend(std::iter::repeat_n("---:".to_string(), header.len() - 1));
-    let mut out = format!("| {} |\n|{}|\n", header.join(" | "), align.join("|"));
+    let mut out = table_head(&header);
     for row in rows {
         let mut cols = vec![row.bench.to_string()];
         cols.extend(row.cells.iter().map(cell_text));
@@ -594,9 +600,7 @@ pub fn paired_table(contenders: &[Contender], rows: &[Row]) -> String {
     let others = &contenders[1..];
     let mut header = vec!["paired, per round".to_string()];
     header.extend(others.iter().map(|c| format!("{ours}/{}", c.name)));
-    let mut align = vec!["---".to_string()];
-    align.extend(std::iter::repeat_n("---:".to_string(), header.len() - 1));
-    let mut out = format!("| {} |\n|{}|\n", header.join(" | "), align.join("|"));
+    let mut out = table_head(&header);
     for row in rows {
         let mut cols = vec![row.bench.to_string()];
         for other in &row.cells[1..] {
@@ -652,9 +656,7 @@ pub fn report_table(contenders: &[Contender], result: &ReportResult) -> String {
         .unwrap_or_default();
     let mut header = vec![result.name.to_string()];
     header.extend(contenders.iter().map(|c| c.name.to_string()));
-    let mut align = vec!["---".to_string()];
-    align.extend(std::iter::repeat_n("---:".to_string(), header.len() - 1));
-    let mut out = format!("| {} |\n|{}|\n", header.join(" | "), align.join("|"));
+    let mut out = table_head(&header);
     for label in labels {
         let mut cols = vec![label.to_string()];
         cols.extend(result.cells.iter().map(|cell| {
