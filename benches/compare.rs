@@ -21,7 +21,9 @@
 //! Layout: `compare/harness.rs` knows nothing about runtimes (timing,
 //! alternation, medians, pinning, child processes, the table);
 //! `compare/runtimes.rs` has the `Rt` trait, its three implementations and
-//! the `Workload` and `Report` traits; every other module holds workloads.
+//! the `Workload` and `Report` traits; `compare/smol_local.rs` the
+//! thread-local executor smol's `spawn` needs (the net bench uses it too);
+//! every other module holds workloads.
 //! To add one, write a module with types implementing `Workload` (or
 //! `Report`) and list them below.
 
@@ -33,6 +35,8 @@ mod memory;
 mod runtimes;
 #[path = "compare/sched.rs"]
 mod sched;
+#[path = "compare/smol_local.rs"]
+mod smol_local;
 #[path = "compare/timers.rs"]
 mod timers;
 
@@ -65,15 +69,7 @@ fn main() {
         return;
     }
     let cfg = harness::Config::from_env_and_args();
-    if let Some(unknown) = cfg
-        .runtimes
-        .iter()
-        .find(|r| !contenders.iter().any(|c| c.name == r.as_str()))
-    {
-        let names: Vec<_> = contenders.iter().map(|c| c.name).collect();
-        eprintln!("BENCH_RUNTIMES: no runtime named {unknown:?}; runtimes: {names:?}");
-        std::process::exit(1);
-    }
+    cfg.check_runtimes(&contenders);
     harness::pin_runtime_thread();
     let selected = benches.iter().filter(|b| cfg.selects(b.name)).count()
         + reports.iter().filter(|r| cfg.selects(r.name)).count();

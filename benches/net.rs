@@ -21,8 +21,9 @@
 //! work are counted in child processes under `perf stat` and `strace -c`
 //! (see `net/syscalls.rs`). See BENCHMARKS.md, "Network".
 //!
-//! Layout: `compare/harness.rs` (shared with the compare bench, unchanged)
-//! times, alternates, takes medians and prints the time table;
+//! Layout: `compare/harness.rs` (shared with the compare bench) times,
+//! alternates, takes medians and prints the time tables;
+//! `compare/smol_local.rs` (shared too) holds smol's thread-local executor;
 //! `net/rt.rs` has the `NetRt` trait and the three runtimes;
 //! `net/workloads.rs` the servers and clients; `net/syscalls.rs` the
 //! syscall counts.
@@ -33,6 +34,8 @@
 mod harness;
 #[path = "net/rt.rs"]
 mod rt;
+#[path = "compare/smol_local.rs"]
+mod smol_local;
 #[path = "net/syscalls.rs"]
 mod syscalls;
 #[path = "net/workloads.rs"]
@@ -43,15 +46,9 @@ use workloads::Listing;
 
 /// The throughput at each runtime's median time.
 fn throughput_table(contenders: &[Contender], listings: &[Listing], rows: &[Row]) -> String {
-    let mut out = format!(
-        "| throughput | {} |\n|---|{}\n",
-        contenders
-            .iter()
-            .map(|c| c.name)
-            .collect::<Vec<_>>()
-            .join(" | "),
-        "---:|".repeat(contenders.len())
-    );
+    let mut header = vec!["throughput".to_string()];
+    header.extend(contenders.iter().map(|c| c.name.to_string()));
+    let mut out = harness::table_head(&header);
     for row in rows {
         let listing = listings
             .iter()
@@ -79,15 +76,7 @@ fn main() {
     }
     let contenders = rt::contenders();
     let cfg = harness::Config::from_env_and_args();
-    if let Some(unknown) = cfg
-        .runtimes
-        .iter()
-        .find(|r| !contenders.iter().any(|c| c.name == r.as_str()))
-    {
-        let names: Vec<_> = contenders.iter().map(|c| c.name).collect();
-        eprintln!("BENCH_RUNTIMES: no runtime named {unknown:?}; runtimes: {names:?}");
-        std::process::exit(1);
-    }
+    cfg.check_runtimes(&contenders);
     // `syscalls` selects the syscall tables; any other word selects
     // workloads (timed, and in the syscall tables if those are selected).
     let workload_filters: Vec<String> = cfg

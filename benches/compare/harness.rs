@@ -168,6 +168,20 @@ impl Config {
         }
     }
 
+    /// Exits with a message if `BENCH_RUNTIMES` names a runtime that is not
+    /// among `contenders`.
+    pub fn check_runtimes(&self, contenders: &[Contender]) {
+        if let Some(unknown) = self
+            .runtimes
+            .iter()
+            .find(|r| !contenders.iter().any(|c| c.name == r.as_str()))
+        {
+            let names: Vec<_> = contenders.iter().map(|c| c.name).collect();
+            eprintln!("BENCH_RUNTIMES: no runtime named {unknown:?}; runtimes: {names:?}");
+            std::process::exit(1);
+        }
+    }
+
     fn runs(&self, contender: &Contender) -> bool {
         self.runtimes.is_empty() || self.runtimes.iter().any(|r| r == contender.name)
     }
@@ -559,7 +573,7 @@ fn cell_text(cell: &Cell) -> String {
 
 /// A Markdown table's header row and its alignment row (the first column
 /// left-aligned, the others right-aligned).
-fn table_head(header: &[String]) -> String {
+pub fn table_head(header: &[String]) -> String {
     let mut align = vec!["---".to_string()];
     align.extend(std::iter::repeat_n("---:".to_string(), header.len() - 1));
     format!("| {} |\n|{}|\n", header.join(" | "), align.join("|"))

@@ -19,12 +19,12 @@
 //! `report::<YourType>()`). To add a runtime: implement [`Rt`], add it to
 //! [`contenders`] and to the `match`es in [`on`] and [`report_on`].
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::harness::{Bench, Contender, Figure, ReportBench, Sample};
+use crate::smol_local;
 
 /// A single-threaded async runtime as the workloads see it.
 ///
@@ -317,34 +317,7 @@ impl Rt for Tokio {
 
 // ---------------------------------------------------------------------- smol
 
-thread_local! {
-    /// The executor whose `Smol::block_on` is running on this thread.
-    static SMOL_EXECUTOR: RefCell<Option<Rc<smol::LocalExecutor<'static>>>> =
-        const { RefCell::new(None) };
-}
-
 pub struct Smol(Rc<smol::LocalExecutor<'static>>);
-
-/// Puts back the previous thread-local executor when `block_on` returns.
-struct RestoreExecutor(Option<Rc<smol::LocalExecutor<'static>>>);
-
-impl Drop for RestoreExecutor {
-    fn drop(&mut self) {
-        SMOL_EXECUTOR.set(self.0.take());
-    }
-}
-
-fn smol_spawn<F>(fut: F) -> smol::Task<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    SMOL_EXECUTOR.with_borrow(|ex| {
-        ex.as_ref()
-            .expect("Smol::spawn outside Smol::block_on")
-            .spawn(fut)
-    })
-}
 
 impl Rt for Smol {
     const NAME: &'static str = "smol";
@@ -354,12 +327,12 @@ impl Rt for Smol {
     }
 
     fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        let _restore = RestoreExecutor(SMOL_EXECUTOR.replace(Some(Rc::clone(&self.0))));
+        let _entered = smol_local::enter(&self.0);
         smol::future::block_on(self.0.run(fut))
     }
 
     fn block_on_timers<F: Future>(&self, fut: F) -> F::Output {
-        let _restore = RestoreExecutor(SMOL_EXECUTOR.replace(Some(Rc::clone(&self.0))));
+        let _entered = smol_local::enter(&self.0);
         smol::block_on(self.0.run(fut))
     }
 
@@ -368,14 +341,14 @@ impl Rt for Smol {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        smol_spawn(fut)
+        smol_local::spawn(fut)
     }
 
     fn spawn_detached<F>(fut: F)
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        smol_spawn(fut).detach();
+        smol_local::spawn(fut).detach();
     }
 
     fn yield_now() -> impl Future<Output = ()> + Send + 'static {

@@ -10,12 +10,12 @@
 //! `from_std` / `TryFrom`, which switch them to non-blocking mode and
 //! register them.
 
-use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
 
 use crate::harness::Contender;
+use crate::smol_local;
 
 /// A runtime, seen from a network server.
 pub trait NetRt {
@@ -267,12 +267,6 @@ impl NetRt for Tokio {
 
 // ---------------------------------------------------------------------- smol
 
-thread_local! {
-    /// The executor whose `Smol::block_on` is running on this thread.
-    static SMOL_EXECUTOR: RefCell<Option<Rc<smol::LocalExecutor<'static>>>> =
-        const { RefCell::new(None) };
-}
-
 /// A `smol::LocalExecutor` with `smol::net` sockets (async-io's reactor).
 ///
 /// `ASYNC_IO = true` ("smol"): driven by `smol::block_on`, i.e.
@@ -286,15 +280,6 @@ thread_local! {
 /// inherits the runtime thread's CPU 0).
 pub struct Smol<const ASYNC_IO: bool>;
 
-/// Puts back the previous thread-local executor when `block_on` returns.
-struct RestoreExecutor(Option<Rc<smol::LocalExecutor<'static>>>);
-
-impl Drop for RestoreExecutor {
-    fn drop(&mut self) {
-        SMOL_EXECUTOR.set(self.0.take());
-    }
-}
-
 impl<const ASYNC_IO: bool> NetRt for Smol<ASYNC_IO> {
     const NAME: &'static str = if ASYNC_IO { "smol" } else { "smol-fl" };
 
@@ -304,7 +289,7 @@ impl<const ASYNC_IO: bool> NetRt for Smol<ASYNC_IO> {
 
     fn block_on<F: Future>(fut: F) -> F::Output {
         let ex = Rc::new(smol::LocalExecutor::new());
-        let _restore = RestoreExecutor(SMOL_EXECUTOR.replace(Some(Rc::clone(&ex))));
+        let _entered = smol_local::enter(&ex);
         if ASYNC_IO {
             smol::block_on(ex.run(fut))
         } else {
@@ -317,11 +302,7 @@ impl<const ASYNC_IO: bool> NetRt for Smol<ASYNC_IO> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        SMOL_EXECUTOR.with_borrow(|ex| {
-            ex.as_ref()
-                .expect("Smol::spawn outside Smol::block_on")
-                .spawn(fut)
-        })
+        smol_local::spawn(fut)
     }
 
     fn listener(std: std::net::TcpListener) -> io::Result<Self::Listener> {

@@ -449,15 +449,9 @@ pub fn run(contenders: &[Contender], listings: &[Listing], cfg: &Config) -> Vec<
 
 /// One row per workload and tracer: the total per unit.
 fn summary(contenders: &[Contender], results: &[(Tracer, Vec<WorkloadCounts>)]) -> String {
-    let mut out = format!(
-        "| server syscalls per unit | {} |\n|---|{}\n",
-        contenders
-            .iter()
-            .map(|c| c.name)
-            .collect::<Vec<_>>()
-            .join(" | "),
-        "---:|".repeat(contenders.len())
-    );
+    let mut header = vec!["server syscalls per unit".to_string()];
+    header.extend(contenders.iter().map(|c| c.name.to_string()));
+    let mut out = crate::harness::table_head(&header);
     let workloads = results[0].1.iter().map(|w| w.listing.bench.name);
     for name in workloads {
         for (tracer, all) in results {
@@ -485,11 +479,7 @@ fn summary(contenders: &[Contender], results: &[(Tracer, Vec<WorkloadCounts>)]) 
 fn table(tracer: Tracer, contenders: &[Contender], all: &[WorkloadCounts]) -> String {
     let mut header = vec![format!("server syscalls ({})", tracer.label())];
     header.extend(contenders.iter().map(|c| c.name.to_string()));
-    let mut out = format!(
-        "| {} |\n|---|{}\n",
-        header.join(" | "),
-        "---:|".repeat(contenders.len())
-    );
+    let mut out = crate::harness::table_head(&header);
     let cell = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.2}"));
     for w in all {
         let mut row = vec![format!(
