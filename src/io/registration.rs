@@ -14,6 +14,7 @@ use crate::io::Interest;
 use crate::runtime::context;
 use crate::runtime::driver::io::{Registry, Token};
 use crate::runtime::driver::scheduled_io::{Direction, Ready, ReadyEvent, ScheduledIo};
+use crate::runtime::scheduler::{BULK_READ, Core};
 
 /// The panic message for I/O created outside a runtime.
 pub(crate) const NO_REACTOR: &str = "there is no reactor running, must be called from the \
@@ -119,9 +120,8 @@ impl<T: AsFd> Registered<T> {
             let event = ready!(self.poll_ready(cx, direction))?;
             match self.attempt(event, &mut f) {
                 Some(Ok(n)) => {
-                    if direction == Direction::Read {
-                        // Bulk input makes the runtime spin before sleeping.
-                        context::with_core(|core| core.map(|c| c.note_read(n)));
+                    if direction == Direction::Read && n >= BULK_READ {
+                        context::with_core(|core| core.map(Core::note_bulk_input));
                     }
                     if n > 0 && n < len {
                         self.clear_readiness(ReadyEvent {

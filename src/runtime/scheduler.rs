@@ -364,9 +364,10 @@ impl Core {
         }
     }
 
-    /// A stream read on this thread returned `n` bytes.
-    pub(crate) fn note_read(&self, n: usize) {
-        if n >= BULK_READ {
+    /// A stream read on this thread returned at least [`BULK_READ`] bytes.
+    pub(crate) fn note_bulk_input(&self) {
+        // On one CPU a spin would only hold up the sender.
+        if self.can_spin {
             self.bulk_input.set(true);
         }
     }
