@@ -16,7 +16,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use futures::FutureExt;
 use futures::channel::oneshot;
-use support::{raise_nofile_to_hard, rss_bytes};
+use support::{assert_child_ok, raise_nofile_to_hard, rss_bytes, run_ignored};
 
 const CONNECTIONS: usize = 10_000;
 
@@ -94,22 +94,9 @@ fn report(runtime: &str, before: u64, during: u64) {
 fn ten_thousand_concurrent_connections() {
     let mut lines = Vec::new();
     for child in ["c10k_server_guillotine", "c10k_server_tokio"] {
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                child,
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .output()
-            .unwrap();
+        let out = run_ignored(child);
+        assert_child_ok(&out);
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{child} failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
         let line = stdout
             .lines()
             .find(|l| l.contains("bytes per connection"))

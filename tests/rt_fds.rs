@@ -3,32 +3,10 @@
 //! `io::Error`, not a panic. One test per file section runs in its own
 //! process (the checks count this process's descriptors).
 
-use std::path::Path;
-use std::process::Command;
+mod support;
 
 use guillotine::runtime::Runtime;
-
-/// The open descriptors, less the one used to list them.
-fn open_fds() -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    v.retain(|fd| Path::new("/proc/self/fd").join(fd).exists());
-    v.sort();
-    v
-}
-
-/// Whether /proc/self/fdinfo says `fd` has O_CLOEXEC.
-fn is_cloexec(fd: &str) -> bool {
-    let info = std::fs::read_to_string(Path::new("/proc/self/fdinfo").join(fd)).unwrap();
-    let flags = info
-        .lines()
-        .find_map(|l| l.strip_prefix("flags:"))
-        .map(|f| u32::from_str_radix(f.trim(), 8).unwrap())
-        .unwrap();
-    flags & libc::O_CLOEXEC as u32 != 0
-}
+use support::{assert_child_ok, fd_flags, open_fds, run_ignored};
 
 #[test]
 fn runtime_descriptors() {
@@ -49,36 +27,24 @@ fn runtime_descriptors() {
 
     // Every descriptor a runtime opens is close-on-exec.
     let rt = Runtime::new().unwrap();
-    let new: Vec<String> = open_fds()
-        .into_iter()
-        .filter(|fd| !before.contains(fd))
-        .collect();
+    let new: Vec<i32> = open_fds().difference(&before).copied().collect();
     assert!(new.len() >= 2, "expected epoll and eventfd, got {new:?}");
-    for fd in &new {
-        let target = std::fs::read_link(Path::new("/proc/self/fd").join(fd)).unwrap_or_default();
-        assert!(is_cloexec(fd), "fd {fd} ({target:?}) lacks O_CLOEXEC");
+    for fd in new {
+        let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap_or_default();
+        assert_ne!(
+            fd_flags(fd) & libc::O_CLOEXEC as u32,
+            0,
+            "fd {fd} ({target:?}) lacks O_CLOEXEC"
+        );
     }
     drop(rt);
     assert_eq!(open_fds(), before);
 
     // Out of descriptors: checked in a child process, since the limit is
     // process-wide.
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "emfile_child",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .output()
-        .unwrap();
+    let out = run_ignored("emfile_child");
+    assert_child_ok(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "child failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(stdout.contains("emfile child ok"), "{stdout}");
 }
 

@@ -11,11 +11,16 @@ pub fn rt() -> guillotine::runtime::Runtime {
     guillotine::runtime::Runtime::new().expect("runtime")
 }
 
-/// The descriptors open in this process.
+/// The descriptors open in this process (less the one used to list them).
 pub fn open_fds() -> BTreeSet<i32> {
-    std::fs::read_dir("/proc/self/fd")
+    let listed: BTreeSet<i32> = std::fs::read_dir("/proc/self/fd")
         .expect("/proc/self/fd")
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    // The listing's own descriptor is closed again by now.
+    listed
+        .into_iter()
+        .filter(|fd| std::path::Path::new(&format!("/proc/self/fd/{fd}")).exists())
         .collect()
 }
 
@@ -60,6 +65,22 @@ pub fn run_child(test: &str, name: &str) -> Output {
     Command::new(exe)
         .args([test, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, name)
+        .output()
+        .expect("spawn child test")
+}
+
+/// Runs the `#[ignore]`d test `test` of this binary alone in a child
+/// process, and returns its output.
+pub fn run_ignored(test: &str) -> Output {
+    let exe = std::env::current_exe().expect("current_exe");
+    Command::new(exe)
+        .args([
+            test,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .output()
         .expect("spawn child test")
 }
