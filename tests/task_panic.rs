@@ -20,7 +20,7 @@ fn panic_payload_comes_back() {
         assert!(!err.is_cancelled());
         assert_eq!(
             err.to_string(),
-            "task panicked with message \"task 3 failed\""
+            format!("task {} panicked with message \"task 3 failed\"", err.id())
         );
         let payload = err.into_panic();
         assert_eq!(payload.downcast_ref::<String>().unwrap(), "task 3 failed");

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use crate::io::Interest;
-use crate::runtime::context;
+use crate::runtime::{context, coop};
 use crate::runtime::driver::io::{Registry, Token};
 use crate::runtime::driver::scheduled_io::{Direction, Ready, ReadyEvent, ScheduledIo};
-use crate::runtime::scheduler::{BULK_READ, Core};
+use crate::runtime::scheduler::BULK_READ;
 
 /// The panic message for I/O created outside a runtime.
 pub(crate) const NO_REACTOR: &str = "there is no reactor running, must be called from the \
@@ -52,11 +52,9 @@ impl<T: AsFd> Registered<T> {
         interest: Interest,
         initial: Ready,
     ) -> io::Result<Registered<T>> {
-        let Some(core) = context::current() else {
+        let Some(registry) = context::io_registry() else {
             panic!("{NO_REACTOR}");
         };
-        let registry = core.shared.io.clone();
-        drop(core);
         let (token, scheduled) = registry.register(io.as_fd(), interest, initial)?;
         Ok(Registered {
             io: Some(io),
@@ -87,7 +85,9 @@ impl<T: AsFd> Registered<T> {
         cx: &mut Context<'_>,
         direction: Direction,
     ) -> Poll<io::Result<ReadyEvent>> {
-        self.scheduled.poll_ready(cx, direction)
+        // Each readiness taken counts against the task's budget, so a
+        // resource that is always ready cannot starve the runtime.
+        coop::poll_budgeted(cx, |cx| self.scheduled.poll_ready(cx, direction))
     }
 
     /// A future for readiness; any number may wait at once.
@@ -121,7 +121,7 @@ impl<T: AsFd> Registered<T> {
             match self.attempt(event, &mut f) {
                 Some(Ok(n)) => {
                     if direction == Direction::Read && n >= BULK_READ {
-                        context::with_core(|core| core.map(Core::note_bulk_input));
+                        context::note_bulk_input();
                     }
                     if n > 0 && n < len {
                         self.clear_readiness(ReadyEvent {
@@ -226,7 +226,9 @@ impl Future for Readiness<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        this.scheduled.poll_waiter(cx, this.direction, &mut this.id)
+        coop::poll_budgeted(cx, |cx| {
+            this.scheduled.poll_waiter(cx, this.direction, &mut this.id)
+        })
     }
 }
 

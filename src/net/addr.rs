@@ -74,13 +74,13 @@ pub(crate) async fn resolve(addr: &(impl ToSocketAddrs + ?Sized)) -> io::Result<
     Ok(addrs)
 }
 
-/// Starts `getaddrinfo` on the blocking pool. (Not `async`: the runtime's
-/// `Rc` must not live in the caller's future, which may be `Send`.)
+/// Starts `getaddrinfo` on the blocking pool. (Not `async`: the lookup is
+/// started, and a missing runtime reported, when the caller asks.)
 fn lookup(host: String, port: u16) -> JoinHandle<io::Result<Vec<SocketAddr>>> {
-    let Some(core) = context::current() else {
+    let Some(shared) = context::handle() else {
         panic!("{NO_REACTOR}");
     };
-    core.shared.spawn_blocking(move || {
+    shared.spawn_blocking(move || {
         Ok(std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))?.collect())
     })
 }

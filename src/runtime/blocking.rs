@@ -16,6 +16,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use crate::runtime::context;
 use crate::runtime::task::RawTask;
 
 /// The pool's settings, from the `Builder`.
@@ -156,9 +157,12 @@ impl BlockingPool {
         loop {
             while let Some(task) = st.queue.pop_front() {
                 drop(st);
-                // The job's panic is caught by the task and reported through
-                // its JoinHandle.
+                // The job runs inside its runtime's context (spawn, sleep and
+                // sockets work there); its panic is caught by the task and
+                // reported through its JoinHandle.
+                let context = context::enter_handle(&task.header().shared);
                 task.run();
+                drop(context);
                 task.drop_refs(2);
                 st = self.lock();
             }

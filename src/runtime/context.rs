@@ -1,75 +1,262 @@
-//! The thread-local context: which runtime (if any) this thread is running.
-//! It is set by an RAII guard for the whole of `block_on` and of shutdown, and
-//! the guard restores the previous value on drop, also when a poll panics.
-//! Spawning, `Handle::current` and same-thread wakes read it.
+//! The thread-local context: which runtime this thread has entered, whether
+//! it owns and is running that runtime, and the task being polled.
+//!
+//! Two slots, because they die differently at thread exit:
+//! * `CONTEXT` holds reference-counted runtime parts, so it has a destructor
+//!   and is gone during the rest of thread teardown. Every access goes
+//!   through `try_with`; a runtime dropped from another thread-local's
+//!   destructor then shuts down without a context instead of aborting.
+//! * `TASK` (in `coop.rs` terms, the budget, and the current task id) holds
+//!   only `Copy` data, has no destructor, and is always reachable.
+//!
+//! The slots are set by RAII guards that restore the previous values on drop,
+//! also when a poll panics:
+//! * `block_on` sets the handle, the core and `running` (a nested `block_on`
+//!   panics while `running` is set);
+//! * `Runtime::enter` and shutdown set the handle and the core;
+//! * `Handle::enter` and blocking threads set the handle only: spawns go
+//!   through the injection queue, timers and sockets register remotely.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::Arc;
 
-use crate::runtime::scheduler::Core;
+use crate::runtime::coop::Budget;
+use crate::runtime::driver::io::Registry;
+use crate::runtime::scheduler::{Core, Shared};
+use crate::runtime::task::Id;
+
+/// The runtime parts this thread has entered.
+struct Context {
+    /// The runtime spawns, timers and sockets go to.
+    handle: RefCell<Option<Arc<Shared>>>,
+    /// That runtime's core, when this thread owns it (`Runtime::block_on`,
+    /// `Runtime::enter`, shutdown).
+    core: RefCell<Option<Rc<Core>>>,
+    /// A `block_on` is running on this thread.
+    running: Cell<bool>,
+}
 
 thread_local! {
-    /// The runtime whose `block_on` (or shutdown) is running on this thread.
-    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+    static CONTEXT: Context = const {
+        Context {
+            handle: RefCell::new(None),
+            core: RefCell::new(None),
+            running: Cell::new(false),
+        }
+    };
+}
+
+/// Per-poll state, without a destructor: reachable for the whole life of the
+/// thread, including other thread-locals' destructors.
+pub(crate) struct TaskScope {
+    /// The cooperative budget of the poll in progress.
+    pub(crate) budget: Cell<Budget>,
+    /// The id of the task being polled.
+    pub(crate) id: Cell<Option<Id>>,
+}
+
+thread_local! {
+    pub(crate) static TASK: TaskScope = const {
+        TaskScope {
+            budget: Cell::new(Budget::unconstrained()),
+            id: Cell::new(None),
+        }
+    };
 }
 
 /// Restores the previous context on drop.
 #[derive(Debug)]
-pub(crate) struct EnterGuard {
-    prev: Option<Rc<Core>>,
+pub(crate) struct SetGuard {
+    /// `None` when the context could not be entered (thread teardown): then
+    /// there is nothing to restore.
+    prev: Option<Saved>,
 }
 
-impl Drop for EnterGuard {
+#[derive(Debug)]
+struct Saved {
+    handle: Option<Arc<Shared>>,
+    core: Option<Rc<Core>>,
+    running: bool,
+}
+
+impl Drop for SetGuard {
     fn drop(&mut self) {
-        let prev = self.prev.take();
-        // During thread teardown the slot may be gone; then there is nothing
-        // to restore.
-        let _ = CURRENT.try_with(|c| *c.borrow_mut() = prev);
+        if let Some(prev) = self.prev.take() {
+            // The values are dropped outside the borrow: dropping the last
+            // reference to a core may run user code.
+            let old = CONTEXT.try_with(|c| {
+                c.running.set(prev.running);
+                (c.handle.replace(prev.handle), c.core.replace(prev.core))
+            });
+            drop(old);
+        }
+    }
+}
+
+/// Replaces the context; `None` when the slot is gone (thread teardown).
+fn set(handle: Arc<Shared>, core: Option<Rc<Core>>, running: bool) -> SetGuard {
+    let prev = CONTEXT
+        .try_with(|c| Saved {
+            running: c.running.replace(running),
+            handle: c.handle.replace(Some(handle)),
+            core: c.core.replace(core),
+        })
+        .ok();
+    SetGuard { prev }
+}
+
+/// Panics if this thread is running a `block_on`.
+#[track_caller]
+fn assert_not_running() {
+    if CONTEXT.try_with(|c| c.running.get()).unwrap_or(false) {
+        panic!(
+            "Cannot start a runtime from within a runtime: `block_on` was called on a thread \
+             that is already running a guillotine runtime. This would block the thread that \
+             drives the outer runtime's tasks; `.await` the future instead, or spawn it."
+        );
     }
 }
 
 /// Enters `core` for `block_on`.
 ///
 /// # Panics
-/// If this thread is already inside a runtime: blocking it would deadlock the
-/// tasks that runtime is driving.
+/// If this thread is already running a runtime: blocking it would deadlock
+/// the tasks that runtime is driving.
 #[track_caller]
-pub(crate) fn enter_block_on(core: &Rc<Core>) -> EnterGuard {
-    let prev = CURRENT.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.is_some() {
-            None
-        } else {
-            Some(c.replace(core.clone()))
-        }
-    });
-    match prev {
-        Some(prev) => EnterGuard { prev },
-        None => panic!(
-            "Cannot start a runtime from within a runtime: `block_on` was called on a thread \
-             that is already running a guillotine runtime. This would block the thread that \
-             drives the outer runtime's tasks; `.await` the future instead, or spawn it."
-        ),
-    }
+pub(crate) fn enter_block_on(core: &Rc<Core>) -> SetGuard {
+    assert_not_running();
+    set(core.shared.clone(), Some(core.clone()), true)
 }
 
-/// Enters `core` for shutdown, whatever was entered before.
-pub(crate) fn enter_any(core: &Rc<Core>) -> EnterGuard {
-    let prev = CURRENT.with(|c| c.borrow_mut().replace(core.clone()));
-    EnterGuard { prev }
+/// Enters `shared` for `Handle::block_on` on a thread that does not own the
+/// runtime (it waits for the future without driving the runtime).
+///
+/// # Panics
+/// As [`enter_block_on`].
+#[track_caller]
+pub(crate) fn enter_block_on_remote(shared: &Arc<Shared>) -> SetGuard {
+    assert_not_running();
+    set(shared.clone(), None, true)
 }
 
-/// Runs `f` with the current runtime's core, if any. `f` must not run user
+/// Makes `core` current without running it (`Runtime::enter`, shutdown).
+pub(crate) fn enter_core(core: &Rc<Core>) -> SetGuard {
+    let running = CONTEXT.try_with(|c| c.running.get()).unwrap_or(false);
+    set(core.shared.clone(), Some(core.clone()), running)
+}
+
+/// Makes the runtime of `shared` current without its core (`Handle::enter`,
+/// blocking threads). The core stays if it is this runtime's.
+pub(crate) fn enter_handle(shared: &Arc<Shared>) -> SetGuard {
+    let (core, running) = CONTEXT
+        .try_with(|c| {
+            let core = c.core.borrow().clone();
+            (
+                core.filter(|core| Arc::ptr_eq(&core.shared, shared)),
+                c.running.get(),
+            )
+        })
+        .unwrap_or((None, false));
+    set(shared.clone(), core, running)
+}
+
+/// Runs `f` with the core this thread owns, if any. `f` must not run user
 /// code (no polls, no drops of futures): the slot is borrowed meanwhile.
 pub(crate) fn with_core<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
     let mut f = Some(f);
-    match CURRENT.try_with(|c| (f.take().expect("called once"))(c.borrow().as_deref())) {
+    match CONTEXT.try_with(|c| (f.take().expect("called once"))(c.core.borrow().as_deref())) {
         Ok(r) => r,
         Err(_) => (f.take().expect("not called"))(None),
     }
 }
 
-/// A clone of the current runtime's core, if any.
-pub(crate) fn current() -> Option<Rc<Core>> {
-    CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
+/// The core this thread owns, if any.
+pub(crate) fn core() -> Option<Rc<Core>> {
+    CONTEXT.try_with(|c| c.core.borrow().clone()).ok().flatten()
+}
+
+/// The runtime this thread has entered, if any.
+pub(crate) fn handle() -> Option<Arc<Shared>> {
+    CONTEXT
+        .try_with(|c| c.handle.borrow().clone())
+        .ok()
+        .flatten()
+}
+
+/// Runs `f` with the core this thread is running (inside its `block_on`).
+pub(crate) fn with_running_core<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
+    let mut f = Some(f);
+    let res = CONTEXT.try_with(|c| {
+        let core = c.core.borrow();
+        let core = core.as_deref().filter(|_| c.running.get());
+        (f.take().expect("called once"))(core)
+    });
+    match res {
+        Ok(r) => r,
+        Err(_) => (f.take().expect("not called"))(None),
+    }
+}
+
+/// Restores the task scope's previous values on drop (also on panic).
+struct ScopeReset<'a> {
+    scope: &'a TaskScope,
+    budget: Budget,
+    id: Option<Id>,
+}
+
+impl Drop for ScopeReset<'_> {
+    fn drop(&mut self) {
+        self.scope.budget.set(self.budget);
+        self.scope.id.set(self.id);
+    }
+}
+
+/// Runs `f` with `budget` and `id` current.
+fn scope<R>(budget: Option<Budget>, id: Option<Id>, f: impl FnOnce() -> R) -> R {
+    TASK.with(|scope| {
+        let _reset = ScopeReset {
+            scope,
+            budget: match budget {
+                Some(b) => scope.budget.replace(b),
+                None => scope.budget.get(),
+            },
+            id: scope.id.replace(id),
+        };
+        f()
+    })
+}
+
+/// Runs one poll of a task (`id`) or of a `block_on` future (`None`): the
+/// id is current and the cooperative budget is full.
+#[inline]
+pub(crate) fn poll_scope<R>(id: Option<Id>, f: impl FnOnce() -> R) -> R {
+    scope(Some(Budget::initial()), id, f)
+}
+
+/// Runs `f` (a task's drop) with its id current.
+pub(crate) fn id_scope<R>(id: Option<Id>, f: impl FnOnce() -> R) -> R {
+    scope(None, id, f)
+}
+
+/// The id of the task being polled on this thread.
+pub(crate) fn task_id() -> Option<Id> {
+    TASK.with(|t| t.id.get())
+}
+
+/// The I/O registrations of the runtime this thread has entered.
+pub(crate) fn io_registry() -> Option<Arc<Registry>> {
+    CONTEXT
+        .try_with(|c| c.handle.borrow().as_ref().map(|h| h.io.clone()))
+        .ok()
+        .flatten()
+}
+
+/// A stream read on this thread returned bulk input (see `Core::park`).
+pub(crate) fn note_bulk_input() {
+    with_running_core(|core| {
+        if let Some(core) = core {
+            core.note_bulk_input();
+        }
+    });
 }

@@ -6,6 +6,7 @@
 
 pub(crate) mod blocking;
 pub(crate) mod context;
+pub(crate) mod coop;
 pub(crate) mod driver;
 pub(crate) mod scheduler;
 pub(crate) mod task;
@@ -14,6 +15,7 @@ pub(crate) mod waker;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -133,6 +135,39 @@ impl Runtime {
         }
     }
 
+    /// Makes this runtime current on this thread until the guard is
+    /// dropped, without running it: tasks can be spawned and sockets and
+    /// timers created outside `block_on`. They make progress at the next
+    /// `block_on`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// let (task, sleep) = {
+    ///     let _guard = rt.enter();
+    ///     let task = guillotine::spawn(async { 5 });
+    ///     (task, guillotine::time::sleep(Duration::from_millis(1)))
+    /// };
+    /// rt.block_on(sleep);
+    /// assert_eq!(rt.block_on(task).unwrap(), 5);
+    /// ```
+    ///
+    /// The guard does not keep the runtime borrowed, as in tokio:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// let _guard = rt.enter();
+    /// let _task = guillotine::spawn(std::future::pending::<()>());
+    /// rt.shutdown_timeout(Duration::from_secs(1));
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _reset: context::enter_core(&self.core),
+            _runtime: PhantomData,
+        }
+    }
+
     /// Shuts down: drops every unfinished task, then waits at most `timeout`
     /// for running blocking jobs (which cannot be interrupted) to finish.
     ///
@@ -234,14 +269,19 @@ impl Builder {
     }
 
     /// The most threads `spawn_blocking` may run at once (default 512; at
-    /// least 1). Jobs beyond it wait in a queue.
+    /// more than 0). Jobs beyond it wait in a queue.
     ///
     /// ```
     /// let runtime = guillotine::runtime::Builder::new().max_blocking_threads(2).build().unwrap();
     /// # drop(runtime);
     /// ```
+    ///
+    /// # Panics
+    /// If `n` is zero: `spawn_blocking` jobs could never run.
+    #[track_caller]
     pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
-        self.pool.max_threads = n.max(1);
+        assert!(n > 0, "max_blocking_threads cannot be set to 0");
+        self.pool.max_threads = n;
         self
     }
 
@@ -276,15 +316,20 @@ impl Builder {
     }
 
     /// How many task polls may run before the runtime checks for I/O, timers
-    /// and remote wakes without blocking (default 61; at least 1). Lower
+    /// and remote wakes without blocking (default 61; more than 0). Lower
     /// means fairer to I/O, higher means less overhead for busy tasks.
     ///
     /// ```
     /// let runtime = guillotine::runtime::Builder::new().event_interval(16).build().unwrap();
     /// # drop(runtime);
     /// ```
+    ///
+    /// # Panics
+    /// If `polls` is zero.
+    #[track_caller]
     pub fn event_interval(&mut self, polls: u32) -> &mut Self {
-        self.event_interval = polls.max(1);
+        assert!(polls > 0, "event_interval cannot be set to 0");
+        self.event_interval = polls;
         self
     }
 
@@ -355,12 +400,67 @@ impl Handle {
     /// });
     /// ```
     pub fn try_current() -> Result<Handle, TryCurrentError> {
-        match context::current() {
-            Some(core) => Ok(Handle {
-                shared: core.shared.clone(),
-            }),
+        match context::handle() {
+            Some(shared) => Ok(Handle { shared }),
             None => Err(TryCurrentError { _priv: () }),
         }
+    }
+
+    /// Makes this runtime current on this thread until the guard is
+    /// dropped: `spawn`, `sleep` and sockets then work here, on any thread.
+    /// Tasks spawned from a thread that does not own the runtime go through
+    /// its injection queue, as [`Handle::spawn`] does.
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let task = std::thread::spawn(move || {
+    ///     let _guard = handle.enter();
+    ///     guillotine::spawn(async { "from another thread" })
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!(rt.block_on(task).unwrap(), "from another thread");
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _reset: context::enter_handle(&self.shared),
+            _runtime: PhantomData,
+        }
+    }
+
+    /// Runs `future` to completion on this thread, inside this runtime's
+    /// context, and returns its output.
+    ///
+    /// On the thread that owns the runtime, with its context entered
+    /// ([`Runtime::enter`]), this drives the runtime like
+    /// [`Runtime::block_on`]. On any other thread (a blocking thread, a
+    /// plain OS thread) it parks the thread until the future is woken; its
+    /// I/O, timers and spawned tasks make progress while the runtime's own
+    /// thread runs a `block_on`, as in tokio's current-thread runtime.
+    ///
+    /// # Panics
+    /// If this thread is already running a runtime's `block_on`.
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// let n = rt.block_on(async {
+    ///     guillotine::spawn_blocking(|| {
+    ///         let handle = guillotine::runtime::Handle::current();
+    ///         handle.block_on(async { guillotine::spawn(async { 21 }).await.unwrap() * 2 })
+    ///     })
+    ///     .await
+    ///     .unwrap()
+    /// });
+    /// assert_eq!(n, 42);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if let Some(core) = context::core().filter(|c| Arc::ptr_eq(&c.shared, &self.shared)) {
+            return core.block_on(future);
+        }
+        let _guard = context::enter_block_on_remote(&self.shared);
+        scheduler::park_on(future)
     }
 
     /// Spawns a task onto the runtime. From its own thread this is a plain
@@ -379,7 +479,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let local = context::current().filter(|core| Arc::ptr_eq(&core.shared, &self.shared));
+        let local = context::core().filter(|core| Arc::ptr_eq(&core.shared, &self.shared));
         match local {
             Some(core) => core.spawn(future),
             None => self.shared.spawn_remote(future),
@@ -418,6 +518,28 @@ impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle").finish_non_exhaustive()
     }
+}
+
+/// The guard of [`Runtime::enter`] and [`Handle::enter`]: the runtime is
+/// current on this thread until it is dropped, when the previous context
+/// comes back. Guards must be dropped in the reverse order of their
+/// creation.
+///
+/// Like tokio's, it does not keep the runtime or handle borrowed while it
+/// lives (it has no `Drop` of its own; a field restores the context).
+///
+/// ```
+/// let rt = guillotine::runtime::Runtime::new().unwrap();
+/// let guard: guillotine::runtime::EnterGuard<'_> = rt.enter();
+/// assert!(guillotine::runtime::Handle::try_current().is_ok());
+/// drop(guard);
+/// assert!(guillotine::runtime::Handle::try_current().is_err());
+/// ```
+#[derive(Debug)]
+#[must_use = "the runtime is current only while the guard lives"]
+pub struct EnterGuard<'a> {
+    _reset: context::SetGuard,
+    _runtime: PhantomData<&'a Handle>,
 }
 
 /// Returned by [`Handle::try_current`] outside a runtime.

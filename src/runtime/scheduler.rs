@@ -137,7 +137,8 @@ impl Shared {
         }
     }
 
-    /// Whether this thread is running this runtime's `block_on`.
+    /// Whether this thread owns this runtime's core (so the runtime cannot
+    /// be parked while this thread is here).
     fn is_current(&self) -> bool {
         context::with_core(|core| core.is_some_and(|c| std::ptr::eq(Arc::as_ptr(&c.shared), self)))
     }
@@ -157,6 +158,22 @@ pub(crate) fn schedule(task: RawTask) {
     if !local && let Some(rejected) = shared.push_remote(task) {
         // The runtime is gone; this was the queue's reference.
         rejected.drop_ref();
+    }
+}
+
+/// Puts `waker` behind the next turn of the driver: on a thread running a
+/// runtime's `block_on`, it is woken after the driver has been looked at;
+/// anywhere else, at once.
+pub(crate) fn defer(waker: &Waker) {
+    let deferred = context::with_running_core(|core| match core {
+        Some(core) => {
+            core.defer(waker);
+            true
+        }
+        None => false,
+    });
+    if !deferred {
+        waker.wake_by_ref();
     }
 }
 
@@ -249,6 +266,43 @@ impl Wake for MainWake {
     }
 }
 
+/// Wakes a thread parked in [`park_on`].
+struct ThreadWake {
+    thread: std::thread::Thread,
+    woken: AtomicBool,
+}
+
+impl Wake for ThreadWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Release);
+        self.thread.unpark();
+    }
+}
+
+/// Runs `future` on this thread, which does not own the runtime, parking
+/// the thread between wakes (`Handle::block_on` off the runtime's thread).
+pub(crate) fn park_on<F: Future>(future: F) -> F::Output {
+    let wake = Arc::new(ThreadWake {
+        thread: std::thread::current(),
+        woken: AtomicBool::new(false),
+    });
+    let waker = Waker::from(wake.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(out) = context::poll_scope(None, || future.as_mut().poll(&mut cx)) {
+            return out;
+        }
+        while !wake.woken.swap(false, Acquire) {
+            std::thread::park();
+        }
+    }
+}
+
 /// The runtime thread's half of a runtime.
 pub(crate) struct Core {
     pub(crate) shared: Arc<Shared>,
@@ -260,6 +314,9 @@ pub(crate) struct Core {
     driver: RefCell<Driver>,
     /// The `block_on` future's waker state.
     main: Arc<MainWake>,
+    /// Wakers of tasks that yielded (or ran out of budget): woken after the
+    /// next turn of the driver, so that I/O and timers get a look first.
+    deferred: RefCell<Vec<Waker>>,
     config: Config,
     /// Set when shutdown starts: new tasks are cancelled at once.
     closed: Cell<bool>,
@@ -309,6 +366,7 @@ impl Core {
             owned: RefCell::new(OwnedTasks::default()),
             driver: RefCell::new(driver),
             main,
+            deferred: RefCell::new(Vec::new()),
             config,
             closed: Cell::new(false),
             remote_active: Cell::new(false),
@@ -333,6 +391,33 @@ impl Core {
         self.owned.borrow_mut().push(raw);
         self.run_queue.borrow_mut().push_back(raw);
         handle
+    }
+
+    fn defer(&self, waker: &Waker) {
+        let mut deferred = self.deferred.borrow_mut();
+        // A task that yields repeatedly before the next turn is queued once.
+        if deferred.last().is_some_and(|last| last.will_wake(waker)) {
+            return;
+        }
+        deferred.push(waker.clone());
+    }
+
+    /// Wakes the tasks deferred behind the driver; true if there were any.
+    fn wake_deferred(&self) -> bool {
+        let mut deferred = std::mem::take(&mut *self.deferred.borrow_mut());
+        if deferred.is_empty() {
+            return false;
+        }
+        // Wakes run outside the borrow: a waker may defer again.
+        for waker in deferred.drain(..) {
+            waker.wake();
+        }
+        // Keep the allocation for the next round.
+        let mut slot = self.deferred.borrow_mut();
+        if slot.is_empty() {
+            *slot = deferred;
+        }
+        true
     }
 
     /// Moves everything other threads queued onto the local run queue.
@@ -450,7 +535,8 @@ impl Core {
         loop {
             if self.main.woken.swap(false, AcqRel) {
                 since_turn += 1;
-                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                let poll = context::poll_scope(None, || future.as_mut().poll(&mut cx));
+                if let Poll::Ready(out) = poll {
                     return out;
                 }
             }
@@ -464,12 +550,15 @@ impl Core {
                 ran += 1;
             }
             since_turn += ran;
-            if since_turn >= interval {
+            let idle = ran < interval && !self.main.woken.load(Acquire);
+            if since_turn >= interval || (idle && !self.deferred.borrow().is_empty()) {
                 // Fairness: tasks that keep waking each other must not starve
-                // I/O, timers or the injection queue.
+                // I/O, timers or the injection queue; yielded tasks run after
+                // the driver has been looked at.
                 since_turn = 0;
                 self.turn(Some(Duration::ZERO));
-            } else if ran < interval && !self.main.woken.load(Acquire) {
+                self.wake_deferred();
+            } else if idle {
                 // Out of work: the run queue is empty (a task woken on this
                 // thread would be in it) and the main future is not woken.
                 since_turn = 0;
@@ -484,7 +573,7 @@ impl Core {
         if self.closed.replace(true) {
             return;
         }
-        let _guard = context::enter_any(self);
+        let _guard = context::enter_core(self);
         let (spawned, woken) = {
             let mut q = self.shared.inject();
             q.closed = true;
@@ -497,6 +586,8 @@ impl Core {
         for task in woken {
             task.drop_ref();
         }
+        // Deferred wakers hold task references; the tasks are dropped below.
+        drop(std::mem::take(&mut *self.deferred.borrow_mut()));
         loop {
             let next = self.owned.borrow_mut().pop();
             if let Some(task) = next {

@@ -1,12 +1,30 @@
 //! Spawning and managing tasks: [`spawn`], [`spawn_local`],
-//! [`spawn_blocking`], [`yield_now`], and the handles they return.
+//! [`spawn_blocking`], [`yield_now`], the handles they return, task
+//! [`Id`]s, and the cooperative budget ([`consume_budget`],
+//! [`unconstrained`]).
+//!
+//! # The cooperative budget
+//!
+//! Each poll of a task may complete about 128 operations on guillotine's
+//! resources (I/O readiness, timers, `JoinHandle`s, the futures of `accept`,
+//! `recv`, `send`, ...). After that they return `Pending` and the task is put
+//! behind the next turn of the driver, so a task looping over an
+//! always-ready resource (a stream at EOF, a flooded socket) cannot starve
+//! other tasks, timers or `timeout`s. A [`Timeout`](crate::time::Timeout)
+//! still checks its deadline when its inner future has spent the budget.
+//!
+//! Types from other crates consult only their own runtime's budget:
+//! `tokio::sync` channels and `tokio::io::empty()` count against tokio's
+//! budget, which is unconstrained on a guillotine runtime. A loop over them
+//! alone can still hog the thread; put a [`consume_budget`] in it.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::runtime::context;
-pub use crate::runtime::task::{AbortHandle, JoinError, JoinHandle};
+use crate::runtime::coop;
+pub use crate::runtime::task::{AbortHandle, Id, JoinError, JoinHandle};
 
 const NO_RUNTIME: &str = "must be called from the context of a guillotine runtime (inside \
                           `Runtime::block_on` or a task running on one), but no runtime is \
@@ -39,7 +57,15 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    spawn_inner(future, "guillotine::spawn")
+    if let Some(core) = context::core() {
+        return core.spawn(future);
+    }
+    match context::handle() {
+        // Entered without the core (`Handle::enter`, a blocking thread):
+        // through the injection queue.
+        Some(shared) => shared.spawn_remote(future),
+        None => panic!("`guillotine::spawn` {NO_RUNTIME}"),
+    }
 }
 
 /// Spawns a `!Send` future onto the current runtime. It runs on this thread,
@@ -47,7 +73,10 @@ where
 /// `RefCell`s across `.await`s.
 ///
 /// # Panics
-/// Outside a runtime.
+/// Outside a runtime, and on a thread that does not own the runtime (a
+/// blocking thread, or one that entered it through
+/// [`Handle::enter`](crate::runtime::Handle::enter)): the task could never
+/// move to the runtime's thread.
 ///
 /// ```
 /// use std::rc::Rc;
@@ -65,17 +94,14 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    spawn_inner(future, "guillotine::task::spawn_local")
-}
-
-#[track_caller]
-fn spawn_inner<F>(future: F, what: &str) -> JoinHandle<F::Output>
-where
-    F: Future + 'static,
-{
-    match context::current() {
+    match context::core() {
         Some(core) => core.spawn(future),
-        None => panic!("`{what}` {NO_RUNTIME}"),
+        None if context::handle().is_some() => panic!(
+            "`guillotine::task::spawn_local` must be called on the thread that owns the runtime \
+             (inside `Runtime::block_on`, a task, or `Runtime::enter`), not on a blocking thread \
+             or one that entered it through `Handle::enter`"
+        ),
+        None => panic!("`guillotine::task::spawn_local` {NO_RUNTIME}"),
     }
 }
 
@@ -99,13 +125,19 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    match context::current() {
-        Some(core) => core.shared.spawn_blocking(f),
+    match context::handle() {
+        Some(shared) => shared.spawn_blocking(f),
         None => panic!("`guillotine::spawn_blocking` {NO_RUNTIME}"),
     }
 }
 
-/// Yields to the runtime: other ready tasks run before this one resumes.
+/// Yields to the runtime: the task resumes after the runtime has looked at
+/// I/O and timers and run the other ready tasks.
+///
+/// As in tokio, the task is put behind the next turn of the driver, not
+/// just behind the run queue: a task that yields in a loop while waiting for
+/// a socket or a timer sees it become ready. Polled outside a runtime, it
+/// wakes itself at once.
 ///
 /// ```
 /// let rt = guillotine::runtime::Runtime::new().unwrap();
@@ -132,7 +164,121 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        cx.waker().wake_by_ref();
+        crate::runtime::scheduler::defer(cx.waker());
         Poll::Pending
+    }
+}
+
+/// The [`Id`] of the task being polled.
+///
+/// # Panics
+/// Outside a task (also inside `block_on`'s own future, which is not a
+/// task); see [`try_id`].
+///
+/// ```
+/// let rt = guillotine::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let handle = guillotine::spawn(async { guillotine::task::id() });
+///     assert_eq!(handle.id(), handle.await.unwrap());
+/// });
+/// ```
+#[track_caller]
+pub fn id() -> Id {
+    match try_id() {
+        Some(id) => id,
+        None => panic!(
+            "`guillotine::task::id` was called outside a task: only a spawned task (not \
+             `block_on`'s own future) has an id; use `try_id` to check"
+        ),
+    }
+}
+
+/// The [`Id`] of the task being polled, or `None` outside a task.
+///
+/// ```
+/// let rt = guillotine::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     assert_eq!(guillotine::task::try_id(), None);
+///     let id = guillotine::spawn(async { guillotine::task::try_id() }).await.unwrap();
+///     assert!(id.is_some());
+/// });
+/// ```
+pub fn try_id() -> Option<Id> {
+    context::task_id()
+}
+
+/// Takes one unit of the task's cooperative budget, yielding to the runtime
+/// (behind the driver) when the budget is spent.
+///
+/// Put it in loops that make progress without touching guillotine's own
+/// resources (CPU work, other crates' always-ready channels), so they share
+/// the thread like I/O loops do. Costs nothing while budget remains.
+///
+/// ```
+/// let rt = guillotine::runtime::Runtime::new().unwrap();
+/// let sum = rt.block_on(async {
+///     let mut sum = 0u64;
+///     for i in 0..10_000u64 {
+///         sum += i;
+///         guillotine::task::consume_budget().await;
+///     }
+///     sum
+/// });
+/// assert_eq!(sum, 49_995_000);
+/// ```
+pub async fn consume_budget() {
+    coop::ConsumeBudget::new().await
+}
+
+/// Runs `future` without a cooperative budget: its operations never return
+/// `Pending` for lack of budget.
+///
+/// It can starve the runtime's other tasks, timers and I/O: use it only for
+/// a future that is known to yield on its own.
+///
+/// ```
+/// use guillotine::task::unconstrained;
+/// let rt = guillotine::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let handles: Vec<_> = (0..300).map(|i| guillotine::spawn(async move { i })).collect();
+///     guillotine::task::yield_now().await;
+///     // Joining 300 finished tasks takes one poll instead of three.
+///     let sum: i32 = unconstrained(async {
+///         let mut sum = 0;
+///         for h in handles {
+///             sum += h.await.unwrap();
+///         }
+///         sum
+///     })
+///     .await;
+///     assert_eq!(sum, 44_850);
+/// });
+/// ```
+pub fn unconstrained<F: Future>(future: F) -> Unconstrained<F> {
+    Unconstrained { inner: future }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`unconstrained`].
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// let fut: guillotine::task::Unconstrained<_> = guillotine::task::unconstrained(async { 1 });
+    /// assert_eq!(rt.block_on(fut), 1);
+    /// ```
+    #[must_use = "futures do nothing unless you .await or poll them"]
+    #[derive(Debug)]
+    pub struct Unconstrained<F> {
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F: Future> Future for Unconstrained<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let inner = self.project().inner;
+        coop::with_unconstrained(|| inner.poll(cx))
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::runtime::context;
+use crate::runtime::{context, coop};
 use crate::runtime::driver::time::{TimerKey, TimerPoll};
 use crate::runtime::scheduler::Shared;
 
@@ -100,7 +100,7 @@ pub struct Sleep {
 impl Sleep {
     #[track_caller]
     pub(crate) fn new(deadline: Instant, what: &str) -> Sleep {
-        match context::with_core(|core| core.map(|core| core.shared.clone())) {
+        match context::handle() {
             Some(shared) => Sleep {
                 shared,
                 deadline,
@@ -181,6 +181,13 @@ impl Future for Sleep {
         if this.done {
             return Poll::Ready(());
         }
+        coop::poll_budgeted(cx, |cx| this.poll_timer(cx))
+    }
+}
+
+impl Sleep {
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         match this
             .shared
             .time

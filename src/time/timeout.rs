@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use pin_project_lite::pin_project;
 
 use super::sleep::{Sleep, deadline_after};
+use crate::runtime::coop;
 
 /// Runs `future` for at most `duration`: `Ok(output)` if it finishes in
 /// time, `Err(Elapsed)` if not (the future is then dropped with the
@@ -144,10 +145,18 @@ impl<F: Future> Future for Timeout<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        let had_budget = coop::has_budget_remaining();
         if let Poll::Ready(out) = this.value.poll(cx) {
             return Poll::Ready(Ok(out));
         }
-        Pin::new(this.delay).poll(cx).map(|()| Err(Elapsed(())))
+        let mut poll_delay = || Pin::new(&mut *this.delay).poll(cx).map(|()| Err(Elapsed(())));
+        if had_budget && !coop::has_budget_remaining() {
+            // The inner future spent the last of the budget: the deadline
+            // must still be checked, or a busy future would never time out.
+            coop::with_unconstrained(poll_delay)
+        } else {
+            poll_delay()
+        }
     }
 }
 

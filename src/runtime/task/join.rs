@@ -4,12 +4,14 @@ use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::id::Id;
 use super::raw::RawTask;
 use super::state::ToNotified;
+use crate::runtime::coop;
 
 /// An owned permission to await a spawned task's output.
 ///
@@ -99,6 +101,21 @@ impl<T> JoinHandle<T> {
         self.raw.header().state.ref_inc();
         AbortHandle { raw: self.raw }
     }
+
+    /// The task's [`Id`].
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let handle = guillotine::spawn(async {});
+    ///     assert_eq!(handle.id(), handle.abort_handle().id());
+    ///     let other = guillotine::spawn(async {});
+    ///     assert_ne!(handle.id(), other.id());
+    /// });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.raw.header().id
+    }
 }
 
 /// Marks the task cancelled and, if it is idle, queues it so the runtime
@@ -113,6 +130,8 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Awaiting finished tasks in a loop must not starve the runtime.
+        let coop = std::task::ready!(coop::poll_proceed(cx));
         let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
         // SAFETY: `out` has the task's output type, and we are its JoinHandle.
         unsafe {
@@ -121,6 +140,9 @@ impl<T> Future for JoinHandle<T> {
                 cx.waker(),
             )
         };
+        if out.is_ready() {
+            coop.made_progress();
+        }
         out
     }
 }
@@ -128,16 +150,15 @@ impl<T> Future for JoinHandle<T> {
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
         let raw = self.raw;
-        let res = if raw.header().state.unset_join_interested().is_err() {
-            // Completed first: the output is ours to drop (it may panic).
-            catch_unwind(AssertUnwindSafe(|| raw.drop_output()))
-        } else {
-            Ok(())
-        };
-        raw.drop_ref();
-        if let Err(payload) = res {
-            resume_unwind(payload);
+        if raw.header().state.unset_join_interested().is_err() {
+            // Completed first: the output is ours to drop. A panic from its
+            // `Drop` is swallowed, as tokio does: re-raising it from a drop
+            // (perhaps during another unwind) could abort the process.
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| raw.drop_output())) {
+                super::raw::drop_payload(payload);
+            }
         }
+        raw.drop_ref();
     }
 }
 
@@ -193,6 +214,19 @@ impl AbortHandle {
     pub fn is_finished(&self) -> bool {
         self.raw.header().state.load().is_complete()
     }
+
+    /// The task's [`Id`], as [`JoinHandle::id`].
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let handle = guillotine::spawn(async {});
+    ///     assert_eq!(handle.abort_handle().id(), handle.id());
+    /// });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.raw.header().id
+    }
 }
 
 impl Clone for AbortHandle {
@@ -228,6 +262,7 @@ impl fmt::Debug for AbortHandle {
 /// ```
 pub struct JoinError {
     repr: Repr,
+    id: Id,
 }
 
 /// `Cancelled`, or the panic's payload. Boxed once more so the error is one
@@ -247,16 +282,35 @@ struct SyncPayload(Box<dyn Any + Send + 'static>);
 unsafe impl Sync for SyncPayload {}
 
 impl JoinError {
-    pub(crate) fn cancelled() -> JoinError {
+    pub(crate) fn cancelled(id: Id) -> JoinError {
         JoinError {
             repr: Repr::Cancelled,
+            id,
         }
     }
 
-    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> JoinError {
+    pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
             repr: Repr::Panic(Box::new(SyncPayload(payload))),
+            id,
         }
+    }
+
+    /// The [`Id`] of the task that failed.
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let handle = guillotine::spawn(std::future::pending::<()>());
+    ///     let id = handle.id();
+    ///     handle.abort();
+    ///     let err = handle.await.unwrap_err();
+    ///     assert_eq!(err.id(), id);
+    ///     assert_eq!(format!("{err:?}"), format!("JoinError::Cancelled({id:?})"));
+    /// });
+    /// ```
+    pub fn id(&self) -> Id {
+        self.id
     }
 
     /// Whether the task was cancelled (aborted, or its runtime shut down).
@@ -332,11 +386,12 @@ fn panic_message(p: &SyncPayload) -> Option<&str> {
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let id = self.id;
         match &self.repr {
-            Repr::Cancelled => f.write_str("task was cancelled"),
+            Repr::Cancelled => write!(f, "task {id} was cancelled"),
             Repr::Panic(p) => match panic_message(p) {
-                Some(m) => write!(f, "task panicked with message {m:?}"),
-                None => f.write_str("task panicked"),
+                Some(m) => write!(f, "task {id} panicked with message {m:?}"),
+                None => write!(f, "task {id} panicked"),
             },
         }
     }
@@ -344,9 +399,13 @@ impl fmt::Display for JoinError {
 
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let id = self.id;
         match &self.repr {
-            Repr::Cancelled => f.write_str("JoinError::Cancelled"),
-            Repr::Panic(_) => f.write_str("JoinError::Panic(..)"),
+            Repr::Cancelled => write!(f, "JoinError::Cancelled({id:?})"),
+            Repr::Panic(p) => match panic_message(p) {
+                Some(m) => write!(f, "JoinError::Panic({id:?}, {m:?}, ..)"),
+                None => write!(f, "JoinError::Panic({id:?}, ..)"),
+            },
         }
     }
 }

@@ -3,6 +3,7 @@
 //! output. See `state.rs` for the state protocol and `raw.rs` for which
 //! thread may touch which field.
 
+pub(crate) mod id;
 pub(crate) mod join;
 pub(crate) mod list;
 pub(crate) mod raw;
@@ -10,6 +11,7 @@ pub(crate) mod state;
 
 use std::future::Future;
 
+pub use id::Id;
 pub use join::{AbortHandle, JoinError, JoinHandle};
 pub(crate) use list::OwnedTasks;
 pub(crate) use raw::{RawTask, RunOutcome};
