@@ -98,4 +98,16 @@ fn misuse_panics_name_the_mistake_at_the_callers_line() {
 
     // The runtime is fine after all that.
     assert_eq!(rt.block_on(async { 1 }), 1);
+
+    // Invalid Builder settings name the setting, at the caller's line.
+    let (msg, loc) = panic_of(|| {
+        guillotine::runtime::Builder::new().max_blocking_threads(0);
+    });
+    assert!(msg.contains("max_blocking_threads"), "{msg}");
+    assert!(loc.starts_with("tests/rt_misuse.rs:"), "reported at {loc}");
+    let (msg, loc) = panic_of(|| {
+        guillotine::runtime::Builder::new().event_interval(0);
+    });
+    assert!(msg.contains("event_interval"), "{msg}");
+    assert!(loc.starts_with("tests/rt_misuse.rs:"), "reported at {loc}");
 }

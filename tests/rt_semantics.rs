@@ -170,7 +170,10 @@ fn yield_now_lets_the_driver_run() {
                 probe.await
             }
         });
-        assert!(seen.is_some(), "spawned = {spawned}: never saw the datagram");
+        assert!(
+            seen.is_some(),
+            "spawned = {spawned}: never saw the datagram"
+        );
     }
 }
 
@@ -265,8 +268,15 @@ fn panicking_task_is_dropped_during_the_unwind() {
         .unwrap_err()
     });
     assert!(err.is_panic());
-    assert_eq!(*seen.lock().unwrap(), Some(true), "dropped outside the unwind");
-    assert!(LOCK.is_poisoned(), "the guard was dropped outside the unwind");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        Some(true),
+        "dropped outside the unwind"
+    );
+    assert!(
+        LOCK.is_poisoned(),
+        "the guard was dropped outside the unwind"
+    );
     LOCK.clear_poison();
 }
 

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use crate::io::Interest;
-use crate::runtime::{context, coop};
 use crate::runtime::driver::io::{Registry, Token};
 use crate::runtime::driver::scheduled_io::{Direction, Ready, ReadyEvent, ScheduledIo};
 use crate::runtime::scheduler::BULK_READ;
+use crate::runtime::{context, coop};
 
 /// The panic message for I/O created outside a runtime.
 pub(crate) const NO_REACTOR: &str = "there is no reactor running, must be called from the \

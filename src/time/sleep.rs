@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::runtime::{context, coop};
 use crate::runtime::driver::time::{TimerKey, TimerPoll};
 use crate::runtime::scheduler::Shared;
+use crate::runtime::{context, coop};
 
 /// How far "never" is: deadlines that would overflow `Instant` (such as
 /// `sleep(Duration::MAX)`) become this far from now, about 30 years.

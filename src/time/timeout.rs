@@ -149,7 +149,11 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(out) = this.value.poll(cx) {
             return Poll::Ready(Ok(out));
         }
-        let mut poll_delay = || Pin::new(&mut *this.delay).poll(cx).map(|()| Err(Elapsed(())));
+        let mut poll_delay = || {
+            Pin::new(&mut *this.delay)
+                .poll(cx)
+                .map(|()| Err(Elapsed(())))
+        };
         if had_budget && !coop::has_budget_remaining() {
             // The inner future spent the last of the budget: the deadline
             // must still be checked, or a busy future would never time out.
