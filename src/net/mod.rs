@@ -41,6 +41,7 @@ pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 use std::io::{self, IoSlice};
+use std::net::Shutdown;
 use std::os::fd::AsFd;
 
 use socket2::{Domain, SockAddr, SockRef, Socket, Type};
@@ -107,6 +108,16 @@ async fn finish_connect<T: AsFd>(io: &Registered<T>) -> io::Result<()> {
     .await
 }
 
+/// `shutdown(SHUT_WR)` for closing through the I/O traits and for dropping
+/// an owned write half. `NotConnected` counts as done, as in tokio: after a
+/// peer's reset the connection is closed already.
+fn shutdown_write(socket: &impl AsFd) -> io::Result<()> {
+    match SockRef::from(socket).shutdown(Shutdown::Write) {
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+        result => result,
+    }
+}
+
 /// `futures_io::AsyncRead` (and, with `tokio-io`, tokio's) for `$ty`, whose
 /// `$this => $stream` expression names a stream with `poll_read_priv`.
 macro_rules! impl_async_read {
@@ -139,7 +150,7 @@ macro_rules! impl_async_read {
 }
 
 /// `futures_io::AsyncWrite` (and, with `tokio-io`, tokio's) for `$ty`;
-/// closing shuts down the write side.
+/// closing shuts down the write side (`shutdown_write`).
 macro_rules! impl_async_write {
     (impl $(<$lt:lifetime>)? for $ty:ty, $this:ident => $stream:expr) => {
         impl$(<$lt>)? futures_io::AsyncWrite for $ty {
@@ -174,7 +185,7 @@ macro_rules! impl_async_write {
                 _cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let $this = self.get_mut();
-                std::task::Poll::Ready($stream.shutdown(std::net::Shutdown::Write))
+                std::task::Poll::Ready($crate::net::shutdown_write(&*$stream))
             }
         }
 
@@ -214,7 +225,7 @@ macro_rules! impl_async_write {
                 _cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let $this = self.get_mut();
-                std::task::Poll::Ready($stream.shutdown(std::net::Shutdown::Write))
+                std::task::Poll::Ready($crate::net::shutdown_write(&*$stream))
             }
         }
     };

@@ -230,8 +230,13 @@ impl TcpStream {
 
     /// Shuts down the read side, the write side (the peer reads EOF) or both.
     ///
+    /// Closing through [`AsyncWrite`](crate::io::AsyncWrite) (`close`, or
+    /// tokio's `shutdown`) shuts down the write side too, but, like tokio,
+    /// takes `NotConnected` for success.
+    ///
     /// # Errors
-    /// That of `shutdown(2)`, e.g. `NotConnected`.
+    /// That of `shutdown(2)`, e.g. `NotConnected` once the peer has reset
+    /// the connection.
     ///
     /// ```
     /// use guillotine::io::AsyncReadExt;

@@ -188,6 +188,11 @@ impl UnixStream {
 
     /// Shuts down the read side, the write side (the peer reads EOF) or both.
     ///
+    /// Closing through [`AsyncWrite`](crate::io::AsyncWrite) (`close`, or
+    /// tokio's `shutdown`) shuts down the write side too, but, like tokio,
+    /// takes `NotConnected` for success (Linux does not report it for a
+    /// Unix stream, even after the peer is gone).
+    ///
     /// # Errors
     /// That of `shutdown(2)`.
     ///
