@@ -10,7 +10,7 @@ use std::net::Shutdown;
 
 use guillotine::io::{AsyncReadExt, AsyncWriteExt};
 use guillotine::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
-use support::{assert_child_ok, is_child, rt, run_child};
+use support::{assert_child_ok, is_child, reset_tcp_stream, reset_unix_stream, rt, run_child};
 
 #[test]
 fn address_in_use() {
@@ -79,16 +79,43 @@ fn unparsable_addresses_are_invalid_input() {
 #[test]
 fn peer_reset() {
     rt().block_on(async {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
-        let (server, _) = l.accept().await.unwrap();
-        // SO_LINGER 0: closing sends a RST instead of a FIN.
-        socket2::SockRef::from(&server)
-            .set_linger(Some(std::time::Duration::ZERO))
-            .unwrap();
-        drop(server);
+        let mut client = reset_tcp_stream().await;
         let err = client.read(&mut [0; 8]).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ConnectionReset);
+    });
+}
+
+/// hyper shuts down every connection it ends, also one the client reset:
+/// like tokio, `close` takes `NotConnected` for success.
+#[test]
+fn closing_after_a_peer_reset_is_ok() {
+    rt().block_on(async {
+        let mut tcp = reset_tcp_stream().await;
+        let err = tcp.read(&mut [0; 8]).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionReset);
+        // shutdown(2) fails ENOTCONN once a RST closed the connection; the
+        // explicit method reports it, as std's does.
+        let err = tcp.shutdown(Shutdown::Write).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotConnected);
+        tcp.close().await.unwrap();
+        (&tcp).close().await.unwrap();
+        tcp.split().1.close().await.unwrap();
+        let (_rd, mut wr) = tcp.into_split();
+        wr.close().await.unwrap();
+        // Its shutdown on drop fails the same way, silently.
+        drop(wr);
+
+        // Linux never fails shutdown(2) of a Unix stream; it stays Ok.
+        let mut unix = reset_unix_stream().await;
+        let err = unix.read(&mut [0; 8]).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionReset);
+        unix.shutdown(Shutdown::Write).unwrap();
+        unix.close().await.unwrap();
+        (&unix).close().await.unwrap();
+        unix.split().1.close().await.unwrap();
+        let (_rd, mut wr) = unix.into_split();
+        wr.close().await.unwrap();
+        drop(wr);
     });
 }
 

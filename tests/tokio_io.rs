@@ -10,7 +10,7 @@
 mod support;
 
 use guillotine::net::{TcpListener, TcpStream, UnixStream};
-use support::{pattern, rt};
+use support::{pattern, reset_tcp_stream, reset_unix_stream, rt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[test]
@@ -85,5 +85,30 @@ fn tokio_traits_on_unix_halves() {
         let ((), back) = futures::join!(write, read);
         assert!(back == data);
         assert_eq!(echo.await.unwrap(), data.len() as u64);
+    });
+}
+
+/// hyper's `poll_shutdown` of a connection the client reset: `Ok`, as on
+/// tokio's own streams.
+#[test]
+fn tokio_shutdown_after_a_peer_reset_is_ok() {
+    rt().block_on(async {
+        let mut tcp = reset_tcp_stream().await;
+        let err = tcp.read(&mut [0; 8]).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
+        AsyncWriteExt::shutdown(&mut tcp).await.unwrap();
+        AsyncWriteExt::shutdown(&mut &tcp).await.unwrap();
+        AsyncWriteExt::shutdown(&mut tcp.split().1).await.unwrap();
+        let (_rd, mut wr) = tcp.into_split();
+        AsyncWriteExt::shutdown(&mut wr).await.unwrap();
+
+        let mut unix = reset_unix_stream().await;
+        let err = unix.read(&mut [0; 8]).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
+        AsyncWriteExt::shutdown(&mut unix).await.unwrap();
+        AsyncWriteExt::shutdown(&mut &unix).await.unwrap();
+        AsyncWriteExt::shutdown(&mut unix.split().1).await.unwrap();
+        let (_rd, mut wr) = unix.into_split();
+        AsyncWriteExt::shutdown(&mut wr).await.unwrap();
     });
 }

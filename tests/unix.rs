@@ -8,9 +8,11 @@ use std::io::ErrorKind;
 use std::os::linux::net::SocketAddrExt;
 use std::path::PathBuf;
 
+use futures_lite::future::poll_once;
 use guillotine::io::{AsyncReadExt, AsyncWriteExt};
 use guillotine::net::unix::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 use guillotine::net::{UnixDatagram, UnixListener, UnixStream};
+use socket2::{Domain, SockAddr, Socket, Type};
 use support::{assert_child_ok, is_child, open_fds, pattern, rt, run_child};
 
 /// A fresh directory for this test's socket files, removed on drop.
@@ -182,6 +184,64 @@ fn errors_for_missing_and_taken_paths() {
             .await
             .unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    });
+}
+
+/// Like tokio, connect waits for the reactor's writability and then
+/// `SO_ERROR`, even though a Unix connect completes at once: a listener
+/// dropped before accepting fails it. Errors of connect(2) itself still come
+/// back on the first poll.
+#[test]
+fn connect_waits_for_writability_and_reports_a_listener_gone_before_accepting() {
+    let dir = TempDir::new("connect-wait");
+    rt().block_on(async {
+        let path = dir.0.join("dropped");
+        let listener = UnixListener::bind(&path).unwrap();
+        let mut connect = std::pin::pin!(UnixStream::connect(&path));
+        assert!(poll_once(connect.as_mut()).await.is_none(), "ready at once");
+        drop(listener);
+        let err = connect.await.unwrap_err();
+        assert!(
+            matches!(
+                err.kind(),
+                ErrorKind::ConnectionReset | ErrorKind::ConnectionRefused
+            ),
+            "{err:?}"
+        );
+
+        // With the listener kept, the same wait ends connected.
+        let path = dir.0.join("kept");
+        let listener = UnixListener::bind(&path).unwrap();
+        let mut connect = std::pin::pin!(UnixStream::connect(&path));
+        assert!(poll_once(connect.as_mut()).await.is_none(), "ready at once");
+        let mut client = connect.await.unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        client.write_all(b"hi").await.unwrap();
+        let mut buf = [0; 2];
+        server.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"hi");
+
+        // No listener behind the socket file: refused on the first poll.
+        let stale = dir.0.join("stale");
+        drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
+        let first = poll_once(UnixStream::connect(&stale)).await;
+        let err = first.expect("an error at once").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionRefused);
+
+        // A full backlog: EAGAIN on the first poll, as with mio (a Unix
+        // connect does not wait for room).
+        let full = SockAddr::unix(dir.0.join("full")).unwrap();
+        let backlog0 = Socket::new(Domain::UNIX, Type::STREAM, None).unwrap();
+        backlog0.bind(&full).unwrap();
+        backlog0.listen(0).unwrap();
+        // Non-blocking, so a kernel with no room even for one fails here
+        // rather than hanging.
+        let queued = Socket::new(Domain::UNIX, Type::STREAM.nonblocking(), None).unwrap();
+        queued.connect(&full).unwrap();
+        let full = full.as_pathname().unwrap();
+        let first = poll_once(UnixStream::connect(full)).await;
+        let err = first.expect("an error at once").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::WouldBlock);
     });
 }
 

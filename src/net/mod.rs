@@ -41,12 +41,13 @@ pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 use std::io::{self, IoSlice};
+use std::net::Shutdown;
 use std::os::fd::AsFd;
 
 use socket2::{Domain, SockAddr, SockRef, Socket, Type};
 
 use crate::io::registration::Registered;
-use crate::runtime::driver::scheduled_io::Direction;
+use crate::runtime::driver::scheduled_io::{Direction, Ready};
 
 /// `socket(2)` with `SOCK_NONBLOCK | SOCK_CLOEXEC` (socket2 adds the latter).
 fn new_socket(domain: Domain, ty: Type) -> io::Result<Socket> {
@@ -78,18 +79,23 @@ fn send_to(socket: &impl AsFd, buf: &[u8], addr: &SockAddr) -> io::Result<usize>
     SockRef::from(socket).send_to_with_flags(buf, addr, libc::MSG_NOSIGNAL)
 }
 
-/// Starts a non-blocking `connect(2)`: `Ok(true)` if it completed at once,
-/// `Ok(false)` if it is in progress.
-fn start_connect(socket: &Socket, addr: &SockAddr) -> io::Result<bool> {
+/// Connects `socket` to `addr` and registers it, as tokio does: an error of
+/// the non-blocking `connect(2)` (`EAGAIN` for a Unix listener's full
+/// backlog among them) comes back at once; otherwise it waits for the
+/// reactor to report writability, then for a clear `SO_ERROR`. A Unix
+/// connect completes at once, but waits too: a listener that goes away
+/// before accepting leaves `ECONNRESET` there.
+async fn connect<T: AsFd + From<Socket>>(
+    socket: Socket,
+    addr: &SockAddr,
+) -> io::Result<Registered<T>> {
     match socket.connect(addr) {
-        Ok(()) => Ok(true),
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(false),
-        Err(e) => Err(e),
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
     }
-}
-
-/// Waits for a connect in progress: writability, then `SO_ERROR`.
-async fn finish_connect<T: AsFd>(io: &Registered<T>) -> io::Result<()> {
+    // Nothing is ready until the reactor says so.
+    let io = Registered::new(T::from(socket), Ready::EMPTY)?;
     io.async_io(Direction::Write, |s| {
         let socket = SockRef::from(s);
         if let Some(e) = socket.take_error()? {
@@ -104,7 +110,18 @@ async fn finish_connect<T: AsFd>(io: &Registered<T>) -> io::Result<()> {
             Err(e) => Err(e),
         }
     })
-    .await
+    .await?;
+    Ok(io)
+}
+
+/// `shutdown(SHUT_WR)` for closing through the I/O traits and for dropping
+/// an owned write half. `NotConnected` counts as done, as in tokio: after a
+/// peer's reset the connection is closed already.
+fn shutdown_write(socket: &impl AsFd) -> io::Result<()> {
+    match SockRef::from(socket).shutdown(Shutdown::Write) {
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+        result => result,
+    }
 }
 
 /// `futures_io::AsyncRead` (and, with `tokio-io`, tokio's) for `$ty`, whose
@@ -139,7 +156,7 @@ macro_rules! impl_async_read {
 }
 
 /// `futures_io::AsyncWrite` (and, with `tokio-io`, tokio's) for `$ty`;
-/// closing shuts down the write side.
+/// closing shuts down the write side (`shutdown_write`).
 macro_rules! impl_async_write {
     (impl $(<$lt:lifetime>)? for $ty:ty, $this:ident => $stream:expr) => {
         impl$(<$lt>)? futures_io::AsyncWrite for $ty {
@@ -174,7 +191,7 @@ macro_rules! impl_async_write {
                 _cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let $this = self.get_mut();
-                std::task::Poll::Ready($stream.shutdown(std::net::Shutdown::Write))
+                std::task::Poll::Ready($crate::net::shutdown_write(&*$stream))
             }
         }
 
@@ -214,7 +231,7 @@ macro_rules! impl_async_write {
                 _cx: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
                 let $this = self.get_mut();
-                std::task::Poll::Ready($stream.shutdown(std::net::Shutdown::Write))
+                std::task::Poll::Ready($crate::net::shutdown_write(&*$stream))
             }
         }
     };

@@ -2,12 +2,9 @@
 //! behind an `Arc`, and [`OwnedWrite`], the write half's hold on it, which
 //! shuts the write side down on drop unless it is forgotten or reunited.
 
-use std::net::Shutdown;
 use std::ops::Deref;
 use std::os::fd::AsFd;
 use std::sync::Arc;
-
-use socket2::SockRef;
 
 /// The write half's share of a stream whose read half holds the other
 /// `Arc`. Derefs to the stream.
@@ -58,8 +55,8 @@ impl<S: AsFd> Deref for OwnedWrite<S> {
 impl<S: AsFd> Drop for OwnedWrite<S> {
     fn drop(&mut self) {
         if self.shutdown_on_drop {
-            // The peer may be gone already; there is no one to tell.
-            let _ = SockRef::from(&*self.stream).shutdown(Shutdown::Write);
+            // Drop cannot report an error, and a reset peer is no error.
+            let _ = crate::net::shutdown_write(&*self.stream);
         }
     }
 }

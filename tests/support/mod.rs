@@ -149,3 +149,30 @@ pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
         })
         .collect()
 }
+
+/// A TCP client whose server end closed with `SO_LINGER` 0, sending a
+/// RST; the client's next read fails `ConnectionReset`.
+pub async fn reset_tcp_stream() -> guillotine::net::TcpStream {
+    let listener = guillotine::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let client = guillotine::net::TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    socket2::SockRef::from(&server)
+        .set_linger(Some(std::time::Duration::ZERO))
+        .unwrap();
+    drop(server);
+    client
+}
+
+/// A Unix stream whose peer closed with data unread, which Linux reports
+/// as a reset: the next read fails `ConnectionReset`.
+pub async fn reset_unix_stream() -> guillotine::net::UnixStream {
+    use guillotine::io::AsyncWriteExt;
+    let (mut stream, peer) = guillotine::net::UnixStream::pair().unwrap();
+    stream.write_all(b"never read").await.unwrap();
+    drop(peer);
+    stream
+}

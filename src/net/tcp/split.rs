@@ -82,7 +82,8 @@ pub struct OwnedReadHalf {
 }
 
 /// The owned write half of [`TcpStream::into_split`]. Dropping it shuts
-/// down the write side (the peer reads EOF), unless it is reunited first.
+/// down the write side (the peer reads EOF), unless it is reunited first;
+/// that shutdown's errors (such as after a peer's reset) are ignored.
 ///
 /// ```
 /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};

@@ -10,9 +10,7 @@ use socket2::{Domain, SockRef, Type};
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::io::registration::Registered;
 use crate::net::addr::{ToSocketAddrs, each_addr};
-use crate::net::{
-    finish_connect, impl_async_read, impl_async_write, new_socket, start_connect, stream_ops,
-};
+use crate::net::{connect, impl_async_read, impl_async_write, new_socket, stream_ops};
 use crate::runtime::driver::scheduled_io::{Direction, Ready};
 
 /// A TCP connection: [`AsyncRead`](crate::io::AsyncRead) +
@@ -63,14 +61,8 @@ impl TcpStream {
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let socket = new_socket(Domain::for_address(addr), Type::STREAM)?;
-        let connected = start_connect(&socket, &addr.into())?;
-        if connected {
-            return TcpStream::register(socket.into(), Ready::WRITABLE);
-        }
-        // In progress: nothing is ready until the kernel says so.
-        let stream = TcpStream::register(socket.into(), Ready::EMPTY)?;
-        finish_connect(&stream.io).await?;
-        Ok(stream)
+        let io = connect(socket, &addr.into()).await?;
+        Ok(TcpStream { io })
     }
 
     #[track_caller]
@@ -230,8 +222,13 @@ impl TcpStream {
 
     /// Shuts down the read side, the write side (the peer reads EOF) or both.
     ///
+    /// Closing through [`AsyncWrite`](crate::io::AsyncWrite) (`close`, or
+    /// tokio's `shutdown`) shuts down the write side too, but, like tokio,
+    /// takes `NotConnected` for success.
+    ///
     /// # Errors
-    /// That of `shutdown(2)`, e.g. `NotConnected`.
+    /// That of `shutdown(2)`, e.g. `NotConnected` once the peer has reset
+    /// the connection.
     ///
     /// ```
     /// use guillotine::io::AsyncReadExt;

@@ -78,7 +78,8 @@ pub struct OwnedReadHalf {
 
 /// The owned write half of [`UnixStream::into_split`]. Dropping it shuts
 /// down the write side (the peer reads EOF), unless it is reunited or
-/// [forgotten](OwnedWriteHalf::forget) first.
+/// [forgotten](OwnedWriteHalf::forget) first; that shutdown's errors are
+/// ignored.
 ///
 /// ```
 /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};

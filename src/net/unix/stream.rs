@@ -11,10 +11,7 @@ use socket2::{Domain, SockAddr, SockRef, Type};
 use super::SocketAddr;
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::io::registration::Registered;
-use crate::net::{
-    finish_connect, impl_async_read, impl_async_write, new_pair, new_socket, start_connect,
-    stream_ops,
-};
+use crate::net::{connect, impl_async_read, impl_async_write, new_pair, new_socket, stream_ops};
 use crate::runtime::driver::scheduled_io::{Direction, Ready};
 
 /// A Unix-domain stream: [`AsyncRead`](crate::io::AsyncRead) +
@@ -41,12 +38,15 @@ pub struct UnixStream {
 }
 
 impl UnixStream {
-    /// Connects to the socket at `path`.
+    /// Connects to the socket at `path`. The kernel queues the connection at
+    /// once; like tokio, this then waits for the reactor to report the
+    /// socket writable and checks `SO_ERROR`.
     ///
     /// # Errors
     /// `NotFound` if nothing is there, `ConnectionRefused` if nothing
     /// listens, `WouldBlock` if the listener's backlog is full (a Unix
-    /// connect does not wait for room), ...
+    /// connect does not wait for room), `ConnectionReset` if the listener
+    /// is closed before accepting, ...
     ///
     /// ```
     /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
@@ -67,12 +67,8 @@ impl UnixStream {
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let addr = SockAddr::unix(path)?;
         let socket = new_socket(Domain::UNIX, Type::STREAM)?;
-        if start_connect(&socket, &addr)? {
-            return UnixStream::register(socket.into(), Ready::WRITABLE);
-        }
-        let stream = UnixStream::register(socket.into(), Ready::EMPTY)?;
-        finish_connect(&stream.io).await?;
-        Ok(stream)
+        let io = connect(socket, &addr).await?;
+        Ok(UnixStream { io })
     }
 
     /// A connected pair (`socketpair(2)`).
@@ -187,6 +183,11 @@ impl UnixStream {
     }
 
     /// Shuts down the read side, the write side (the peer reads EOF) or both.
+    ///
+    /// Closing through [`AsyncWrite`](crate::io::AsyncWrite) (`close`, or
+    /// tokio's `shutdown`) shuts down the write side too, but, like tokio,
+    /// takes `NotConnected` for success (Linux does not report it for a
+    /// Unix stream, even after the peer is gone).
     ///
     /// # Errors
     /// That of `shutdown(2)`.
