@@ -69,7 +69,7 @@ fn other_tasks_run_beside_an_always_ready_stream() {
         support::rt().block_on(async {
             let flag = Arc::new(AtomicBool::new(false));
             let f = flag.clone();
-            guillotine::spawn(async move { f.store(true, SeqCst) });
+            let _task = guillotine::spawn(async move { f.store(true, SeqCst) });
             let mut a = stream_at_eof().await;
             let mut buf = [0u8; 16];
             for i in 0..100_000u64 {
@@ -97,7 +97,7 @@ fn flooded_socket_lets_a_timer_fire() {
             }
             let fired = Arc::new(AtomicBool::new(false));
             let f = fired.clone();
-            guillotine::spawn(async move {
+            let _task = guillotine::spawn(async move {
                 guillotine::time::sleep(Duration::ZERO).await;
                 f.store(true, SeqCst);
             });
@@ -199,7 +199,7 @@ fn block_on_future_has_a_budget() {
     rt.block_on(async {
         let flag = Arc::new(AtomicBool::new(false));
         let f = flag.clone();
-        guillotine::spawn(async move { f.store(true, SeqCst) });
+        let _task = guillotine::spawn(async move { f.store(true, SeqCst) });
         for _ in 0..129 {
             consume_budget().await;
         }

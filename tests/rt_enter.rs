@@ -50,10 +50,10 @@ fn enter_guards_nest() {
     let id_a = guillotine::spawn(std::future::pending::<()>());
     {
         let _gb = b.handle().enter();
-        let _ = guillotine::spawn(std::future::pending::<()>());
+        drop(guillotine::spawn(std::future::pending::<()>()));
         assert_eq!(b.num_tasks(), 0, "queued remotely until b runs");
     }
-    let _ = guillotine::spawn(std::future::pending::<()>());
+    drop(guillotine::spawn(std::future::pending::<()>()));
     drop(ga);
     assert_eq!(a.num_tasks(), 2);
     b.block_on(task::yield_now());
