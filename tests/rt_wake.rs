@@ -268,3 +268,47 @@ fn slow_bulk_sender_is_waited_for_without_spinning() {
         share * 100.0
     );
 }
+
+#[test]
+fn paced_remote_wakes_are_waited_for_without_spinning() {
+    use futures::StreamExt;
+    use std::time::Instant;
+
+    // A producer thread that wakes a task every 30 µs: the runtime cannot
+    // catch those wakes within what a spin pays for, so it must sleep
+    // between them rather than spin through every gap (which would be most
+    // of a CPU in user time).
+    let rt = Runtime::new().unwrap();
+    let (tx, mut rx) = futures::channel::mpsc::unbounded::<u32>();
+    let producer = std::thread::spawn(move || {
+        let start = Instant::now();
+        let mut next = start;
+        let mut sent = 0;
+        while start.elapsed() < Duration::from_millis(400) {
+            tx.unbounded_send(sent).unwrap();
+            sent += 1;
+            next = (next + Duration::from_micros(30)).max(Instant::now());
+            while Instant::now() < next {
+                std::hint::spin_loop();
+            }
+        }
+        sent
+    });
+    let (before, _) = thread_times();
+    let start = Instant::now();
+    let got = rt.block_on(async move {
+        let mut got = 0;
+        while rx.next().await.is_some() {
+            got += 1;
+        }
+        got
+    });
+    let (user, wall) = (thread_times().0 - before, start.elapsed());
+    assert_eq!(got, producer.join().unwrap());
+    let share = user.as_secs_f64() / wall.as_secs_f64();
+    assert!(
+        share < 0.25,
+        "the runtime thread spent {:.0}% of a CPU in user space",
+        share * 100.0
+    );
+}

@@ -30,6 +30,7 @@ use crate::runtime::driver::io::Registry;
 use crate::runtime::driver::park::ParkState;
 use crate::runtime::driver::time::TimeHandle;
 use crate::runtime::driver::unpark::Unparker;
+use crate::runtime::spin::{SpinPolicy, spin_until};
 use crate::runtime::task::{JoinHandle, OwnedTasks, RawTask, RunOutcome, new_task};
 
 /// Settings the scheduler reads on every tick.
@@ -37,6 +38,8 @@ use crate::runtime::task::{JoinHandle, OwnedTasks, RawTask, RunOutcome, new_task
 pub(crate) struct Config {
     /// Task polls between two non-blocking turns of the driver.
     pub(crate) event_interval: u32,
+    /// The longest spin before sleeping (zero: never spin).
+    pub(crate) max_spin: Duration,
     /// The blocking pool's settings.
     pub(crate) pool: PoolConfig,
 }
@@ -177,15 +180,6 @@ pub(crate) fn defer(waker: &Waker) {
     }
 }
 
-/// How long the runtime spins before it sleeps when its last sleep was
-/// ended by another thread's wake: that peer is likely to wake it again
-/// within microseconds. Waking a sleeping thread costs several microseconds
-/// on each side (the waker's CPU sends an interrupt, the sleeper's schedules
-/// back in); a peer that answers within this window costs neither, and its
-/// wake ends the spin at once. Bulk input has its own, shorter spin
-/// ([`BULK_SPIN`]).
-const SPIN: Duration = Duration::from_micros(50);
-
 /// A stream read of at least this many bytes is bulk input: a sender is
 /// streaming, and its next segment is usually microseconds away. Spinning
 /// then saves the sender the wake-up and lets the input gather into fuller
@@ -197,22 +191,6 @@ pub(crate) const BULK_READ: usize = 16 * 1024;
 /// sides together, so that a spin that catches nothing wastes no more than
 /// sleeping at once would have.
 const BULK_SPIN: Duration = Duration::from_micros(20);
-
-/// Spins until `done` or for `limit`, whichever is first; true if `done`.
-fn spin_until(limit: Duration, done: impl Fn() -> bool) -> bool {
-    let start = std::time::Instant::now();
-    loop {
-        for _ in 0..32 {
-            if done() {
-                return true;
-            }
-            std::hint::spin_loop();
-        }
-        if start.elapsed() >= limit {
-            return false;
-        }
-    }
-}
 
 /// Lowers the thread's timer slack for the duration of a `block_on`, and
 /// restores it after. The kernel's default 50 µs slack would make every
@@ -321,8 +299,10 @@ pub(crate) struct Core {
     /// Set when shutdown starts: new tasks are cancelled at once.
     closed: Cell<bool>,
     /// Whether the last park was cut short by a wake from another thread: a
-    /// peer thread is feeding this runtime, so spin briefly before sleeping.
+    /// peer thread is feeding this runtime, so spinning may pay.
     remote_active: Cell<bool>,
+    /// Whether spinning after remote wakes has been paying.
+    spin_policy: Cell<SpinPolicy>,
     /// Whether a stream read on this thread returned bulk input since the
     /// last park: spin briefly before sleeping.
     bulk_input: Cell<bool>,
@@ -356,6 +336,7 @@ impl Core {
             time: driver.time().clone(),
             io: driver.io().clone(),
         });
+        let can_spin = crate::sys::online_cpus() > 1 && !config.max_spin.is_zero();
         let main = Arc::new(MainWake {
             woken: AtomicBool::new(false),
             shared: shared.clone(),
@@ -370,9 +351,10 @@ impl Core {
             config,
             closed: Cell::new(false),
             remote_active: Cell::new(false),
+            spin_policy: Cell::new(SpinPolicy::new()),
             bulk_input: Cell::new(false),
             bulk_spin_pays: Cell::new(true),
-            can_spin: crate::sys::online_cpus() > 1,
+            can_spin,
         }))
     }
 
@@ -479,17 +461,27 @@ impl Core {
         let park = &self.shared.park;
         let bulk = self.bulk_input.replace(false);
         let bulk_spin = bulk && self.bulk_spin_pays.get();
-        let spin = if self.remote_active.get() {
-            SPIN
+        let mut policy = self.spin_policy.get();
+        let remote_spin = self.remote_active.get() && policy.should_spin();
+        let spin = if remote_spin {
+            self.config.max_spin
         } else if bulk_spin {
-            BULK_SPIN
+            BULK_SPIN.min(self.config.max_spin)
         } else {
             Duration::ZERO
         };
         if !spin.is_zero() && self.can_spin {
             // Never spin past a timer's deadline.
             let limit = self.shared.time.wait_timeout(Some(spin)).unwrap_or(spin);
-            if spin_until(limit, || park.is_notified()) {
+            let caught = spin_until(limit, || park.is_notified());
+            if remote_spin {
+                match caught {
+                    Some(waited) => policy.caught(waited),
+                    None => policy.missed(),
+                }
+                self.spin_policy.set(policy);
+            }
+            if caught.is_some() {
                 // Another thread's wake came within the spin: no sleep, no
                 // eventfd write.
                 park.unparked();
@@ -512,7 +504,12 @@ impl Core {
                     waited < BULK_SPIN
                 });
             }
-            self.remote_active.set(park.unparked());
+            let remote = park.unparked();
+            self.remote_active.set(remote);
+            if remote && !remote_spin {
+                policy.slept();
+                self.spin_policy.set(policy);
+            }
         } else {
             // Something was woken from elsewhere: still collect I/O and
             // timers, but without blocking.
