@@ -1,6 +1,7 @@
 //! # guillotine
 //!
-//! A single-threaded async runtime for Linux, built directly on epoll.
+//! A single-threaded async runtime for Linux, built directly on epoll, with
+//! tokio's API and semantics.
 //!
 //! ```
 //! let runtime = guillotine::runtime::Runtime::new().unwrap();
@@ -16,18 +17,36 @@
 //! **Tasks.** `spawn` makes one heap allocation per task: a header (an
 //! atomic state word with a reference count, a vtable, the runtime it
 //! belongs to, links into the runtime's list of owned tasks, the
-//! `JoinHandle`'s waker) followed by the future and, later, its output. The
+//! `JoinHandle`'s waker, the task's id) followed by the future and, later,
+//! its output. The
 //! state word's bits (`NOTIFIED`, `RUNNING`, `COMPLETE`, `CANCELLED`, join
 //! interest, join waker) change only through named transitions, which is
 //! what guarantees that a task is never queued twice and that its future is
 //! dropped exactly once, on the runtime thread.
 //!
-//! **The poll path.** `block_on` enters the runtime's thread-local context
-//! (restored by a guard, also on panic), then loops: poll the main future if
-//! it was woken; move anything other threads queued into the local run
-//! queue; poll up to `event_interval` tasks; then turn the driver, without
-//! blocking if work remains, or blocking in `epoll_wait` until an event, a
-//! timer or an unpark when there is none. An idle runtime burns no CPU.
+//! **The context.** A thread-local says which runtime this thread has
+//! entered (the handle that spawns, timers and sockets use), whether the
+//! thread owns that runtime's core, and whether it is running a `block_on`.
+//! `block_on`, [`Runtime::enter`](runtime::Runtime::enter),
+//! [`Handle::enter`](runtime::Handle::enter) and the blocking pool's threads
+//! set it through guards that restore the previous value, also on panic.
+//! Every access tolerates a thread in teardown: a runtime dropped from
+//! another thread-local's destructor shuts down without it. A second,
+//! destructor-free thread-local holds the id of the task being polled and
+//! its cooperative budget.
+//!
+//! **The poll path.** `block_on` enters the runtime's context, then loops:
+//! poll the main future if it was woken; move anything other threads queued
+//! into the local run queue; poll up to `event_interval` tasks; then turn the
+//! driver, without blocking if work remains, or blocking in `epoll_wait`
+//! until an event, a timer or an unpark when there is none. An idle runtime
+//! burns no CPU. Each poll (of a task or of the main future) starts with a
+//! budget of 128 operations on the runtime's resources; when it is spent,
+//! they return `Pending` and the task is *deferred*: like a task that calls
+//! `yield_now`, it is woken only after the next turn of the driver, so I/O
+//! and timers always get a look between two polls of a busy task. A task
+//! whose poll panics has its future dropped during the unwind, as a
+//! panicking function drops its locals.
 //!
 //! **The wake path.** A task's `Waker` is its pointer. Waking it moves the
 //! state to `NOTIFIED`; a task already notified, running or complete is not
@@ -36,15 +55,22 @@
 //! injection queue, and the runtime's single eventfd is written only if the
 //! runtime is parked, once per park. (The seed gave every future its own
 //! eventfd; one per runtime keeps the idea without a descriptor per task.)
-//! When its last sleep was ended by another thread, the runtime spins for up
-//! to 50 µs before it sleeps again: a peer thread that answers within that
-//! window costs neither side a wake-up. After bulk input (a stream read of
-//! 16 KiB or more) it spins for up to 20 µs, for as long as the sender's
-//! next segment keeps arriving within the spin: the sender is spared the
-//! wake-up and the input gathers into fuller reads. Request-sized reads
-//! never start that spin, and no spin runs past a timer's deadline. When
-//! no descriptor is registered, the periodic non-blocking look at epoll is
-//! skipped.
+//! When its last sleep was ended by another thread, the runtime may spin
+//! (up to [`max_spin`](runtime::Builder::max_spin), 50 µs by default)
+//! before it sleeps again: a peer thread that answers within microseconds
+//! then costs neither side a wake-up. The spin is a bet, and the runtime
+//! stops betting when it stops winning: it keeps spinning only while wakes
+//! are caught within 5 µs (about what sleeping and waking cost the runtime
+//! thread), and once asleep it probes with one spin every 64 remote wakes.
+//! A producer that wakes the runtime at its own pace, every 10 µs or every
+//! millisecond, thus costs about the CPU a runtime that never spins would
+//! use, while a ping-pong partner keeps both threads awake. After bulk
+//! input (a stream read of 16 KiB or more) it spins for up to 20 µs, for as
+//! long as the sender's next segment keeps arriving within the spin: the
+//! sender is spared the wake-up and the input gathers into fuller reads.
+//! Request-sized reads never start that spin, and no spin runs past a
+//! timer's deadline or on a one-CPU machine. When no descriptor is
+//! registered, the periodic non-blocking look at epoll is skipped.
 //!
 //! **I/O.** Every socket (and every [`AsyncFd`](io::AsyncFd)) is registered
 //! once with `epoll`, edge-triggered for both directions (an `AsyncFd` may
@@ -88,6 +114,38 @@
 //! threads started on demand (up to `max_blocking_threads`) that exit after
 //! `thread_keep_alive` idle. A job is a task whose future runs the closure in
 //! one poll, so its completion wakes the joiner like any cross-thread wake.
+//! The closure runs inside its runtime's context: `Handle::current()`,
+//! `spawn`, `sleep` and sockets work there, and tasks it spawns reach the
+//! runtime through the injection queue.
+//!
+//! # Coming from tokio
+//!
+//! The names, signatures and semantics follow tokio's: `Runtime`,
+//! `Builder`, `Handle` (`current`, `enter`, `block_on`, `spawn`),
+//! `JoinHandle`/`AbortHandle`/`JoinError` with task [`Id`](task::Id)s, the
+//! cooperative budget (`consume_budget`, `unconstrained`), `yield_now` behind
+//! the driver, `spawn_blocking` in the runtime's context, futures dropped
+//! during a panic's unwind, `sleep`/`timeout`/`interval`, and the socket
+//! types. Where guillotine differs, it is on purpose:
+//!
+//! - A `Runtime` is single-threaded and `!Send`; [`task::spawn_local`] works
+//!   on it without a `LocalSet`.
+//! - [`Handle::block_on`](runtime::Handle::block_on) on the runtime's own
+//!   thread, under [`Runtime::enter`](runtime::Runtime::enter), drives the
+//!   runtime; elsewhere it waits while the owner's `block_on` drives it (as
+//!   with tokio's current-thread runtime).
+//! - Task ids come from one process-wide counter and are never reused.
+//! - The budget counts operations on guillotine's resources only. Types of
+//!   other crates (`tokio::sync` channels, `tokio::io::empty`) consult their
+//!   own runtime's budget, which is unconstrained here; add
+//!   [`consume_budget`](task::consume_budget) to loops over them alone.
+//! - Waiting on an [`AsyncFd`](io::AsyncFd) for a direction outside its
+//!   [`Interest`](io::Interest) fails at once with `InvalidInput` instead of
+//!   waiting forever.
+//! - The runtime may spin briefly before sleeping (see above);
+//!   [`Builder::max_spin`](runtime::Builder::max_spin) bounds or disables it.
+//! - Invalid `Builder` settings panic at the call, as in tokio; there is no
+//!   `enable_all`: I/O and timers are always on.
 //!
 //! # Channels and locks
 //!
