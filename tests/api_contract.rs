@@ -6,8 +6,9 @@ use std::future::Future;
 use std::io;
 use std::time::Duration;
 
+use guillotine::runtime::EnterGuard;
 use guillotine::runtime::{Builder, Handle, Runtime, TryCurrentError};
-use guillotine::task::{AbortHandle, JoinError, JoinHandle};
+use guillotine::task::{AbortHandle, Id, JoinError, JoinHandle, Unconstrained};
 
 fn send_sync<T: Send + Sync>() {}
 fn send_sync_unpin<T: Send + Sync + Unpin>() {}
@@ -38,6 +39,20 @@ fn signatures_match_the_contract() {
     let _: fn(JoinError) -> Box<dyn std::any::Any + Send> = JoinError::into_panic;
     send_sync_unpin::<JoinHandle<u8>>();
     send_sync::<JoinError>();
+    // second round: runtime context and task ids, budget
+    let _: for<'a> fn(&'a Runtime) -> EnterGuard<'a> = Runtime::enter;
+    let _: for<'a> fn(&'a Handle) -> EnterGuard<'a> = Handle::enter;
+    let _: fn(&Handle, std::future::Ready<u8>) -> u8 = Handle::block_on;
+    let _: fn() -> Id = guillotine::task::id;
+    let _: fn() -> Option<Id> = guillotine::task::try_id;
+    let _: fn(&JoinHandle<u8>) -> Id = JoinHandle::id;
+    let _: fn(&AbortHandle) -> Id = AbortHandle::id;
+    let _: fn(std::future::Ready<u8>) -> Unconstrained<std::future::Ready<u8>> =
+        guillotine::task::unconstrained;
+    let _consume = guillotine::task::consume_budget();
+    fn id_traits<T: Copy + Eq + std::hash::Hash + std::fmt::Display + std::fmt::Debug>() {}
+    id_traits::<Id>();
+    debug::<EnterGuard<'static>>();
     fn is_error<E: std::error::Error + Send + Sync>() {}
     is_error::<JoinError>();
     fn join_output<T>(h: JoinHandle<T>) -> impl Future<Output = Result<T, JoinError>> {
