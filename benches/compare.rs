@@ -5,6 +5,7 @@
 //! cargo bench --bench compare                   # every workload
 //! cargo bench --bench compare -- spawn ping     # names containing either word
 //! BENCH_ROUNDS=3 cargo bench --bench compare    # a quick run
+//! cargo bench --bench compare -- paced          # only the paced-producer report
 //! BENCH_RUNTIMES=guillotine cargo bench --bench compare -- yield  # one runtime
 //! ```
 //!
@@ -13,10 +14,12 @@
 //! guillotine, ...) for one warm-up round and `BENCH_ROUNDS` (default 11)
 //! measured rounds, each on a fresh runtime; the Markdown table on stdout
 //! gives the median per runtime and guillotine's median divided by the
-//! others' (below 1: guillotine is faster or smaller). Reports (several
-//! figures from one run per runtime, such as `sleep_lateness`) run after
-//! the workloads and print a table each. Progress, with the minimum and
-//! maximum of every cell, goes to stderr. See BENCHMARKS.md.
+//! others' (below 1: guillotine is faster or smaller), and for workloads
+//! timed with their CPU time a table of CPU time per operation. Reports
+//! (several figures from one run per runtime, such as `sleep_lateness`, or
+//! medians over rounds, such as `paced_wakes`) run after the workloads and
+//! print a table each. Progress, with the minimum and maximum of every
+//! cell, goes to stderr. See BENCHMARKS.md.
 //!
 //! Layout: `compare/harness.rs` knows nothing about runtimes (timing,
 //! alternation, medians, pinning, child processes, the table);
@@ -31,6 +34,8 @@
 mod harness;
 #[path = "compare/memory.rs"]
 mod memory;
+#[path = "compare/paced.rs"]
+mod paced;
 #[path = "compare/runtimes.rs"]
 mod runtimes;
 #[path = "compare/sched.rs"]
@@ -58,7 +63,10 @@ fn benches() -> Vec<Bench> {
 
 /// Every report, in the order they run (after the workloads) and print.
 fn reports() -> Vec<ReportBench> {
-    vec![report::<timers::SleepLateness>()]
+    vec![
+        report::<paced::PacedWakes>(),
+        report::<timers::SleepLateness>(),
+    ]
 }
 
 fn main() {
@@ -99,9 +107,13 @@ fn main() {
         print!("{}", harness::markdown_table(&contenders, &rows));
         println!();
         print!("{}", harness::paired_table(&contenders, &rows));
+        if let Some(table) = harness::cpu_table(&contenders, &rows) {
+            println!();
+            print!("{table}");
+        }
     }
     for report in &reports {
         println!();
-        print!("{}", harness::report_table(&contenders, report));
+        print!("{}", (report.table)(&contenders, report));
     }
 }

@@ -120,6 +120,10 @@ fn main() {
         print!("{}", harness::paired_table(&contenders, &rows));
         println!();
         print!("{}", throughput_table(&contenders, &listings, &rows));
+        if let Some(table) = harness::cpu_table(&contenders, &rows) {
+            println!();
+            print!("{table}");
+        }
     }
     if count_syscalls {
         for table in syscalls::run(&contenders, &listings, &workload_cfg) {

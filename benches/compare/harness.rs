@@ -35,6 +35,8 @@ pub const CHILD_RUNTIME_ENV: &str = "COMPARE_BENCH_CHILD_RUNTIME";
 pub enum Unit {
     Seconds,
     BytesPerTask,
+    /// A share of one CPU's time, in percent.
+    Percent,
 }
 
 /// One measurement of one run.
@@ -42,22 +44,124 @@ pub enum Unit {
 pub struct Sample {
     pub value: f64,
     pub unit: Unit,
+    /// For a time: the CPU time spent meanwhile (see [`Stopwatch`]).
+    pub cpu: Option<CpuUse>,
 }
 
 impl Sample {
     pub fn time(elapsed: Duration) -> Sample {
-        Sample {
-            value: elapsed.as_secs_f64(),
-            unit: Unit::Seconds,
-        }
+        Sample::new(elapsed.as_secs_f64(), Unit::Seconds)
     }
 
     pub fn bytes_per_task(bytes: f64) -> Sample {
+        Sample::new(bytes, Unit::BytesPerTask)
+    }
+
+    pub fn percent(share: f64) -> Sample {
+        Sample::new(share * 100.0, Unit::Percent)
+    }
+
+    fn new(value: f64, unit: Unit) -> Sample {
         Sample {
-            value: bytes,
-            unit: Unit::BytesPerTask,
+            value,
+            unit,
+            cpu: None,
         }
     }
+}
+
+/// The CPU time spent during a timed window of `ops` operations.
+#[derive(Clone, Copy, Debug)]
+pub struct CpuUse {
+    /// What one operation is ("round trip"), for the table.
+    pub op: &'static str,
+    pub ops: u64,
+    /// CPU time of the thread that runs the runtime, in seconds.
+    pub runtime_thread: f64,
+    /// CPU time of the whole process (every thread, load generators
+    /// included), in seconds.
+    pub process: f64,
+}
+
+/// The CPU-time clock of one thread, readable from any thread of the
+/// process: the thread that times a window (a client, a helper) reads the
+/// runtime thread's CPU time at the same instants as the wall clock.
+#[derive(Clone, Copy, Debug)]
+pub struct ThreadClock(libc::clockid_t);
+
+impl ThreadClock {
+    /// The calling thread's clock (what it reads as `CLOCK_THREAD_CPUTIME_ID`).
+    pub fn current() -> ThreadClock {
+        let mut id = 0;
+        // SAFETY: pthread_self is the live calling thread; `id` is ours.
+        let rc = unsafe { libc::pthread_getcpuclockid(libc::pthread_self(), &mut id) };
+        assert_eq!(rc, 0, "pthread_getcpuclockid failed: {rc}");
+        ThreadClock(id)
+    }
+
+    pub fn now(self) -> Duration {
+        clock_now(self.0)
+    }
+}
+
+/// The calling thread's CPU time.
+pub fn thread_cpu_time() -> Duration {
+    clock_now(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+fn clock_now(clock: libc::clockid_t) -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec we own.
+    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime({clock}) failed");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Times a window by the wall clock and by the CPU time of the runtime
+/// thread and of the whole process.
+pub struct Stopwatch {
+    runtime: Option<ThreadClock>,
+    thread: Duration,
+    process: Duration,
+    wall: Instant,
+}
+
+impl Stopwatch {
+    /// Starts now. Without the runtime thread's clock (a runtime in another
+    /// process) it times the wall clock only.
+    pub fn start(runtime: Option<ThreadClock>) -> Stopwatch {
+        let thread = runtime.map_or(Duration::ZERO, ThreadClock::now);
+        let process = clock_now(libc::CLOCK_PROCESS_CPUTIME_ID);
+        Stopwatch {
+            runtime,
+            thread,
+            process,
+            wall: Instant::now(),
+        }
+    }
+
+    /// The window so far, `ops` operations called `op`, as a time sample.
+    pub fn stop(&self, ops: u64, op: &'static str) -> Sample {
+        let wall = self.wall.elapsed();
+        let process = clock_now(libc::CLOCK_PROCESS_CPUTIME_ID) - self.process;
+        let mut sample = Sample::time(wall);
+        sample.cpu = self.runtime.map(|clock| CpuUse {
+            op,
+            ops,
+            runtime_thread: (clock.now() - self.thread).as_secs_f64(),
+            process: process.as_secs_f64(),
+        });
+        sample
+    }
+}
+
+/// The `p`th percentile of sorted `samples`, by nearest rank.
+pub fn percentile(samples: &[f64], p: usize) -> f64 {
+    let rank = (samples.len() * p).div_ceil(100).max(1);
+    samples[rank - 1]
 }
 
 /// A runtime (or anything else) being compared.
@@ -115,23 +219,40 @@ impl Figure {
 }
 
 /// A report: several figures measured in one run per contender and printed
-/// as a table of their own (rows: figures; columns: contenders). It runs
-/// once per contender, in turn, without a warm-up round: for measurements
-/// that are slow and are distributions already (latency percentiles).
+/// as a table of their own (by default rows: figures; columns: contenders).
+/// Without `rounds` it runs once per contender, in turn, without a warm-up
+/// round: for measurements that are slow and are distributions already
+/// (latency percentiles). With `rounds` it runs like a workload (a warm-up
+/// round, then the configured rounds, the contenders alternating) and each
+/// figure is the median over the rounds.
 #[derive(Clone, Copy)]
 pub struct ReportBench {
     pub name: &'static str,
     pub about: &'static str,
+    pub rounds: bool,
     /// Runs the report once on contender `i`. Panics on a wrong result; the
     /// harness reports the contender as failed.
     pub run: fn(usize) -> Vec<Figure>,
+    /// Prints the result as Markdown ([`report_table`] unless the report
+    /// has a layout of its own).
+    pub table: fn(&[Contender], &ReportResult) -> String,
 }
 
 /// The outcome of a report on every contender.
 pub struct ReportResult {
     pub name: &'static str,
-    /// Per contender: its figures, or why there are none.
+    /// Per contender: its figures (medians, with `rounds`), or why there
+    /// are none.
     pub cells: Vec<Result<Vec<Figure>, Cell>>,
+    pub table: fn(&[Contender], &ReportResult) -> String,
+}
+
+impl ReportResult {
+    /// Contender `i`'s figure called `label`, if it has one.
+    pub fn value(&self, i: usize, label: &str) -> Option<f64> {
+        let figures = self.cells[i].as_ref().ok()?;
+        Some(figures.iter().find(|f| f.label == label)?.sample.value)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -345,7 +466,19 @@ pub enum Cell {
         runs: usize,
         /// Every sample, in the order of the rounds (for paired ratios).
         by_round: Vec<f64>,
+        /// If every sample had its CPU time measured. Boxed: few cells have it.
+        cpu: Option<Box<CpuPerOp>>,
     },
+}
+
+/// Per operation, the median over the rounds of the wall time and of the
+/// CPU time of the runtime thread and of the process.
+#[derive(Clone, Copy, Debug)]
+pub struct CpuPerOp {
+    pub op: &'static str,
+    pub wall: f64,
+    pub runtime_thread: f64,
+    pub process: f64,
 }
 
 pub struct Row {
@@ -353,84 +486,142 @@ pub struct Row {
     pub cells: Vec<Cell>,
 }
 
-/// Runs every selected bench: for each, `warm-up + rounds` rounds, each
-/// round running the contenders in order (0, 1, 2, 0, 1, 2, ...), so slow
-/// drifts of the machine hit all of them alike; then every selected report,
-/// once per contender in turn. Prints progress to stderr.
+/// Runs every selected bench, then every selected report (see
+/// [`Runner::alternate`]). Prints progress to stderr.
 pub fn run_all(
     contenders: &[Contender],
     benches: &[Bench],
     reports: &[ReportBench],
     cfg: &Config,
 ) -> (Vec<Row>, Vec<ReportResult>) {
-    let watchdog = Watchdog::start(cfg.timeout);
-    let rows = run_benches(contenders, benches, cfg, &watchdog);
+    let runner = Runner {
+        contenders,
+        cfg,
+        watchdog: Watchdog::start(cfg.timeout),
+    };
+    let rows = benches
+        .iter()
+        .filter(|b| cfg.selects(b.name))
+        .map(|b| runner.bench(b))
+        .collect();
     let results = reports
         .iter()
         .filter(|r| cfg.selects(r.name))
-        .map(|r| run_report(contenders, r, cfg, &watchdog))
+        .map(|r| runner.report(r))
         .collect();
     (rows, results)
 }
 
-fn run_benches(
-    contenders: &[Contender],
-    benches: &[Bench],
-    cfg: &Config,
-    watchdog: &Watchdog,
-) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for bench in benches.iter().filter(|b| cfg.selects(b.name)) {
-        let rounds = bench.max_rounds.map_or(cfg.rounds, |m| m.min(cfg.rounds));
-        let warmups = usize::from(bench.warmup);
-        eprintln!(
-            "{}: {} ({} warm-up + {} rounds)",
-            bench.name, bench.about, warmups, rounds
-        );
-        let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); contenders.len()];
-        let mut failures: Vec<Option<String>> = vec![None; contenders.len()];
+struct Runner<'a> {
+    contenders: &'a [Contender],
+    cfg: &'a Config,
+    watchdog: Watchdog,
+}
+
+impl Runner<'_> {
+    /// Runs `run` on every contender selected, `warmups` unrecorded rounds
+    /// and then `rounds` recorded ones, each round running the contenders
+    /// in order (0, 1, 2, 0, 1, 2, ...) so that slow drifts of the machine
+    /// hit all of them alike; a contender that panics is not run again.
+    /// Per contender: the `summary` of its results in round order, or why
+    /// there is none. Prints each (by `show`) and the load other processes
+    /// put on the machine meanwhile.
+    fn alternate<T, U>(
+        &self,
+        name: &str,
+        about: &str,
+        (warmups, rounds): (usize, usize),
+        run: impl Fn(usize) -> T,
+        summary: impl Fn(Vec<T>) -> U,
+        show: impl Fn(&U) -> String,
+    ) -> Vec<Result<U, Cell>> {
+        eprintln!("{name}: {about} ({warmups} warm-up + {rounds} rounds)");
         let cpu_before = CpuTimes::now();
-        for round in 0..warmups + rounds {
-            for (i, contender) in contenders.iter().enumerate() {
-                if !contender.available || !cfg.runs(contender) || failures[i].is_some() {
-                    continue;
+        let mut results: Vec<Result<Vec<T>, Cell>> = self
+            .contenders
+            .iter()
+            .map(|c| {
+                if !c.available {
+                    Err(Cell::Pending)
+                } else if !self.cfg.runs(c) {
+                    Err(Cell::Skipped)
+                } else {
+                    Ok(Vec::with_capacity(rounds))
                 }
-                watchdog.arm(format!("{} on {}", bench.name, contender.name));
-                let outcome = catch_unwind(AssertUnwindSafe(|| (bench.run)(i)));
-                watchdog.disarm();
+            })
+            .collect();
+        for round in 0..warmups + rounds {
+            for (i, contender) in self.contenders.iter().enumerate() {
+                let Ok(done) = &mut results[i] else {
+                    continue;
+                };
+                self.watchdog.arm(format!("{name} on {}", contender.name));
+                let outcome = catch_unwind(AssertUnwindSafe(|| run(i)));
+                self.watchdog.disarm();
                 match outcome {
-                    Ok(sample) if round >= warmups => samples[i].push(sample),
+                    Ok(result) if round >= warmups => done.push(result),
                     Ok(_) => {}
-                    Err(panic) => failures[i] = Some(panic_message(&*panic)),
+                    Err(panic) => results[i] = Err(Cell::Failed(panic_message(&*panic))),
                 }
             }
         }
-        let cells: Vec<Cell> = contenders
-            .iter()
-            .zip(samples)
-            .zip(failures)
-            .map(|((c, s), f)| match f {
-                Some(msg) => Cell::Failed(msg),
-                None if !c.available => Cell::Pending,
-                None if !cfg.runs(c) => Cell::Skipped,
-                None => summarize(s),
-            })
-            .collect();
-        for (contender, cell) in contenders.iter().zip(&cells) {
-            eprintln!("  {:<12} {}", contender.name, describe(cell));
+        let summaries: Vec<Result<U, Cell>> =
+            results.into_iter().map(|r| r.map(&summary)).collect();
+        for (contender, summary) in self.contenders.iter().zip(&summaries) {
+            let text = summary.as_ref().map_or_else(describe, &show);
+            eprintln!("  {:<12} {text}", contender.name);
         }
-        report_foreign_load("", cpu_before);
-        rows.push(Row {
-            bench: bench.name,
-            cells,
-        });
+        report_foreign_load(cpu_before);
+        summaries
     }
-    rows
+
+    fn bench(&self, bench: &Bench) -> Row {
+        let rounds = bench
+            .max_rounds
+            .map_or(self.cfg.rounds, |m| m.min(self.cfg.rounds));
+        let cells = self.alternate(
+            bench.name,
+            bench.about,
+            (usize::from(bench.warmup), rounds),
+            bench.run,
+            summarize,
+            describe,
+        );
+        Row {
+            bench: bench.name,
+            cells: cells.into_iter().map(|c| c.unwrap_or_else(|c| c)).collect(),
+        }
+    }
+
+    /// See [`ReportBench`]; prints each figure's spread over the rounds.
+    fn report(&self, report: &ReportBench) -> ReportResult {
+        let (warmups, rounds) = if report.rounds {
+            (1, self.cfg.rounds)
+        } else {
+            (0, 1)
+        };
+        let cells = self.alternate(
+            report.name,
+            report.about,
+            (warmups, rounds),
+            report.run,
+            median_figures,
+            |figures| describe_figures(figures, rounds > 1),
+        );
+        ReportResult {
+            name: report.name,
+            cells: cells
+                .into_iter()
+                .map(|c| c.map(|figures| figures.into_iter().map(|(f, ..)| f).collect()))
+                .collect(),
+            table: report.table,
+        }
+    }
 }
 
 /// Prints how much CPU other processes used (and the hypervisor stole)
 /// since `before`, with a warning if that makes the numbers suspect.
-fn report_foreign_load(indent: &str, before: Option<CpuTimes>) {
+fn report_foreign_load(before: Option<CpuTimes>) {
     if let (Some(before), Some(after)) = (before, CpuTimes::now()) {
         let (others, steal, suspect) = after.foreign_since(&before);
         let warn = if suspect {
@@ -439,86 +630,113 @@ fn report_foreign_load(indent: &str, before: Option<CpuTimes>) {
             ""
         };
         eprintln!(
-            "  {indent}other processes used {:.0}% of a CPU, the hypervisor stole {:.0}%{warn}",
+            "  other processes used {:.0}% of a CPU, the hypervisor stole {:.0}%{warn}",
             others * 100.0,
             steal * 100.0
         );
     }
 }
 
-/// Runs `report` once on every contender, in turn, printing each one's
-/// figures (and the foreign load meanwhile) to stderr.
-fn run_report(
-    contenders: &[Contender],
-    report: &ReportBench,
-    cfg: &Config,
-    watchdog: &Watchdog,
-) -> ReportResult {
-    eprintln!("{}: {} (1 run per runtime)", report.name, report.about);
-    let mut cells = Vec::with_capacity(contenders.len());
-    for (i, contender) in contenders.iter().enumerate() {
-        if !contender.available {
-            cells.push(Err(Cell::Pending));
-            continue;
+/// A contender's figures for stderr, with their spread over the rounds if
+/// `spread`: one line per group of figures whose labels share all but
+/// their last word ("100 µs p50, 100 µs p99").
+fn describe_figures(figures: &[(Figure, f64, f64)], spread: bool) -> String {
+    let mut text = String::new();
+    let mut group = None;
+    for (f, min, max) in figures {
+        let prefix = f.label.rsplit_once(' ').map_or("", |(p, _)| p);
+        if group.is_some() {
+            text.push_str(if group == Some(prefix) {
+                ", "
+            } else {
+                "\n               "
+            });
         }
-        if !cfg.runs(contender) {
-            cells.push(Err(Cell::Skipped));
-            continue;
+        group = Some(prefix);
+        text.push_str(&format!(
+            "{} {}",
+            f.label,
+            format_value(f.sample.value, f.sample.unit)
+        ));
+        if spread {
+            text.push_str(&format!(
+                " ({}–{})",
+                format_value(*min, f.sample.unit),
+                format_value(*max, f.sample.unit)
+            ));
         }
-        let cpu_before = CpuTimes::now();
-        watchdog.arm(format!("{} on {}", report.name, contender.name));
-        let outcome = catch_unwind(AssertUnwindSafe(|| (report.run)(i)));
-        watchdog.disarm();
-        match outcome {
-            Ok(figures) => {
-                let text: Vec<String> = figures
-                    .iter()
-                    .map(|f| {
-                        format!(
-                            "{} {}",
-                            f.label,
-                            format_value(f.sample.value, f.sample.unit)
-                        )
-                    })
-                    .collect();
-                eprintln!("  {:<12} {}", contender.name, text.join(", "));
-                cells.push(Ok(figures));
-            }
-            Err(panic) => {
-                let cell = Cell::Failed(panic_message(&*panic));
-                eprintln!("  {:<12} {}", contender.name, describe(&cell));
-                cells.push(Err(cell));
-            }
-        }
-        report_foreign_load("  ", cpu_before);
     }
-    ReportResult {
-        name: report.name,
-        cells,
+    text
+}
+
+/// Per figure of the first round (in its order): the figure with its
+/// median over the rounds, the minimum and the maximum. Panics if a round
+/// lacks a figure.
+fn median_figures(rounds: Vec<Vec<Figure>>) -> Vec<(Figure, f64, f64)> {
+    rounds[0]
+        .iter()
+        .map(|first| {
+            let mut values: Vec<f64> = rounds
+                .iter()
+                .map(|figures| {
+                    figures
+                        .iter()
+                        .find(|f| f.label == first.label)
+                        .unwrap_or_else(|| panic!("a round without {}", first.label))
+                        .sample
+                        .value
+                })
+                .collect();
+            let mut figure = first.clone();
+            figure.sample.value = median(&mut values);
+            (figure, values[0], values[values.len() - 1])
+        })
+        .collect()
+}
+
+/// The median of `values`, which it sorts.
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
     }
 }
 
-fn summarize(mut samples: Vec<Sample>) -> Cell {
+fn summarize(samples: Vec<Sample>) -> Cell {
     if samples.is_empty() {
         return Cell::Failed("no samples".into());
     }
-    let by_round = samples.iter().map(|s| s.value).collect();
-    samples.sort_by(|a, b| a.value.total_cmp(&b.value));
-    let n = samples.len();
-    let median = if n % 2 == 1 {
-        samples[n / 2]
-    } else {
-        Sample {
-            value: (samples[n / 2 - 1].value + samples[n / 2].value) / 2.0,
-            unit: samples[0].unit,
-        }
-    };
+    let by_round: Vec<f64> = samples.iter().map(|s| s.value).collect();
+    let mut sorted = by_round.clone();
+    let value = median(&mut sorted);
+    let cpu = samples
+        .iter()
+        .map(|s| s.cpu)
+        .collect::<Option<Vec<CpuUse>>>()
+        .map(|cpu| {
+            let per_op =
+                |f: &dyn Fn(usize) -> f64| median(&mut (0..cpu.len()).map(f).collect::<Vec<_>>());
+            Box::new(CpuPerOp {
+                op: cpu[0].op,
+                wall: per_op(&|i| by_round[i] / cpu[i].ops as f64),
+                runtime_thread: per_op(&|i| cpu[i].runtime_thread / cpu[i].ops as f64),
+                process: per_op(&|i| cpu[i].process / cpu[i].ops as f64),
+            })
+        });
     Cell::Measured {
-        median,
-        min: samples[0].value,
-        max: samples[n - 1].value,
-        runs: n,
+        median: Sample {
+            value,
+            unit: samples[0].unit,
+            cpu: None,
+        },
+        min: sorted[0],
+        max: sorted[sorted.len() - 1],
+        runs: samples.len(),
         by_round,
+        cpu,
     }
 }
 
@@ -559,6 +777,7 @@ pub fn format_value(value: f64, unit: Unit) -> String {
         Unit::Seconds if value >= 1e-3 => format!("{:.2} ms", value * 1e3),
         Unit::Seconds if value >= 1e-6 => format!("{:.1} µs", value * 1e6),
         Unit::Seconds => format!("{:.0} ns", value * 1e9),
+        Unit::Percent => format!("{value:.1}%"),
     }
 }
 
@@ -600,7 +819,7 @@ pub fn markdown_table(contenders: &[Contender], rows: &[Row]) -> String {
                 _ => "–".into(),
             });
         }
-        out.push_str(&format!("| {} |\n", cols.join(" | ")));
+        out.push_str(&table_row(&cols));
     }
     out
 }
@@ -627,7 +846,7 @@ pub fn paired_table(contenders: &[Contender], rows: &[Row]) -> String {
                 _ => "–".into(),
             });
         }
-        out.push_str(&format!("| {} |\n", cols.join(" | ")));
+        out.push_str(&table_row(&cols));
     }
     out
 }
@@ -650,6 +869,61 @@ fn paired_ratios(a: &[f64], b: &[f64]) -> String {
         at(0.25),
         at(0.75)
     )
+}
+
+/// CPU time per operation beside wall time, for the rows whose samples
+/// carried CPU times (see [`Stopwatch`]): per operation the wall time, the
+/// runtime thread's CPU time and the whole process's, each CPU time with
+/// its share of the wall time (100% = one CPU busy throughout). `None` if
+/// no row has CPU times.
+pub fn cpu_table(contenders: &[Contender], rows: &[Row]) -> Option<String> {
+    type Text = fn(&CpuPerOp) -> String;
+    fn share(cpu: f64, wall: f64) -> String {
+        format!(
+            "{} ({:.0}%)",
+            format_value(cpu, Unit::Seconds),
+            cpu / wall * 100.0
+        )
+    }
+    let mut header = vec!["CPU per operation".to_string()];
+    header.extend(contenders.iter().map(|c| c.name.to_string()));
+    let mut out = table_head(&header);
+    let mut any = false;
+    for row in rows {
+        let Some(op) = row.cells.iter().find_map(|c| match c {
+            Cell::Measured { cpu: Some(cpu), .. } => Some(cpu.op),
+            _ => None,
+        }) else {
+            continue;
+        };
+        any = true;
+        let lines: [(String, Text); 3] = [
+            (format!("{}: wall per {op}", row.bench), |c| {
+                format_value(c.wall, Unit::Seconds)
+            }),
+            (format!("{}: runtime thread CPU", row.bench), |c| {
+                share(c.runtime_thread, c.wall)
+            }),
+            (format!("{}: process CPU", row.bench), |c| {
+                share(c.process, c.wall)
+            }),
+        ];
+        for (label, text) in lines {
+            let mut cols = vec![label];
+            cols.extend(row.cells.iter().map(|cell| match cell {
+                Cell::Measured { cpu: Some(cpu), .. } => text(cpu),
+                Cell::Measured { .. } => "–".into(),
+                other => cell_text(other),
+            }));
+            out.push_str(&table_row(&cols));
+        }
+    }
+    any.then_some(out)
+}
+
+/// One row of a Markdown table.
+pub fn table_row(cols: &[String]) -> String {
+    format!("| {} |\n", cols.join(" | "))
 }
 
 /// A report's Markdown table: one row per figure marked `in_table` (in the
@@ -684,7 +958,7 @@ pub fn report_table(contenders: &[Contender], result: &ReportResult) -> String {
                 Err(cell) => cell_text(cell),
             }
         }));
-        out.push_str(&format!("| {} |\n", cols.join(" | ")));
+        out.push_str(&table_row(&cols));
     }
     out
 }
@@ -723,9 +997,10 @@ pub fn run_child(workload: &str, contender: &str) -> Sample {
     let unit = match parts.next() {
         Some("s") => Unit::Seconds,
         Some("B/task") => Unit::BytesPerTask,
+        Some("%") => Unit::Percent,
         other => panic!("child sample unit {other:?}"),
     };
-    Sample { value, unit }
+    Sample::new(value, unit)
 }
 
 /// If this process is a child started by [`run_child`], runs the requested
@@ -753,6 +1028,7 @@ pub fn run_as_child(contenders: &[Contender], benches: &[Bench]) -> bool {
     let unit = match sample.unit {
         Unit::Seconds => "s",
         Unit::BytesPerTask => "B/task",
+        Unit::Percent => "%",
     };
     println!("{CHILD_SAMPLE_PREFIX} {} {unit}", sample.value);
     true

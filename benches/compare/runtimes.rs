@@ -23,7 +23,7 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::harness::{Bench, Contender, Figure, ReportBench, Sample};
+use crate::harness::{self, Bench, Contender, Figure, ReportBench, ReportResult, Sample};
 use crate::smol_local;
 
 /// A single-threaded async runtime as the workloads see it.
@@ -106,17 +106,26 @@ pub trait Workload {
 }
 
 /// Several figures measured in one run per runtime (latency percentiles,
-/// say), printed as a table of their own: one row per figure, one column
-/// per runtime. Runs once per runtime, in turn, without a warm-up round.
+/// say), printed as a table of their own: by default one row per figure,
+/// one column per runtime. Runs once per runtime, in turn, without a
+/// warm-up round, unless [`Report::ROUNDS`].
 pub trait Report {
     /// The name used in the table's heading and for filtering.
     const NAME: &'static str;
     /// One line saying what is measured.
     const ABOUT: &'static str;
+    /// Run like a workload instead: a warm-up round and `BENCH_ROUNDS`
+    /// rounds, the runtimes alternating; each figure is the median.
+    const ROUNDS: bool = false;
 
     /// Runs the whole report once on a fresh runtime `R`. Every runtime
     /// must return the same figures, in the same order.
     fn run<R: Rt>() -> Vec<Figure>;
+
+    /// The report's Markdown table.
+    fn table(contenders: &[Contender], result: &ReportResult) -> String {
+        harness::report_table(contenders, result)
+    }
 }
 
 /// Names of the runtimes, in table order; the first is the one under test.
@@ -181,7 +190,9 @@ pub fn report<W: Report>() -> ReportBench {
     ReportBench {
         name: W::NAME,
         about: W::ABOUT,
+        rounds: W::ROUNDS,
         run: report_on::<W>,
+        table: W::table,
     }
 }
 

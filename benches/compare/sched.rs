@@ -5,12 +5,10 @@
 //! workload (building and dropping the runtime are not timed), and checks
 //! its result, so a runtime that skips work fails instead of winning.
 
-use std::time::{Duration, Instant};
-
 use futures::StreamExt;
 use futures::channel::{mpsc, oneshot};
 
-use crate::harness::{self, Sample};
+use crate::harness::{self, Sample, Stopwatch, ThreadClock};
 use crate::runtimes::{Rt, Workload, measure};
 
 /// 100,000 spawns of a task returning a number, then all joined in order.
@@ -165,7 +163,9 @@ impl Workload for PingPong {
 /// back on a `std::sync::mpsc` channel the thread blocks on. The runtime is
 /// idle between messages, so every round trip exercises its sleep (in
 /// `epoll_wait` or a futex) and its cross-thread wake-up. The helper thread
-/// times the round trips only, from when the task first answers.
+/// times the round trips only, from when the task first answers, by the
+/// wall clock and by the CPU time of the runtime thread and of the process
+/// (a runtime that spins instead of sleeping may win on the first).
 pub struct CrossThreadWake;
 
 impl CrossThreadWake {
@@ -182,18 +182,19 @@ impl Workload for CrossThreadWake {
         let (to_task, mut from_thread) = mpsc::unbounded::<u64>();
         let (to_thread, from_task) = std::sync::mpsc::channel::<u64>();
         let rt = R::build();
+        let runtime_thread = ThreadClock::current();
         let helper = std::thread::Builder::new()
             .name("bench-helper".into())
-            .spawn(move || -> (Duration, u64) {
+            .spawn(move || -> (Sample, u64) {
                 harness::pin_helper_thread();
                 assert_eq!(from_task.recv().expect("task gone"), Self::READY);
-                let start = Instant::now();
+                let watch = Stopwatch::start(Some(runtime_thread));
                 let mut sum = 0;
                 for i in 0..Self::ROUND_TRIPS {
                     to_task.unbounded_send(i).expect("task gone");
                     sum += from_task.recv().expect("task gone");
                 }
-                (start.elapsed(), sum)
+                (watch.stop(Self::ROUND_TRIPS, "round trip"), sum)
             })
             .expect("spawn the helper thread");
         let echoed = rt.block_on(async move {
@@ -208,10 +209,10 @@ impl Workload for CrossThreadWake {
             })
             .await
         });
-        let (elapsed, sum) = helper.join().expect("the helper thread panicked");
+        let (sample, sum) = helper.join().expect("the helper thread panicked");
         drop(rt);
         assert_eq!(echoed, Self::ROUND_TRIPS);
         assert_eq!(sum, Self::ROUND_TRIPS * (Self::ROUND_TRIPS - 1) / 2);
-        Sample::time(elapsed)
+        sample
     }
 }

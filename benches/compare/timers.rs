@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use crate::harness::{Figure, Sample};
+use crate::harness::{Figure, Sample, percentile};
 use crate::runtimes::{Report, Rt, Workload, measure_timers};
 
 /// 100,000 tasks that each sleep once, 1 to 20 ms (1 + i % 20 ms), and,
@@ -181,10 +181,4 @@ impl Report for SleepLateness {
         }
         figures
     }
-}
-
-/// The `p`th percentile of sorted `samples`, by nearest rank.
-fn percentile(samples: &[f64], p: usize) -> f64 {
-    let rank = (samples.len() * p).div_ceil(100).max(1);
-    samples[rank - 1]
 }

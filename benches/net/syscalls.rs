@@ -261,7 +261,7 @@ fn traced_run(
         }
     };
     let client = listing.client;
-    let result = on_helper_thread(move || client(&addrs, rounds)).join();
+    let result = on_helper_thread(move || client(&addrs, rounds, None)).join();
     // Killing the tracer would leave its tracee running: kill the server.
     let kill_server = |child: &mut std::process::Child| {
         // SAFETY: kill(2) on the server we started, which has not been

@@ -9,9 +9,9 @@
 use std::io::{Read, Write};
 use std::marker::PhantomData;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::harness::{self, Bench, Sample};
+use crate::harness::{self, Bench, Sample, Stopwatch, ThreadClock};
 use crate::rt::{NetRt, OnRuntime, on};
 
 /// Bytes in one echo message (TCP and UDP).
@@ -51,8 +51,10 @@ pub trait NetWorkload: 'static {
     /// What [`NetWorkload::serve`] must return.
     fn expected(rounds: usize) -> u64;
 
-    /// The client: connects, warms up, then times `rounds` rounds.
-    fn client(addrs: &[SocketAddr], rounds: usize) -> Duration;
+    /// The client: connects, warms up, then times `rounds` rounds, also by
+    /// the CPU time of the server's runtime thread (`runtime`, if it runs
+    /// in this process) and of this process.
+    fn client(addrs: &[SocketAddr], rounds: usize, runtime: Option<ThreadClock>) -> Sample;
 
     /// The throughput of a timed run of `ROUNDS` rounds taking `secs`.
     fn throughput(secs: f64) -> String;
@@ -69,7 +71,7 @@ pub struct Listing {
     /// In a child process: binds, prints the addresses (see
     /// [`print_addrs`]) and serves `rounds` rounds on runtime `index`.
     pub serve_child: fn(index: usize, rounds: usize),
-    pub client: fn(&[SocketAddr], usize) -> Duration,
+    pub client: fn(&[SocketAddr], usize, Option<ThreadClock>) -> Sample,
 }
 
 /// Every workload, in the order they run and appear in the tables.
@@ -88,7 +90,7 @@ fn listing<W: NetWorkload>() -> Listing {
             about: W::ABOUT,
             max_rounds: None,
             warmup: true,
-            run: |i| Sample::time(run_once::<W>(i, W::ROUNDS)),
+            run: |i| run_once::<W>(i, W::ROUNDS),
             child: None,
         },
         rounds: W::ROUNDS,
@@ -116,9 +118,10 @@ pub fn on_helper_thread<T: Send + 'static>(
 
 /// One timed run of `W` on runtime `index`: the client on a helper thread,
 /// the server on this one.
-fn run_once<W: NetWorkload>(index: usize, rounds: usize) -> Duration {
+fn run_once<W: NetWorkload>(index: usize, rounds: usize) -> Sample {
     let (sockets, addrs) = W::bind();
-    let client = on_helper_thread(move || W::client(&addrs, rounds));
+    let runtime_thread = ThreadClock::current();
+    let client = on_helper_thread(move || W::client(&addrs, rounds, Some(runtime_thread)));
     let served = on(
         index,
         Serve::<W> {
@@ -127,11 +130,11 @@ fn run_once<W: NetWorkload>(index: usize, rounds: usize) -> Duration {
             _w: PhantomData,
         },
     );
-    let elapsed = client
+    let sample = client
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     assert_eq!(served, W::expected(rounds), "the server counted wrong");
-    elapsed
+    sample
 }
 
 struct Serve<W: NetWorkload> {
@@ -261,7 +264,7 @@ impl NetWorkload for TcpEcho {
 
     /// Connects 32 streams (`TCP_NODELAY`), then per round writes 64 bytes
     /// on each and reads 64 bytes back from each, checking them.
-    fn client(addrs: &[SocketAddr], rounds: usize) -> Duration {
+    fn client(addrs: &[SocketAddr], rounds: usize, runtime: Option<ThreadClock>) -> Sample {
         let mut streams: Vec<TcpStream> = (0..ECHO_SOCKETS)
             .map(|_| {
                 let s = TcpStream::connect(addrs[0]).expect("client connect");
@@ -281,11 +284,11 @@ impl NetWorkload for TcpEcho {
             }
         };
         round_trip(usize::MAX); // warm-up: every connection accepted and served
-        let start = Instant::now();
+        let watch = Stopwatch::start(runtime);
         for round in 0..rounds {
             round_trip(round);
         }
-        start.elapsed()
+        watch.stop((rounds * ECHO_SOCKETS) as u64, Self::UNIT)
     }
 
     fn throughput(secs: f64) -> String {
@@ -345,7 +348,7 @@ impl NetWorkload for TcpStream1GiB {
 
     /// Connects, waits for the ready byte, then times: `rounds` writes of
     /// 64 KiB, `shutdown(Write)`, and reading the server's count.
-    fn client(addrs: &[SocketAddr], rounds: usize) -> Duration {
+    fn client(addrs: &[SocketAddr], rounds: usize, runtime: Option<ThreadClock>) -> Sample {
         let mut stream = TcpStream::connect(addrs[0]).expect("client connect");
         stream.set_nodelay(true).expect("TCP_NODELAY");
         stream
@@ -354,20 +357,20 @@ impl NetWorkload for TcpStream1GiB {
         let mut ready = [0; 1];
         stream.read_exact(&mut ready).expect("read the ready byte");
         let chunk = vec![0x5a; CHUNK];
-        let start = Instant::now();
+        let watch = Stopwatch::start(runtime);
         for _ in 0..rounds {
             stream.write_all(&chunk).expect("client write");
         }
         stream.shutdown(Shutdown::Write).expect("shutdown");
         let mut count = [0; 8];
         stream.read_exact(&mut count).expect("read the count");
-        let elapsed = start.elapsed();
+        let sample = watch.stop(rounds as u64, Self::UNIT);
         assert_eq!(
             u64::from_le_bytes(count),
             (rounds * CHUNK) as u64,
             "the server received a wrong number of bytes"
         );
-        elapsed
+        sample
     }
 
     fn throughput(secs: f64) -> String {
@@ -441,7 +444,7 @@ impl NetWorkload for UdpEcho {
 
     /// 32 sockets, each `connect`ed to its server socket; per round one
     /// `send` on each, then one `recv` from each, checking it.
-    fn client(addrs: &[SocketAddr], rounds: usize) -> Duration {
+    fn client(addrs: &[SocketAddr], rounds: usize, runtime: Option<ThreadClock>) -> Sample {
         let sockets: Vec<UdpSocket> = addrs
             .iter()
             .map(|addr| {
@@ -463,11 +466,11 @@ impl NetWorkload for UdpEcho {
             }
         };
         round_trip(usize::MAX);
-        let start = Instant::now();
+        let watch = Stopwatch::start(runtime);
         for round in 0..rounds {
             round_trip(round);
         }
-        start.elapsed()
+        watch.stop((rounds * ECHO_SOCKETS) as u64, Self::UNIT)
     }
 
     fn throughput(secs: f64) -> String {
