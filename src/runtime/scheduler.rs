@@ -477,7 +477,7 @@ impl Core {
             if remote_spin {
                 match caught {
                     Some(waited) => policy.caught(waited),
-                    None => policy.missed(),
+                    None => policy.missed(limit),
                 }
                 self.spin_policy.set(policy);
             }

@@ -8,22 +8,29 @@
 //! every 30 µs would keep it spinning all the time for nothing that a sleep
 //! would not give as well.
 //!
-//! So the policy only keeps spinning while spins pay: while a wake keeps
-//! arriving within [`PAYS`] of the start of the spin, which is about what a
-//! sleep and a wake-up cost the runtime thread in CPU. The first catch that
-//! comes later, or a spin that catches nothing, ends the spinning. Because
-//! spinning changes the peer's behaviour too (a ping-pong partner whose
-//! answer is caught at once answers again at once, one that has fallen
-//! asleep answers only after its own wake-up), a sleeping runtime probes now
-//! and then: after [`PROBE_EVERY`] remote wakes it spins once for the whole
-//! budget, and if that catches the peer, once more to see whether the peer
-//! now answers within [`PAYS`]. Against a producer with its own pace, a
-//! probe costs at most two spins per [`PROBE_EVERY`] wakes.
+//! So the policy keeps books. A wake caught within [`PAYS`] of the start of
+//! the spin (about what a sleep and a wake-up cost the runtime thread in
+//! CPU) earns the difference; a later catch, or a spin that catches nothing,
+//! costs what it spent beyond that. Spinning goes on while the balance is
+//! positive, and the balance is capped at [`CREDIT_CAP`], so a long run of
+//! quick catches can pay for an occasional slow one (a ping-pong partner
+//! that was preempted) but not for a change of pace. Because spinning
+//! changes the peer's behaviour too (a partner whose answer is caught at
+//! once answers again at once; one that has fallen asleep answers only
+//! after its own wake-up), a sleeping runtime probes now and then: after
+//! [`PROBE_EVERY`] remote wakes it spins once for the whole budget, and if
+//! that catches the peer late, once more to see whether the peer now
+//! answers within [`PAYS`]. Against a producer with its own pace, that costs
+//! at most two spins per [`PROBE_EVERY`] wakes.
 
 use std::time::{Duration, Instant};
 
-/// A catch within this long of the start of the spin paid for it.
+/// A catch within this long of the start of the spin paid for it: about
+/// what a sleep and a wake-up cost the runtime thread in CPU.
 pub(crate) const PAYS: Duration = Duration::from_micros(5);
+
+/// The most that quick catches may bank to pay for later slow ones.
+pub(crate) const CREDIT_CAP: Duration = Duration::from_micros(100);
 
 /// Remote wakes slept through between two probes.
 pub(crate) const PROBE_EVERY: u32 = 64;
@@ -32,12 +39,18 @@ pub(crate) const PROBE_EVERY: u32 = 64;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SpinPolicy {
     /// Spins have been paying: spin on every park after a remote wake.
-    Spinning,
-    /// The last spin caught a wake, but late: spin once more to see whether
+    /// The credit (ns) is what quick catches saved beyond their cost, less
+    /// what slow catches and misses wasted; spinning stops when it is gone.
+    Spinning { credit: i64 },
+    /// A probe caught the peer, but late: spin once more to see whether
     /// the peer now answers quickly.
     Trial,
     /// Sleeping; counts the remote wakes slept through until the next probe.
     Sleeping(u32),
+}
+
+fn nanos(d: Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
 
 impl SpinPolicy {
@@ -48,30 +61,43 @@ impl SpinPolicy {
     /// Whether to spin before this park (which follows a remote wake).
     pub(crate) fn should_spin(self) -> bool {
         match self {
-            SpinPolicy::Spinning | SpinPolicy::Trial => true,
+            SpinPolicy::Spinning { .. } | SpinPolicy::Trial => true,
             SpinPolicy::Sleeping(n) => n >= PROBE_EVERY,
         }
     }
 
     /// A spin caught a wake after `waited`.
     pub(crate) fn caught(&mut self, waited: Duration) {
-        *self = if waited <= PAYS {
-            SpinPolicy::Spinning
-        } else {
-            match self {
-                // A probe that catches the peer (it may now be awake), or
-                // one late answer amid quick ones: try once more.
-                SpinPolicy::Sleeping(_) | SpinPolicy::Spinning => SpinPolicy::Trial,
-                // Late twice in a row: the peer is slower than a sleep
-                // costs; stop betting.
-                SpinPolicy::Trial => SpinPolicy::Sleeping(0),
+        let gain = nanos(PAYS) - nanos(waited);
+        *self = match *self {
+            SpinPolicy::Spinning { credit } => {
+                SpinPolicy::spinning(credit.saturating_add(gain).min(nanos(CREDIT_CAP)))
             }
+            _ if gain >= 0 => SpinPolicy::Spinning { credit: gain },
+            // A probe that catches a slow peer: it may be awake now.
+            SpinPolicy::Sleeping(_) => SpinPolicy::Trial,
+            // Slow twice: the peer answers slower than a sleep costs.
+            SpinPolicy::Trial => SpinPolicy::Sleeping(0),
         };
     }
 
-    /// A spin ran out without a wake.
-    pub(crate) fn missed(&mut self) {
-        *self = SpinPolicy::Sleeping(0);
+    /// A spin ran for `waited` without a wake.
+    pub(crate) fn missed(&mut self, waited: Duration) {
+        *self = match *self {
+            SpinPolicy::Spinning { credit } => {
+                SpinPolicy::spinning(credit.saturating_sub(nanos(waited)))
+            }
+            _ => SpinPolicy::Sleeping(0),
+        };
+    }
+
+    /// Keeps spinning while credit remains.
+    fn spinning(credit: i64) -> SpinPolicy {
+        if credit > 0 {
+            SpinPolicy::Spinning { credit }
+        } else {
+            SpinPolicy::Sleeping(0)
+        }
     }
 
     /// A park that did not spin was ended by a remote wake.
@@ -117,7 +143,7 @@ mod tests {
                 spun += 1;
                 match gap {
                     Some(g) => policy.caught(g),
-                    None => policy.missed(),
+                    None => policy.missed(Duration::from_micros(50)),
                 }
             } else {
                 policy.slept();
@@ -147,11 +173,30 @@ mod tests {
         policy.caught(SLOW);
         assert_eq!(policy, SpinPolicy::Trial);
         policy.caught(FAST);
-        assert_eq!(policy, SpinPolicy::Spinning);
-        // One late answer while spinning earns a trial; two end it.
+        assert!(matches!(policy, SpinPolicy::Spinning { .. }));
+    }
+
+    #[test]
+    fn quick_catches_pay_for_an_occasional_slow_one_but_not_a_change_of_pace() {
+        let mut policy = SpinPolicy::new();
+        policy.caught(FAST);
+        for _ in 0..100 {
+            policy.caught(FAST);
+        }
+        // A preempted partner: one slow answer, and a miss, are absorbed.
         policy.caught(SLOW);
-        assert_eq!(policy, SpinPolicy::Trial);
-        policy.caught(SLOW);
-        assert!(!policy.should_spin());
+        policy.missed(Duration::from_micros(50));
+        for _ in 0..100 {
+            policy.caught(FAST);
+        }
+        assert!(policy.should_spin());
+        // A producer that now waits 29 µs between wakes: spinning stops
+        // after a few.
+        let mut slow = 0;
+        while policy.should_spin() {
+            policy.caught(SLOW);
+            slow += 1;
+        }
+        assert!(slow <= 5, "{slow}");
     }
 }
