@@ -29,6 +29,24 @@ fn thread_times() -> (Duration, Duration) {
     (tv(ru.ru_utime), tv(ru.ru_stime))
 }
 
+/// Calls `send` every `every` for 400 ms; returns how many times it did.
+/// Busy pacing (a sleep could not keep a pace of tens of µs), and no
+/// catching up after a delay, so that no gap is shorter than `every`.
+fn paced(every: Duration, mut send: impl FnMut()) -> usize {
+    let start = std::time::Instant::now();
+    let mut next = start;
+    let mut sent = 0;
+    while start.elapsed() < Duration::from_millis(400) {
+        send();
+        sent += 1;
+        next = (next + every).max(std::time::Instant::now());
+        while std::time::Instant::now() < next {
+            std::hint::spin_loop();
+        }
+    }
+    sent
+}
+
 /// Ready once its flag is set; hands its waker to whoever waits for it.
 struct Flagged {
     done: Arc<AtomicBool>,
@@ -228,20 +246,10 @@ fn slow_bulk_sender_is_waited_for_without_spinning() {
     let (ours, mut theirs) = std::os::unix::net::UnixStream::pair().unwrap();
     let sender = std::thread::spawn(move || {
         let chunk = vec![1u8; 32 * 1024];
-        let start = Instant::now();
-        let mut next = start;
-        let mut sent = 0;
-        while start.elapsed() < Duration::from_millis(400) {
-            theirs.write_all(&chunk).unwrap();
-            sent += chunk.len();
-            // Busy pacing (a sleep could not keep a 60 µs pace), and no
-            // catching up after a delay, so that no gap is shorter.
-            next = (next + Duration::from_micros(60)).max(Instant::now());
-            while Instant::now() < next {
-                std::hint::spin_loop();
-            }
-        }
-        sent
+        let sends = paced(Duration::from_micros(60), || {
+            theirs.write_all(&chunk).unwrap()
+        });
+        sends * chunk.len()
     });
     let (before, _) = thread_times();
     let start = Instant::now();
@@ -279,20 +287,9 @@ fn paced_remote_wakes_are_waited_for_without_spinning() {
     // between them rather than spin through every gap (which would be most
     // of a CPU in user time).
     let rt = Runtime::new().unwrap();
-    let (tx, mut rx) = futures::channel::mpsc::unbounded::<u32>();
+    let (tx, mut rx) = futures::channel::mpsc::unbounded::<u8>();
     let producer = std::thread::spawn(move || {
-        let start = Instant::now();
-        let mut next = start;
-        let mut sent = 0;
-        while start.elapsed() < Duration::from_millis(400) {
-            tx.unbounded_send(sent).unwrap();
-            sent += 1;
-            next = (next + Duration::from_micros(30)).max(Instant::now());
-            while Instant::now() < next {
-                std::hint::spin_loop();
-            }
-        }
-        sent
+        paced(Duration::from_micros(30), || tx.unbounded_send(0).unwrap())
     });
     let (before, _) = thread_times();
     let start = Instant::now();
