@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use crate::io::Interest;
-use crate::runtime::driver::io::{Registry, Token};
 use crate::runtime::driver::scheduled_io::{Direction, Ready, ReadyEvent, ScheduledIo};
-use crate::runtime::scheduler::BULK_READ;
+use crate::runtime::driver::{self, io::Token};
+use crate::runtime::spin::BULK_READ;
 use crate::runtime::{context, coop};
 
 /// The panic message for I/O created outside a runtime.
@@ -26,7 +26,7 @@ pub(crate) const NO_REACTOR: &str = "there is no reactor running, must be called
 pub(crate) struct Registered<T: AsFd> {
     /// `Some` until `into_inner` or drop.
     io: Option<T>,
-    registry: Arc<Registry>,
+    driver: Arc<driver::Handle>,
     token: Token,
     scheduled: Arc<ScheduledIo>,
 }
@@ -52,13 +52,13 @@ impl<T: AsFd> Registered<T> {
         interest: Interest,
         initial: Ready,
     ) -> io::Result<Registered<T>> {
-        let Some(registry) = context::io_registry() else {
+        let Some(driver) = context::driver() else {
             panic!("{NO_REACTOR}");
         };
-        let (token, scheduled) = registry.register(io.as_fd(), interest, initial)?;
+        let (token, scheduled) = driver.io.register(io.as_fd(), interest, initial)?;
         Ok(Registered {
             io: Some(io),
-            registry,
+            driver,
             token,
             scheduled,
         })
@@ -75,7 +75,7 @@ impl<T: AsFd> Registered<T> {
     /// Deregisters and returns the descriptor (still non-blocking).
     pub(crate) fn into_inner(mut self) -> T {
         let io = self.io.take().expect("present until drop");
-        self.registry.deregister(self.token, io.as_fd());
+        self.driver.io.deregister(self.token, io.as_fd());
         io
     }
 
@@ -190,7 +190,7 @@ impl<T: AsFd> Drop for Registered<T> {
     fn drop(&mut self) {
         if let Some(io) = self.io.take() {
             // Deregister while the descriptor is still open, then close it.
-            self.registry.deregister(self.token, io.as_fd());
+            self.driver.io.deregister(self.token, io.as_fd());
             drop(io);
         }
     }

@@ -22,7 +22,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::runtime::coop::Budget;
-use crate::runtime::driver::io::Registry;
+use crate::runtime::driver;
 use crate::runtime::scheduler::{Core, Shared};
 use crate::runtime::task::Id;
 
@@ -54,6 +54,9 @@ pub(crate) struct TaskScope {
     pub(crate) budget: Cell<Budget>,
     /// The id of the task being polled.
     pub(crate) id: Cell<Option<Id>>,
+    /// The address of the driver this thread turns (0: none). Compared, never
+    /// dereferenced: a wake on that thread needs no unpark.
+    driver: Cell<usize>,
 }
 
 thread_local! {
@@ -61,6 +64,7 @@ thread_local! {
         TaskScope {
             budget: Cell::new(Budget::unconstrained()),
             id: Cell::new(None),
+            driver: Cell::new(0),
         }
     };
 }
@@ -78,11 +82,13 @@ struct Saved {
     handle: Option<Arc<Shared>>,
     core: Option<Rc<Core>>,
     running: bool,
+    driver: usize,
 }
 
 impl Drop for SetGuard {
     fn drop(&mut self) {
         if let Some(prev) = self.prev.take() {
+            TASK.with(|t| t.driver.set(prev.driver));
             // The values are dropped outside the borrow: dropping the last
             // reference to a core may run user code.
             let old = CONTEXT.try_with(|c| {
@@ -96,14 +102,27 @@ impl Drop for SetGuard {
 
 /// Replaces the context; `None` when the slot is gone (thread teardown).
 fn set(handle: Arc<Shared>, core: Option<Rc<Core>>, running: bool) -> SetGuard {
+    // The thread that owns a core is the one that turns its driver.
+    let driver = core.as_ref().map_or(0, |c| driver_addr(&c.shared.driver));
     let prev = CONTEXT
         .try_with(|c| Saved {
             running: c.running.replace(running),
             handle: c.handle.replace(Some(handle)),
             core: c.core.replace(core),
+            driver: TASK.with(|t| t.driver.replace(driver)),
         })
         .ok();
     SetGuard { prev }
+}
+
+fn driver_addr(driver: &driver::Handle) -> usize {
+    std::ptr::from_ref(driver).addr()
+}
+
+/// Whether this thread turns `driver` (it owns the core the driver belongs
+/// to), so the driver cannot be parked while this thread is here.
+pub(crate) fn turns_driver(driver: &driver::Handle) -> bool {
+    TASK.with(|t| t.driver.get() == driver_addr(driver))
 }
 
 /// Panics if this thread is running a `block_on`.
@@ -244,10 +263,11 @@ pub(crate) fn task_id() -> Option<Id> {
     TASK.with(|t| t.id.get())
 }
 
-/// The I/O registrations of the runtime this thread has entered.
-pub(crate) fn io_registry() -> Option<Arc<Registry>> {
+/// The driver of the runtime this thread has entered: where its timers
+/// and I/O objects register.
+pub(crate) fn driver() -> Option<Arc<driver::Handle>> {
     CONTEXT
-        .try_with(|c| c.handle.borrow().as_ref().map(|h| h.io.clone()))
+        .try_with(|c| c.handle.borrow().as_ref().map(|h| h.driver.clone()))
         .ok()
         .flatten()
 }

@@ -213,7 +213,7 @@ impl Runtime {
     /// assert_eq!(runtime.num_timers(), 0);
     /// ```
     pub fn num_timers(&self) -> usize {
-        self.core.shared.time.len()
+        self.core.shared.driver.time.len()
     }
 }
 
@@ -525,7 +525,7 @@ impl Handle {
     /// assert_eq!(runtime.handle().num_timers(), 0);
     /// ```
     pub fn num_timers(&self) -> usize {
-        self.shared.time.len()
+        self.shared.driver.time.len()
     }
 
     /// Runs `f` on the runtime's blocking thread pool.

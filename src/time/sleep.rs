@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use crate::runtime::driver;
 use crate::runtime::driver::time::{TimerKey, TimerPoll};
-use crate::runtime::scheduler::Shared;
 use crate::runtime::{context, coop};
 
 /// How far "never" is: deadlines that would overflow `Instant` (such as
@@ -88,8 +88,8 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// ```
 #[must_use = "futures do nothing unless you .await or poll them"]
 pub struct Sleep {
-    /// The runtime whose queue drives this timer.
-    shared: Arc<Shared>,
+    /// The driver whose timer queue holds this timer.
+    driver: Arc<driver::Handle>,
     deadline: Instant,
     /// The queue slot, from the first pending poll until drop.
     key: Option<TimerKey>,
@@ -100,9 +100,9 @@ pub struct Sleep {
 impl Sleep {
     #[track_caller]
     pub(crate) fn new(deadline: Instant, what: &str) -> Sleep {
-        match context::handle() {
-            Some(shared) => Sleep {
-                shared,
+        match context::driver() {
+            Some(driver) => Sleep {
+                driver,
                 deadline,
                 key: None,
                 done: false,
@@ -166,9 +166,9 @@ impl Sleep {
         this.deadline = deadline;
         this.done = false;
         if let Some(key) = this.key
-            && this.shared.time.reset(key, deadline)
+            && this.driver.time.reset(key, deadline)
         {
-            this.shared.notify();
+            this.driver.unpark();
         }
     }
 }
@@ -189,7 +189,7 @@ impl Sleep {
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let this = self;
         match this
-            .shared
+            .driver
             .time
             .poll(&mut this.key, this.deadline, cx.waker())
         {
@@ -202,7 +202,7 @@ impl Sleep {
                     // Polled off the runtime thread while it is parked on a
                     // later deadline: wake it to wait for ours. (On the
                     // runtime thread this is one atomic load.)
-                    this.shared.notify();
+                    this.driver.unpark();
                 }
                 Poll::Pending
             }
@@ -213,7 +213,7 @@ impl Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.shared.time.remove(key);
+            self.driver.time.remove(key);
         }
     }
 }

@@ -15,6 +15,7 @@ use std::task::Waker;
 use std::time::Duration;
 
 use epoll::Selector;
+use park::ParkState;
 use time::TimeHandle;
 use unpark::Unparker;
 
@@ -22,69 +23,97 @@ use unpark::Unparker;
 pub(crate) const UNPARK_TOKEN: u64 = u64::MAX;
 
 /// The owned half of the driver, turned by the runtime thread only.
+/// The shared half of a driver: what timers, I/O objects and other threads
+/// reach (register, deregister, wake the thread that turns it).
+#[derive(Debug)]
+pub(crate) struct Handle {
+    /// The timers.
+    pub(crate) time: TimeHandle,
+    /// The I/O registrations.
+    pub(crate) io: io::Registry,
+    /// Whether the driver's thread is parked (see `park.rs`).
+    pub(crate) park: ParkState,
+    /// The eventfd that ends a parked `epoll_wait`.
+    pub(crate) unparker: Unparker,
+}
+
+impl Handle {
+    /// Wakes the thread that turns this driver, if it is parked, after the
+    /// caller published work for it (a new earliest timer, a queued task).
+    /// Nothing is needed on that thread itself: it looks at its timers and
+    /// queues before it parks.
+    pub(crate) fn unpark(&self) {
+        if crate::runtime::context::turns_driver(self) {
+            return;
+        }
+        if self.park.notify() {
+            self.unparker.unpark();
+        }
+    }
+}
+
+/// The owned half of a driver: the epoll instance, turned by one thread.
 #[derive(Debug)]
 pub(crate) struct Driver {
     selector: Selector,
-    /// The timers; `Shared` and every `Sleep` hold it too.
-    time: Arc<TimeHandle>,
+    handle: Arc<Handle>,
     /// Expired timers' wakers, woken after the queue's lock is released;
     /// kept to reuse its allocation.
     expired: Vec<Waker>,
-    /// The I/O registrations; `Shared` and every I/O object hold it too.
-    io: Arc<io::Registry>,
     /// Ready I/O's wakers, woken after the registry's lock is released;
     /// kept to reuse its allocation.
     io_wakers: Vec<Waker>,
 }
 
 impl Driver {
-    /// Creates the epoll instance and registers the unparker's eventfd.
-    pub(crate) fn new(unparker: &Unparker) -> std::io::Result<Driver> {
+    /// Creates the epoll instance and the eventfd, and registers the latter.
+    pub(crate) fn new() -> std::io::Result<Driver> {
+        let unparker = Unparker::new()?;
         let selector = Selector::new()?;
         if let Some(fd) = unparker.raw_fd() {
             // Edge-triggered: every write is an edge, so the counter never
             // needs draining on the wake path.
             selector.add(fd, (libc::EPOLLIN | libc::EPOLLET) as u32, UNPARK_TOKEN)?;
         }
-        let io = Arc::new(io::Registry::new(selector.raw_fd()));
+        let handle = Arc::new(Handle {
+            time: TimeHandle::new(),
+            io: io::Registry::new(selector.raw_fd()),
+            park: ParkState::new(),
+            unparker,
+        });
         Ok(Driver {
             selector,
-            io,
+            handle,
             io_wakers: Vec::new(),
-            time: Arc::new(TimeHandle::new()),
             expired: Vec::new(),
         })
     }
 
-    /// The I/O registrations, for `Shared` (and through it, every I/O object).
-    pub(crate) fn io(&self) -> &Arc<io::Registry> {
-        &self.io
-    }
-
-    /// The timer queue, for `Shared` (and through it, every `Sleep`).
-    pub(crate) fn time(&self) -> &Arc<TimeHandle> {
-        &self.time
+    /// The shared half.
+    pub(crate) fn handle(&self) -> &Arc<Handle> {
+        &self.handle
     }
 
     /// Waits for events up to `timeout` (`None`: until an event or unpark),
     /// never past the earliest timer, then dispatches I/O events and fires
     /// expired timers.
     pub(crate) fn turn(&mut self, timeout: Option<Duration>) -> std::io::Result<()> {
-        if timeout == Some(Duration::ZERO) && !self.io.has_registrations() {
+        let handle = &*self.handle;
+        if timeout == Some(Duration::ZERO) && !handle.io.has_registrations() {
             // A non-blocking look with no descriptors registered could only
             // see the eventfd, whose wakes the scheduler already finds in its
             // injection queue: spare the system call.
-            self.time.fire_expired(&mut self.expired);
+            handle.time.fire_expired(&mut self.expired);
             return Ok(());
         }
-        self.selector.select(self.time.wait_timeout(timeout))?;
+        self.selector.select(handle.time.wait_timeout(timeout))?;
         // The unpark token's only job was to end the wait.
         let events = self
             .selector
             .events()
             .filter(|&(token, _)| token != UNPARK_TOKEN);
-        self.io.dispatch(events, &mut self.io_wakers);
-        self.time.fire_expired(&mut self.expired);
+        handle.io.dispatch(events, &mut self.io_wakers);
+        handle.time.fire_expired(&mut self.expired);
         Ok(())
     }
 }
@@ -93,6 +122,6 @@ impl Drop for Driver {
     fn drop(&mut self) {
         // Withdraw the epoll descriptor from the registry before the
         // selector closes it (fields drop after this).
-        self.io.shutdown();
+        self.handle.io.shutdown();
     }
 }

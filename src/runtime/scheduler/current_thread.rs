@@ -1,5 +1,5 @@
-//! The scheduler: the local run queue and the injection queue, the owned-task
-//! list, and the tick loop of `block_on`.
+//! The current-thread scheduler: the local run queue and the injection
+//! queue, the owned-task list, and the tick loop of `block_on`.
 //!
 //! [`Core`] is the runtime thread's half: run queue, owned tasks and the
 //! driver, in `RefCell`s because only that thread ever touches them (the
@@ -23,42 +23,24 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use crate::runtime::blocking::{BlockingPool, BlockingTask, PoolConfig};
+use crate::runtime::blocking::{BlockingPool, BlockingTask};
 use crate::runtime::context;
-use crate::runtime::driver::Driver;
-use crate::runtime::driver::io::Registry;
-use crate::runtime::driver::park::ParkState;
-use crate::runtime::driver::time::TimeHandle;
-use crate::runtime::driver::unpark::Unparker;
+use crate::runtime::driver::{self, Driver};
+use crate::runtime::scheduler::{Config, TightTimerSlack};
 use crate::runtime::spin::{SpinPolicy, spin_until};
 use crate::runtime::task::{JoinHandle, OwnedTasks, RawTask, RunOutcome, new_task};
-
-/// Settings the scheduler reads on every tick.
-#[derive(Debug, Clone)]
-pub(crate) struct Config {
-    /// Task polls between two non-blocking turns of the driver.
-    pub(crate) event_interval: u32,
-    /// The longest spin before sleeping (zero: never spin).
-    pub(crate) max_spin: Duration,
-    /// The blocking pool's settings.
-    pub(crate) pool: PoolConfig,
-}
 
 /// The part of a runtime that any thread may reach.
 #[derive(Debug)]
 pub(crate) struct Shared {
     /// Tasks woken or spawned from other threads.
     inject: Mutex<Inject>,
-    /// Whether the runtime is parked, and how much is in `inject`.
-    park: ParkState,
-    /// The eventfd that ends a parked `epoll_wait`.
-    pub(crate) unparker: Unparker,
     /// The `spawn_blocking` threads.
     blocking: BlockingPool,
-    /// The timer queue (the driver fires it; every `Sleep` holds this).
-    pub(crate) time: Arc<TimeHandle>,
-    /// The I/O registrations (the driver dispatches them; every I/O object holds this).
-    pub(crate) io: Arc<Registry>,
+    /// The driver's shared half: timers, I/O registrations, and the park
+    /// protocol (whether the runtime is parked, how much is in `inject`).
+    /// Every `Sleep` and I/O object holds it too.
+    pub(crate) driver: Arc<driver::Handle>,
 }
 
 #[derive(Debug, Default)]
@@ -79,15 +61,15 @@ impl Shared {
 
     /// Queues a woken task from another thread. A closed runtime gives the
     /// task back; the caller drops its reference once done with `self`.
-    fn push_remote(&self, task: RawTask) -> Option<RawTask> {
+    pub(super) fn push_remote(&self, task: RawTask) -> Option<RawTask> {
         let mut q = self.inject();
         if q.closed {
             return Some(task);
         }
         q.woken.push_back(task);
         drop(q);
-        if self.park.push(1) {
-            self.unparker.unpark();
+        if self.driver.park.push(1) {
+            self.driver.unparker.unpark();
         }
         None
     }
@@ -109,8 +91,8 @@ impl Shared {
         }
         q.spawned.push_back(raw);
         drop(q);
-        if self.park.push(1) {
-            self.unparker.unpark();
+        if self.driver.park.push(1) {
+            self.driver.unparker.unpark();
         }
         handle
     }
@@ -128,103 +110,16 @@ impl Shared {
     }
 
     /// Wakes a parked runtime after publishing work with a release store
-    /// (or under a lock the runtime takes after it commits to park). On the
-    /// runtime's own thread, inside `block_on`, nothing is needed: the loop
-    /// looks at its queues and timers before it parks.
+    /// (or under a lock the runtime takes after it commits to park).
     pub(crate) fn notify(&self) {
-        if self.is_current() {
-            return;
-        }
-        if self.park.notify() {
-            self.unparker.unpark();
-        }
-    }
-
-    /// Whether this thread owns this runtime's core (so the runtime cannot
-    /// be parked while this thread is here).
-    fn is_current(&self) -> bool {
-        context::with_core(|core| core.is_some_and(|c| std::ptr::eq(Arc::as_ptr(&c.shared), self)))
+        self.driver.unpark();
     }
 }
-
-/// Queues a woken task (the caller hands over one reference): on the local
-/// run queue when called on this task's runtime thread, else remotely.
-pub(crate) fn schedule(task: RawTask) {
-    let shared = &task.header().shared;
-    let local = context::with_core(|core| match core {
-        Some(core) if Arc::ptr_eq(&core.shared, shared) => {
-            core.run_queue.borrow_mut().push_back(task);
-            true
-        }
-        _ => false,
-    });
-    if !local && let Some(rejected) = shared.push_remote(task) {
-        // The runtime is gone; this was the queue's reference.
-        rejected.drop_ref();
-    }
-}
-
-/// Puts `waker` behind the next turn of the driver: on a thread running a
-/// runtime's `block_on`, it is woken after the driver has been looked at;
-/// anywhere else, at once.
-pub(crate) fn defer(waker: &Waker) {
-    let deferred = context::with_running_core(|core| match core {
-        Some(core) => {
-            core.defer(waker);
-            true
-        }
-        None => false,
-    });
-    if !deferred {
-        waker.wake_by_ref();
-    }
-}
-
-/// A stream read of at least this many bytes is bulk input: a sender is
-/// streaming, and its next segment is usually microseconds away. Spinning
-/// then saves the sender the wake-up and lets the input gather into fuller
-/// reads (the `tcp_stream` benchmark gains 10–20%). Request-sized reads
-/// stay below it, so request/response traffic never waits on the spin.
-pub(crate) const BULK_READ: usize = 16 * 1024;
 
 /// The spin after bulk input: about what a sleep and a wake-up cost the two
 /// sides together, so that a spin that catches nothing wastes no more than
 /// sleeping at once would have.
 const BULK_SPIN: Duration = Duration::from_micros(20);
-
-/// Lowers the thread's timer slack for the duration of a `block_on`, and
-/// restores it after. The kernel's default 50 µs slack would make every
-/// timed `epoll_pwait2` up to 50 µs late; timers are the only timed waits the
-/// runtime makes, and a timer's lateness is what users measure.
-struct TightTimerSlack {
-    /// The slack to restore; `None` if it could not be read (then nothing
-    /// was changed).
-    saved: Option<libc::c_ulong>,
-}
-
-/// The slack while a runtime runs.
-const TIMER_SLACK_NS: libc::c_ulong = 1_000;
-
-impl TightTimerSlack {
-    fn new() -> TightTimerSlack {
-        let saved = match crate::sys::timer_slack() {
-            Ok(s) if s > TIMER_SLACK_NS => {
-                crate::sys::set_timer_slack(TIMER_SLACK_NS).ok().map(|()| s)
-            }
-            _ => None,
-        };
-        TightTimerSlack { saved }
-    }
-}
-
-impl Drop for TightTimerSlack {
-    fn drop(&mut self) {
-        if let Some(s) = self.saved {
-            // It was settable a moment ago; nothing useful to do on failure.
-            let _ = crate::sys::set_timer_slack(s);
-        }
-    }
-}
 
 /// The waker of the future passed to `block_on`.
 #[derive(Debug)]
@@ -241,43 +136,6 @@ impl Wake for MainWake {
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Release);
         self.shared.notify();
-    }
-}
-
-/// Wakes a thread parked in [`park_on`].
-struct ThreadWake {
-    thread: std::thread::Thread,
-    woken: AtomicBool,
-}
-
-impl Wake for ThreadWake {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Release);
-        self.thread.unpark();
-    }
-}
-
-/// Runs `future` on this thread, which does not own the runtime, parking
-/// the thread between wakes (`Handle::block_on` off the runtime's thread).
-pub(crate) fn park_on<F: Future>(future: F) -> F::Output {
-    let wake = Arc::new(ThreadWake {
-        thread: std::thread::current(),
-        woken: AtomicBool::new(false),
-    });
-    let waker = Waker::from(wake.clone());
-    let mut cx = Context::from_waker(&waker);
-    let mut future = pin!(future);
-    loop {
-        if let Poll::Ready(out) = context::poll_scope(None, || future.as_mut().poll(&mut cx)) {
-            return out;
-        }
-        while !wake.woken.swap(false, Acquire) {
-            std::thread::park();
-        }
     }
 }
 
@@ -326,15 +184,11 @@ impl std::fmt::Debug for Core {
 impl Core {
     /// Opens the epoll instance and eventfd; fails with their `io::Error`.
     pub(crate) fn new(config: Config) -> std::io::Result<Rc<Core>> {
-        let unparker = Unparker::new()?;
-        let driver = Driver::new(&unparker)?;
+        let driver = Driver::new()?;
         let shared = Arc::new(Shared {
             inject: Mutex::new(Inject::default()),
-            park: ParkState::new(),
-            unparker,
             blocking: BlockingPool::new(config.pool.clone()),
-            time: driver.time().clone(),
-            io: driver.io().clone(),
+            driver: driver.handle().clone(),
         });
         let can_spin = crate::sys::online_cpus() > 1 && !config.max_spin.is_zero();
         let main = Arc::new(MainWake {
@@ -375,13 +229,18 @@ impl Core {
         handle
     }
 
-    fn defer(&self, waker: &Waker) {
+    pub(super) fn defer(&self, waker: &Waker) {
         let mut deferred = self.deferred.borrow_mut();
         // A task that yields repeatedly before the next turn is queued once.
         if deferred.last().is_some_and(|last| last.will_wake(waker)) {
             return;
         }
         deferred.push(waker.clone());
+    }
+
+    /// Queues a task woken on this thread (one reference handed over).
+    pub(super) fn push_local(&self, task: RawTask) {
+        self.run_queue.borrow_mut().push_back(task);
     }
 
     /// Wakes the tasks deferred behind the driver; true if there were any.
@@ -404,7 +263,7 @@ impl Core {
 
     /// Moves everything other threads queued onto the local run queue.
     fn drain_inject(&self) {
-        if !self.shared.park.has_pending() {
+        if !self.shared.driver.park.has_pending() {
             return;
         }
         let mut q = self.shared.inject();
@@ -417,7 +276,7 @@ impl Core {
         }
         rq.extend(q.woken.drain(..));
         drop(q);
-        self.shared.park.taken(n);
+        self.shared.driver.park.taken(n);
     }
 
     fn run_task(&self, task: RawTask) {
@@ -431,7 +290,8 @@ impl Core {
         }
     }
 
-    /// A stream read on this thread returned at least [`BULK_READ`] bytes.
+    /// A stream read on this thread returned at least
+    /// [`BULK_READ`](crate::runtime::spin::BULK_READ) bytes.
     pub(crate) fn note_bulk_input(&self) {
         // On one CPU a spin would only hold up the sender.
         if self.can_spin {
@@ -458,7 +318,7 @@ impl Core {
                 rq.shrink_to(1024);
             }
         }
-        let park = &self.shared.park;
+        let park = &self.shared.driver.park;
         let bulk = self.bulk_input.replace(false);
         let bulk_spin = bulk && self.bulk_spin_pays.get();
         let mut policy = self.spin_policy.get();
@@ -472,7 +332,12 @@ impl Core {
         };
         if !spin.is_zero() && self.can_spin {
             // Never spin past a timer's deadline.
-            let limit = self.shared.time.wait_timeout(Some(spin)).unwrap_or(spin);
+            let limit = self
+                .shared
+                .driver
+                .time
+                .wait_timeout(Some(spin))
+                .unwrap_or(spin);
             let caught = spin_until(limit, || park.is_notified());
             if remote_spin {
                 match caught {
@@ -598,10 +463,11 @@ impl Core {
                 None => break,
             }
         }
-        self.shared.time.shutdown();
+        let driver = &self.shared.driver;
+        driver.time.shutdown();
         // Fail I/O waits (e.g. of a blocking job) before waiting for the pool.
-        self.shared.io.shutdown();
-        self.shared.unparker.close();
+        driver.io.shutdown();
+        driver.unparker.close();
         self.shared.blocking.shutdown(timeout);
     }
 
