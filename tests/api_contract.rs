@@ -6,8 +6,8 @@ use std::future::Future;
 use std::io;
 use std::time::Duration;
 
-use guillotine::runtime::EnterGuard;
 use guillotine::runtime::{Builder, Handle, Runtime, TryCurrentError};
+use guillotine::runtime::{EnterGuard, RuntimeMetrics};
 use guillotine::task::{AbortHandle, Id, JoinError, JoinHandle, Unconstrained};
 
 fn send_sync<T: Send + Sync>() {}
@@ -53,6 +53,12 @@ fn signatures_match_the_contract() {
     fn id_traits<T: Copy + Eq + std::hash::Hash + std::fmt::Display + std::fmt::Debug>() {}
     id_traits::<Id>();
     debug::<EnterGuard<'static>>();
+    let _: fn(&Runtime) -> RuntimeMetrics = Runtime::metrics;
+    let _: fn(&Handle) -> RuntimeMetrics = Handle::metrics;
+    send_sync::<RuntimeMetrics>();
+    debug::<RuntimeMetrics>();
+    let _ = Builder::on_thread_start::<fn()>;
+    let _ = Builder::on_thread_stop::<fn()>;
     fn is_error<E: std::error::Error + Send + Sync>() {}
     is_error::<JoinError>();
     fn join_output<T>(h: JoinHandle<T>) -> impl Future<Output = Result<T, JoinError>> {

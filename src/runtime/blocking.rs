@@ -25,6 +25,20 @@ pub(crate) struct PoolConfig {
     pub(crate) max_threads: usize,
     pub(crate) keep_alive: Duration,
     pub(crate) name: String,
+    /// Run on each thread the pool starts, first thing.
+    pub(crate) on_start: Option<Hook>,
+    /// Run on each thread the pool starts, last thing.
+    pub(crate) on_stop: Option<Hook>,
+}
+
+/// A user's callback for thread start or stop.
+#[derive(Clone)]
+pub(crate) struct Hook(pub(crate) Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hook(..)")
+    }
 }
 
 impl Default for PoolConfig {
@@ -33,6 +47,8 @@ impl Default for PoolConfig {
             max_threads: 512,
             keep_alive: Duration::from_secs(10),
             name: "guillotine-blocking".to_owned(),
+            on_start: None,
+            on_stop: None,
         }
     }
 }
@@ -82,6 +98,8 @@ struct PoolState {
     queue: VecDeque<RawTask>,
     /// Live worker threads.
     threads: usize,
+    /// Threads that left the loop and are running the stop hook.
+    exiting: usize,
     /// Workers waiting for a job.
     idle: usize,
     /// Wake-ups sent to idle workers and not yet consumed; a push only
@@ -134,7 +152,7 @@ impl BlockingPool {
         let pool = self.clone();
         let spawned = std::thread::Builder::new()
             .name(self.inner.config.name.clone())
-            .spawn(move || pool.work());
+            .spawn(move || pool.run_thread());
         if spawned.is_err() {
             // Out of threads (or memory): never panic the runtime. If no
             // worker is left to take them, the queued jobs are cancelled.
@@ -148,6 +166,14 @@ impl BlockingPool {
             drop(st);
             orphans.into_iter().for_each(cancel);
         }
+    }
+
+    /// A pool thread: the start hook, then the job loop (which ends with
+    /// the stop hook).
+    fn run_thread(&self) {
+        let config = &self.inner.config;
+        call(config.on_start.as_ref());
+        self.work();
     }
 
     /// A worker thread's loop.
@@ -185,8 +211,13 @@ impl BlockingPool {
                 break;
             }
         }
+        // No longer counted as a thread jobs can wait for, but shutdown
+        // still waits for the stop hook.
         st.threads -= 1;
+        st.exiting += 1;
         drop(st);
+        call(self.inner.config.on_stop.as_ref());
+        self.lock().exiting -= 1;
         self.inner.worker_exited.notify_all();
     }
 
@@ -201,7 +232,7 @@ impl BlockingPool {
         queued.into_iter().for_each(cancel);
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut st = self.lock();
-        while st.threads > 0 {
+        while st.threads > 0 || st.exiting > 0 {
             st = match (timeout, deadline) {
                 (None, _) | (Some(_), None) => self
                     .inner
@@ -221,6 +252,14 @@ impl BlockingPool {
                 }
             };
         }
+    }
+}
+
+/// Runs a user's hook. Its panic (already reported by the panic hook) must
+/// not take the pool's bookkeeping down with the thread.
+fn call(hook: Option<&Hook>) {
+    if let Some(hook) = hook {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (hook.0)()));
     }
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod blocking;
 pub(crate) mod context;
 pub(crate) mod coop;
 pub(crate) mod driver;
+mod metrics;
 pub(crate) mod scheduler;
 pub(crate) mod spin;
 pub(crate) mod task;
@@ -21,7 +22,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use blocking::PoolConfig;
+use blocking::{Hook, PoolConfig};
+pub use metrics::RuntimeMetrics;
 use scheduler::{Config, Core, Shared};
 pub use task::{AbortHandle, JoinError, JoinHandle};
 
@@ -134,6 +136,16 @@ impl Runtime {
         Handle {
             shared: self.core.shared.clone(),
         }
+    }
+
+    /// The runtime's counters ([`RuntimeMetrics`]).
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// assert_eq!(rt.metrics().num_alive_tasks(), 0);
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics::new(self.core.shared.clone())
     }
 
     /// Makes this runtime current on this thread until the guard is
@@ -363,6 +375,53 @@ impl Builder {
         self
     }
 
+    /// Runs `f` on every thread the runtime starts (today: the blocking
+    /// pool's threads), first thing on that thread. A panic in `f` is
+    /// reported and otherwise ignored.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    /// use std::sync::Arc;
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let s = started.clone();
+    /// let rt = guillotine::runtime::Builder::new()
+    ///     .on_thread_start(move || {
+    ///         s.fetch_add(1, SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(rt.spawn_blocking(|| ())).unwrap();
+    /// assert_eq!(started.load(SeqCst), 1);
+    /// ```
+    pub fn on_thread_start(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.pool.on_start = Some(Hook(Arc::new(f)));
+        self
+    }
+
+    /// Runs `f` on every thread the runtime starts, last thing before the
+    /// thread exits (a blocking thread exits after `thread_keep_alive` idle,
+    /// or at shutdown). A panic in `f` is reported and otherwise ignored.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    /// use std::sync::Arc;
+    /// let stopped = Arc::new(AtomicUsize::new(0));
+    /// let s = stopped.clone();
+    /// let rt = guillotine::runtime::Builder::new()
+    ///     .on_thread_stop(move || {
+    ///         s.fetch_add(1, SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(rt.spawn_blocking(|| ())).unwrap();
+    /// drop(rt); // waits for the blocking thread to exit
+    /// assert_eq!(stopped.load(SeqCst), 1);
+    /// ```
+    pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.pool.on_stop = Some(Hook(Arc::new(f)));
+        self
+    }
+
     /// Creates the runtime.
     ///
     /// # Errors
@@ -528,6 +587,18 @@ impl Handle {
         self.shared.driver.time.len()
     }
 
+    /// The runtime's counters ([`RuntimeMetrics`]), from any thread.
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let workers = std::thread::spawn(move || handle.metrics().num_workers()).join().unwrap();
+    /// assert_eq!(workers, 1);
+    /// ```
+    pub fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics::new(self.shared.clone())
+    }
+
     /// Runs `f` on the runtime's blocking thread pool.
     ///
     /// ```
@@ -544,6 +615,13 @@ impl Handle {
         self.shared.spawn_blocking(f)
     }
 }
+
+// As in tokio: a handle's operations keep the runtime consistent when a
+// panic interrupts them (queues are behind poisoning-tolerant locks, state
+// words change atomically); only the user's thread hooks are not
+// `RefUnwindSafe`, and they are never called through a handle.
+impl std::panic::UnwindSafe for Handle {}
+impl std::panic::RefUnwindSafe for Handle {}
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -601,4 +679,5 @@ fn _assert_kinds() {
     send_sync::<JoinHandle<()>>();
     send_sync::<AbortHandle>();
     send_sync::<JoinError>();
+    send_sync::<RuntimeMetrics>();
 }

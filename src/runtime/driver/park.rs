@@ -60,6 +60,11 @@ impl ParkState {
         self.pending.fetch_sub(n, Relaxed);
     }
 
+    /// How many items are pending.
+    pub(crate) fn pending(&self) -> usize {
+        self.pending.load(Acquire)
+    }
+
     /// Whether items are pending.
     pub(crate) fn has_pending(&self) -> bool {
         self.pending.load(Acquire) != 0

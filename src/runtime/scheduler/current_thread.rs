@@ -21,11 +21,12 @@ use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::runtime::blocking::{BlockingPool, BlockingTask};
 use crate::runtime::context;
 use crate::runtime::driver::{self, Driver};
+use crate::runtime::metrics::Metrics;
 use crate::runtime::scheduler::{Config, TightTimerSlack};
 use crate::runtime::spin::{SpinPolicy, spin_until};
 use crate::runtime::task::{JoinHandle, OwnedTasks, RawTask, RunOutcome, new_task};
@@ -41,6 +42,8 @@ pub(crate) struct Shared {
     /// protocol (whether the runtime is parked, how much is in `inject`).
     /// Every `Sleep` and I/O object holds it too.
     pub(crate) driver: Arc<driver::Handle>,
+    /// The counters behind `RuntimeMetrics` (one worker: the runtime thread).
+    pub(crate) metrics: Metrics,
 }
 
 #[derive(Debug, Default)]
@@ -91,10 +94,16 @@ impl Shared {
         }
         q.spawned.push_back(raw);
         drop(q);
+        self.metrics.task_spawned();
         if self.driver.park.push(1) {
             self.driver.unparker.unpark();
         }
         handle
+    }
+
+    /// Tasks queued by other threads and not yet taken by the runtime.
+    pub(crate) fn global_queue_depth(&self) -> usize {
+        self.driver.park.pending()
     }
 
     /// Runs `f` on the blocking pool; its `JoinHandle` completes through the
@@ -139,6 +148,23 @@ impl Wake for MainWake {
     }
 }
 
+/// Counts a `block_on` as busy time, up to where it parks and from where it
+/// wakes, until it returns (or unwinds).
+struct Busy<'a>(&'a Core);
+
+impl Busy<'_> {
+    fn start(core: &Core) -> Busy<'_> {
+        core.busy_since.set(Instant::now());
+        Busy(core)
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.shared.metrics.workers[0].stopped(self.0.busy_since.get());
+    }
+}
+
 /// The runtime thread's half of a runtime.
 pub(crate) struct Core {
     pub(crate) shared: Arc<Shared>,
@@ -169,6 +195,9 @@ pub(crate) struct Core {
     bulk_spin_pays: Cell<bool>,
     /// Whether spinning can help at all (more than one CPU).
     can_spin: bool,
+    /// When the runtime thread last started being busy (for the busy time
+    /// in `RuntimeMetrics`).
+    busy_since: Cell<Instant>,
 }
 
 impl std::fmt::Debug for Core {
@@ -189,6 +218,7 @@ impl Core {
             inject: Mutex::new(Inject::default()),
             blocking: BlockingPool::new(config.pool.clone()),
             driver: driver.handle().clone(),
+            metrics: Metrics::new(1),
         });
         let can_spin = crate::sys::online_cpus() > 1 && !config.max_spin.is_zero();
         let main = Arc::new(MainWake {
@@ -209,6 +239,7 @@ impl Core {
             bulk_input: Cell::new(false),
             bulk_spin_pays: Cell::new(true),
             can_spin,
+            busy_since: Cell::new(Instant::now()),
         }))
     }
 
@@ -226,6 +257,7 @@ impl Core {
         }
         self.owned.borrow_mut().push(raw);
         self.run_queue.borrow_mut().push_back(raw);
+        self.shared.metrics.task_spawned();
         handle
     }
 
@@ -285,6 +317,9 @@ impl Core {
             RunOutcome::Reschedule => self.run_queue.borrow_mut().push_back(task),
             RunOutcome::Complete => {
                 let linked = self.owned.borrow_mut().remove(task);
+                if linked {
+                    self.shared.metrics.task_finished();
+                }
                 task.drop_refs(if linked { 2 } else { 1 });
             }
         }
@@ -355,8 +390,12 @@ impl Core {
             }
         }
         if park.prepare_park() {
+            let worker = &self.shared.metrics.workers[0];
+            worker.parking(self.busy_since.get());
             let start = bulk.then(std::time::Instant::now);
             self.turn(None);
+            worker.unparked();
+            self.busy_since.set(Instant::now());
             if let Some(start) = start {
                 // Keep spinning while the input comes within the spin (the
                 // wait after it is then next to nothing); start again once
@@ -388,6 +427,7 @@ impl Core {
     pub(crate) fn block_on<F: Future>(self: &Rc<Self>, future: F) -> F::Output {
         let _guard = context::enter_block_on(self);
         let _slack = TightTimerSlack::new();
+        let _busy = Busy::start(self);
         let waker = Waker::from(self.main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
@@ -444,6 +484,7 @@ impl Core {
         for task in spawned {
             task.shutdown();
             task.drop_refs(2);
+            self.shared.metrics.task_finished();
         }
         for task in woken {
             task.drop_ref();
@@ -455,6 +496,7 @@ impl Core {
             if let Some(task) = next {
                 task.shutdown();
                 task.drop_ref();
+                self.shared.metrics.task_finished();
                 continue;
             }
             let queued = self.run_queue.borrow_mut().pop_front();
