@@ -57,8 +57,7 @@ fn signatures_match_the_contract() {
     let _: fn(&Handle) -> RuntimeMetrics = Handle::metrics;
     send_sync::<RuntimeMetrics>();
     debug::<RuntimeMetrics>();
-    let _ = Builder::on_thread_start::<fn()>;
-    let _ = Builder::on_thread_stop::<fn()>;
+    let _: &mut Builder = Builder::new().on_thread_start(|| {}).on_thread_stop(|| {});
     fn is_error<E: std::error::Error + Send + Sync>() {}
     is_error::<JoinError>();
     fn join_output<T>(h: JoinHandle<T>) -> impl Future<Output = Result<T, JoinError>> {
