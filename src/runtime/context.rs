@@ -6,8 +6,9 @@
 //!   and is gone during the rest of thread teardown. Every access goes
 //!   through `try_with`; a runtime dropped from another thread-local's
 //!   destructor then shuts down without a context instead of aborting.
-//! * `TASK` (in `coop.rs` terms, the budget, and the current task id) holds
-//!   only `Copy` data, has no destructor, and is always reachable.
+//! * `TASK` holds only `Copy` data (the cooperative budget, the current
+//!   task's id, the driver this thread turns), has no destructor, and is
+//!   always reachable.
 //!
 //! The slots are set by RAII guards that restore the previous values on drop,
 //! also when a poll panics:
