@@ -1,5 +1,6 @@
-//! loom models of guillotine's task state word (`src/runtime/task/state.rs`)
-//! and park protocol (`src/runtime/driver/park.rs`). The files are compiled
+//! loom models of guillotine's task state word (`src/runtime/task/state.rs`),
+//! park protocol (`src/runtime/driver/park.rs`) and injection queue
+//! (`src/runtime/scheduler/inject.rs`). The files are compiled
 //! here as they are, against loom's atomics:
 //!
 //! ```sh
@@ -11,9 +12,12 @@
 mod loom {
     pub(crate) mod sync {
         pub(crate) use ::loom::sync::atomic;
+        pub(crate) use ::loom::sync::{Mutex, MutexGuard};
     }
 }
 
+#[path = "../../src/runtime/scheduler/inject.rs"]
+mod inject;
 #[path = "../../src/runtime/driver/park.rs"]
 mod park;
 #[path = "../../src/runtime/task/state.rs"]

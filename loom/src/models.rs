@@ -4,6 +4,7 @@ use loom::sync::Arc;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 
+use crate::inject::Inject;
 use crate::park::ParkState;
 use crate::state::{State, ToIdle, ToNotified, ToRunning};
 
@@ -118,19 +119,21 @@ fn loom_join_waker_racing_completion() {
     });
 }
 
-/// Another thread queues work while the runtime parks: either the runtime
-/// sees the work and does not block, or the other thread sees it parked and
-/// writes the eventfd. Several wakers cost one write.
+/// Other threads queue tasks while the runtime parks: either the runtime
+/// sees the work and does not block, or a queuer sees it parked and writes
+/// the eventfd. Several queuers cost one write.
 #[test]
 fn loom_cross_thread_wake_racing_park() {
     loom::model(|| {
         let park = Arc::new(ParkState::new());
+        let inject = Arc::new(Inject::new());
         let signals = Arc::new(AtomicUsize::new(0));
         let wakers: Vec<_> = (0..2)
-            .map(|_| {
-                let (park, signals) = (park.clone(), signals.clone());
+            .map(|i| {
+                let (park, inject, signals) = (park.clone(), inject.clone(), signals.clone());
                 thread::spawn(move || {
-                    if park.push(1) {
+                    inject.push_woken(i).unwrap();
+                    if park.notify() {
                         signals.fetch_add(1, SeqCst);
                     }
                 })
@@ -147,9 +150,43 @@ fn loom_cross_thread_wake_racing_park() {
                 "a parked runtime must be signalled exactly once"
             );
         } else {
-            assert!(park.has_pending());
+            assert!(!inject.is_empty());
             assert_eq!(signals, 0);
         }
         park.unparked();
+        assert_eq!(inject.drain(|_, _| ()), 2);
+    });
+}
+
+/// A spawn from another thread racing shutdown: the task either reaches the
+/// runtime (queued before the close, and handed back by it) or is refused
+/// to the spawner, never both and never neither.
+#[test]
+fn loom_spawn_racing_shutdown() {
+    loom::model(|| {
+        let inject = Arc::new(Inject::new());
+        let spawner = {
+            let inject = inject.clone();
+            thread::spawn(move || {
+                let first = inject.push_spawned(1).is_ok();
+                let second = inject.push_woken(2).is_ok();
+                (first, second)
+            })
+        };
+        // The runtime takes what is queued once, then shuts down.
+        let mut seen = Vec::new();
+        inject.drain(|t, _| seen.push(t));
+        let (spawned, woken) = inject.close();
+        seen.extend(spawned);
+        seen.extend(woken);
+        let (first, second) = spawner.join().unwrap();
+        let accepted: Vec<i32> = [(first, 1), (second, 2)]
+            .into_iter()
+            .filter_map(|(ok, t)| ok.then_some(t))
+            .collect();
+        seen.sort_unstable();
+        assert_eq!(seen, accepted, "a task lost or taken twice");
+        assert!(inject.is_empty());
+        assert!(inject.push_woken(3).is_err(), "closed for good");
     });
 }

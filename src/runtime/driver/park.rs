@@ -16,7 +16,7 @@
 
 use crate::loom::sync::atomic::{
     AtomicUsize,
-    Ordering::{AcqRel, Acquire, Relaxed, Release},
+    Ordering::{AcqRel, Acquire},
 };
 
 /// The runtime is in (or committed to) a blocking `epoll_wait`.
@@ -29,45 +29,19 @@ const NOTIFIED: usize = 1 << 1;
 pub(crate) struct ParkState {
     /// `PARKED | NOTIFIED`.
     word: AtomicUsize,
-    /// Items queued by other threads and not yet taken: a hint that spares
-    /// the runtime a lock when there are none.
-    pending: AtomicUsize,
 }
 
 impl ParkState {
     pub(crate) fn new() -> ParkState {
         ParkState {
             word: AtomicUsize::new(0),
-            pending: AtomicUsize::new(0),
         }
-    }
-
-    /// Another thread queued `n` items; returns true if it must write the
-    /// eventfd.
-    pub(crate) fn push(&self, n: usize) -> bool {
-        self.pending.fetch_add(n, Release);
-        self.notify()
     }
 
     /// Another thread published work (its own release store came first);
     /// returns true if it must write the eventfd.
     pub(crate) fn notify(&self) -> bool {
         self.word.fetch_or(NOTIFIED, AcqRel) == PARKED
-    }
-
-    /// The runtime took `n` items.
-    pub(crate) fn taken(&self, n: usize) {
-        self.pending.fetch_sub(n, Relaxed);
-    }
-
-    /// How many items are pending.
-    pub(crate) fn pending(&self) -> usize {
-        self.pending.load(Acquire)
-    }
-
-    /// Whether items are pending.
-    pub(crate) fn has_pending(&self) -> bool {
-        self.pending.load(Acquire) != 0
     }
 
     /// The runtime is about to block. Returns false (and clears the word) if

@@ -17,9 +17,9 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,7 @@ use crate::runtime::blocking::{BlockingPool, BlockingTask};
 use crate::runtime::context;
 use crate::runtime::driver::{self, Driver};
 use crate::runtime::metrics::Metrics;
+use crate::runtime::scheduler::inject::Inject;
 use crate::runtime::scheduler::{Config, TightTimerSlack};
 use crate::runtime::spin::{SpinPolicy, spin_until};
 use crate::runtime::task::{JoinHandle, OwnedTasks, RawTask, RunOutcome, new_task};
@@ -35,46 +36,33 @@ use crate::runtime::task::{JoinHandle, OwnedTasks, RawTask, RunOutcome, new_task
 #[derive(Debug)]
 pub(crate) struct Shared {
     /// Tasks woken or spawned from other threads.
-    inject: Mutex<Inject>,
+    inject: Inject<RawTask>,
     /// The `spawn_blocking` threads.
     blocking: BlockingPool,
     /// The driver's shared half: timers, I/O registrations, and the park
-    /// protocol (whether the runtime is parked, how much is in `inject`).
+    /// protocol (whether the runtime is parked).
     /// Every `Sleep` and I/O object holds it too.
     pub(crate) driver: Arc<driver::Handle>,
     /// The counters behind `RuntimeMetrics` (one worker: the runtime thread).
     pub(crate) metrics: Metrics,
 }
 
-#[derive(Debug, Default)]
-struct Inject {
-    /// Queue entries (one reference each) of tasks the runtime owns.
-    woken: VecDeque<RawTask>,
-    /// New tasks (owned and queue references) not yet in the owned list.
-    spawned: VecDeque<RawTask>,
-    /// Set at shutdown: nothing more is accepted.
-    closed: bool,
-}
-
 impl Shared {
-    fn inject(&self) -> MutexGuard<'_, Inject> {
-        // A panic never happens while the lock is held; ignore poisoning.
-        self.inject.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     /// Queues a woken task from another thread. A closed runtime gives the
     /// task back; the caller drops its reference once done with `self`.
     pub(super) fn push_remote(&self, task: RawTask) -> Option<RawTask> {
-        let mut q = self.inject();
-        if q.closed {
+        if let Err(task) = self.inject.push_woken(task) {
             return Some(task);
         }
-        q.woken.push_back(task);
-        drop(q);
-        if self.driver.park.push(1) {
+        self.signal();
+        None
+    }
+
+    /// Wakes the runtime for what was just queued, if it is parked.
+    fn signal(&self) {
+        if self.driver.park.notify() {
             self.driver.unparker.unpark();
         }
-        None
     }
 
     /// Spawns from a thread that is not running this runtime.
@@ -84,26 +72,22 @@ impl Shared {
         F::Output: Send + 'static,
     {
         let (raw, handle) = new_task(future, self.clone());
-        let mut q = self.inject();
-        if q.closed {
-            drop(q);
+        // Counted before it is queued: the runtime may finish it at once.
+        self.metrics.task_spawned();
+        if let Err(raw) = self.inject.push_spawned(raw) {
             // The runtime is gone: the task never runs.
+            self.metrics.task_finished();
             raw.shutdown();
             raw.drop_refs(2);
             return handle;
         }
-        q.spawned.push_back(raw);
-        drop(q);
-        self.metrics.task_spawned();
-        if self.driver.park.push(1) {
-            self.driver.unparker.unpark();
-        }
+        self.signal();
         handle
     }
 
     /// Tasks queued by other threads and not yet taken by the runtime.
     pub(crate) fn global_queue_depth(&self) -> usize {
-        self.driver.park.pending()
+        self.inject.len()
     }
 
     /// Runs `f` on the blocking pool; its `JoinHandle` completes through the
@@ -215,7 +199,7 @@ impl Core {
     pub(crate) fn new(config: Config) -> std::io::Result<Rc<Core>> {
         let driver = Driver::new()?;
         let shared = Arc::new(Shared {
-            inject: Mutex::new(Inject::default()),
+            inject: Inject::new(),
             blocking: BlockingPool::new(config.pool.clone()),
             driver: driver.handle().clone(),
             metrics: Metrics::new(1),
@@ -295,20 +279,14 @@ impl Core {
 
     /// Moves everything other threads queued onto the local run queue.
     fn drain_inject(&self) {
-        if !self.shared.driver.park.has_pending() {
-            return;
-        }
-        let mut q = self.shared.inject();
-        let n = q.woken.len() + q.spawned.len();
         let mut rq = self.run_queue.borrow_mut();
         let mut owned = self.owned.borrow_mut();
-        for task in q.spawned.drain(..) {
-            owned.push(task);
+        self.shared.inject.drain(|task, spawned| {
+            if spawned {
+                owned.push(task);
+            }
             rq.push_back(task);
-        }
-        rq.extend(q.woken.drain(..));
-        drop(q);
-        self.shared.driver.park.taken(n);
+        });
     }
 
     fn run_task(&self, task: RawTask) {
@@ -476,11 +454,7 @@ impl Core {
             return;
         }
         let _guard = context::enter_core(self);
-        let (spawned, woken) = {
-            let mut q = self.shared.inject();
-            q.closed = true;
-            (std::mem::take(&mut q.spawned), std::mem::take(&mut q.woken))
-        };
+        let (spawned, woken) = self.shared.inject.close();
         for task in spawned {
             task.shutdown();
             task.drop_refs(2);

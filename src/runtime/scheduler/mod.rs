@@ -8,6 +8,7 @@
 //! handle, blocking pool; any thread).
 
 pub(crate) mod current_thread;
+pub(crate) mod inject;
 
 use std::future::Future;
 use std::pin::pin;
