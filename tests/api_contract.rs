@@ -58,6 +58,7 @@ fn signatures_match_the_contract() {
     send_sync::<RuntimeMetrics>();
     debug::<RuntimeMetrics>();
     let _: &mut Builder = Builder::new().on_thread_start(|| {}).on_thread_stop(|| {});
+    let _: fn() -> Builder = Builder::new_current_thread;
     fn is_error<E: std::error::Error + Send + Sync>() {}
     is_error::<JoinError>();
     fn join_output<T>(h: JoinHandle<T>) -> impl Future<Output = Result<T, JoinError>> {

@@ -283,6 +283,17 @@ impl Builder {
         }
     }
 
+    /// A builder for the current-thread runtime, the same as
+    /// [`Builder::new`] (the name tokio code uses).
+    ///
+    /// ```
+    /// let runtime = guillotine::runtime::Builder::new_current_thread().build().unwrap();
+    /// assert_eq!(runtime.block_on(async { 2 }), 2);
+    /// ```
+    pub fn new_current_thread() -> Builder {
+        Builder::new()
+    }
+
     /// The most threads `spawn_blocking` may run at once (default 512; at
     /// more than 0). Jobs beyond it wait in a queue.
     ///
