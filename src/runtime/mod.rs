@@ -13,6 +13,12 @@ pub(crate) mod spin;
 pub(crate) mod task;
 pub(crate) mod waker;
 
+// The multi-thread scheduler's run queue, compiled for its tests until the
+// `scheduler/` directory exists to hold it.
+#[cfg(test)]
+#[path = "scheduler/multi_thread/queue.rs"]
+mod mt_queue;
+
 use std::fmt;
 use std::future::Future;
 use std::io;
