@@ -1,6 +1,7 @@
-//! loom models of guillotine's task state word (`src/runtime/task/state.rs`)
-//! and park protocol (`src/runtime/driver/park.rs`). The files are compiled
-//! here as they are, against loom's atomics:
+//! loom models of guillotine's task state word (`src/runtime/task/state.rs`),
+//! park protocol (`src/runtime/driver/park.rs`) and the multi-thread
+//! scheduler's run queue (`src/runtime/scheduler/multi_thread/queue.rs`).
+//! The files are compiled here as they are, against loom's atomics:
 //!
 //! ```sh
 //! cd loom && RUSTFLAGS="--cfg loom" cargo test --release
@@ -18,6 +19,13 @@ mod loom {
 mod park;
 #[path = "../../src/runtime/task/state.rs"]
 mod state;
+// Only under `--cfg loom`: its unit tests run on std atomics, in the main
+// crate.
+#[cfg(loom)]
+#[path = "../../src/runtime/scheduler/multi_thread/queue.rs"]
+mod queue;
 
 #[cfg(all(test, loom))]
 mod models;
+#[cfg(all(test, loom))]
+mod queue_models;
