@@ -1,6 +1,7 @@
 //! The atomics and locks of the cross-thread state machines (the task state
-//! word, the park protocol, the injection queue). The loom model in `loom/` compiles those two files
-//! against its own `crate::loom` that names loom's model-checked atomics.
+//! word, the park protocol, the injection queue and the multi-thread run
+//! queue). The loom models in `loom/` compile those files against their own
+//! `crate::loom` that names loom's model-checked atomics and locks.
 
 pub(crate) mod sync {
     pub(crate) use std::sync::atomic;

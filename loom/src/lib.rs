@@ -1,7 +1,8 @@
 //! loom models of guillotine's task state word (`src/runtime/task/state.rs`),
-//! park protocol (`src/runtime/driver/park.rs`) and injection queue
-//! (`src/runtime/scheduler/inject.rs`). The files are compiled
-//! here as they are, against loom's atomics:
+//! park protocol (`src/runtime/driver/park.rs`), injection queue
+//! (`src/runtime/scheduler/inject.rs`) and the multi-thread scheduler's run
+//! queue (`src/runtime/scheduler/multi_thread/queue.rs`). The files are
+//! compiled here as they are, against loom's atomics and locks:
 //!
 //! ```sh
 //! cd loom && RUSTFLAGS="--cfg loom" cargo test --release
@@ -16,12 +17,22 @@ mod loom {
     }
 }
 
+// Only under `--cfg loom` (as `queue` below): its unit tests run on std
+// locks, in the main crate.
+#[cfg(loom)]
 #[path = "../../src/runtime/scheduler/inject.rs"]
 mod inject;
 #[path = "../../src/runtime/driver/park.rs"]
 mod park;
 #[path = "../../src/runtime/task/state.rs"]
 mod state;
+// Only under `--cfg loom`: its unit tests run on std atomics, in the main
+// crate.
+#[cfg(loom)]
+#[path = "../../src/runtime/scheduler/multi_thread/queue.rs"]
+mod queue;
 
 #[cfg(all(test, loom))]
 mod models;
+#[cfg(all(test, loom))]
+mod queue_models;

@@ -14,6 +14,9 @@ pub(crate) mod spin;
 pub(crate) mod task;
 pub(crate) mod waker;
 
+// The multi-thread scheduler's run queue, compiled for its tests until the
+// `scheduler/` directory exists to hold it.
+
 use std::fmt;
 use std::future::Future;
 use std::io;

@@ -9,6 +9,7 @@
 
 pub(crate) mod current_thread;
 pub(crate) mod inject;
+pub(crate) mod multi_thread;
 
 use std::future::Future;
 use std::pin::pin;
