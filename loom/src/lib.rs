@@ -1,7 +1,7 @@
 //! loom models of guillotine's task state word (`src/runtime/task/state.rs`),
 //! park protocol (`src/runtime/driver/park.rs`), injection queue
-//! (`src/runtime/scheduler/inject.rs`) and the multi-thread scheduler's run
-//! queue (`src/runtime/scheduler/multi_thread/queue.rs`). The files are
+//! (`src/runtime/scheduler/inject.rs`), and the multi-thread scheduler's run
+//! queue and idle bookkeeping (`src/runtime/scheduler/multi_thread/`). The files are
 //! compiled here as they are, against loom's atomics and locks:
 //!
 //! ```sh
@@ -29,9 +29,14 @@ mod state;
 // Only under `--cfg loom`: its unit tests run on std atomics, in the main
 // crate.
 #[cfg(loom)]
+#[path = "../../src/runtime/scheduler/multi_thread/idle.rs"]
+mod idle;
+#[cfg(loom)]
 #[path = "../../src/runtime/scheduler/multi_thread/queue.rs"]
 mod queue;
 
+#[cfg(all(test, loom))]
+mod idle_models;
 #[cfg(all(test, loom))]
 mod models;
 #[cfg(all(test, loom))]
