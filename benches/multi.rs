@@ -10,6 +10,7 @@
 //! cargo bench --bench multi -- hyper                 # only the hyper tables (needs wrk)
 //! RUSTFLAGS="--cfg guillotine_mt" cargo bench --bench multi --features tokio-io
 //!                                                    # + guillotine-mt, once the flavor exists
+//! MULTI_BENCH_WORKERS=8 cargo bench --bench multi    # 8 workers instead of 2
 //! ```
 //!
 //! Nothing is pinned for the scheduler rows (a runtime's threads inherit
@@ -53,8 +54,8 @@ fn benches() -> Vec<Bench> {
         bench::<sched::YieldMany>(),
         bench::<sched::PingPong>(),
         bench::<sched::ChainedSpawn>(),
-        bench::<SkewedFanOut<2>>(),
-        bench::<SkewedFanOut<1>>(),
+        bench::<SkewedFanOut<true>>(),
+        bench::<SkewedFanOut<false>>(),
     ]
 }
 
@@ -63,14 +64,14 @@ fn benches() -> Vec<Bench> {
 fn fanout_table(contenders: &[Contender], rows: &[Row]) -> Option<String> {
     use runtimes::Workload;
     let find = |name| rows.iter().find(|r| r.bench == name);
-    let two = find(<SkewedFanOut<2> as Workload>::NAME)?;
-    let one = find(<SkewedFanOut<1> as Workload>::NAME)?;
+    let all = find(<SkewedFanOut<true> as Workload>::NAME)?;
+    let one = find(<SkewedFanOut<false> as Workload>::NAME)?;
     let median = |cell: &Cell| match cell {
         Cell::Measured { median, .. } => Some(median.value),
         _ => None,
     };
-    let ideal_two = SkewedFanOut::<2>::ideal().as_secs_f64();
-    let ideal_one = SkewedFanOut::<1>::ideal().as_secs_f64();
+    let ideal_all = SkewedFanOut::<true>::ideal().as_secs_f64();
+    let ideal_one = SkewedFanOut::<false>::ideal().as_secs_f64();
     let seconds = |v: f64| harness::format_value(v, Unit::Seconds);
     let mut header = vec!["skewed fan-out".to_string(), "ideal".to_string()];
     header.extend(contenders.iter().map(|c| c.name.to_string()));
@@ -78,14 +79,14 @@ fn fanout_table(contenders: &[Contender], rows: &[Row]) -> Option<String> {
     type Line<'a> = (String, String, Box<dyn Fn(usize) -> Option<String> + 'a>);
     let lines: [Line; 5] = [
         (
-            "2 workers".into(),
-            seconds(ideal_two),
-            Box::new(|i| median(&two.cells[i]).map(seconds)),
+            format!("{} workers", sched::workers()),
+            seconds(ideal_all),
+            Box::new(|i| median(&all.cells[i]).map(seconds)),
         ),
         (
-            "2 workers ÷ ideal".into(),
+            format!("{} workers ÷ ideal", sched::workers()),
             "1.00".into(),
-            Box::new(|i| median(&two.cells[i]).map(|t| format!("{:.2}", t / ideal_two))),
+            Box::new(|i| median(&all.cells[i]).map(|t| format!("{:.2}", t / ideal_all))),
         ),
         (
             "1 worker".into(),
@@ -98,12 +99,12 @@ fn fanout_table(contenders: &[Contender], rows: &[Row]) -> Option<String> {
             Box::new(|i| median(&one.cells[i]).map(|t| format!("{:.2}", t / ideal_one))),
         ),
         (
-            "speed-up, 1 → 2 workers".into(),
-            "2.00".into(),
+            format!("speed-up, 1 → {} workers", sched::workers()),
+            format!("{:.2}", ideal_one / ideal_all),
             Box::new(|i| {
                 Some(format!(
                     "{:.2}",
-                    median(&one.cells[i])? / median(&two.cells[i])?
+                    median(&one.cells[i])? / median(&all.cells[i])?
                 ))
             }),
         ),
@@ -145,7 +146,7 @@ fn main() {
         "multi: {selected} workload(s), median of {} round(s) per runtime after a warm-up; \
          {} workers, nothing pinned but the hyper_hello_cpu0 table",
         cfg.rounds,
-        sched::WORKERS,
+        sched::workers(),
     );
     let (rows, _) = harness::run_all(&contenders, &benches, &[], &cfg);
     if !rows.is_empty() {

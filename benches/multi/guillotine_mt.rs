@@ -80,7 +80,7 @@ pub fn serve_hyper(listener: std::net::TcpListener) -> std::io::Result<()> {
     }
 
     let rt = guillotine::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(crate::sched::workers())
         .build()?;
     rt.block_on(async {
         let listener = guillotine::net::TcpListener::from_std(listener)?;

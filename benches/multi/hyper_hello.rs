@@ -5,16 +5,16 @@
 //! contender), so the server's CPU time can be read from
 //! `/proc/<pid>/stat` apart from wrk's and the bench's. Contenders:
 //!
-//! - tokio-mt: 2 workers; the accept loop in `block_on` (as under
+//! - tokio-mt: 2 workers (`MULTI_BENCH_WORKERS`); the accept loop in `block_on` (as under
 //!   `#[tokio::main]`), connections spawned with hyper-util's
 //!   `TokioExecutor`, streams wrapped in `TokioIo`.
-//! - smol-mt: one `smol::Executor` run by 2 threads under `smol::block_on`
+//! - smol-mt: one `smol::Executor` run by as many threads under `smol::block_on`
 //!   (async-io's, which lets an idle worker drive the reactor), the accept
 //!   loop in `smol::block_on` on the main thread; `smol::Async` streams
 //!   through [`FuturesIo`], a futures-io to hyper adapter.
-//! - guillotine-2ct: what can be built today: two current-thread runtimes
-//!   on two threads, each accepting on its own listener bound to the same
-//!   port with `SO_REUSEPORT` (the kernel spreads connections over them),
+//! - guillotine-2ct: what can be built today: one current-thread runtime
+//!   per worker (two), each on its own thread accepting on its own listener
+//!   bound to the same port with `SO_REUSEPORT` (the kernel spreads connections over them),
 //!   connections spawned with `spawn_local` through [`GuillotineLocal`],
 //!   streams in `TokioIo` (needs `--features tokio-io`).
 //! - guillotine-mt: the same server as tokio-mt's on the multi-thread
@@ -49,10 +49,8 @@ use crate::runtimes::{GUILLOTINE_MT, SMOL_MT, SmolMt, TOKIO_MT};
 pub const SERVER_ENV: &str = "MULTI_BENCH_HYPER_SERVER";
 /// Set in the server child: pin it (every thread) to this CPU.
 const SERVER_CPU_ENV: &str = "MULTI_BENCH_HYPER_CPU";
-/// Two current-thread guillotine runtimes sharing the port.
+/// One current-thread guillotine runtime per worker, sharing the port.
 pub const GUILLOTINE_2CT: &str = "guillotine-2ct";
-/// The server threads, and those of the runtime's pool (not the accept loop).
-const WORKERS: usize = 2;
 /// wrk's arguments before the URL.
 const WRK_ARGS: [&str; 3] = ["-t1", "-c64", "-d5s"];
 const BODY: &[u8] = b"Hello, World!";
@@ -253,13 +251,23 @@ pub fn serve(name: &str) -> ! {
         harness::pin_current_thread(cpu).expect("pin the server");
     }
     let reuse_port = name == GUILLOTINE_2CT;
+    // guillotine-2ct: one listener per worker, all bound before the
+    // parent connects.
+    let count = if reuse_port {
+        crate::sched::workers().min(MAX_LOOPS)
+    } else {
+        1
+    };
     let first = listener(0, reuse_port).expect("bind the listener");
     let port = first.local_addr().expect("local address").port();
+    let mut listeners = vec![first];
+    listeners.extend((1..count).map(|_| listener(port, true).expect("bind another listener")));
+    let first = listeners.remove(0);
     let who = name.to_string();
     std::thread::spawn(move || {
         // The parent closes our stdin when wrk is done.
         let _ = io::copy(&mut io::stdin(), &mut io::sink());
-        let accepted = ACCEPTED.each_ref().map(|a| a.load(Relaxed));
+        let accepted: Vec<_> = ACCEPTED[..count].iter().map(|a| a.load(Relaxed)).collect();
         if reuse_port {
             eprintln!("  {who}: connections per runtime thread {accepted:?}");
         }
@@ -271,7 +279,7 @@ pub fn serve(name: &str) -> ! {
         TOKIO_MT => serve_tokio(first),
         SMOL_MT => serve_smol(first),
         #[cfg(feature = "tokio-io")]
-        GUILLOTINE_2CT => guillotine_2ct::serve(first, port),
+        GUILLOTINE_2CT => guillotine_2ct::serve(first, listeners),
         #[cfg(all(guillotine_mt, feature = "tokio-io"))]
         GUILLOTINE_MT => crate::guillotine_mt::serve_hyper(first),
         _ => panic!("no hyper server for {name}"),
@@ -279,8 +287,9 @@ pub fn serve(name: &str) -> ! {
     panic!("the {name} server stopped: {result:?}");
 }
 
-/// Connections accepted per accept loop (guillotine-2ct has two).
-pub static ACCEPTED: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+/// Connections accepted per accept loop (guillotine-2ct has one per worker).
+pub static ACCEPTED: [AtomicUsize; MAX_LOOPS] = [const { AtomicUsize::new(0) }; MAX_LOOPS];
+const MAX_LOOPS: usize = 256;
 
 /// A listener on 127.0.0.1:`port` (0: any), non-blocking; with
 /// `SO_REUSEPORT` if `reuse_port`, so that others can bind the same port.
@@ -314,7 +323,7 @@ where
 
 fn serve_tokio(listener: std::net::TcpListener) -> io::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(WORKERS)
+        .worker_threads(crate::sched::workers())
         .enable_all()
         .build()?;
     rt.block_on(async {
@@ -330,7 +339,7 @@ fn serve_tokio(listener: std::net::TcpListener) -> io::Result<()> {
 }
 
 fn serve_smol(listener: std::net::TcpListener) -> io::Result<()> {
-    let rt = SmolMt::start(WORKERS, |ex, stopped| {
+    let rt = SmolMt::start(crate::sched::workers(), |ex, stopped| {
         let _ = smol::block_on(ex.run(stopped.recv()));
     });
     let exec = SmolExecutor(Arc::clone(rt.executor()));
@@ -416,7 +425,8 @@ impl<T: futures::AsyncWrite + Unpin> hyper::rt::Write for FuturesIo<T> {
     }
 }
 
-/// Two current-thread runtimes sharing the port through `SO_REUSEPORT`.
+/// One current-thread runtime per worker, the port shared through
+/// `SO_REUSEPORT`.
 #[cfg(feature = "tokio-io")]
 mod guillotine_2ct {
     use super::*;
@@ -436,15 +446,22 @@ mod guillotine_2ct {
         }
     }
 
-    /// Serves on `first` on a thread of its own and on a second listener
-    /// bound to `port` here; returns only if either fails.
-    pub fn serve(first: std::net::TcpListener, port: u16) -> io::Result<()> {
-        let second = listener(port, true)?;
-        let other = std::thread::Builder::new()
-            .name("guillotine-1".into())
-            .spawn(move || accept_loop(first, 0))?;
-        let result = accept_loop(second, 1);
-        let _ = other.join();
+    /// Serves on `first` and on each of `more`, every listener on a thread
+    /// of its own (the first on this one); returns only if one fails.
+    pub fn serve(first: std::net::TcpListener, more: Vec<std::net::TcpListener>) -> io::Result<()> {
+        let others: Vec<_> = more
+            .into_iter()
+            .enumerate()
+            .map(|(i, listener)| {
+                std::thread::Builder::new()
+                    .name(format!("guillotine-{}", i + 1))
+                    .spawn(move || accept_loop(listener, i + 1))
+            })
+            .collect::<io::Result<_>>()?;
+        let result = accept_loop(first, 0);
+        for other in others {
+            let _ = other.join();
+        }
         result
     }
 

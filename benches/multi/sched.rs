@@ -21,8 +21,15 @@ use futures::channel::{mpsc, oneshot};
 use crate::harness::{Sample, Stopwatch, ThreadClock};
 use crate::runtimes::{MtRt, Workload};
 
-/// Worker threads of every workload but `skewed_fanout_1w`.
-pub const WORKERS: usize = 2;
+/// Worker threads of every workload but `skewed_fanout_1w`:
+/// `MULTI_BENCH_WORKERS`, by default 2 (this machine's CPU count).
+pub fn workers() -> usize {
+    std::env::var("MULTI_BENCH_WORKERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2)
+        .max(1)
+}
 /// tokio's `NUM_SPAWN`.
 const NUM_SPAWN: usize = 10_000;
 /// tokio's `STALL_DUR`: what a busy task burns between yields or spawns.
@@ -81,7 +88,7 @@ impl Workload for SpawnManyLocal {
         "in block_on: spawn 10,000 empty tasks, the last to run signals; per iteration";
 
     fn run<R: MtRt>() -> Sample {
-        let rt = R::build(WORKERS);
+        let rt = R::build(workers());
         per_iteration(&rt, 20, |rt| {
             let rem = Arc::new(AtomicUsize::new(NUM_SPAWN));
             rt.block_on(async {
@@ -110,7 +117,7 @@ impl Workload for SpawnManyRemoteIdle {
         "spawn 10,000 empty tasks from outside, join them in block_on; per iteration";
 
     fn run<R: MtRt>() -> Sample {
-        let rt = R::build(WORKERS);
+        let rt = R::build(workers());
         per_iteration(&rt, 20, |rt| {
             let handles: Vec<_> = (0..NUM_SPAWN)
                 .map(|_| rt.spawn_outside(async { 1 }))
@@ -130,9 +137,9 @@ impl Workload for SpawnManyRemoteBusy1 {
                                  yield_now + 10 µs stall; per iteration";
 
     fn run<R: MtRt>() -> Sample {
-        let rt = R::build(WORKERS);
+        let rt = R::build(workers());
         let busy = Arc::new(AtomicBool::new(true));
-        let loops: Vec<_> = (0..2 * WORKERS)
+        let loops: Vec<_> = (0..2 * workers())
             .map(|_| {
                 let busy = Arc::clone(&busy);
                 rt.spawn_outside(async move {
@@ -183,10 +190,10 @@ impl Workload for SpawnManyRemoteBusy2 {
                                  chain per worker stalls 10 µs and spawns its next link; per iteration";
 
     fn run<R: MtRt>() -> Sample {
-        let rt = R::build(WORKERS);
+        let rt = R::build(workers());
         let busy = Arc::new(AtomicBool::new(true));
         let links = Arc::new(AtomicUsize::new(0));
-        for _ in 0..WORKERS {
+        for _ in 0..workers() {
             let (busy, links) = (Arc::clone(&busy), Arc::clone(&links));
             // Detached: the chain outlives this task.
             let start = rt.spawn_outside(async move { Self::link::<R>(busy, links) });
@@ -218,7 +225,7 @@ impl Workload for YieldMany {
         "200 tasks spawned from outside x 1,000 yield_now each, joined; per iteration";
 
     fn run<R: MtRt>() -> Sample {
-        let rt = R::build(WORKERS);
+        let rt = R::build(workers());
         per_iteration(&rt, 5, |rt| {
             let handles: Vec<_> = (0..Self::TASKS)
                 .map(|_| {
@@ -249,7 +256,7 @@ impl Workload for PingPong {
                                  ping-pong once over futures oneshots; per iteration";
 
     fn run<R: MtRt>() -> Sample {
-        let rt = R::build(WORKERS);
+        let rt = R::build(workers());
         per_iteration(&rt, 50, |rt| {
             let rem = Arc::new(AtomicUsize::new(Self::PINGS));
             let remaining = Arc::clone(&rem);
@@ -301,7 +308,7 @@ impl Workload for ChainedSpawn {
         "from a spawned task, a chain of 1,000 tasks each spawning the next; per iteration";
 
     fn run<R: MtRt>() -> Sample {
-        let rt = R::build(WORKERS);
+        let rt = R::build(workers());
         per_iteration(&rt, 100, |rt| {
             let length = rt.block_on(async {
                 let (done_tx, done_rx) = oneshot::channel();
@@ -315,32 +322,37 @@ impl Workload for ChainedSpawn {
 
 /// One task spawns 2,000 jobs of 50 µs of CPU each and joins them: every
 /// job starts in one worker's queue, so the others must steal to help.
-pub struct SkewedFanOut<const WORKERS: usize>;
+/// With [`workers`] workers, or with one if not `ALL`.
+pub struct SkewedFanOut<const ALL: bool>;
 
-impl<const W: usize> SkewedFanOut<W> {
+impl<const ALL: bool> SkewedFanOut<ALL> {
     pub const JOBS: usize = 2_000;
     pub const JOB: Duration = Duration::from_micros(50);
 
-    /// The time with perfect balance and no overhead: JOBS × JOB / W.
+    pub fn workers() -> usize {
+        if ALL { workers() } else { 1 }
+    }
+
+    /// The time with perfect balance and no overhead: JOBS × JOB / workers.
     pub fn ideal() -> Duration {
-        Self::JOB * Self::JOBS as u32 / W as u32
+        Self::JOB * Self::JOBS as u32 / Self::workers() as u32
     }
 }
 
-impl<const W: usize> Workload for SkewedFanOut<W> {
-    const NAME: &'static str = if W == 1 {
-        "skewed_fanout_1w"
-    } else {
+impl<const ALL: bool> Workload for SkewedFanOut<ALL> {
+    const NAME: &'static str = if ALL {
         "skewed_fanout"
-    };
-    const ABOUT: &'static str = if W == 1 {
-        "skewed_fanout with 1 worker (guillotine-ct: as always, 1 thread)"
     } else {
-        "a task spawns 2,000 jobs of 50 µs busy CPU each and joins them, 2 workers"
+        "skewed_fanout_1w"
+    };
+    const ABOUT: &'static str = if ALL {
+        "a task spawns 2,000 jobs of 50 µs busy CPU each and joins them"
+    } else {
+        "skewed_fanout with 1 worker (guillotine-ct: as always, 1 thread)"
     };
 
     fn run<R: MtRt>() -> Sample {
-        let rt = R::build(W);
+        let rt = R::build(Self::workers());
         per_iteration(&rt, 1, |rt| {
             let sum = rt.block_on(async {
                 let spawner = R::spawn(async {
