@@ -40,6 +40,8 @@ pub enum Unit {
     /// A rate (requests per second); higher is better. Only for reports,
     /// whose tables have no ratio columns.
     PerSecond,
+    /// A plain number, such as events per operation.
+    Count,
 }
 
 /// One measurement of one run.
@@ -783,6 +785,7 @@ pub fn format_value(value: f64, unit: Unit) -> String {
         Unit::Percent => format!("{value:.1}%"),
         Unit::PerSecond if value >= 1e3 => format!("{:.1} k/s", value / 1e3),
         Unit::PerSecond => format!("{value:.0}/s"),
+        Unit::Count => format!("{value:.2}"),
     }
 }
 
@@ -1011,6 +1014,7 @@ pub fn run_child(workload: &str, contender: &str) -> Sample {
         Some("B/task") => Unit::BytesPerTask,
         Some("%") => Unit::Percent,
         Some("/s") => Unit::PerSecond,
+        Some("count") => Unit::Count,
         other => panic!("child sample unit {other:?}"),
     };
     Sample::new(value, unit)
@@ -1043,6 +1047,7 @@ pub fn run_as_child(contenders: &[Contender], benches: &[Bench]) -> bool {
         Unit::BytesPerTask => "B/task",
         Unit::Percent => "%",
         Unit::PerSecond => "/s",
+        Unit::Count => "count",
     };
     println!("{CHILD_SAMPLE_PREFIX} {} {unit}", sample.value);
     true

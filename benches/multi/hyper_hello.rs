@@ -125,6 +125,7 @@ fn run(i: usize, cpus: Option<(usize, usize)>) -> Vec<Figure> {
         .unwrap_or_else(|| panic!("the server said {line:?}, not its port"));
     check_response(port);
 
+    let switches_before = context_switches(pid);
     let (cpu_before, wall) = (process_cpu(pid), Instant::now());
     let wrk_before = children_cpu();
     let mut wrk = Command::new("wrk");
@@ -140,6 +141,7 @@ fn run(i: usize, cpus: Option<(usize, usize)>) -> Vec<Figure> {
         .expect("run wrk (apt-get install wrk, or BENCH_RUNTIMES to skip)");
     let wrk_cpu = children_cpu() - wrk_before;
     let (server_cpu, wall) = (process_cpu(pid) - cpu_before, wall.elapsed());
+    let switches = context_switches(pid) - switches_before;
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "wrk failed: {text}");
 
@@ -163,6 +165,14 @@ fn run(i: usize, cpus: Option<(usize, usize)>) -> Vec<Figure> {
             Sample::time(server_cpu.div_f64(requests as f64)),
         ),
         Figure::row("server CPU (share of one CPU)", share(server_cpu)),
+        Figure::row(
+            "server context switches per request",
+            Sample {
+                value: switches as f64 / requests as f64,
+                unit: Unit::Count,
+                cpu: None,
+            },
+        ),
         Figure::row("wrk CPU (share of one CPU)", share(wrk_cpu)),
     ]
 }
@@ -216,6 +226,22 @@ fn process_cpu(pid: u32) -> Duration {
     // SAFETY: sysconf has no preconditions.
     let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
     Duration::from_secs_f64(ticks as f64 / per_sec)
+}
+
+/// Voluntary and involuntary context switches of every thread of process
+/// `pid` (mostly: how often a thread went to sleep, or was preempted).
+fn context_switches(pid: u32) -> u64 {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("list the server threads");
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("status")).ok())
+        .flat_map(|status| {
+            status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches:"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .sum()
 }
 
 /// CPU time of this process's waited-for children so far.
