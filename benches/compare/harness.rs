@@ -30,13 +30,18 @@ pub const CHILD_WORKLOAD_ENV: &str = "COMPARE_BENCH_CHILD_WORKLOAD";
 pub const CHILD_RUNTIME_ENV: &str = "COMPARE_BENCH_CHILD_RUNTIME";
 
 /// What a measurement is, which decides how it is printed. Lower is better
-/// for every unit.
+/// for every unit but [`Unit::PerSecond`].
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Unit {
     Seconds,
     BytesPerTask,
     /// A share of one CPU's time, in percent.
     Percent,
+    /// A rate (requests per second); higher is better. Only for reports,
+    /// whose tables have no ratio columns.
+    PerSecond,
+    /// A plain number, such as events per operation.
+    Count,
 }
 
 /// One measurement of one run.
@@ -778,6 +783,9 @@ pub fn format_value(value: f64, unit: Unit) -> String {
         Unit::Seconds if value >= 1e-6 => format!("{:.1} µs", value * 1e6),
         Unit::Seconds => format!("{:.0} ns", value * 1e9),
         Unit::Percent => format!("{value:.1}%"),
+        Unit::PerSecond if value >= 1e3 => format!("{:.1} k/s", value / 1e3),
+        Unit::PerSecond => format!("{value:.0}/s"),
+        Unit::Count => format!("{value:.2}"),
     }
 }
 
@@ -877,6 +885,13 @@ fn paired_ratios(a: &[f64], b: &[f64]) -> String {
 /// its share of the wall time (100% = one CPU busy throughout). `None` if
 /// no row has CPU times.
 pub fn cpu_table(contenders: &[Contender], rows: &[Row]) -> Option<String> {
+    cpu_table_as(contenders, rows, "runtime thread CPU")
+}
+
+/// [`cpu_table`] with another name for the thread whose clock the
+/// [`Stopwatch`] read (a multi-thread runtime's `block_on` thread is not
+/// the one that runs its tasks).
+pub fn cpu_table_as(contenders: &[Contender], rows: &[Row], thread: &str) -> Option<String> {
     type Text = fn(&CpuPerOp) -> String;
     fn share(cpu: f64, wall: f64) -> String {
         format!(
@@ -901,7 +916,7 @@ pub fn cpu_table(contenders: &[Contender], rows: &[Row]) -> Option<String> {
             (format!("{}: wall per {op}", row.bench), |c| {
                 format_value(c.wall, Unit::Seconds)
             }),
-            (format!("{}: runtime thread CPU", row.bench), |c| {
+            (format!("{}: {thread}", row.bench), |c| {
                 share(c.runtime_thread, c.wall)
             }),
             (format!("{}: process CPU", row.bench), |c| {
@@ -998,6 +1013,8 @@ pub fn run_child(workload: &str, contender: &str) -> Sample {
         Some("s") => Unit::Seconds,
         Some("B/task") => Unit::BytesPerTask,
         Some("%") => Unit::Percent,
+        Some("/s") => Unit::PerSecond,
+        Some("count") => Unit::Count,
         other => panic!("child sample unit {other:?}"),
     };
     Sample::new(value, unit)
@@ -1029,6 +1046,8 @@ pub fn run_as_child(contenders: &[Contender], benches: &[Bench]) -> bool {
         Unit::Seconds => "s",
         Unit::BytesPerTask => "B/task",
         Unit::Percent => "%",
+        Unit::PerSecond => "/s",
+        Unit::Count => "count",
     };
     println!("{CHILD_SAMPLE_PREFIX} {} {unit}", sample.value);
     true

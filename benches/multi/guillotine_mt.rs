@@ -1,0 +1,94 @@
+//! The contender this bench exists for: guillotine's multi-thread flavor,
+//! `Builder::new_multi_thread().worker_threads(n).build()`, a `Runtime`
+//! with the current-thread one's `block_on` / `spawn` / `handle` (tasks run
+//! on the workers; `block_on`'s thread is not one). It does not exist yet:
+//! this module is compiled only with
+//! `RUSTFLAGS="--cfg guillotine_mt" cargo bench --bench multi`.
+
+use std::future::Future;
+
+use crate::runtimes::MtRt;
+
+pub struct GuillotineMt(guillotine::runtime::Runtime);
+
+impl MtRt for GuillotineMt {
+    fn build(workers: usize) -> Self {
+        GuillotineMt(
+            guillotine::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .build()
+                .expect("build a guillotine multi-thread runtime"),
+        )
+    }
+
+    fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        self.0.block_on(fut)
+    }
+
+    fn spawn_outside<F>(&self, fut: F) -> impl Future<Output = F::Output> + Send + 'static
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let handle = self.0.spawn(fut);
+        async move { handle.await.expect("guillotine task failed") }
+    }
+
+    fn spawn<F>(fut: F) -> impl Future<Output = F::Output> + Send + 'static
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let handle = guillotine::spawn(fut);
+        async move { handle.await.expect("guillotine task failed") }
+    }
+
+    fn spawn_detached<F>(fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(guillotine::spawn(fut));
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send + 'static {
+        guillotine::task::yield_now()
+    }
+}
+
+/// The hyper hello server as tokio-mt's: the accept loop in `block_on`,
+/// each connection a task on the workers (`guillotine::spawn` through
+/// hyper's `Executor`), streams in `TokioIo` (`tokio-io` feature).
+#[cfg(feature = "tokio-io")]
+pub fn serve_hyper(listener: std::net::TcpListener) -> std::io::Result<()> {
+    use hyper::rt::Executor as _;
+    use hyper_util::rt::TokioIo;
+    use std::sync::atomic::Ordering::Relaxed;
+
+    use crate::hyper_hello::{ACCEPTED, connection};
+
+    /// hyper's executor for the multi-thread flavor.
+    struct Spawn;
+
+    impl<F> hyper::rt::Executor<F> for Spawn
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        fn execute(&self, fut: F) {
+            drop(guillotine::spawn(fut));
+        }
+    }
+
+    let rt = guillotine::runtime::Builder::new_multi_thread()
+        .worker_threads(crate::sched::workers())
+        .build()?;
+    rt.block_on(async {
+        let listener = guillotine::net::TcpListener::from_std(listener)?;
+        loop {
+            let (stream, _) = listener.accept().await?;
+            stream.set_nodelay(true)?;
+            ACCEPTED[0].fetch_add(1, Relaxed);
+            Spawn.execute(connection(TokioIo::new(stream)));
+        }
+    })
+}
