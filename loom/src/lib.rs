@@ -40,4 +40,6 @@ mod idle_models;
 #[cfg(all(test, loom))]
 mod models;
 #[cfg(all(test, loom))]
+mod mt_models;
+#[cfg(all(test, loom))]
 mod queue_models;
