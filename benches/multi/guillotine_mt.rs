@@ -7,53 +7,16 @@
 
 use std::future::Future;
 
-use crate::runtimes::MtRt;
+use crate::runtimes::{MtRt, guillotine_mt_rt};
 
 pub struct GuillotineMt(guillotine::runtime::Runtime);
 
-impl MtRt for GuillotineMt {
-    fn build(workers: usize) -> Self {
-        GuillotineMt(
-            guillotine::runtime::Builder::new_multi_thread()
-                .worker_threads(workers)
-                .build()
-                .expect("build a guillotine multi-thread runtime"),
-        )
-    }
-
-    fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        self.0.block_on(fut)
-    }
-
-    fn spawn_outside<F>(&self, fut: F) -> impl Future<Output = F::Output> + Send + 'static
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let handle = self.0.spawn(fut);
-        async move { handle.await.expect("guillotine task failed") }
-    }
-
-    fn spawn<F>(fut: F) -> impl Future<Output = F::Output> + Send + 'static
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let handle = guillotine::spawn(fut);
-        async move { handle.await.expect("guillotine task failed") }
-    }
-
-    fn spawn_detached<F>(fut: F)
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        drop(guillotine::spawn(fut));
-    }
-
-    fn yield_now() -> impl Future<Output = ()> + Send + 'static {
-        guillotine::task::yield_now()
-    }
-}
+guillotine_mt_rt!(GuillotineMt, |workers| {
+    guillotine::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .build()
+        .expect("build a guillotine multi-thread runtime")
+});
 
 /// The hyper hello server as tokio-mt's: the accept loop in `block_on`,
 /// each connection a task on the workers (`guillotine::spawn` through

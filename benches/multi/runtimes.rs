@@ -122,46 +122,59 @@ pub fn bench<W: Workload>() -> Bench {
 
 // ------------------------------------------------------------- guillotine-ct
 
+/// `impl MtRt` for a guillotine runtime newtype: every method but `build`
+/// is the same for both flavors.
+macro_rules! guillotine_mt_rt {
+    ($ty:ident, |$workers:ident| $build:expr) => {
+        impl MtRt for $ty {
+            fn build($workers: usize) -> Self {
+                $ty($build)
+            }
+
+            fn block_on<F: Future>(&self, fut: F) -> F::Output {
+                self.0.block_on(fut)
+            }
+
+            fn spawn_outside<F>(&self, fut: F) -> impl Future<Output = F::Output> + Send + 'static
+            where
+                F: Future + Send + 'static,
+                F::Output: Send + 'static,
+            {
+                let handle = self.0.spawn(fut);
+                async move { handle.await.expect("guillotine task failed") }
+            }
+
+            fn spawn<F>(fut: F) -> impl Future<Output = F::Output> + Send + 'static
+            where
+                F: Future + Send + 'static,
+                F::Output: Send + 'static,
+            {
+                let handle = guillotine::spawn(fut);
+                async move { handle.await.expect("guillotine task failed") }
+            }
+
+            fn spawn_detached<F>(fut: F)
+            where
+                F: Future<Output = ()> + Send + 'static,
+            {
+                drop(guillotine::spawn(fut));
+            }
+
+            fn yield_now() -> impl Future<Output = ()> + Send + 'static {
+                guillotine::task::yield_now()
+            }
+        }
+    };
+}
+// Used by `guillotine_mt.rs` too, which is compiled only with `--cfg guillotine_mt`.
+#[allow(unused_imports)]
+pub(crate) use guillotine_mt_rt;
+
 pub struct GuillotineCt(guillotine::runtime::Runtime);
 
-impl MtRt for GuillotineCt {
-    fn build(_workers: usize) -> Self {
-        GuillotineCt(guillotine::runtime::Runtime::new().expect("build a guillotine runtime"))
-    }
-
-    fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        self.0.block_on(fut)
-    }
-
-    fn spawn_outside<F>(&self, fut: F) -> impl Future<Output = F::Output> + Send + 'static
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let handle = self.0.spawn(fut);
-        async move { handle.await.expect("guillotine task failed") }
-    }
-
-    fn spawn<F>(fut: F) -> impl Future<Output = F::Output> + Send + 'static
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let handle = guillotine::spawn(fut);
-        async move { handle.await.expect("guillotine task failed") }
-    }
-
-    fn spawn_detached<F>(fut: F)
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        drop(guillotine::spawn(fut));
-    }
-
-    fn yield_now() -> impl Future<Output = ()> + Send + 'static {
-        guillotine::task::yield_now()
-    }
-}
+guillotine_mt_rt!(GuillotineCt, |_workers| {
+    guillotine::runtime::Runtime::new().expect("build a guillotine runtime")
+});
 
 // ------------------------------------------------------------------ tokio-mt
 
