@@ -184,8 +184,24 @@ pub(crate) fn enter_handle(shared: &Arc<Shared>) -> SetGuard {
 /// Runs `f` with the core this thread owns, if any. `f` must not run user
 /// code (no polls, no drops of futures): the slot is borrowed meanwhile.
 pub(crate) fn with_core<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
+    core_with(false, f)
+}
+
+/// Runs `f` with the core this thread is running (inside its `block_on`).
+pub(crate) fn with_running_core<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
+    core_with(true, f)
+}
+
+/// Runs `f` with this thread's core (only while running it, if
+/// `running_only`); `None` also during thread teardown.
+fn core_with<R>(running_only: bool, f: impl FnOnce(Option<&Core>) -> R) -> R {
     let mut f = Some(f);
-    match CONTEXT.try_with(|c| (f.take().expect("called once"))(c.core.borrow().as_deref())) {
+    let res = CONTEXT.try_with(|c| {
+        let core = c.core.borrow();
+        let core = core.as_deref().filter(|_| !running_only || c.running.get());
+        (f.take().expect("called once"))(core)
+    });
+    match res {
         Ok(r) => r,
         Err(_) => (f.take().expect("not called"))(None),
     }
@@ -204,20 +220,6 @@ pub(crate) fn handle() -> Option<Arc<Shared>> {
         .flatten()
 }
 
-/// Runs `f` with the core this thread is running (inside its `block_on`).
-pub(crate) fn with_running_core<R>(f: impl FnOnce(Option<&Core>) -> R) -> R {
-    let mut f = Some(f);
-    let res = CONTEXT.try_with(|c| {
-        let core = c.core.borrow();
-        let core = core.as_deref().filter(|_| c.running.get());
-        (f.take().expect("called once"))(core)
-    });
-    match res {
-        Ok(r) => r,
-        Err(_) => (f.take().expect("not called"))(None),
-    }
-}
-
 /// Restores the task scope's previous values on drop (also on panic).
 struct ScopeReset<'a> {
     scope: &'a TaskScope,
@@ -232,17 +234,15 @@ impl Drop for ScopeReset<'_> {
     }
 }
 
-/// Runs `f` with `budget` and `id` current.
-fn scope<R>(budget: Option<Budget>, id: Option<Id>, f: impl FnOnce() -> R) -> R {
+/// Runs `f` after `set` changed the task scope, then restores it.
+fn scope<R>(set: impl FnOnce(&TaskScope), f: impl FnOnce() -> R) -> R {
     TASK.with(|scope| {
         let _reset = ScopeReset {
             scope,
-            budget: match budget {
-                Some(b) => scope.budget.replace(b),
-                None => scope.budget.get(),
-            },
-            id: scope.id.replace(id),
+            budget: scope.budget.get(),
+            id: scope.id.get(),
         };
+        set(scope);
         f()
     })
 }
@@ -251,12 +251,23 @@ fn scope<R>(budget: Option<Budget>, id: Option<Id>, f: impl FnOnce() -> R) -> R 
 /// id is current and the cooperative budget is full.
 #[inline]
 pub(crate) fn poll_scope<R>(id: Option<Id>, f: impl FnOnce() -> R) -> R {
-    scope(Some(Budget::initial()), id, f)
+    scope(
+        |s| {
+            s.budget.set(Budget::initial());
+            s.id.set(id);
+        },
+        f,
+    )
 }
 
 /// Runs `f` (a task's drop) with its id current.
 pub(crate) fn id_scope<R>(id: Option<Id>, f: impl FnOnce() -> R) -> R {
-    scope(None, id, f)
+    scope(|s| s.id.set(id), f)
+}
+
+/// Runs `f` with `budget` (the task id stays).
+pub(crate) fn budget_scope<R>(budget: Budget, f: impl FnOnce() -> R) -> R {
+    scope(|s| s.budget.set(budget), f)
 }
 
 /// The id of the task being polled on this thread.

@@ -15,8 +15,6 @@
 //! unconstrained.
 
 use std::cell::Cell;
-use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::runtime::context::TASK;
@@ -38,25 +36,10 @@ impl Budget {
     }
 }
 
-/// Sets `budget` for the duration of `f`, then restores the previous one
-/// (also if `f` panics).
-fn with_budget<R>(budget: Budget, f: impl FnOnce() -> R) -> R {
-    struct Reset<'a>(&'a Cell<Budget>, Budget);
-    impl Drop for Reset<'_> {
-        fn drop(&mut self) {
-            self.0.set(self.1);
-        }
-    }
-    TASK.with(|t| {
-        let _reset = Reset(&t.budget, t.budget.replace(budget));
-        f()
-    })
-}
-
 /// Runs `f` without a budget.
 #[inline]
 pub(crate) fn with_unconstrained<R>(f: impl FnOnce() -> R) -> R {
-    with_budget(Budget::unconstrained(), f)
+    crate::runtime::context::budget_scope(Budget::unconstrained(), f)
 }
 
 /// Whether the current poll has budget left.
@@ -119,30 +102,4 @@ pub(crate) fn poll_budgeted<T>(
         coop.made_progress();
     }
     res
-}
-
-/// The future of [`crate::task::consume_budget`].
-#[derive(Debug)]
-pub(crate) struct ConsumeBudget {
-    done: bool,
-}
-
-impl ConsumeBudget {
-    pub(crate) fn new() -> ConsumeBudget {
-        ConsumeBudget { done: false }
-    }
-}
-
-impl Future for ConsumeBudget {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.done {
-            return Poll::Ready(());
-        }
-        let coop = std::task::ready!(poll_proceed(cx));
-        coop.made_progress();
-        self.done = true;
-        Poll::Ready(())
-    }
 }

@@ -10,7 +10,7 @@
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::runtime::scheduler::Shared;
 
@@ -26,12 +26,9 @@ pub(crate) struct WorkerMetrics {
 }
 
 impl WorkerMetrics {
-    /// The worker goes to sleep after being busy since `busy_since`.
-    pub(crate) fn parking(&self, busy_since: Instant) {
-        let busy = u64::try_from(busy_since.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        // One writer: load-and-store instead of a read-modify-write.
-        self.busy_ns
-            .store(self.busy_ns.load(Relaxed).saturating_add(busy), Relaxed);
+    /// The worker goes to sleep after being busy for `busy`.
+    pub(crate) fn parking(&self, busy: Duration) {
+        self.add_busy(busy);
         self.park_count
             .store(self.park_count.load(Relaxed) + 1, Relaxed);
         self.park_unpark_count
@@ -45,9 +42,14 @@ impl WorkerMetrics {
     }
 
     /// The worker stops running (the end of a `block_on`) after being busy
-    /// since `busy_since`.
-    pub(crate) fn stopped(&self, busy_since: Instant) {
-        let busy = u64::try_from(busy_since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    /// for `busy`.
+    pub(crate) fn stopped(&self, busy: Duration) {
+        self.add_busy(busy);
+    }
+
+    fn add_busy(&self, busy: Duration) {
+        let busy = u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX);
+        // One writer: load-and-store instead of a read-modify-write.
         self.busy_ns
             .store(self.busy_ns.load(Relaxed).saturating_add(busy), Relaxed);
     }

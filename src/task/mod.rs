@@ -227,7 +227,7 @@ pub fn try_id() -> Option<Id> {
 /// assert_eq!(sum, 49_995_000);
 /// ```
 pub async fn consume_budget() {
-    coop::ConsumeBudget::new().await
+    std::future::poll_fn(|cx| coop::poll_proceed(cx).map(|unit| unit.made_progress())).await
 }
 
 /// Runs `future` without a cooperative budget: its operations never return

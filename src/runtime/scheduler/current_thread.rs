@@ -145,7 +145,7 @@ impl Busy<'_> {
 
 impl Drop for Busy<'_> {
     fn drop(&mut self) {
-        self.0.shared.metrics.workers[0].stopped(self.0.busy_since.get());
+        self.0.shared.metrics.workers[0].stopped(self.0.busy_since.get().elapsed());
     }
 }
 
@@ -259,11 +259,11 @@ impl Core {
         self.run_queue.borrow_mut().push_back(task);
     }
 
-    /// Wakes the tasks deferred behind the driver; true if there were any.
-    fn wake_deferred(&self) -> bool {
+    /// Wakes the tasks deferred behind the driver.
+    fn wake_deferred(&self) {
         let mut deferred = std::mem::take(&mut *self.deferred.borrow_mut());
         if deferred.is_empty() {
-            return false;
+            return;
         }
         // Wakes run outside the borrow: a waker may defer again.
         for waker in deferred.drain(..) {
@@ -274,7 +274,6 @@ impl Core {
         if slot.is_empty() {
             *slot = deferred;
         }
-        true
     }
 
     /// Moves everything other threads queued onto the local run queue.
@@ -368,18 +367,21 @@ impl Core {
             }
         }
         if park.prepare_park() {
+            // One clock read on each side of the sleep serves the busy time
+            // and the bulk spin's bookkeeping.
             let worker = &self.shared.metrics.workers[0];
-            worker.parking(self.busy_since.get());
-            let start = bulk.then(std::time::Instant::now);
+            let slept_at = Instant::now();
+            worker.parking(slept_at - self.busy_since.get());
             self.turn(None);
+            let woke_at = Instant::now();
             worker.unparked();
-            self.busy_since.set(Instant::now());
-            if let Some(start) = start {
+            self.busy_since.set(woke_at);
+            if bulk {
                 // Keep spinning while the input comes within the spin (the
                 // wait after it is then next to nothing); start again once
                 // the sender's gaps are shorter than the spin. A sender with
                 // longer gaps would only make the runtime burn CPU.
-                let waited = start.elapsed();
+                let waited = woke_at - slept_at;
                 self.bulk_spin_pays.set(if bulk_spin {
                     waited < BULK_SPIN / 4
                 } else {
@@ -409,7 +411,7 @@ impl Core {
         let waker = Waker::from(self.main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
-        let interval = self.config.event_interval.max(1);
+        let interval = self.config.event_interval;
         self.main.woken.store(true, Relaxed);
         let mut since_turn: u32 = 0;
         loop {
