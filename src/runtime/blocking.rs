@@ -257,7 +257,7 @@ impl BlockingPool {
 
 /// Runs a user's hook. Its panic (already reported by the panic hook) must
 /// not take the pool's bookkeeping down with the thread.
-fn call(hook: Option<&Hook>) {
+pub(crate) fn call(hook: Option<&Hook>) {
     if let Some(hook) = hook {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (hook.0)()));
     }

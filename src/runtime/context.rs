@@ -138,15 +138,22 @@ fn assert_not_running() {
     }
 }
 
-/// Enters `core` for `block_on`.
+/// Enters `core` for `block_on` on the runtime `handle` (the core's own,
+/// or a multi-thread runtime whose `block_on` thread runs only its local
+/// tasks on `core`).
 ///
 /// # Panics
 /// If this thread is already running a runtime: blocking it would deadlock
 /// the tasks that runtime is driving.
 #[track_caller]
-pub(crate) fn enter_block_on(core: &Rc<Core>) -> SetGuard {
+pub(crate) fn enter_block_on(core: &Rc<Core>, handle: &Arc<Shared>) -> SetGuard {
     assert_not_running();
-    set(core.shared.clone(), Some(core.clone()), true)
+    set(handle.clone(), Some(core.clone()), true)
+}
+
+/// Enters a worker's core for the worker thread's life.
+pub(crate) fn enter_worker(core: &Rc<Core>, runtime: &Arc<Shared>) -> SetGuard {
+    set(runtime.clone(), Some(core.clone()), true)
 }
 
 /// Enters `shared` for `Handle::block_on` on a thread that does not own the
@@ -162,8 +169,21 @@ pub(crate) fn enter_block_on_remote(shared: &Arc<Shared>) -> SetGuard {
 
 /// Makes `core` current without running it (`Runtime::enter`, shutdown).
 pub(crate) fn enter_core(core: &Rc<Core>) -> SetGuard {
+    enter_core_in(core, core.runtime())
+}
+
+/// Makes `core` current without running it, with `handle` as the runtime
+/// (a multi-thread runtime's `Runtime::enter`: local tasks go to `core`).
+pub(crate) fn enter_core_in(core: &Rc<Core>, handle: &Arc<Shared>) -> SetGuard {
     let running = CONTEXT.try_with(|c| c.running.get()).unwrap_or(false);
-    set(core.shared.clone(), Some(core.clone()), running)
+    set(handle.clone(), Some(core.clone()), running)
+}
+
+/// Leaves the core for `task::block_in_place`: the runtime stays current,
+/// but this thread neither runs it nor counts as running a `block_on`, so
+/// the closure may call `Handle::block_on`.
+pub(crate) fn enter_blocking(handle: &Arc<Shared>) -> SetGuard {
+    set(handle.clone(), None, false)
 }
 
 /// Makes the runtime of `shared` current without its core (`Handle::enter`,
@@ -173,7 +193,7 @@ pub(crate) fn enter_handle(shared: &Arc<Shared>) -> SetGuard {
         .try_with(|c| {
             let core = c.core.borrow().clone();
             (
-                core.filter(|core| Arc::ptr_eq(&core.shared, shared)),
+                core.filter(|core| core.runs(shared)),
                 c.running.get(),
             )
         })
@@ -275,11 +295,20 @@ pub(crate) fn task_id() -> Option<Id> {
     TASK.with(|t| t.id.get())
 }
 
-/// The driver of the runtime this thread has entered: where its timers
-/// and I/O objects register.
+/// The driver new timers and I/O objects register with: this thread's own
+/// if it runs the runtime it has entered (a worker: its driver), else one
+/// the runtime picks.
 pub(crate) fn driver() -> Option<Arc<driver::Handle>> {
     CONTEXT
-        .try_with(|c| c.handle.borrow().as_ref().map(|h| h.driver.clone()))
+        .try_with(|c| {
+            let handle = c.handle.borrow();
+            let handle = handle.as_ref()?;
+            let core = c.core.borrow();
+            Some(match core.as_deref() {
+                Some(core) if core.runs(handle) => core.driver_handle().clone(),
+                _ => handle.registration_driver(),
+            })
+        })
         .ok()
         .flatten()
 }

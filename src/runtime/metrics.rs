@@ -72,6 +72,11 @@ impl Metrics {
         }
     }
 
+    /// Spawned tasks that have not finished.
+    pub(crate) fn alive(&self) -> usize {
+        self.alive.load(Relaxed)
+    }
+
     pub(crate) fn task_spawned(&self) {
         self.alive.fetch_add(1, Relaxed);
     }

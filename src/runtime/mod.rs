@@ -1,8 +1,12 @@
 //! The runtime: [`Runtime`], its [`Builder`] and the cloneable [`Handle`].
 //!
-//! A `Runtime` is single-threaded: `block_on` drives the given future and
+//! Two flavors. The current-thread runtime (`Runtime::new`,
+//! `Builder::new_current_thread`): `block_on` drives the given future and
 //! every spawned task on the calling thread, and sleeps in `epoll_wait` when
-//! nothing is ready.
+//! nothing is ready. The multi-thread runtime
+//! (`Builder::new_multi_thread`): worker threads, each with its own epoll,
+//! run the spawned tasks and steal from each other; `block_on` runs its
+//! future on the calling thread.
 
 pub(crate) mod blocking;
 pub(crate) mod context;
@@ -14,9 +18,6 @@ pub(crate) mod spin;
 pub(crate) mod task;
 pub(crate) mod waker;
 
-// The multi-thread scheduler's run queue, compiled for its tests until the
-// `scheduler/` directory exists to hold it.
-
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -27,10 +28,12 @@ use std::time::Duration;
 
 use blocking::{Hook, PoolConfig};
 pub use metrics::RuntimeMetrics;
+use scheduler::multi_thread::{self, Launched};
 use scheduler::{Config, Core, Shared};
 pub use task::{AbortHandle, JoinError, JoinHandle};
 
-/// A single-threaded async runtime on epoll.
+/// An async runtime on epoll: current-thread ([`Runtime::new`]) or
+/// multi-thread ([`Builder::new_multi_thread`]).
 ///
 /// ```
 /// let runtime = guillotine::runtime::Runtime::new().unwrap();
@@ -38,16 +41,33 @@ pub use task::{AbortHandle, JoinError, JoinHandle};
 /// assert_eq!(forty_two, 42);
 /// ```
 ///
-/// Tasks spawned onto it live between `block_on` calls and run whenever one
-/// is in progress. Dropping the runtime drops every unfinished task's future
-/// (on this thread, inside the runtime's context) and waits for running
-/// blocking jobs; their `JoinHandle`s then yield a cancelled [`JoinError`].
+/// On the current-thread runtime, spawned tasks live between `block_on`
+/// calls and run whenever one is in progress. On the multi-thread runtime
+/// they run on the worker threads all the time; `block_on` runs only its
+/// own future (and `spawn_local` tasks of its thread). Dropping the runtime
+/// stops the workers, drops every unfinished task's future (inside the
+/// runtime's context) and waits for running blocking jobs; their
+/// `JoinHandle`s then yield a cancelled [`JoinError`].
 ///
 /// `Runtime` is neither `Send` nor `Sync`: it belongs to the thread that made
-/// it, which is what lets `spawn_local` tasks hold `!Send` data. Use a
-/// [`Handle`] to reach it from other threads.
+/// it, which is what lets `spawn_local` tasks of that thread hold `!Send`
+/// data. Use a [`Handle`] to reach it from other threads.
+///
+/// ```
+/// let rt = guillotine::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+/// let names = rt.block_on(async {
+///     let task = guillotine::spawn(async { std::thread::current().name().map(str::to_owned) });
+///     task.await.unwrap()
+/// });
+/// assert_eq!(names.as_deref(), Some("guillotine-worker"));
+/// ```
 pub struct Runtime {
+    /// Current-thread: the runtime's core. Multi-thread: the core of the
+    /// thread that built the runtime, which runs that thread's
+    /// `spawn_local` tasks during `block_on`.
     core: Rc<Core>,
+    /// Multi-thread: the workers.
+    multi: Option<Launched>,
 }
 
 impl Runtime {
@@ -93,10 +113,19 @@ impl Runtime {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.core.block_on(future)
+        self.core.block_on_in(self.shared(), future)
     }
 
-    /// Spawns a task; it runs during `block_on` calls.
+    /// The runtime's shared half (what a `Handle` holds).
+    fn shared(&self) -> &Arc<Shared> {
+        match &self.multi {
+            Some(multi) => &multi.shared,
+            None => &self.core.shared,
+        }
+    }
+
+    /// Spawns a task; on the current-thread runtime it runs during
+    /// `block_on` calls, on the multi-thread runtime on the workers at once.
     ///
     /// ```
     /// let runtime = guillotine::runtime::Runtime::new().unwrap();
@@ -108,7 +137,10 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.core.spawn(future)
+        match &self.multi {
+            Some(multi) => scheduler::spawn(&multi.shared, future),
+            None => self.core.spawn(future),
+        }
     }
 
     /// Runs `f` on the blocking thread pool, keeping the event loop free.
@@ -124,7 +156,7 @@ impl Runtime {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.core.shared.spawn_blocking(f)
+        self.shared().spawn_blocking(f)
     }
 
     /// A handle to spawn onto this runtime from anywhere.
@@ -137,7 +169,7 @@ impl Runtime {
     /// ```
     pub fn handle(&self) -> Handle {
         Handle {
-            shared: self.core.shared.clone(),
+            shared: self.shared().clone(),
         }
     }
 
@@ -148,7 +180,7 @@ impl Runtime {
     /// assert_eq!(rt.metrics().num_alive_tasks(), 0);
     /// ```
     pub fn metrics(&self) -> RuntimeMetrics {
-        RuntimeMetrics::new(self.core.shared.clone())
+        RuntimeMetrics::new(self.shared().clone())
     }
 
     /// Makes this runtime current on this thread until the guard is
@@ -179,7 +211,7 @@ impl Runtime {
     /// ```
     pub fn enter(&self) -> EnterGuard<'_> {
         EnterGuard {
-            _reset: context::enter_core(&self.core),
+            _reset: context::enter_core_in(&self.core, self.shared()),
             _runtime: PhantomData,
         }
     }
@@ -195,8 +227,15 @@ impl Runtime {
     /// runtime.shutdown_timeout(Duration::from_millis(50));
     /// assert!(start.elapsed() < Duration::from_secs(2));
     /// ```
-    pub fn shutdown_timeout(self, timeout: Duration) {
-        self.core.shutdown(Some(timeout));
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.shutdown(Some(timeout));
+    }
+
+    fn shutdown(&mut self, timeout: Option<Duration>) {
+        self.core.shutdown(timeout);
+        if let Some(multi) = &mut self.multi {
+            multi.shutdown(timeout);
+        }
     }
 
     /// The number of spawned tasks that have not finished.
@@ -207,7 +246,10 @@ impl Runtime {
     /// assert_eq!(runtime.num_tasks(), 1);
     /// ```
     pub fn num_tasks(&self) -> usize {
-        self.core.task_count()
+        match &self.multi {
+            Some(multi) => multi.shared.metrics.alive() + self.core.task_count(),
+            None => self.core.task_count(),
+        }
     }
 
     /// The number of timers waiting in the runtime's queue: every `Sleep`
@@ -228,19 +270,22 @@ impl Runtime {
     /// assert_eq!(runtime.num_timers(), 0);
     /// ```
     pub fn num_timers(&self) -> usize {
-        self.core.shared.driver.time.len()
+        self.shared().num_timers()
     }
 }
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        self.core.shutdown(None);
+        self.shutdown(None);
     }
 }
 
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Runtime").field("core", &self.core).finish()
+        f.debug_struct("Runtime")
+            .field("core", &self.core)
+            .field("multi_thread", &self.multi.is_some())
+            .finish()
     }
 }
 
@@ -259,6 +304,9 @@ impl fmt::Debug for Runtime {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Builder {
+    /// `None`: current-thread; `Some(n)`: multi-thread with `n` workers (0:
+    /// one per CPU).
+    workers: Option<usize>,
     event_interval: u32,
     max_spin: Duration,
     pool: PoolConfig,
@@ -280,6 +328,7 @@ impl Builder {
     /// ```
     pub fn new() -> Builder {
         Builder {
+            workers: None,
             event_interval: 61,
             max_spin: Duration::from_micros(50),
             pool: PoolConfig::default(),
@@ -295,6 +344,50 @@ impl Builder {
     /// ```
     pub fn new_current_thread() -> Builder {
         Builder::new()
+    }
+
+    /// A builder for the multi-thread runtime: worker threads (one per CPU
+    /// unless [`worker_threads`](Builder::worker_threads) says otherwise)
+    /// run the spawned tasks, each with its own epoll, run queue and timers,
+    /// and idle workers steal from busy ones.
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Builder::new_multi_thread().build().unwrap();
+    /// let sum = rt.block_on(async {
+    ///     let tasks: Vec<_> = (0..100u64).map(|i| guillotine::spawn(async move { i })).collect();
+    ///     let mut sum = 0;
+    ///     for t in tasks {
+    ///         sum += t.await.unwrap();
+    ///     }
+    ///     sum
+    /// });
+    /// assert_eq!(sum, 4950);
+    /// ```
+    pub fn new_multi_thread() -> Builder {
+        Builder {
+            workers: Some(0),
+            ..Builder::new()
+        }
+    }
+
+    /// The number of worker threads of a multi-thread runtime (default: the
+    /// number of CPUs this process may run on). Ignored by the
+    /// current-thread runtime, as in tokio.
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Builder::new_multi_thread().worker_threads(3).build().unwrap();
+    /// assert_eq!(rt.metrics().num_workers(), 3);
+    /// ```
+    ///
+    /// # Panics
+    /// If `n` is zero.
+    #[track_caller]
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "worker_threads cannot be set to 0");
+        if self.workers.is_some() {
+            self.workers = Some(n);
+        }
+        self
     }
 
     /// The most threads `spawn_blocking` may run at once (default 512; at
@@ -446,12 +539,24 @@ impl Builder {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn build(&mut self) -> io::Result<Runtime> {
-        let core = Core::new(Config {
+        let config = Config {
             event_interval: self.event_interval,
             max_spin: self.max_spin,
             pool: self.pool.clone(),
-        })?;
-        Ok(Runtime { core })
+        };
+        let core = Core::new(config.clone())?;
+        let multi = match self.workers {
+            None => None,
+            Some(n) => {
+                let n = if n == 0 {
+                    std::thread::available_parallelism().map_or(1, usize::from)
+                } else {
+                    n
+                };
+                Some(multi_thread::launch(&config, n)?)
+            }
+        };
+        Ok(Runtime { core, multi })
     }
 }
 
@@ -560,7 +665,8 @@ impl Handle {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        if let Some(core) = context::core().filter(|c| Arc::ptr_eq(&c.shared, &self.shared)) {
+        let owner = context::core().filter(|c| c.worker.is_none() && c.runs(&self.shared));
+        if let Some(core) = owner {
             return core.block_on(future);
         }
         let _guard = context::enter_block_on_remote(&self.shared);
@@ -583,11 +689,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let local = context::core().filter(|core| Arc::ptr_eq(&core.shared, &self.shared));
-        match local {
-            Some(core) => core.spawn(future),
-            None => self.shared.spawn_remote(future),
-        }
+        scheduler::spawn(&self.shared, future)
     }
 
     /// The number of timers waiting in the runtime's queue; see
@@ -598,7 +700,7 @@ impl Handle {
     /// assert_eq!(runtime.handle().num_timers(), 0);
     /// ```
     pub fn num_timers(&self) -> usize {
-        self.shared.driver.time.len()
+        self.shared.num_timers()
     }
 
     /// The runtime's counters ([`RuntimeMetrics`]), from any thread.

@@ -57,13 +57,10 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    if let Some(core) = context::core() {
-        return core.spawn(future);
-    }
     match context::handle() {
-        // Entered without the core (`Handle::enter`, a blocking thread):
-        // through the injection queue.
-        Some(shared) => shared.spawn_remote(future),
+        // On a thread that runs the runtime, onto its own queue; else (a
+        // blocking thread, `Handle::enter`) through the injection queue.
+        Some(shared) => crate::runtime::scheduler::spawn(&shared, future),
         None => panic!("`guillotine::spawn` {NO_RUNTIME}"),
     }
 }
@@ -128,6 +125,71 @@ where
     match context::handle() {
         Some(shared) => shared.spawn_blocking(f),
         None => panic!("`guillotine::spawn_blocking` {NO_RUNTIME}"),
+    }
+}
+
+/// Runs a blocking closure on this worker thread of a multi-thread
+/// runtime, without stalling the runtime's other tasks.
+///
+/// The worker's queued tasks move to the injection queue for the other
+/// workers, and an idle worker is woken to run them and to turn this
+/// worker's driver while `f` runs, so its I/O and timers keep firing. The
+/// task calling this stays on this thread. Inside `f` the runtime is still
+/// current, and [`Handle::block_on`](crate::runtime::Handle::block_on) may
+/// be used. Outside a runtime, and on the `block_on` thread of a
+/// multi-thread runtime, `f` simply runs.
+///
+/// Unlike tokio, the worker does not hand its role to a new thread: tasks
+/// pinned to it by [`spawn_local`] wait until `f` returns, and if every
+/// worker is inside `block_in_place` at once, queued tasks wait for one to
+/// come back. Prefer [`spawn_blocking`] for long jobs.
+///
+/// # Panics
+/// On the current-thread runtime's thread: blocking it would stall every
+/// task, so use [`spawn_blocking`] there.
+///
+/// ```
+/// let rt = guillotine::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+/// let n = rt.block_on(rt.spawn(async {
+///     guillotine::task::block_in_place(|| {
+///         std::thread::sleep(std::time::Duration::from_millis(1));
+///         7
+///     })
+/// }));
+/// assert_eq!(n.unwrap(), 7);
+/// ```
+#[track_caller]
+pub fn block_in_place<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    enum Place {
+        Worker(std::sync::Arc<crate::runtime::scheduler::Shared>),
+        CurrentThread,
+        Elsewhere,
+    }
+    let place = context::with_core(|core| match core {
+        Some(core) => match &core.worker {
+            Some(worker) => {
+                worker.hand_off();
+                Place::Worker(worker.mt.clone())
+            }
+            None if context::handle().is_some_and(|h| core.runs(&h)) => Place::CurrentThread,
+            None => Place::Elsewhere,
+        },
+        None => Place::Elsewhere,
+    });
+    match place {
+        Place::Worker(runtime) => {
+            let _blocking = context::enter_blocking(&runtime);
+            f()
+        }
+        Place::CurrentThread => panic!(
+            "`guillotine::task::block_in_place` cannot be called on the current-thread runtime: \
+             it would block the thread that runs every task. Use `spawn_blocking`, or build the \
+             runtime with `Builder::new_multi_thread`"
+        ),
+        Place::Elsewhere => f(),
     }
 }
 

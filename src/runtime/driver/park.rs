@@ -65,6 +65,11 @@ impl ParkState {
         self.word.swap(0, AcqRel) & NOTIFIED != 0
     }
 
+    /// Whether the driver's thread is parked (or committed to park).
+    pub(crate) fn is_parked(&self) -> bool {
+        self.word.load(Acquire) & PARKED != 0
+    }
+
     /// Whether a wake came from another thread since the word was cleared.
     pub(crate) fn is_notified(&self) -> bool {
         self.word.load(Acquire) & NOTIFIED != 0

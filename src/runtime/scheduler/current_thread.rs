@@ -1,113 +1,36 @@
-//! The current-thread scheduler: the local run queue and the injection
-//! queue, the owned-task list, and the tick loop of `block_on`.
+//! [`Core`]: the state of one thread that runs tasks, and the tick loop and
+//! park policy that every such thread follows — the current-thread
+//! runtime's `block_on`, and each worker of the multi-thread flavor (which
+//! adds its [`Worker`] part: a stealable run queue and the idle protocol).
 //!
-//! [`Core`] is the runtime thread's half: run queue, owned tasks and the
-//! driver, in `RefCell`s because only that thread ever touches them (the
-//! `Runtime` is `!Send`). [`Shared`] is the half every thread can reach
-//! through a `Handle` or a task's header: the injection queue, the park
-//! protocol and the eventfd.
+//! The run queue, the owned tasks of this thread and the spin state are in
+//! `Cell`s and `RefCell`s because only this thread touches them. The
+//! [`Shared`] half is what every thread reaches through a `Handle` or a
+//! task's header: the injection queue, the park protocol and the eventfd.
 //!
-//! A wake on the runtime thread (the context names this runtime) pushes onto
-//! the run queue: no lock, no syscall. Any other wake pushes onto the
-//! injection queue and writes the eventfd only if the runtime is parked (see
-//! `driver/unpark.rs`).
+//! A wake on this thread (the context names this core) pushes onto the run
+//! queue: no lock, no syscall. Any other wake pushes onto the injection
+//! queue and writes the eventfd only if this thread is parked (see
+//! `driver/park.rs`).
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use crate::runtime::blocking::{BlockingPool, BlockingTask};
 use crate::runtime::context;
-use crate::runtime::driver::{self, Driver};
+use crate::runtime::driver::Driver;
 use crate::runtime::metrics::Metrics;
-use crate::runtime::scheduler::inject::Inject;
-use crate::runtime::scheduler::{Config, TightTimerSlack};
+use crate::runtime::scheduler::multi_thread::{DriverCell, Worker, lock_driver};
+use crate::runtime::scheduler::{Config, Shared, TightTimerSlack};
 use crate::runtime::spin::{SpinPolicy, spin_until};
 use crate::runtime::task::{JoinHandle, OwnedTasks, RawTask, RunOutcome, new_task};
-
-/// The part of a runtime that any thread may reach.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    /// Tasks woken or spawned from other threads.
-    inject: Inject<RawTask>,
-    /// The `spawn_blocking` threads.
-    blocking: BlockingPool,
-    /// The driver's shared half: timers, I/O registrations, and the park
-    /// protocol (whether the runtime is parked).
-    /// Every `Sleep` and I/O object holds it too.
-    pub(crate) driver: Arc<driver::Handle>,
-    /// The counters behind `RuntimeMetrics` (one worker: the runtime thread).
-    pub(crate) metrics: Metrics,
-}
-
-impl Shared {
-    /// Queues a woken task from another thread. A closed runtime gives the
-    /// task back; the caller drops its reference once done with `self`.
-    pub(super) fn push_remote(&self, task: RawTask) -> Option<RawTask> {
-        if let Err(task) = self.inject.push_woken(task) {
-            return Some(task);
-        }
-        self.signal();
-        None
-    }
-
-    /// Wakes the runtime for what was just queued, if it is parked.
-    fn signal(&self) {
-        if self.driver.park.notify() {
-            self.driver.unparker.unpark();
-        }
-    }
-
-    /// Spawns from a thread that is not running this runtime.
-    pub(crate) fn spawn_remote<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        let (raw, handle) = new_task(future, self.clone());
-        // Counted before it is queued: the runtime may finish it at once.
-        self.metrics.task_spawned();
-        if let Err(raw) = self.inject.push_spawned(raw) {
-            // The runtime is gone: the task never runs.
-            self.metrics.task_finished();
-            raw.shutdown();
-            raw.drop_refs(2);
-            return handle;
-        }
-        self.signal();
-        handle
-    }
-
-    /// Tasks queued by other threads and not yet taken by the runtime.
-    pub(crate) fn global_queue_depth(&self) -> usize {
-        self.inject.len()
-    }
-
-    /// Runs `f` on the blocking pool; its `JoinHandle` completes through the
-    /// usual wake path.
-    pub(crate) fn spawn_blocking<F, R>(self: &Arc<Self>, f: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        let (raw, handle) = new_task(BlockingTask::new(f), self.clone());
-        self.blocking.push(raw);
-        handle
-    }
-
-    /// Wakes a parked runtime after publishing work with a release store
-    /// (or under a lock the runtime takes after it commits to park).
-    pub(crate) fn notify(&self) {
-        self.driver.unpark();
-    }
-}
 
 /// The spin after bulk input: about what a sleep and a wake-up cost the two
 /// sides together, so that a spin that catches nothing wastes no more than
@@ -132,8 +55,8 @@ impl Wake for MainWake {
     }
 }
 
-/// Counts a `block_on` as busy time, up to where it parks and from where it
-/// wakes, until it returns (or unwinds).
+/// Counts a `block_on` (or a worker's life) as busy time, up to where it
+/// parks and from where it wakes, until it returns (or unwinds).
 struct Busy<'a>(&'a Core);
 
 impl Busy<'_> {
@@ -145,19 +68,23 @@ impl Busy<'_> {
 
 impl Drop for Busy<'_> {
     fn drop(&mut self) {
-        self.0.shared.metrics.workers[0].stopped(self.0.busy_since.get().elapsed());
+        let core = self.0;
+        core.worker_metrics()
+            .stopped(core.busy_since.get().elapsed());
     }
 }
 
-/// The runtime thread's half of a runtime.
+/// One thread's state for running tasks.
 pub(crate) struct Core {
+    /// The runtime whose tasks this core runs on its own queue: a
+    /// current-thread runtime, or a worker's pinned half.
     pub(crate) shared: Arc<Shared>,
     /// Tasks ready to be polled; one reference per entry.
     run_queue: RefCell<VecDeque<RawTask>>,
-    /// Every unfinished task of this runtime.
+    /// Every unfinished task of `shared`.
     owned: RefCell<OwnedTasks>,
-    /// The epoll driver.
-    driver: RefCell<Driver>,
+    /// The epoll driver (behind a mutex only for a worker's idle peers).
+    driver: Arc<DriverCell>,
     /// The `block_on` future's waker state.
     main: Arc<MainWake>,
     /// Wakers of tasks that yielded (or ran out of budget): woken after the
@@ -179,9 +106,11 @@ pub(crate) struct Core {
     bulk_spin_pays: Cell<bool>,
     /// Whether spinning can help at all (more than one CPU).
     can_spin: bool,
-    /// When the runtime thread last started being busy (for the busy time
-    /// in `RuntimeMetrics`).
+    /// When this thread last started being busy (for the busy time in
+    /// `RuntimeMetrics`).
     busy_since: Cell<Instant>,
+    /// A multi-thread worker's own part.
+    pub(crate) worker: Option<Worker>,
 }
 
 impl std::fmt::Debug for Core {
@@ -190,30 +119,52 @@ impl std::fmt::Debug for Core {
             .field("queued", &self.run_queue.borrow().len())
             .field("tasks", &self.owned.borrow().len())
             .field("config", &self.config)
+            .field("worker", &self.worker)
             .finish()
     }
 }
 
 impl Core {
-    /// Opens the epoll instance and eventfd; fails with their `io::Error`.
+    /// A current-thread runtime's core. Opens the epoll instance and
+    /// eventfd; fails with their `io::Error`.
     pub(crate) fn new(config: Config) -> std::io::Result<Rc<Core>> {
         let driver = Driver::new()?;
-        let shared = Arc::new(Shared {
-            inject: Inject::new(),
-            blocking: BlockingPool::new(config.pool.clone()),
-            driver: driver.handle().clone(),
-            metrics: Metrics::new(1),
-        });
+        let shared = Arc::new(Shared::new(
+            driver.handle().clone(),
+            config.pool.clone(),
+            Arc::new(Metrics::new(1)),
+            None,
+        ));
+        Ok(Core::build(config, shared, Arc::new(Mutex::new(driver)), None))
+    }
+
+    /// A multi-thread worker's core: `pinned` is the home of its
+    /// `spawn_local` tasks, `driver` its driver.
+    pub(crate) fn new_worker(
+        config: Config,
+        pinned: Arc<Shared>,
+        driver: Arc<DriverCell>,
+        worker: Worker,
+    ) -> Rc<Core> {
+        Core::build(config, pinned, driver, Some(worker))
+    }
+
+    fn build(
+        config: Config,
+        shared: Arc<Shared>,
+        driver: Arc<DriverCell>,
+        worker: Option<Worker>,
+    ) -> Rc<Core> {
         let can_spin = crate::sys::online_cpus() > 1 && !config.max_spin.is_zero();
         let main = Arc::new(MainWake {
             woken: AtomicBool::new(false),
             shared: shared.clone(),
         });
-        Ok(Rc::new(Core {
+        Rc::new(Core {
             shared,
             run_queue: RefCell::new(VecDeque::with_capacity(256)),
             owned: RefCell::new(OwnedTasks::default()),
-            driver: RefCell::new(driver),
+            driver,
             main,
             deferred: RefCell::new(Vec::new()),
             config,
@@ -224,10 +175,64 @@ impl Core {
             bulk_spin_pays: Cell::new(true),
             can_spin,
             busy_since: Cell::new(Instant::now()),
-        }))
+            worker,
+        })
     }
 
-    /// Spawns onto this runtime from its own thread.
+    /// The runtime this core's thread spawns `Send` tasks onto and registers
+    /// I/O with: the current-thread runtime, or a worker's runtime.
+    pub(crate) fn runtime(&self) -> &Arc<Shared> {
+        match &self.worker {
+            Some(worker) => &worker.mt,
+            None => &self.shared,
+        }
+    }
+
+    /// Whether this thread runs `handle`'s tasks on its own queues.
+    pub(crate) fn runs(&self, handle: &Arc<Shared>) -> bool {
+        Arc::ptr_eq(self.runtime(), handle)
+    }
+
+    fn worker_metrics(&self) -> &crate::runtime::metrics::WorkerMetrics {
+        let index = self.worker.as_ref().map_or(0, |w| w.index);
+        &self.shared.metrics.workers[index]
+    }
+
+    /// The driver this core turns (for registrations on its thread).
+    pub(crate) fn driver_handle(&self) -> &Arc<crate::runtime::driver::Handle> {
+        &self.shared.driver
+    }
+
+    /// Queues a woken task of runtime `shared` if this thread runs it;
+    /// returns false (keeping the reference with the caller) if not.
+    pub(crate) fn schedule(&self, shared: &Arc<Shared>, task: RawTask) -> bool {
+        if Arc::ptr_eq(&self.shared, shared) {
+            self.run_queue.borrow_mut().push_back(task);
+            return true;
+        }
+        match &self.worker {
+            Some(worker) if Arc::ptr_eq(&worker.mt, shared) => {
+                worker.push(task);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Spawns a `Send` task from this thread onto [`Core::runtime`].
+    pub(crate) fn spawn_send<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match &self.worker {
+            Some(worker) => worker.spawn(future),
+            None => self.spawn(future),
+        }
+    }
+
+    /// Spawns onto this thread's own queue (a `spawn_local` task on a
+    /// worker never moves).
     pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -254,11 +259,6 @@ impl Core {
         deferred.push(waker.clone());
     }
 
-    /// Queues a task woken on this thread (one reference handed over).
-    pub(super) fn push_local(&self, task: RawTask) {
-        self.run_queue.borrow_mut().push_back(task);
-    }
-
     /// Wakes the tasks deferred behind the driver.
     fn wake_deferred(&self) {
         let mut deferred = std::mem::take(&mut *self.deferred.borrow_mut());
@@ -276,7 +276,8 @@ impl Core {
         }
     }
 
-    /// Moves everything other threads queued onto the local run queue.
+    /// Moves everything other threads queued for this core onto its run
+    /// queue.
     fn drain_inject(&self) {
         let mut rq = self.run_queue.borrow_mut();
         let mut owned = self.owned.borrow_mut();
@@ -288,12 +289,37 @@ impl Core {
         });
     }
 
-    fn run_task(&self, task: RawTask) {
+    /// The next task to poll: this core's own queue first (the tasks
+    /// pinned to a worker), then the worker's stealable queue.
+    fn next_task(&self) -> Option<RawTask> {
+        let task = self.run_queue.borrow_mut().pop_front();
+        match &self.worker {
+            Some(worker) if task.is_none() => worker.pop(),
+            _ => task,
+        }
+    }
+
+    /// Whether a task is queued on this thread.
+    pub(crate) fn has_work(&self) -> bool {
+        !self.run_queue.borrow().is_empty() || self.worker.as_ref().is_some_and(Worker::has_queued)
+    }
+
+    pub(crate) fn run_task(&self, task: RawTask) {
+        let own = Arc::ptr_eq(&task.header().shared, &self.shared);
         match task.run() {
             RunOutcome::Idle | RunOutcome::Stale => task.drop_ref(),
-            RunOutcome::Reschedule => self.run_queue.borrow_mut().push_back(task),
+            RunOutcome::Reschedule => {
+                if own {
+                    self.run_queue.borrow_mut().push_back(task);
+                } else if let Some(worker) = &self.worker {
+                    worker.push(task);
+                }
+            }
             RunOutcome::Complete => {
-                let linked = self.owned.borrow_mut().remove(task);
+                let linked = match &self.worker {
+                    Some(worker) if !own => worker.workers().unbind(task),
+                    _ => self.owned.borrow_mut().remove(task),
+                };
                 if linked {
                     self.shared.metrics.task_finished();
                 }
@@ -313,15 +339,25 @@ impl Core {
 
     /// Turns the driver; `None` blocks until an event, an unpark or a timer.
     fn turn(&self, timeout: Option<Duration>) {
-        if let Err(e) = self.driver.borrow_mut().turn(timeout) {
+        let mut driver = lock_driver(&self.driver);
+        Core::turn_locked(&mut driver, timeout);
+        drop(driver);
+        if let Some(worker) = &self.worker {
+            worker.turned();
+        }
+    }
+
+    fn turn_locked(driver: &mut Driver, timeout: Option<Duration>) {
+        if let Err(e) = driver.turn(timeout) {
             // epoll_wait only fails on a broken epoll descriptor, which would
             // leave the runtime unable to ever wake: a bug, not an input.
             panic!("guillotine: epoll_wait failed: {e}");
         }
     }
 
-    /// Blocks in the driver unless a wake came since the last look.
-    fn park(&self) {
+    /// Blocks in the driver unless a wake came since the last look; at most
+    /// `limit` (`None`: until a wake, an event or a timer).
+    pub(crate) fn park(&self, limit: Option<Duration>) {
         {
             // A burst of spawns can leave a huge, empty queue behind: give
             // the memory back before sleeping.
@@ -366,13 +402,18 @@ impl Core {
                 return;
             }
         }
+        // Held from before the park is announced until after the wait: an
+        // idle peer that turned this driver meanwhile could take the
+        // eventfd's edge meant to wake this thread.
+        let mut driver = lock_driver(&self.driver);
         if park.prepare_park() {
             // One clock read on each side of the sleep serves the busy time
             // and the bulk spin's bookkeeping.
-            let worker = &self.shared.metrics.workers[0];
+            let worker = self.worker_metrics();
             let slept_at = Instant::now();
             worker.parking(slept_at - self.busy_since.get());
-            self.turn(None);
+            Core::turn_locked(&mut driver, limit);
+            drop(driver);
             let woke_at = Instant::now();
             worker.unparked();
             self.busy_since.set(woke_at);
@@ -398,34 +439,31 @@ impl Core {
             // Something was woken from elsewhere: still collect I/O and
             // timers, but without blocking.
             self.remote_active.set(true);
-            self.turn(Some(Duration::ZERO));
+            Core::turn_locked(&mut driver, Some(Duration::ZERO));
+        }
+        if let Some(worker) = &self.worker {
+            worker.turned();
         }
     }
 
-    /// Runs `future` to completion, and the runtime's tasks meanwhile.
-    #[track_caller]
-    pub(crate) fn block_on<F: Future>(self: &Rc<Self>, future: F) -> F::Output {
-        let _guard = context::enter_block_on(self);
-        let _slack = TightTimerSlack::new();
-        let _busy = Busy::start(self);
-        let waker = Waker::from(self.main.clone());
-        let mut cx = Context::from_waker(&waker);
-        let mut future = pin!(future);
+    /// The tick loop: polls the `block_on` future when it is woken (`main`),
+    /// runs queued tasks, turns the driver every `event_interval` polls and
+    /// sleeps when there is nothing to do. Returns the main future's output,
+    /// or `None` when a worker's runtime shuts down.
+    fn run<T>(&self, mut main: impl FnMut() -> Poll<T>) -> Option<T> {
         let interval = self.config.event_interval;
-        self.main.woken.store(true, Relaxed);
         let mut since_turn: u32 = 0;
         loop {
             if self.main.woken.swap(false, AcqRel) {
                 since_turn += 1;
-                let poll = context::poll_scope(None, || future.as_mut().poll(&mut cx));
-                if let Poll::Ready(out) = poll {
-                    return out;
+                if let Poll::Ready(out) = main() {
+                    return Some(out);
                 }
             }
             self.drain_inject();
             let mut ran = 0;
             while ran < interval {
-                let Some(task) = self.run_queue.borrow_mut().pop_front() else {
+                let Some(task) = self.next_task() else {
                     break;
                 };
                 self.run_task(task);
@@ -440,18 +478,74 @@ impl Core {
                 since_turn = 0;
                 self.turn(Some(Duration::ZERO));
                 self.wake_deferred();
+                if let Some(worker) = &self.worker {
+                    if worker.is_shutdown() {
+                        return None;
+                    }
+                    worker.maintenance();
+                }
             } else if idle {
-                // Out of work: the run queue is empty (a task woken on this
-                // thread would be in it) and the main future is not woken.
+                // Out of work: the run queues are empty (a task woken on this
+                // thread would be in one) and the main future is not woken.
                 since_turn = 0;
-                self.park();
+                match &self.worker {
+                    None => self.park(None),
+                    Some(worker) => {
+                        if worker.is_shutdown() {
+                            return None;
+                        }
+                        if !worker.find_work(self) {
+                            worker.park(self);
+                        }
+                    }
+                }
             }
         }
     }
 
-    /// Drops every unfinished task, inside this runtime's context, then waits
-    /// for running blocking jobs (at most `timeout`).
-    pub(crate) fn shutdown(self: &Rc<Self>, timeout: Option<Duration>) {
+    /// Runs `future` to completion, and the runtime's tasks meanwhile.
+    #[track_caller]
+    pub(crate) fn block_on<F: Future>(self: &Rc<Self>, future: F) -> F::Output {
+        self.block_on_in(&self.shared.clone(), future)
+    }
+
+    /// Runs `future` to completion with `handle` as the current runtime
+    /// (a multi-thread runtime's `block_on`: this core then runs only the
+    /// `spawn_local` tasks of this thread).
+    #[track_caller]
+    pub(crate) fn block_on_in<F: Future>(
+        self: &Rc<Self>,
+        handle: &Arc<Shared>,
+        future: F,
+    ) -> F::Output {
+        let _guard = context::enter_block_on(self, handle);
+        let _slack = TightTimerSlack::new();
+        let _busy = Busy::start(self);
+        let waker = Waker::from(self.main.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        self.main.woken.store(true, Relaxed);
+        let out = self.run(|| context::poll_scope(None, || future.as_mut().poll(&mut cx)));
+        out.expect("only a worker's loop ends without an output")
+    }
+
+    /// A worker thread's life: the tick loop until the runtime shuts down,
+    /// then the tasks pinned to it are dropped here, on their thread.
+    pub(crate) fn run_worker(self: &Rc<Self>, runtime: &Arc<Shared>) {
+        {
+            let _guard = context::enter_worker(self, runtime);
+            let _slack = TightTimerSlack::new();
+            let _busy = Busy::start(self);
+            let _ = self.run(|| Poll::<()>::Pending);
+        }
+        self.shutdown_tasks();
+        if let Some(worker) = &self.worker {
+            worker.drain();
+        }
+    }
+
+    /// Drops every unfinished task of this core, inside its context.
+    fn shutdown_tasks(self: &Rc<Self>) {
         if self.closed.replace(true) {
             return;
         }
@@ -481,12 +575,21 @@ impl Core {
                 None => break,
             }
         }
+    }
+
+    /// Drops every unfinished task, inside this runtime's context, then waits
+    /// for running blocking jobs (at most `timeout`).
+    pub(crate) fn shutdown(self: &Rc<Self>, timeout: Option<Duration>) {
+        if self.closed.get() {
+            return;
+        }
+        self.shutdown_tasks();
         let driver = &self.shared.driver;
         driver.time.shutdown();
         // Fail I/O waits (e.g. of a blocking job) before waiting for the pool.
         driver.io.shutdown();
         driver.unparker.close();
-        self.shared.blocking.shutdown(timeout);
+        self.shared.shutdown_blocking(timeout);
     }
 
     pub(crate) fn task_count(&self) -> usize {

@@ -119,6 +119,35 @@ impl<T> Inject<T> {
         n
     }
 
+    /// Queues woken tasks in one batch (a worker's run queue overflowing);
+    /// gives them back if the runtime has shut down.
+    pub(crate) fn push_woken_batch(&self, tasks: impl Iterator<Item = T>) -> Result<(), Vec<T>> {
+        let mut q = self.lock();
+        if q.closed {
+            return Err(tasks.collect());
+        }
+        let before = q.woken.len();
+        q.woken.extend(tasks);
+        self.len.fetch_add(q.woken.len() - before, Release);
+        Ok(())
+    }
+
+    /// Takes at most `max` tasks, new ones first (`f(task, true)`), then
+    /// woken ones. Returns how many were taken. `f` runs under the lock (it
+    /// must only queue the task: no user code, no other lock).
+    pub(crate) fn pop_batch(&self, max: usize, mut f: impl FnMut(T, bool)) -> usize {
+        if self.is_empty() || max == 0 {
+            return 0;
+        }
+        let mut q = self.lock();
+        let new = q.spawned.len().min(max);
+        let old = q.woken.len().min(max - new);
+        q.spawned.drain(..new).for_each(|t| f(t, true));
+        q.woken.drain(..old).for_each(|t| f(t, false));
+        self.len.fetch_sub(new + old, Release);
+        new + old
+    }
+
     /// Accepts nothing more, and hands back what was queued: the new tasks
     /// and the woken ones.
     pub(crate) fn close(&self) -> (VecDeque<T>, VecDeque<T>) {
@@ -146,6 +175,21 @@ mod tests {
         assert_eq!(n, 3);
         assert_eq!(order, [("spawned", 2), ("spawned", 3), ("woken", 1)]);
         assert!(inject.is_empty());
+    }
+
+    #[test]
+    fn batches_in_and_out() {
+        let inject = Inject::new();
+        inject.push_spawned(0).unwrap();
+        inject.push_woken_batch(1..=4).unwrap();
+        let mut got = Vec::new();
+        assert_eq!(inject.pop_batch(3, |t, _| got.push(t)), 3);
+        assert_eq!(got, [0, 1, 2]);
+        assert_eq!(inject.len(), 2);
+        assert_eq!(inject.pop_batch(10, |t, _| got.push(t)), 2);
+        assert_eq!(got, [0, 1, 2, 3, 4]);
+        inject.close();
+        assert_eq!(inject.push_woken_batch(5..7), Err(vec![5, 6]));
     }
 
     #[test]

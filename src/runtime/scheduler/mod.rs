@@ -1,11 +1,14 @@
-//! The schedulers, and what every flavor shares: how a woken task is
-//! queued ([`schedule`]), deferring a task behind the driver ([`defer`]),
+//! The schedulers, and what both flavors share: [`Shared`] (the part of a
+//! runtime any thread reaches), how a woken task is queued ([`schedule`]),
+//! spawning ([`spawn`]), deferring a task behind the driver ([`defer`]),
 //! waiting for a future on a thread that does not drive the runtime
 //! ([`park_on`]), and the timer slack of a running runtime.
 //!
-//! `current_thread.rs` is the single-threaded flavor: [`Core`] (run queue,
-//! owned tasks, driver; one thread) and [`Shared`] (injection queue, driver
-//! handle, blocking pool; any thread).
+//! `current_thread.rs` holds [`Core`], the state of one thread that runs
+//! tasks, and the tick loop and park policy every such thread follows: the
+//! current-thread runtime's `block_on`, and each worker of the multi-thread
+//! flavor (`multi_thread/`), which adds a stealable run queue, the idle
+//! protocol and the watch over other workers' drivers.
 
 pub(crate) mod current_thread;
 pub(crate) mod inject;
@@ -19,11 +22,14 @@ use std::sync::atomic::Ordering::{Acquire, Release};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-pub(crate) use current_thread::{Core, Shared};
+pub(crate) use current_thread::Core;
 
-use crate::runtime::blocking::PoolConfig;
+use crate::runtime::blocking::{BlockingPool, BlockingTask, PoolConfig};
 use crate::runtime::context;
-use crate::runtime::task::RawTask;
+use crate::runtime::driver;
+use crate::runtime::metrics::Metrics;
+use crate::runtime::task::{JoinHandle, RawTask, new_task};
+use inject::Inject;
 
 /// Settings the scheduler reads on every tick.
 #[derive(Debug, Clone)]
@@ -36,20 +42,170 @@ pub(crate) struct Config {
     pub(crate) pool: PoolConfig,
 }
 
-/// Queues a woken task (the caller hands over one reference): on the local
-/// run queue when called on this task's runtime thread, else remotely.
+/// The part of a runtime that any thread may reach: through a `Handle`, a
+/// task's header, a waker.
+///
+/// A current-thread runtime has one. A multi-thread runtime has one for its
+/// `Send` tasks (with `workers` set), and each worker has one more for the
+/// tasks pinned to it by `spawn_local`: a pinned task's header points to its
+/// worker's, so its wakes can only ever queue it on that worker.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// Tasks woken or spawned from threads that do not run them.
+    pub(crate) inject: Inject<RawTask>,
+    /// The `spawn_blocking` threads.
+    blocking: BlockingPool,
+    /// The driver the runtime thread turns (multi-thread: worker 0's; I/O
+    /// and timers register through [`Shared::registration_driver`]).
+    pub(crate) driver: Arc<driver::Handle>,
+    /// The counters behind `RuntimeMetrics` (shared by a multi-thread
+    /// runtime with its workers' pinned halves).
+    pub(crate) metrics: Arc<Metrics>,
+    /// The multi-thread flavor's workers; `None` for a current-thread
+    /// runtime and for a worker's pinned half.
+    pub(crate) workers: Option<multi_thread::Workers>,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        driver: Arc<driver::Handle>,
+        pool: PoolConfig,
+        metrics: Arc<Metrics>,
+        workers: Option<multi_thread::Workers>,
+    ) -> Shared {
+        Shared {
+            inject: Inject::new(),
+            blocking: BlockingPool::new(pool),
+            driver,
+            metrics,
+            workers,
+        }
+    }
+
+    /// Queues a woken task from a thread that does not run it. A closed
+    /// runtime gives the task back; the caller drops its reference once
+    /// done with `self`.
+    pub(crate) fn push_remote(&self, task: RawTask) -> Option<RawTask> {
+        if let Err(task) = self.inject.push_woken(task) {
+            return Some(task);
+        }
+        self.signal();
+        None
+    }
+
+    /// Wakes a thread for what was just queued: the runtime thread if it is
+    /// parked; for a multi-thread runtime, a sleeping worker unless one is
+    /// already searching.
+    fn signal(&self) {
+        match &self.workers {
+            Some(workers) => workers.notify_parked(),
+            None => {
+                if self.driver.park.notify() {
+                    self.driver.unparker.unpark();
+                }
+            }
+        }
+    }
+
+    /// Spawns from a thread that is not running this runtime.
+    pub(crate) fn spawn_remote<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (raw, handle) = new_task(future, self.clone());
+        // Counted before it is queued: the runtime may finish it at once.
+        self.metrics.task_spawned();
+        let queued = match &self.workers {
+            // Multi-thread: bound to the owned list here (any worker may
+            // complete it), then queued as a wake.
+            Some(workers) => workers
+                .bind(raw)
+                .and_then(|()| self.inject.push_woken(raw).map_err(|raw| {
+                    workers.unbind(raw);
+                })),
+            None => self.inject.push_spawned(raw).map_err(drop),
+        };
+        if queued.is_err() {
+            // The runtime is gone: the task never runs.
+            self.metrics.task_finished();
+            raw.shutdown();
+            raw.drop_refs(2);
+            return handle;
+        }
+        self.signal();
+        handle
+    }
+
+    /// Tasks queued by other threads and not yet taken by the runtime.
+    pub(crate) fn global_queue_depth(&self) -> usize {
+        self.inject.len()
+    }
+
+    /// Runs `f` on the blocking pool; its `JoinHandle` completes through the
+    /// usual wake path.
+    pub(crate) fn spawn_blocking<F, R>(self: &Arc<Self>, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let (raw, handle) = new_task(BlockingTask::new(f), self.clone());
+        self.blocking.push(raw);
+        handle
+    }
+
+    /// Wakes a parked runtime after publishing work with a release store
+    /// (or under a lock the runtime takes after it commits to park).
+    pub(crate) fn notify(&self) {
+        self.driver.unpark();
+    }
+
+    /// The driver new I/O objects and timers register with, from a thread
+    /// that is not one of this runtime's workers: the runtime's driver, or
+    /// for a multi-thread runtime each worker's in turn.
+    pub(crate) fn registration_driver(&self) -> Arc<driver::Handle> {
+        match &self.workers {
+            Some(workers) => workers.next_driver(),
+            None => self.driver.clone(),
+        }
+    }
+
+    /// The number of timers queued on the runtime's drivers.
+    pub(crate) fn num_timers(&self) -> usize {
+        match &self.workers {
+            Some(workers) => workers.num_timers(),
+            None => self.driver.time.len(),
+        }
+    }
+
+    /// Stops the blocking pool, waiting at most `timeout` for running jobs.
+    pub(crate) fn shutdown_blocking(&self, timeout: Option<Duration>) {
+        self.blocking.shutdown(timeout);
+    }
+}
+
+/// Queues a woken task (the caller hands over one reference): on this
+/// thread's run queue when this thread runs the task's runtime (a pinned
+/// task: only its own worker), else remotely.
 pub(crate) fn schedule(task: RawTask) {
     let shared = &task.header().shared;
-    let local = context::with_core(|core| match core {
-        Some(core) if Arc::ptr_eq(&core.shared, shared) => {
-            core.push_local(task);
-            true
-        }
-        _ => false,
-    });
+    let local = context::with_core(|core| core.is_some_and(|core| core.schedule(shared, task)));
     if !local && let Some(rejected) = shared.push_remote(task) {
         // The runtime is gone; this was the queue's reference.
         rejected.drop_ref();
+    }
+}
+
+/// Spawns a `Send` future onto the runtime `handle`: on this thread's queue
+/// if this thread runs it, else through its injection queue.
+pub(crate) fn spawn<F>(handle: &Arc<Shared>, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match context::core().filter(|core| core.runs(handle)) {
+        Some(core) => core.spawn_send(future),
+        None => handle.spawn_remote(future),
     }
 }
 

@@ -35,6 +35,10 @@ impl Id {
         let n = NEXT.fetch_add(1, Relaxed);
         Id(NonZeroU64::new(n).expect("task id counter wrapped"))
     }
+
+    pub(crate) fn as_u64(self) -> u64 {
+        self.0.get()
+    }
 }
 
 impl fmt::Display for Id {

@@ -1,7 +1,8 @@
 //! The tasks a runtime owns: an intrusive doubly linked list threaded through
 //! each task's header, so tracking a task costs no allocation. It holds one
 //! reference per task; shutdown walks it to drop every unfinished future.
-//! Only the runtime thread touches it (it lives in the runtime's local core).
+//! Only the thread holding it touches it: a core's list is its thread's,
+//! the multi-thread flavor's shards sit behind mutexes.
 
 use std::ptr::NonNull;
 
@@ -31,6 +32,12 @@ pub(crate) struct OwnedTasks {
     head: Option<NonNull<Header>>,
     len: usize,
 }
+
+// SAFETY: the list holds task pointers (as `RawTask`, which is `Send`) and
+// touches their links only through `&mut self`. A list holding `!Send`
+// futures lives in a thread's `Core`, which is `!Send` itself; the
+// multi-thread flavor's shards, behind mutexes, hold only `Send` tasks.
+unsafe impl Send for OwnedTasks {}
 
 /// # Safety
 /// `ptr` is a live task whose links only the runtime thread touches, and the

@@ -124,6 +124,21 @@ impl RawTask {
         RawTask { ptr }
     }
 
+    /// The task as a word, for the stealable run queue (which stores
+    /// addresses). The provenance is exposed for [`RawTask::from_addr`].
+    pub(crate) fn addr(self) -> std::num::NonZeroUsize {
+        std::num::NonZeroUsize::new(self.ptr.as_ptr().expose_provenance())
+            .expect("a task pointer is never null")
+    }
+
+    /// The task whose [`addr`](RawTask::addr) this is.
+    pub(crate) fn from_addr(addr: std::num::NonZeroUsize) -> RawTask {
+        let ptr = std::ptr::with_exposed_provenance_mut::<Header>(addr.get());
+        RawTask {
+            ptr: NonNull::new(ptr).expect("a task address is never zero"),
+        }
+    }
+
     pub(crate) fn header_ptr(self) -> NonNull<Header> {
         self.ptr
     }

@@ -184,6 +184,17 @@ impl TimeHandle {
         self.lock().len()
     }
 
+    /// How long until the earliest timer is due, from the lock-free mirror
+    /// (`None`: no timer). For another worker watching this driver.
+    pub(crate) fn until_next(&self) -> Option<Duration> {
+        let next = self.next.load(Relaxed);
+        if next == NONE {
+            return None;
+        }
+        let now = self.ticks(Instant::now());
+        Some(Duration::from_nanos(next.saturating_sub(now)))
+    }
+
     /// The driver's wait: `timeout` shortened to the earliest deadline.
     /// A zero timeout (the non-blocking turn) is returned as is.
     pub(crate) fn wait_timeout(&self, timeout: Option<Duration>) -> Option<Duration> {

@@ -90,6 +90,13 @@ impl Idle {
         searching(word) == 0 && awake(word) < self.workers
     }
 
+    /// Whether [`Idle::worker_to_notify`] might wake a worker: a plain load,
+    /// for hints only.
+    pub(crate) fn may_notify(&self) -> bool {
+        let word = self.word.load(SeqCst);
+        searching(word) == 0 && awake(word) < self.workers
+    }
+
     /// Called after queueing work: the sleeping worker to wake, if one
     /// should be. It is counted as awake and searching from now on.
     pub(crate) fn worker_to_notify(&self) -> Option<usize> {

@@ -1,9 +1,291 @@
-//! The multi-thread flavor, being built. So far: each worker's run queue
-//! ([`queue`]), a bounded ring that idle workers steal half of, and the
-//! idle bookkeeping ([`idle`]) that decides which sleeping worker new work
-//! wakes. The scheduler that uses them comes with the flavor itself.
+//! The multi-thread flavor: one worker thread per core, each a [`Core`]
+//! with its own run queues, epoll, eventfd and timer wheel, joined by
+//! [`Workers`]:
+//!
+//! * a stealable run queue per worker ([`queue`]): an idle worker steals
+//!   half of a busy worker's runnable `Send` tasks;
+//! * the runtime's injection queue (in [`Shared`]) for spawns and wakes
+//!   from threads that are not workers, which workers take from in batches;
+//! * the idle bookkeeping ([`idle`]): which workers sleep, how many search,
+//!   so that new work wakes one sleeper and only when nobody searches;
+//! * the owned-task list, sharded by task id behind mutexes, since any
+//!   worker may complete any `Send` task;
+//! * each worker's driver behind a mutex that its worker holds while it
+//!   turns or sleeps in it, so that an idle worker can turn the driver of a
+//!   worker stuck in a long poll (a try-lock: it never waits for it).
+//!
+//! The tick loop and the park policy are the current-thread runtime's
+//! (`current_thread.rs`); `worker.rs` adds what a worker does when its own
+//! queues are empty: take from the injection queue, steal, look after
+//! stranded drivers, then sleep.
 
-// Used by the scheduler to come; tested here and in `loom/`.
-#[allow(dead_code)]
 pub(crate) mod idle;
 pub(crate) mod queue;
+mod worker;
+
+pub(crate) use worker::Worker;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::runtime::blocking;
+use crate::runtime::context;
+use crate::runtime::driver::{self, Driver};
+use crate::runtime::metrics::Metrics;
+use crate::runtime::scheduler::{Config, Core, Shared};
+use crate::runtime::task::{OwnedTasks, RawTask};
+use idle::Idle;
+use queue::{CAPACITY, Steal};
+
+/// A worker's driver: locked by its worker while it turns it or sleeps in
+/// it, try-locked by idle workers looking after a stuck one.
+pub(crate) type DriverCell = Mutex<Driver>;
+
+/// Locks a driver; a panic under the lock (a foreign waker's) leaves the
+/// driver consistent, since it only hands out wakes.
+pub(crate) fn lock_driver(driver: &DriverCell) -> MutexGuard<'_, Driver> {
+    driver.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What the workers of one multi-thread runtime share (inside its
+/// [`Shared`]).
+#[derive(Debug)]
+pub(crate) struct Workers {
+    /// Per worker: what other threads reach.
+    remotes: Box<[Remote]>,
+    /// Which workers sleep and how many search.
+    idle: Idle,
+    /// Every unfinished `Send` task, sharded by id.
+    owned: Box<[Mutex<Shard>]>,
+    /// Set when the runtime shuts down: workers leave their loops.
+    shutdown: AtomicBool,
+    /// The next worker whose driver registers an I/O object or timer made
+    /// outside the workers.
+    next_driver: AtomicUsize,
+}
+
+/// The part of a worker other threads reach.
+#[derive(Debug)]
+struct Remote {
+    /// The stealing end of its run queue.
+    steal: Steal<CAPACITY>,
+    /// Its driver, for a try-lock when it is stuck.
+    driver: Arc<DriverCell>,
+    /// Its driver's shared half.
+    handle: Arc<driver::Handle>,
+    /// How often the worker turned its own driver: a worker whose count
+    /// stops moving while it is awake is stuck in a poll.
+    turns: AtomicU64,
+}
+
+/// One shard of the owned-task list.
+#[derive(Debug, Default)]
+struct Shard {
+    list: OwnedTasks,
+    /// Set at shutdown: new tasks are cancelled at once.
+    closed: bool,
+}
+
+/// The longest an idle worker sleeps while another worker is awake, before
+/// it looks whether that worker is stuck in a poll with I/O or timers due
+/// on its driver. Idle workers wake this often only while some worker is
+/// busy; each look costs a clock read per worker.
+const WATCH_INTERVAL: Duration = Duration::from_millis(2);
+
+impl Workers {
+    fn lock_shard(&self, task: RawTask) -> MutexGuard<'_, Shard> {
+        let i = (task.header().id.as_u64() as usize) & (self.owned.len() - 1);
+        // Nothing panics under the lock.
+        self.owned[i].lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Links a new task into the owned list; fails after shutdown began.
+    pub(crate) fn bind(&self, task: RawTask) -> Result<(), ()> {
+        let mut shard = self.lock_shard(task);
+        if shard.closed {
+            return Err(());
+        }
+        shard.list.push(task);
+        Ok(())
+    }
+
+    /// Unlinks a task; returns whether it was linked (then the caller
+    /// drops the list's reference).
+    pub(crate) fn unbind(&self, task: RawTask) -> bool {
+        self.lock_shard(task).list.remove(task)
+    }
+
+    /// Wakes a sleeping worker for new work, unless a worker searches.
+    pub(crate) fn notify_parked(&self) {
+        if let Some(w) = self.idle.worker_to_notify() {
+            self.remotes[w].handle.unpark();
+        }
+    }
+
+    /// After a local push left a surplus: the same, but first a plain load
+    /// to skip the read-modify-write when nobody sleeps or someone
+    /// searches. Missing a sleeper here loses no work: the pushing worker
+    /// runs it.
+    fn notify_hint(&self) {
+        if self.idle.may_notify() {
+            self.notify_parked();
+        }
+    }
+
+    /// Whether any worker's run queue looks non-empty.
+    fn any_queued(&self) -> bool {
+        self.remotes.iter().any(|r| !r.steal.is_empty())
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Relaxed)
+    }
+
+    /// Each worker's driver in turn.
+    pub(crate) fn next_driver(&self) -> Arc<driver::Handle> {
+        let i = self.next_driver.fetch_add(1, Relaxed) % self.remotes.len();
+        self.remotes[i].handle.clone()
+    }
+
+    pub(crate) fn num_timers(&self) -> usize {
+        self.remotes.iter().map(|r| r.handle.time.len()).sum()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.remotes.len()
+    }
+
+    /// The number of tasks in the run queue of worker `i` (a hint).
+    pub(crate) fn queue_depth(&self, i: usize) -> usize {
+        self.remotes[i].steal.len()
+    }
+}
+
+/// A started multi-thread runtime: its shared half and worker threads.
+#[derive(Debug)]
+pub(crate) struct Launched {
+    pub(crate) shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// Creates the drivers and starts `n` workers.
+pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
+    assert!(
+        (1..=idle::MAX_WORKERS).contains(&n),
+        "worker_threads must be between 1 and {}",
+        idle::MAX_WORKERS
+    );
+    let mut drivers = Vec::with_capacity(n);
+    for _ in 0..n {
+        drivers.push(Driver::new()?);
+    }
+    let mut locals = Vec::with_capacity(n);
+    let mut remotes = Vec::with_capacity(n);
+    let mut cells = Vec::with_capacity(n);
+    for driver in drivers {
+        let (local, steal) = queue::local::<CAPACITY>();
+        let handle = driver.handle().clone();
+        let cell = Arc::new(Mutex::new(driver));
+        locals.push(local);
+        cells.push(cell.clone());
+        remotes.push(Remote {
+            steal,
+            driver: cell,
+            handle,
+            turns: AtomicU64::new(0),
+        });
+    }
+    let shards = (4 * n).next_power_of_two();
+    let workers = Workers {
+        remotes: remotes.into_boxed_slice(),
+        idle: Idle::new(n),
+        owned: (0..shards).map(|_| Mutex::default()).collect(),
+        shutdown: AtomicBool::new(false),
+        next_driver: AtomicUsize::new(0),
+    };
+    let metrics = Arc::new(Metrics::new(n));
+    let first = workers.remotes[0].handle.clone();
+    let shared = Arc::new(Shared::new(
+        first,
+        config.pool.clone(),
+        metrics,
+        Some(workers),
+    ));
+    let mut launched = Launched {
+        shared: shared.clone(),
+        threads: Vec::with_capacity(n),
+    };
+    for (index, (local, cell)) in locals.into_iter().zip(cells).enumerate() {
+        let shared = shared.clone();
+        let config = config.clone();
+        let spawned = std::thread::Builder::new()
+            .name("guillotine-worker".to_owned())
+            .spawn(move || {
+                blocking::call(config.pool.on_start.as_ref());
+                let worker = Worker::new(shared.clone(), index, local);
+                let pinned = Arc::new(Shared::new(
+                    lock_driver(&cell).handle().clone(),
+                    config.pool.clone(),
+                    shared.metrics.clone(),
+                    None,
+                ));
+                let core = Core::new_worker(config.clone(), pinned, cell, worker);
+                core.run_worker(&shared);
+                drop(core);
+                blocking::call(config.pool.on_stop.as_ref());
+            });
+        match spawned {
+            Ok(thread) => launched.threads.push(thread),
+            Err(e) => {
+                launched.shutdown(None);
+                return Err(e);
+            }
+        }
+    }
+    Ok(launched)
+}
+
+impl Launched {
+    /// Stops the workers, then drops every unfinished task inside the
+    /// runtime's context, then waits at most `timeout` for blocking jobs.
+    pub(crate) fn shutdown(&mut self, timeout: Option<Duration>) {
+        let shared = &self.shared;
+        let workers = shared.workers.as_ref().expect("a multi-thread runtime");
+        if workers.shutdown.swap(true, Relaxed) {
+            return;
+        }
+        // Nothing new is accepted: spawns are cancelled, wakes dropped.
+        for shard in &workers.owned {
+            shard.lock().unwrap_or_else(PoisonError::into_inner).closed = true;
+        }
+        let (spawned, woken) = shared.inject.close();
+        // Every task in the injection queue is also in the owned list.
+        spawned.into_iter().chain(woken).for_each(RawTask::drop_ref);
+        for remote in &workers.remotes {
+            remote.handle.unpark();
+        }
+        for thread in self.threads.drain(..) {
+            // A worker only panics on a bug the panic already reported.
+            let _ = thread.join();
+        }
+        let _guard = context::enter_handle(shared);
+        for shard in &workers.owned {
+            loop {
+                let task = shard.lock().unwrap_or_else(PoisonError::into_inner).list.pop();
+                let Some(task) = task else { break };
+                task.shutdown();
+                task.drop_ref();
+                shared.metrics.task_finished();
+            }
+        }
+        for remote in &workers.remotes {
+            remote.handle.time.shutdown();
+            // Fail I/O waits (e.g. of a blocking job) before waiting for the pool.
+            remote.handle.io.shutdown();
+            remote.handle.unparker.close();
+        }
+        shared.shutdown_blocking(timeout);
+    }
+}

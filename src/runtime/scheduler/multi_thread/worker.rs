@@ -1,0 +1,338 @@
+//! What a worker adds to the tick loop of [`Core`]: its stealable run queue,
+//! taking from the injection queue in batches, stealing, looking after the
+//! drivers of workers stuck in a poll, and the idle protocol around the
+//! shared park policy.
+//!
+//! # Where a task goes
+//!
+//! * Spawned or woken on a worker: the back of that worker's run queue. If
+//!   the queue then holds more than the task about to run and no worker is
+//!   searching, one sleeping worker is woken to steal.
+//! * A full run queue moves its older half to the injection queue at once.
+//! * Spawned or woken elsewhere: the injection queue, and one sleeping
+//!   worker is woken unless one searches. Workers take a fair share from it
+//!   whenever their own queue runs dry, and every `event_interval` polls
+//!   even when it does not, so busy local chains cannot starve remote work.
+//!
+//! # Stuck workers
+//!
+//! A worker's I/O and timers live in its driver, which only its worker
+//! turns while that worker is awake. A worker stuck in a long poll would
+//! strand them, so an idle worker sleeps at most [`WATCH_INTERVAL`] (or
+//! until the busy worker's next timer) while another worker is awake, and
+//! turns that worker's driver itself (non-blocking, under a try-lock) if the
+//! worker has not turned it for a whole interval, or has a timer due. The
+//! wakes that turn dispatches queue on the idle worker, which runs them.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use super::queue::{CAPACITY, Local};
+use super::{WATCH_INTERVAL, Workers};
+use crate::runtime::scheduler::{Core, Shared};
+use crate::runtime::task::{JoinHandle, RawTask, new_task};
+
+/// The least an idle worker sleeps when it watches a busy worker's timer,
+/// so that a timer the busy worker is about to fire does not make it spin.
+const MIN_WATCH: Duration = Duration::from_micros(50);
+
+/// The most tasks taken from the injection queue at once.
+const INJECT_BATCH: usize = 64;
+
+/// A worker's own state, beside the [`Core`] it shares with the
+/// current-thread runtime.
+pub(crate) struct Worker {
+    /// The runtime (its `workers` is set).
+    pub(crate) mt: Arc<Shared>,
+    /// This worker's index in `Workers::remotes`.
+    pub(crate) index: usize,
+    /// The owner's end of this worker's run queue (`Send` tasks).
+    ring: RefCell<Local<CAPACITY>>,
+    /// Whether this worker counts as searching in the idle bookkeeping.
+    searching: Cell<bool>,
+    /// Per other worker: the turn count last seen and when it was seen to
+    /// change, to tell a stuck worker.
+    seen: RefCell<Box<[(u64, Instant)]>>,
+    /// The state of the random start of a steal round.
+    rng: Cell<u32>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("index", &self.index)
+            .field("queued", &self.ring.borrow().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Worker {
+    pub(crate) fn new(mt: Arc<Shared>, index: usize, ring: Local<CAPACITY>) -> Worker {
+        let n = mt.workers.as_ref().map_or(1, Workers::len);
+        let now = Instant::now();
+        Worker {
+            mt,
+            index,
+            ring: RefCell::new(ring),
+            searching: Cell::new(false),
+            seen: RefCell::new(vec![(0, now); n].into_boxed_slice()),
+            // Any odd seed will do; the index spreads workers apart.
+            rng: Cell::new(0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1),
+        }
+    }
+
+    pub(crate) fn workers(&self) -> &Workers {
+        self.mt.workers.as_ref().expect("a worker's runtime has workers")
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.workers().is_shutdown()
+    }
+
+    /// Spawns a `Send` task onto this worker's run queue.
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (raw, handle) = new_task(future, self.mt.clone());
+        if self.workers().bind(raw).is_err() {
+            // Spawned during shutdown: never runs.
+            raw.shutdown();
+            raw.drop_refs(2);
+            return handle;
+        }
+        self.mt.metrics.task_spawned();
+        self.push(raw);
+        handle
+    }
+
+    /// Queues a `Send` task of this runtime on this worker (one reference
+    /// handed over), and wakes a sleeper to steal if there is a surplus.
+    pub(crate) fn push(&self, task: RawTask) {
+        let mut ring = self.ring.borrow_mut();
+        let mut overflowed = false;
+        ring.push_back(task.addr(), |overflow| {
+            overflowed = true;
+            let moved = self.mt.inject.push_woken_batch(overflow.map(RawTask::from_addr));
+            if let Err(rejected) = moved {
+                // Shutting down: the owned list cancels them.
+                rejected.into_iter().for_each(RawTask::drop_ref);
+            }
+        });
+        let surplus = overflowed || ring.len() > 1;
+        drop(ring);
+        if surplus {
+            self.workers().notify_hint();
+        }
+    }
+
+    /// The next task of this worker's run queue, or a batch from the
+    /// injection queue when it is empty.
+    pub(crate) fn pop(&self) -> Option<RawTask> {
+        let task = self.ring.borrow_mut().pop().map(RawTask::from_addr);
+        let task = task.or_else(|| self.pop_injected())?;
+        self.found_work();
+        Some(task)
+    }
+
+    /// Takes this worker's share of the injection queue: the first task to
+    /// run, the rest onto the run queue.
+    fn pop_injected(&self) -> Option<RawTask> {
+        let inject = &self.mt.inject;
+        if inject.is_empty() {
+            return None;
+        }
+        let mut ring = self.ring.borrow_mut();
+        let share = inject.len() / self.workers().len() + 1;
+        let max = share.min(ring.remaining_slots() + 1).min(INJECT_BATCH);
+        let mut first = None;
+        inject.pop_batch(max, |task, _| {
+            if first.is_none() {
+                first = Some(task);
+            } else {
+                ring.push_back(task.addr(), |_| unreachable!("room was reserved"));
+            }
+        });
+        first
+    }
+
+    /// Every `event_interval` polls: take from the injection queue even
+    /// though the run queue is not empty, so that remote spawns and wakes
+    /// are not starved by local chains.
+    pub(crate) fn maintenance(&self) {
+        if let Some(task) = self.pop_injected() {
+            self.push(task);
+        }
+    }
+
+    /// Counts a turn of this worker's own driver (see [`Worker::watch`]).
+    pub(crate) fn turned(&self) {
+        let turns = &self.workers().remotes[self.index].turns;
+        turns.store(turns.load(Relaxed) + 1, Relaxed);
+    }
+
+    /// A searching worker found work: it stops searching, and if it was the
+    /// last searcher, wakes another worker for the rest of what it saw.
+    fn found_work(&self) {
+        if self.searching.replace(false) && self.workers().idle.stop_searching() {
+            self.workers().notify_parked();
+        }
+    }
+
+    /// This worker's queues are empty: steal, or look after stuck workers.
+    /// Returns whether this worker has work now.
+    pub(crate) fn find_work(&self, core: &Core) -> bool {
+        let workers = self.workers();
+        if !self.searching.get() && workers.idle.try_start_searching() {
+            self.searching.set(true);
+        }
+        if self.searching.get()
+            && let Some(task) = self.steal().or_else(|| self.pop_injected())
+        {
+            self.found_work();
+            core.run_task(task);
+            return true;
+        }
+        if self.watch() && core.has_work() {
+            self.found_work();
+            return true;
+        }
+        false
+    }
+
+    /// Steals half of another worker's run queue, starting at a random one.
+    fn steal(&self) -> Option<RawTask> {
+        let workers = self.workers();
+        let n = workers.len();
+        let start = self.next_random() as usize % n;
+        let mut ring = self.ring.borrow_mut();
+        (0..n)
+            .map(|k| (start + k) % n)
+            .filter(|&i| i != self.index)
+            .find_map(|i| workers.remotes[i].steal.steal_into(&mut ring))
+            .map(RawTask::from_addr)
+    }
+
+    fn next_random(&self) -> u32 {
+        // xorshift32: enough to spread where steal rounds start.
+        let mut x = self.rng.get();
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.rng.set(x);
+        x
+    }
+
+    /// Turns the driver of every awake worker that has not turned it for a
+    /// whole [`WATCH_INTERVAL`] or has a timer due, if it can take the
+    /// driver's lock at once. Returns whether it turned any.
+    fn watch(&self) -> bool {
+        let workers = self.workers();
+        let now = Instant::now();
+        let mut turned = false;
+        for (i, remote) in workers.remotes.iter().enumerate() {
+            if i == self.index || remote.handle.park.is_parked() {
+                continue;
+            }
+            let turns = remote.turns.load(Relaxed);
+            let stuck = {
+                let mut seen = self.seen.borrow_mut();
+                let (last, since) = &mut seen[i];
+                if *last == turns {
+                    now.saturating_duration_since(*since) >= WATCH_INTERVAL
+                } else {
+                    *last = turns;
+                    *since = now;
+                    false
+                }
+            };
+            let due = remote.handle.time.until_next().is_some_and(|d| d.is_zero());
+            if (stuck || due)
+                && let Ok(mut driver) = remote.driver.try_lock()
+            {
+                // An error here is the owner's to report: it turns the
+                // same epoll descriptor.
+                let _ = driver.turn(Some(Duration::ZERO));
+                turned = true;
+            }
+        }
+        turned
+    }
+
+    /// How long an idle worker may sleep: `None` if every other worker
+    /// sleeps too, else until it should look after them (see
+    /// [`Worker::watch`]).
+    fn watch_timeout(&self) -> Option<Duration> {
+        let workers = self.workers();
+        let mut timeout: Option<Duration> = None;
+        for (i, remote) in workers.remotes.iter().enumerate() {
+            if i == self.index || remote.handle.park.is_parked() {
+                continue;
+            }
+            let mut wait = WATCH_INTERVAL;
+            if let Some(next) = remote.handle.time.until_next() {
+                wait = wait.min(next.max(MIN_WATCH));
+            }
+            timeout = Some(timeout.map_or(wait, |t| t.min(wait)));
+        }
+        timeout
+    }
+
+    /// Sleeps in this worker's driver, with the idle protocol around the
+    /// shared park policy.
+    pub(crate) fn park(&self, core: &Core) {
+        let workers = self.workers();
+        let was_searching = self.searching.replace(false);
+        let last_searcher = workers.idle.park(self.index, was_searching);
+        // The last searcher looks once more: work queued while it searched
+        // woke nobody, since it was searching.
+        let missed = last_searcher && (!self.mt.inject.is_empty() || workers.any_queued());
+        if !missed && !workers.is_shutdown() {
+            core.park(self.watch_timeout());
+        }
+        if !workers.idle.unpark_self(self.index) {
+            // Taken off the sleepers' list by a notifier: this worker now
+            // counts as searching.
+            self.searching.set(true);
+        }
+    }
+
+    /// This worker is about to block (`task::block_in_place`): its queued
+    /// tasks move to the injection queue, and a sleeping worker is woken to
+    /// run them and to look after this worker's driver meanwhile.
+    pub(crate) fn hand_off(&self) {
+        let mut ring = self.ring.borrow_mut();
+        let mut moved = Vec::with_capacity(ring.len());
+        while let Some(task) = ring.pop() {
+            moved.push(RawTask::from_addr(task));
+        }
+        drop(ring);
+        if let Err(rejected) = self.mt.inject.push_woken_batch(moved.into_iter()) {
+            // Shutting down: the owned list cancels them.
+            rejected.into_iter().for_each(RawTask::drop_ref);
+        }
+        self.workers().notify_parked();
+    }
+
+    /// Whether this worker's run queue holds tasks.
+    pub(crate) fn has_queued(&self) -> bool {
+        !self.ring.borrow().is_empty()
+    }
+
+    /// Drops the run queue's references at exit (the owned list cancels the
+    /// tasks).
+    pub(crate) fn drain(&self) {
+        let mut ring = self.ring.borrow_mut();
+        while let Some(task) = ring.pop() {
+            RawTask::from_addr(task).drop_ref();
+        }
+        drop(ring);
+        if self.searching.replace(false) {
+            self.workers().idle.stop_searching();
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! The multi-thread flavor's own behaviour: stealing, pinned tasks, the
+//! `block_on` thread, stuck workers, `block_in_place`, shutdown.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::{Duration, Instant};
+
+use guillotine::runtime::{Builder, Runtime};
+
+fn rt(workers: usize) -> Runtime {
+    Builder::new_multi_thread().worker_threads(workers).build().unwrap()
+}
+
+fn thread_name() -> String {
+    std::thread::current().name().unwrap_or("").to_owned()
+}
+
+#[test]
+fn tasks_run_on_workers_and_block_on_on_the_caller() {
+    let rt = rt(2);
+    let (on_caller, in_task) = rt.block_on(async {
+        let t = guillotine::spawn(async { thread_name() });
+        (thread_name(), t.await.unwrap())
+    });
+    assert_eq!(in_task, "guillotine-worker");
+    assert_ne!(on_caller, "guillotine-worker");
+    assert_eq!(rt.metrics().num_workers(), 2);
+}
+
+#[test]
+fn tasks_spread_over_the_workers() {
+    let rt = rt(2);
+    let threads = rt.block_on(async {
+        // Each task blocks its worker for a moment, so that one worker
+        // alone cannot finish them before the other steals.
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                guillotine::spawn(async {
+                    std::thread::sleep(Duration::from_millis(2));
+                    std::thread::current().id()
+                })
+            })
+            .collect();
+        let mut ids = Vec::new();
+        for t in tasks {
+            ids.push(t.await.unwrap());
+        }
+        ids
+    });
+    let mut distinct = threads.clone();
+    distinct.sort_by_key(|id| format!("{id:?}"));
+    distinct.dedup();
+    assert_eq!(distinct.len(), 2, "both workers ran tasks");
+}
+
+#[test]
+fn spawn_local_on_a_worker_stays_there() {
+    let rt = rt(2);
+    let ok = rt.block_on(rt.spawn(async {
+        let home = std::thread::current().id();
+        let mut handles = Vec::new();
+        for i in 0..50 {
+            handles.push(guillotine::task::spawn_local(async move {
+                // `!Send` state across awaits.
+                let rc = std::rc::Rc::new(std::cell::Cell::new(i));
+                for _ in 0..5 {
+                    guillotine::task::yield_now().await;
+                    // Busy the worker so the other one goes looking for work.
+                    std::thread::sleep(Duration::from_micros(200));
+                    assert_eq!(std::thread::current().id(), home);
+                    rc.set(rc.get() + 1);
+                }
+                rc.get()
+            }));
+        }
+        let mut sum = 0;
+        for h in handles {
+            sum += h.await.unwrap();
+        }
+        sum
+    }));
+    assert_eq!(ok.unwrap(), (0..50).sum::<i32>() + 50 * 5);
+}
+
+#[test]
+fn spawn_local_in_block_on_runs_on_the_calling_thread() {
+    let rt = rt(2);
+    let me = std::thread::current().id();
+    let ran_on = rt.block_on(async {
+        let rc = std::rc::Rc::new(5);
+        let r = rc.clone();
+        guillotine::task::spawn_local(async move { (*r, std::thread::current().id()) })
+            .await
+            .unwrap()
+    });
+    assert_eq!(ran_on, (5, me));
+}
+
+/// Spawns `task` on a worker, then blocks that worker for `hog` once
+/// `task` has had its first poll: whatever `task` registered on the
+/// worker's driver must be served by the other worker meanwhile.
+async fn then_hog_the_worker<F>(task: F, hog: Duration)
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    guillotine::spawn(async move {
+        guillotine::spawn(task);
+        // Behind the driver turn: `task` gets its first poll first.
+        guillotine::task::yield_now().await;
+        std::thread::sleep(hog);
+    })
+    .await
+    .unwrap();
+}
+
+#[test]
+fn a_timer_on_a_stuck_worker_still_fires() {
+    let rt = rt(2);
+    let fired_after = rt.block_on(async {
+        let (tx, rx) = futures::channel::oneshot::channel();
+        let start = Instant::now();
+        let sleeper = async move {
+            guillotine::time::sleep(Duration::from_millis(1)).await;
+            let _ = tx.send(start.elapsed());
+        };
+        let hog = guillotine::spawn(then_hog_the_worker(sleeper, Duration::from_secs(1)));
+        let fired_after = rx.await.unwrap();
+        hog.await.unwrap();
+        fired_after
+    });
+    // Typically 2–4 ms (the idle worker looks every 2 ms); the bound only
+    // says it did not wait for the hog.
+    assert!(fired_after < Duration::from_millis(500), "fired after {fired_after:?}");
+}
+
+#[test]
+fn a_connection_on_a_stuck_worker_is_still_served() {
+    use futures::{AsyncReadExt, AsyncWriteExt};
+    let rt = rt(2);
+    let served_after = rt.block_on(async {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (ready_tx, ready_rx) = futures::channel::oneshot::channel();
+        let server = async move {
+            let listener = guillotine::net::TcpListener::from_std(listener).unwrap();
+            let _ = ready_tx.send(());
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = [0; 4];
+            s.read_exact(&mut buf).await.unwrap();
+            s.write_all(&buf).await.unwrap();
+        };
+        let hog = guillotine::spawn(then_hog_the_worker(server, Duration::from_secs(1)));
+        ready_rx.await.unwrap();
+        let start = Instant::now();
+        let echoed = guillotine::spawn_blocking(move || {
+            use std::io::{Read, Write};
+            let mut c = std::net::TcpStream::connect(addr).unwrap();
+            c.write_all(b"ping").unwrap();
+            let mut buf = [0; 4];
+            c.read_exact(&mut buf).unwrap();
+            buf
+        })
+        .await
+        .unwrap();
+        assert_eq!(&echoed, b"ping");
+        let served_after = start.elapsed();
+        hog.await.unwrap();
+        served_after
+    });
+    assert!(served_after < Duration::from_millis(500), "served after {served_after:?}");
+}
+
+#[test]
+fn block_in_place_keeps_the_other_tasks_running() {
+    let rt = rt(2);
+    let (value, others) = rt.block_on(async {
+        let counter = Arc::new(AtomicUsize::new(0));
+        let c = counter.clone();
+        let blocker = guillotine::spawn(async move {
+            guillotine::task::block_in_place(move || {
+                // Other tasks make progress meanwhile, also ones spawned here.
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while c.load(SeqCst) < 100 && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                guillotine::runtime::Handle::current().block_on(async { 42 })
+            })
+        });
+        for _ in 0..100 {
+            let c = counter.clone();
+            guillotine::spawn(async move {
+                guillotine::time::sleep(Duration::from_micros(10)).await;
+                c.fetch_add(1, SeqCst);
+            });
+        }
+        (blocker.await.unwrap(), counter.clone())
+    });
+    assert_eq!(value, 42);
+    assert_eq!(others.load(SeqCst), 100);
+}
+
+#[test]
+#[should_panic(expected = "cannot be called on the current-thread runtime")]
+fn block_in_place_on_the_current_thread_runtime_panics() {
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async { guillotine::task::block_in_place(|| ()) });
+}
+
+#[test]
+fn block_in_place_outside_a_runtime_just_runs() {
+    assert_eq!(guillotine::task::block_in_place(|| 3), 3);
+}
+
+#[test]
+fn dropping_the_runtime_drops_every_task_and_cancels_handles() {
+    struct Counted(Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let rt = rt(2);
+    let mut handles = Vec::new();
+    for _ in 0..100 {
+        let c = Counted(dropped.clone());
+        handles.push(rt.spawn(async move {
+            let _c = c;
+            std::future::pending::<()>().await;
+        }));
+    }
+    // Let the workers poll some of them.
+    rt.block_on(async { guillotine::time::sleep(Duration::from_millis(5)).await });
+    assert_eq!(rt.num_tasks(), 100);
+    drop(rt);
+    assert_eq!(dropped.load(SeqCst), 100);
+    let rt2 = Runtime::new().unwrap();
+    for h in handles {
+        assert!(rt2.block_on(h).unwrap_err().is_cancelled());
+    }
+}
+
+#[test]
+fn a_spawn_after_shutdown_is_cancelled() {
+    let rt = rt(2);
+    let handle = rt.handle();
+    drop(rt);
+    let rt2 = Runtime::new().unwrap();
+    let err = rt2.block_on(handle.spawn(async { 1 })).unwrap_err();
+    assert!(err.is_cancelled());
+}
+
+#[test]
+fn worker_threads_default_to_the_cpu_count() {
+    let rt = Builder::new_multi_thread().build().unwrap();
+    let cpus = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(rt.metrics().num_workers(), cpus);
+}
+
+#[test]
+fn thread_hooks_run_on_workers() {
+    let started = Arc::new(AtomicUsize::new(0));
+    let stopped = Arc::new(AtomicUsize::new(0));
+    let (s, t) = (started.clone(), stopped.clone());
+    let rt = Builder::new_multi_thread()
+        .worker_threads(3)
+        .on_thread_start(move || {
+            s.fetch_add(1, SeqCst);
+        })
+        .on_thread_stop(move || {
+            t.fetch_add(1, SeqCst);
+        })
+        .build()
+        .unwrap();
+    rt.block_on(rt.spawn(async {})).unwrap();
+    drop(rt);
+    assert_eq!(started.load(SeqCst), 3);
+    assert_eq!(stopped.load(SeqCst), 3);
+}
