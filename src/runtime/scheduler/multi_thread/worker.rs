@@ -42,6 +42,12 @@ const MIN_WATCH: Duration = Duration::from_micros(50);
 /// The most tasks taken from the injection queue at once.
 const INJECT_BATCH: usize = 64;
 
+/// A worker looks at the injection queue before its own run queue once every
+/// this many polls (an atomic load when it is empty), so that remote spawns
+/// and wakes wait for a few polls of a busy local chain, not for the whole
+/// queue or a full `event_interval`.
+const INJECT_EVERY: u32 = 8;
+
 /// A worker's own state, beside the [`Core`] it shares with the
 /// current-thread runtime.
 pub(crate) struct Worker {
@@ -58,6 +64,8 @@ pub(crate) struct Worker {
     seen: RefCell<Box<[(u64, Instant)]>>,
     /// The state of the random start of a steal round.
     rng: Cell<u32>,
+    /// Polls since the injection queue was last looked at first.
+    tick: Cell<u32>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -81,6 +89,7 @@ impl Worker {
             seen: RefCell::new(vec![(0, now); n].into_boxed_slice()),
             // Any odd seed will do; the index spreads workers apart.
             rng: Cell::new(0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1),
+            tick: Cell::new(0),
         }
     }
 
@@ -131,9 +140,16 @@ impl Worker {
     }
 
     /// The next task of this worker's run queue, or a batch from the
-    /// injection queue when it is empty.
+    /// injection queue when it is empty or its turn has come.
     pub(crate) fn pop(&self) -> Option<RawTask> {
-        let task = self.ring.borrow_mut().pop().map(RawTask::from_addr);
+        let tick = self.tick.get().wrapping_add(1);
+        self.tick.set(tick);
+        let remote_first = if tick % INJECT_EVERY == 0 {
+            self.pop_injected()
+        } else {
+            None
+        };
+        let task = remote_first.or_else(|| self.ring.borrow_mut().pop().map(RawTask::from_addr));
         let task = task.or_else(|| self.pop_injected())?;
         self.found_work();
         Some(task)
