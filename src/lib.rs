@@ -1,7 +1,8 @@
 //! # guillotine
 //!
-//! A single-threaded async runtime for Linux, built directly on epoll, with
-//! tokio's API and semantics.
+//! An async runtime for Linux, built directly on epoll, with tokio's API and
+//! semantics: a current-thread runtime, and a multi-thread one whose workers
+//! each have their own epoll and steal work from each other.
 //!
 //! ```
 //! let runtime = guillotine::runtime::Runtime::new().unwrap();
@@ -10,6 +11,19 @@
 //!     task.await.unwrap() + 2
 //! });
 //! assert_eq!(forty_two, 42);
+//! ```
+//!
+//! ```
+//! let runtime = guillotine::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+//! let sum = runtime.block_on(async {
+//!     let tasks: Vec<_> = (0..8u64).map(|i| guillotine::spawn(async move { i })).collect();
+//!     let mut sum = 0;
+//!     for t in tasks {
+//!         sum += t.await.unwrap();
+//!     }
+//!     sum
+//! });
+//! assert_eq!(sum, 28);
 //! ```
 //!
 //! # How it works
@@ -110,6 +124,62 @@
 //! for running blocking jobs. A waker that outlives the runtime finds its
 //! task complete and does nothing.
 //!
+//! **The multi-thread flavor.** [`Builder::new_multi_thread`](runtime::Builder::new_multi_thread)
+//! starts one worker thread per CPU (or
+//! [`worker_threads`](runtime::Builder::worker_threads)). Each worker is the
+//! current-thread runtime's core — its own epoll, eventfd, timer wheel and
+//! run queue, the same tick loop, budget, deferred yields and park policy —
+//! plus what joins the workers:
+//!
+//! - *A stealable run queue.* A `Send` task spawned or woken on a worker goes
+//!   to the back of that worker's bounded ring (256 slots; when full, the
+//!   older half moves to the injection queue in one batch). The owner pops
+//!   from the front; a worker with nothing to do claims half of another's
+//!   ring with one compare-exchange and copies it into its own. The ring has
+//!   no `unsafe` and is model-checked with loom (push, pop, steal, overflow,
+//!   two stealers).
+//! - *The injection queue.* Spawns and wakes from threads that are not
+//!   workers (the `block_on` thread, blocking threads, other runtimes) go to
+//!   one mutex-protected queue. A worker takes a fair share (queued ÷
+//!   workers, at most 64) whenever its ring runs dry, and looks there first
+//!   every 8 polls even when it does not, so a busy local chain delays a
+//!   remote spawn by a few polls, never a whole queue.
+//! - *Idle workers.* One atomic word counts awake and searching workers;
+//!   the sleepers' ids sit behind a mutex. New work wakes a sleeper only if
+//!   none searches (no thundering herd), the woken worker searches, and a
+//!   searcher that finds work wakes the next one only if it was the last
+//!   searcher. The last searcher to go to sleep looks at every queue once
+//!   more, so no work is left without a worker (loom-checked). A worker
+//!   sleeps in its own `epoll_wait`, so its I/O and timers wake it directly.
+//! - *Locality.* Sockets and timers register with the driver of the worker
+//!   that creates them (from other threads, with each worker's in turn);
+//!   their wakes queue the task on the thread that turns that driver. A
+//!   stolen task's sockets keep working: the driver wakes it wherever it is.
+//! - *No stranded driver.* A worker holds its driver's lock while it turns
+//!   it or sleeps in it. While another worker is awake, an idle worker sleeps
+//!   at most 2 ms (or until that worker's next timer), and if that worker
+//!   has not turned its driver for 2 ms or has a timer due, turns it for it,
+//!   non-blocking, under a try-lock: a 1 ms sleep registered on a worker
+//!   stuck in a one-second poll fires within a few milliseconds, and its
+//!   sockets are still served. The cost is one wake-up per 2 ms of an idle
+//!   worker, and only while another worker is busy.
+//! - *Pinned tasks.* [`task::spawn_local`] on a worker pins the task there:
+//!   it lives on the worker's own queue, which is never stolen from, and its
+//!   header points to that worker, so its wakes can only queue it there.
+//! - *The `block_on` thread* is not a worker: it runs the main future and
+//!   the `spawn_local` tasks of that thread (like a `LocalSet`), and sleeps
+//!   in its own epoll meanwhile; `spawn` from there goes to the injection
+//!   queue.
+//! - *Owned tasks* are sharded by task id behind mutexes, since any worker
+//!   may complete any `Send` task. Shutdown closes the shards and the
+//!   injection queue (later spawns are cancelled at once), stops the
+//!   workers, which drop their pinned tasks on their own threads, drops
+//!   every other unfinished future inside the runtime's context, and then
+//!   waits for blocking jobs.
+//! - [`task::block_in_place`] moves the worker's queued tasks to the
+//!   injection queue and wakes an idle worker, which also looks after the
+//!   blocked worker's driver.
+//!
 //! **Blocking work.** `spawn_blocking` hands a closure to a pool of OS
 //! threads started on demand (up to `max_blocking_threads`) that exit after
 //! `thread_keep_alive` idle. A job is a task whose future runs the closure in
@@ -128,8 +198,20 @@
 //! during a panic's unwind, `sleep`/`timeout`/`interval`, and the socket
 //! types. Where guillotine differs, it is on purpose:
 //!
-//! - A `Runtime` is single-threaded and `!Send`; [`task::spawn_local`] works
-//!   on it without a `LocalSet`.
+//! - `Runtime::new()` is the current-thread runtime (the seed's), not the
+//!   multi-thread one: use [`Builder::new_multi_thread`](runtime::Builder::new_multi_thread)
+//!   for workers. A `Runtime` of either flavor is `!Send`: it belongs to the
+//!   thread that built it, whose `spawn_local` tasks it runs.
+//! - [`task::spawn_local`] works without a `LocalSet` on both flavors: on the
+//!   `block_on` thread, and on a worker, where it pins the task to that
+//!   worker.
+//! - In the multi-thread flavor each worker has its own epoll and timers
+//!   (tokio shares one driver). An idle worker turns a busy worker's driver
+//!   only when that worker has not for 2 ms, so a long poll delays that
+//!   worker's I/O by up to about 2 ms rather than not at all.
+//! - [`task::block_in_place`] does not hand the worker's role to a new
+//!   thread: the worker's queued tasks move to the other workers, but tasks
+//!   pinned to it wait until the closure returns.
 //! - [`Handle::block_on`](runtime::Handle::block_on) on the runtime's own
 //!   thread, under [`Runtime::enter`](runtime::Runtime::enter), drives the
 //!   runtime; elsewhere it waits while the owner's `block_on` drives it (as

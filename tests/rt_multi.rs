@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use guillotine::runtime::{Builder, Runtime};
 
 fn rt(workers: usize) -> Runtime {
-    Builder::new_multi_thread().worker_threads(workers).build().unwrap()
+    Builder::new_multi_thread()
+        .worker_threads(workers)
+        .build()
+        .unwrap()
 }
 
 fn thread_name() -> String {
@@ -130,7 +133,10 @@ fn a_timer_on_a_stuck_worker_still_fires() {
     });
     // Typically 2–4 ms (the idle worker looks every 2 ms); the bound only
     // says it did not wait for the hog.
-    assert!(fired_after < Duration::from_millis(500), "fired after {fired_after:?}");
+    assert!(
+        fired_after < Duration::from_millis(500),
+        "fired after {fired_after:?}"
+    );
 }
 
 #[test]
@@ -167,7 +173,10 @@ fn a_connection_on_a_stuck_worker_is_still_served() {
         hog.await.unwrap();
         served_after
     });
-    assert!(served_after < Duration::from_millis(500), "served after {served_after:?}");
+    assert!(
+        served_after < Duration::from_millis(500),
+        "served after {served_after:?}"
+    );
 }
 
 #[test]
@@ -276,4 +285,34 @@ fn thread_hooks_run_on_workers() {
     drop(rt);
     assert_eq!(started.load(SeqCst), 3);
     assert_eq!(stopped.load(SeqCst), 3);
+}
+
+#[test]
+fn an_idle_worker_steals_and_the_metrics_count_it() {
+    let rt = rt(2);
+    let metrics = rt.metrics();
+    rt.block_on(rt.spawn(async {
+        // Spawned on one worker; each blocks it, so the other steals.
+        let tasks: Vec<_> = (0..64)
+            .map(|_| guillotine::spawn(async { std::thread::sleep(Duration::from_millis(1)) }))
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    }))
+    .unwrap();
+    let stolen: u64 = (0..2).map(|w| metrics.worker_steal_count(w)).sum();
+    let steals: u64 = (0..2).map(|w| metrics.worker_steal_operations(w)).sum();
+    assert!(
+        stolen >= 1 && steals >= 1 && stolen >= steals,
+        "{stolen} tasks in {steals} steals"
+    );
+    assert!(
+        metrics.remote_schedule_count() >= 1,
+        "the first spawn came from outside"
+    );
+    assert_eq!(
+        metrics.worker_local_queue_depth(0) + metrics.worker_local_queue_depth(1),
+        0
+    );
 }

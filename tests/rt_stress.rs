@@ -142,10 +142,15 @@ fn a_hundred_thousand_tasks_on_eight_workers() {
         }
     }));
     let counts = Arc::new(Counts::default());
-    let rt = Builder::new_multi_thread().worker_threads(8).build().unwrap();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(8)
+        .build()
+        .unwrap();
     let c = counts.clone();
     let resolved = rt.block_on(async move {
-        let groups: Vec<_> = (0..GROUPS).map(|g| guillotine::spawn(group(c.clone(), g))).collect();
+        let groups: Vec<_> = (0..GROUPS)
+            .map(|g| guillotine::spawn(group(c.clone(), g)))
+            .collect();
         let mut resolved = 0;
         for g in groups {
             resolved += g.await.unwrap();
@@ -162,5 +167,8 @@ fn a_hundred_thousand_tasks_on_eight_workers() {
     // Kinds 0 and 1 produce an output, and kind 4 unless cancelled by the
     // shutdown.
     let detached = c.detached_done.load(SeqCst);
-    assert_eq!(c.outputs.load(SeqCst), GROUPS * PER_GROUP * 2 / 5 + detached);
+    assert_eq!(
+        c.outputs.load(SeqCst),
+        GROUPS * PER_GROUP * 2 / 5 + detached
+    );
 }

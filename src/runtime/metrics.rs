@@ -23,9 +23,23 @@ pub(crate) struct WorkerMetrics {
     park_unpark_count: AtomicU64,
     /// Nanoseconds it spent running (not asleep in its driver).
     busy_ns: AtomicU64,
+    /// Tasks this worker stole, and in how many steals.
+    steal_count: AtomicU64,
+    steal_operations: AtomicU64,
+}
+
+/// Adds `n` to a counter only its owner writes.
+fn bump(counter: &AtomicU64, n: u64) {
+    counter.store(counter.load(Relaxed) + n, Relaxed);
 }
 
 impl WorkerMetrics {
+    /// A steal brought `tasks` tasks (the one run at once included).
+    pub(crate) fn stole(&self, tasks: u64) {
+        bump(&self.steal_count, tasks);
+        bump(&self.steal_operations, 1);
+    }
+
     /// The worker goes to sleep after being busy for `busy`.
     pub(crate) fn parking(&self, busy: Duration) {
         self.add_busy(busy);
@@ -60,6 +74,8 @@ impl WorkerMetrics {
 pub(crate) struct Metrics {
     /// Spawned tasks that have not finished.
     alive: AtomicUsize,
+    /// Tasks queued from threads that do not run them.
+    remote_schedules: AtomicU64,
     /// One entry per worker.
     pub(crate) workers: Box<[WorkerMetrics]>,
 }
@@ -68,6 +84,7 @@ impl Metrics {
     pub(crate) fn new(workers: usize) -> Metrics {
         Metrics {
             alive: AtomicUsize::new(0),
+            remote_schedules: AtomicU64::new(0),
             workers: (0..workers).map(|_| WorkerMetrics::default()).collect(),
         }
     }
@@ -75,6 +92,10 @@ impl Metrics {
     /// Spawned tasks that have not finished.
     pub(crate) fn alive(&self) -> usize {
         self.alive.load(Relaxed)
+    }
+
+    pub(crate) fn remote_scheduled(&self) {
+        self.remote_schedules.fetch_add(1, Relaxed);
     }
 
     pub(crate) fn task_spawned(&self) {
@@ -205,6 +226,66 @@ impl RuntimeMetrics {
     /// ```
     pub fn worker_total_busy_duration(&self, worker: usize) -> Duration {
         Duration::from_nanos(self.worker(worker).busy_ns.load(Relaxed))
+    }
+
+    /// How many tasks worker `worker` stole from other workers' run queues
+    /// (always 0 on the current-thread runtime).
+    ///
+    /// # Panics
+    /// If `worker` is not below [`num_workers`](Self::num_workers).
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// assert_eq!(rt.metrics().worker_steal_count(0), 0);
+    /// ```
+    pub fn worker_steal_count(&self, worker: usize) -> u64 {
+        self.worker(worker).steal_count.load(Relaxed)
+    }
+
+    /// In how many steals worker `worker` took those tasks (each takes half
+    /// of the victim's queue).
+    ///
+    /// # Panics
+    /// If `worker` is not below [`num_workers`](Self::num_workers).
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// assert_eq!(rt.metrics().worker_steal_operations(0), 0);
+    /// ```
+    pub fn worker_steal_operations(&self, worker: usize) -> u64 {
+        self.worker(worker).steal_operations.load(Relaxed)
+    }
+
+    /// The number of tasks in worker `worker`'s stealable run queue (a
+    /// snapshot; 0 on the current-thread runtime).
+    ///
+    /// # Panics
+    /// If `worker` is not below [`num_workers`](Self::num_workers).
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    /// assert!(rt.metrics().worker_local_queue_depth(1) <= 256);
+    /// ```
+    pub fn worker_local_queue_depth(&self, worker: usize) -> usize {
+        self.worker(worker);
+        match &self.shared.workers {
+            Some(workers) => workers.queue_depth(worker),
+            None => 0,
+        }
+    }
+
+    /// How many tasks were spawned or woken from threads that do not run
+    /// them, through the injection queue.
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let task = std::thread::spawn(move || handle.spawn(async {})).join().unwrap();
+    /// assert_eq!(rt.metrics().remote_schedule_count(), 1);
+    /// # rt.block_on(task).unwrap();
+    /// ```
+    pub fn remote_schedule_count(&self) -> u64 {
+        self.shared.metrics.remote_schedules.load(Relaxed)
     }
 }
 

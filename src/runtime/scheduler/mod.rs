@@ -89,6 +89,7 @@ impl Shared {
         if let Err(task) = self.inject.push_woken(task) {
             return Some(task);
         }
+        self.metrics.remote_scheduled();
         self.signal();
         None
     }
@@ -119,11 +120,11 @@ impl Shared {
         let queued = match &self.workers {
             // Multi-thread: bound to the owned list here (any worker may
             // complete it), then queued as a wake.
-            Some(workers) => workers
-                .bind(raw)
-                .and_then(|()| self.inject.push_woken(raw).map_err(|raw| {
+            Some(workers) => workers.bind(raw).and_then(|()| {
+                self.inject.push_woken(raw).map_err(|raw| {
                     workers.unbind(raw);
-                })),
+                })
+            }),
             None => self.inject.push_spawned(raw).map_err(drop),
         };
         if queued.is_err() {
@@ -133,6 +134,7 @@ impl Shared {
             raw.drop_refs(2);
             return handle;
         }
+        self.metrics.remote_scheduled();
         self.signal();
         handle
     }

@@ -163,11 +163,19 @@ impl Idle {
     }
 
     /// Whether `worker` is on the sleepers' list.
+    #[cfg_attr(
+        not(any(test, loom)),
+        allow(dead_code, reason = "for the tests and loom models")
+    )]
     pub(crate) fn is_sleeping(&self, worker: usize) -> bool {
         self.sleepers().contains(&worker)
     }
 
     /// The number of searching workers (a hint).
+    #[cfg_attr(
+        not(any(test, loom)),
+        allow(dead_code, reason = "for the tests and loom models")
+    )]
     pub(crate) fn num_searching(&self) -> usize {
         searching(self.word.load(SeqCst))
     }

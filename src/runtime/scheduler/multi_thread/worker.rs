@@ -94,7 +94,10 @@ impl Worker {
     }
 
     pub(crate) fn workers(&self) -> &Workers {
-        self.mt.workers.as_ref().expect("a worker's runtime has workers")
+        self.mt
+            .workers
+            .as_ref()
+            .expect("a worker's runtime has workers")
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
@@ -126,7 +129,10 @@ impl Worker {
         let mut overflowed = false;
         ring.push_back(task.addr(), |overflow| {
             overflowed = true;
-            let moved = self.mt.inject.push_woken_batch(overflow.map(RawTask::from_addr));
+            let moved = self
+                .mt
+                .inject
+                .push_woken_batch(overflow.map(RawTask::from_addr));
             if let Err(rejected) = moved {
                 // Shutting down: the owned list cancels them.
                 rejected.into_iter().for_each(RawTask::drop_ref);
@@ -226,11 +232,15 @@ impl Worker {
         let n = workers.len();
         let start = self.next_random() as usize % n;
         let mut ring = self.ring.borrow_mut();
-        (0..n)
+        let before = ring.len();
+        let task = (0..n)
             .map(|k| (start + k) % n)
             .filter(|&i| i != self.index)
             .find_map(|i| workers.remotes[i].steal.steal_into(&mut ring))
-            .map(RawTask::from_addr)
+            .map(RawTask::from_addr)?;
+        let moved = ring.len() - before + 1;
+        self.mt.metrics.workers[self.index].stole(moved as u64);
+        Some(task)
     }
 
     fn next_random(&self) -> u32 {
