@@ -150,7 +150,7 @@ impl Worker {
     pub(crate) fn pop(&self) -> Option<RawTask> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
-        let remote_first = if tick % INJECT_EVERY == 0 {
+        let remote_first = if tick.is_multiple_of(INJECT_EVERY) {
             self.pop_injected()
         } else {
             None
