@@ -74,10 +74,10 @@ async fn group(c: Arc<Counts>, g: usize) -> usize {
                 // steals it.
                 guillotine::spawn(async move {
                     let _t = token;
-                    guillotine::spawn(async move {
+                    drop(guillotine::spawn(async move {
                         guillotine::task::yield_now().await;
                         let _ = tx2.send(n);
-                    });
+                    }));
                     let got = rx2.await.unwrap();
                     Output::new(&c2, got)
                 })
