@@ -316,3 +316,30 @@ fn an_idle_worker_steals_and_the_metrics_count_it() {
         0
     );
 }
+
+#[test]
+fn dropping_the_runtime_closes_its_descriptors_even_with_handles_alive() {
+    fn open_fds() -> usize {
+        std::fs::read_dir("/proc/self/fd").unwrap().count()
+    }
+    // Other tests of this binary open and close descriptors concurrently:
+    // retry a few times for a quiet moment rather than assert on one count.
+    for attempt in 0.. {
+        let before = open_fds();
+        let rt = rt(2);
+        let handle = rt.spawn(std::future::pending::<()>());
+        let during = open_fds();
+        drop(rt);
+        let after = open_fds();
+        drop(handle);
+        // Two workers: an epoll and an eventfd each, plus the `block_on`
+        // thread's pair.
+        if during >= before + 6 && after == before {
+            break;
+        }
+        assert!(
+            attempt < 20,
+            "before {before}, during {during}, after {after}"
+        );
+    }
+}

@@ -138,7 +138,7 @@ impl Core {
         Ok(Core::build(
             config,
             shared,
-            Arc::new(Mutex::new(driver)),
+            Arc::new(Mutex::new(Some(driver))),
             None,
         ))
     }
@@ -352,7 +352,10 @@ impl Core {
         }
     }
 
-    fn turn_locked(driver: &mut Driver, timeout: Option<Duration>) {
+    fn turn_locked(driver: &mut Option<Driver>, timeout: Option<Duration>) {
+        let driver = driver
+            .as_mut()
+            .expect("a driver is closed only after its thread stopped turning it");
         if let Err(e) = driver.turn(timeout) {
             // epoll_wait only fails on a broken epoll descriptor, which would
             // leave the runtime unable to ever wake: a bug, not an input.

@@ -39,13 +39,15 @@ use crate::runtime::task::{OwnedTasks, RawTask};
 use idle::Idle;
 use queue::{CAPACITY, Steal};
 
-/// A worker's driver: locked by its worker while it turns it or sleeps in
-/// it, try-locked by idle workers looking after a stuck one.
-pub(crate) type DriverCell = Mutex<Driver>;
+/// A thread's driver: locked by its thread while it turns it or sleeps in
+/// it, try-locked by idle workers looking after a stuck worker. `None` once
+/// a multi-thread runtime has shut down: its epoll descriptor closes with
+/// the runtime, not with the last task reference.
+pub(crate) type DriverCell = Mutex<Option<Driver>>;
 
 /// Locks a driver; a panic under the lock (a foreign waker's) leaves the
 /// driver consistent, since it only hands out wakes.
-pub(crate) fn lock_driver(driver: &DriverCell) -> MutexGuard<'_, Driver> {
+pub(crate) fn lock_driver(driver: &DriverCell) -> MutexGuard<'_, Option<Driver>> {
     driver.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -187,7 +189,7 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
     for driver in drivers {
         let (local, steal) = queue::local::<CAPACITY>();
         let handle = driver.handle().clone();
-        let cell = Arc::new(Mutex::new(driver));
+        let cell = Arc::new(Mutex::new(Some(driver)));
         locals.push(local);
         cells.push(cell.clone());
         remotes.push(Remote {
@@ -226,7 +228,9 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
                 blocking::call(config.pool.on_start.as_ref());
                 let worker = Worker::new(shared.clone(), index, local);
                 let pinned = Arc::new(Shared::new(
-                    lock_driver(&cell).handle().clone(),
+                    shared.workers.as_ref().expect("workers").remotes[index]
+                        .handle
+                        .clone(),
                     config.pool.clone(),
                     shared.metrics.clone(),
                     None,
@@ -289,6 +293,8 @@ impl Launched {
             // Fail I/O waits (e.g. of a blocking job) before waiting for the pool.
             remote.handle.io.shutdown();
             remote.handle.unparker.close();
+            // Every worker has stopped: nobody turns it any more.
+            drop(lock_driver(&remote.driver).take());
         }
         shared.shutdown_blocking(timeout);
     }

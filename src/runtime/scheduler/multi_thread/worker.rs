@@ -279,6 +279,7 @@ impl Worker {
             let due = remote.handle.time.until_next().is_some_and(|d| d.is_zero());
             if (stuck || due)
                 && let Ok(mut driver) = remote.driver.try_lock()
+                && let Some(driver) = driver.as_mut()
             {
                 // An error here is the owner's to report: it turns the
                 // same epoll descriptor.
