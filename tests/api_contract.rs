@@ -59,6 +59,9 @@ fn signatures_match_the_contract() {
     debug::<RuntimeMetrics>();
     let _: &mut Builder = Builder::new().on_thread_start(|| {}).on_thread_stop(|| {});
     let _: fn() -> Builder = Builder::new_current_thread;
+    let _: fn() -> Builder = Builder::new_multi_thread;
+    let _: &mut Builder = Builder::new_multi_thread().worker_threads(2);
+    let _: fn(fn() -> u8) -> u8 = guillotine::task::block_in_place::<fn() -> u8, u8>;
     fn is_error<E: std::error::Error + Send + Sync>() {}
     is_error::<JoinError>();
     fn join_output<T>(h: JoinHandle<T>) -> impl Future<Output = Result<T, JoinError>> {

@@ -33,7 +33,9 @@ const NO_RUNTIME: &str = "must be called from the context of a guillotine runtim
 /// Spawns a task onto the current runtime and returns its [`JoinHandle`].
 ///
 /// The task starts running at the runtime's next tick; dropping the handle
-/// detaches it.
+/// detaches it. On a worker of the multi-thread runtime it is queued on
+/// that worker, and an idle worker may steal it; from any other thread it
+/// goes through the runtime's injection queue.
 ///
 /// # Panics
 /// Outside a runtime. Use [`Handle::spawn`](crate::runtime::Handle::spawn)
@@ -65,15 +67,22 @@ where
     }
 }
 
-/// Spawns a `!Send` future onto the current runtime. It runs on this thread,
-/// like every task of a guillotine runtime, so it may hold `Rc`s and
-/// `RefCell`s across `.await`s.
+/// Spawns a `!Send` future onto the current runtime, to run on this thread
+/// only, so it may hold `Rc`s and `RefCell`s across `.await`s. No
+/// `LocalSet` is needed:
+///
+/// - on the current-thread runtime every task runs on its thread anyway;
+/// - on a worker of the multi-thread runtime the task is pinned to that
+///   worker: it is never stolen, and its wakes queue it there;
+/// - on the thread that runs a multi-thread runtime's `block_on` (or has
+///   entered it with `Runtime::enter`), the task runs on that thread while
+///   a `block_on` runs, like a `LocalSet`.
 ///
 /// # Panics
 /// Outside a runtime, and on a thread that does not own the runtime (a
 /// blocking thread, or one that entered it through
 /// [`Handle::enter`](crate::runtime::Handle::enter)): the task could never
-/// move to the runtime's thread.
+/// move to a thread that runs it.
 ///
 /// ```
 /// use std::rc::Rc;
