@@ -343,3 +343,33 @@ fn dropping_the_runtime_closes_its_descriptors_even_with_handles_alive() {
         );
     }
 }
+
+#[test]
+fn idle_workers_sleep_without_waking() {
+    let rt = rt(2);
+    let metrics = rt.metrics();
+    // Some work first, so both workers have run and gone back to sleep.
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..100).map(|i| guillotine::spawn(async move { i })).collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    });
+    let parks = |m: &guillotine::runtime::RuntimeMetrics| {
+        (0..2).map(|w| m.worker_park_unpark_count(w)).sum::<u64>()
+    };
+    // Wait until both sleep (an odd count each), then for a quiet spell.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let asleep = (0..2).all(|w| metrics.worker_park_unpark_count(w) % 2 == 1);
+        if asleep {
+            let before = parks(&metrics);
+            std::thread::sleep(Duration::from_millis(100));
+            if parks(&metrics) == before {
+                break;
+            }
+        }
+        assert!(Instant::now() < deadline, "idle workers kept waking up");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
