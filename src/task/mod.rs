@@ -180,6 +180,8 @@ where
     let place = context::with_core(|core| match core {
         Some(core) => match &core.worker {
             Some(worker) => {
+                // Yielded tasks too: this worker will not turn its driver.
+                core.wake_deferred();
                 worker.hand_off();
                 Place::Worker(worker.mt.clone())
             }

@@ -265,7 +265,7 @@ impl Core {
     }
 
     /// Wakes the tasks deferred behind the driver.
-    fn wake_deferred(&self) {
+    pub(crate) fn wake_deferred(&self) {
         let mut deferred = std::mem::take(&mut *self.deferred.borrow_mut());
         if deferred.is_empty() {
             return;
