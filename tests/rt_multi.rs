@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use guillotine::runtime::{Builder, Runtime};
 
 fn rt(workers: usize) -> Runtime {
-    Builder::new_multi_thread().worker_threads(workers).build().unwrap()
+    Builder::new_multi_thread()
+        .worker_threads(workers)
+        .build()
+        .unwrap()
 }
 
 fn thread_name() -> String {
@@ -25,6 +28,19 @@ fn tasks_run_on_workers_and_block_on_on_the_caller() {
     assert_eq!(in_task, "guillotine-worker");
     assert_ne!(on_caller, "guillotine-worker");
     assert_eq!(rt.metrics().num_workers(), 2);
+}
+
+#[test]
+fn tasks_run_without_block_on() {
+    let rt = rt(2);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = rt.spawn(async move {
+        tx.send(5).unwrap();
+        6
+    });
+    // No `block_on` in progress: a worker runs the task.
+    assert_eq!(rx.recv_timeout(Duration::from_secs(20)).unwrap(), 5);
+    assert_eq!(rt.block_on(handle).unwrap(), 6);
 }
 
 #[test]
@@ -130,7 +146,10 @@ fn a_timer_on_a_stuck_worker_still_fires() {
     });
     // Typically 2–4 ms (the idle worker looks every 2 ms); the bound only
     // says it did not wait for the hog.
-    assert!(fired_after < Duration::from_millis(500), "fired after {fired_after:?}");
+    assert!(
+        fired_after < Duration::from_millis(500),
+        "fired after {fired_after:?}"
+    );
 }
 
 #[test]
@@ -167,7 +186,10 @@ fn a_connection_on_a_stuck_worker_is_still_served() {
         hog.await.unwrap();
         served_after
     });
-    assert!(served_after < Duration::from_millis(500), "served after {served_after:?}");
+    assert!(
+        served_after < Duration::from_millis(500),
+        "served after {served_after:?}"
+    );
 }
 
 #[test]
