@@ -48,6 +48,15 @@ impl Flavor {
     pub fn is_multi_thread(self) -> bool {
         self == Flavor::MultiThread
     }
+
+    /// The module [`both_flavors!`] puts this flavor's tests in: the
+    /// prefix of their names, for [`run_child`].
+    pub fn module(self) -> &'static str {
+        match self {
+            Flavor::CurrentThread => "current_thread",
+            Flavor::MultiThread => "multi_thread",
+        }
+    }
 }
 
 /// What a [`both_flavors!`] test takes: a [`Runtime`], a [`Builder`] (to
