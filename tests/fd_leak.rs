@@ -7,7 +7,9 @@ mod support;
 
 use guillotine::io::{AsyncFd, AsyncReadExt, AsyncWriteExt};
 use guillotine::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixStream};
-use support::{Flavor, assert_child_ok, both_flavors, is_child, open_fds, run_child};
+use support::{
+    Flavor, assert_child_ok, both_flavors, is_child, open_fds, run_child, wait_for_workers,
+};
 
 both_flavors! {
     a_thousand_cycles_leave_the_descriptor_table_unchanged,
@@ -27,6 +29,7 @@ fn a_thousand_cycles_leave_the_descriptor_table_unchanged(flavor: Flavor) {
         return;
     }
     let runtime = flavor.rt();
+    wait_for_workers(&runtime, flavor);
     let before = open_fds();
     runtime.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

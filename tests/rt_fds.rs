@@ -7,6 +7,7 @@ mod support;
 
 use support::{
     Flavor, assert_child_ok, both_flavors, fd_flags, is_child, open_fds, run_child, run_ignored,
+    wait_for_workers,
 };
 
 both_flavors! {
@@ -43,6 +44,7 @@ fn runtime_descriptors(flavor: Flavor) {
 
     // Every descriptor a runtime opens is close-on-exec.
     let rt = flavor.rt();
+    wait_for_workers(&rt, flavor);
     let new: Vec<i32> = open_fds().difference(&before).copied().collect();
     assert!(new.len() >= 2, "expected epoll and eventfd, got {new:?}");
     for fd in new {

@@ -16,7 +16,10 @@ use guillotine::net::unix::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 use guillotine::net::{UnixDatagram, UnixListener, UnixStream};
 use guillotine::runtime::Runtime;
 use socket2::{Domain, SockAddr, Socket, Type};
-use support::{Flavor, assert_child_ok, both_flavors, is_child, open_fds, pattern, run_child};
+use support::{
+    Flavor, assert_child_ok, both_flavors, hold_workers, is_child, open_fds, pattern, run_child,
+    wait_for_workers,
+};
 
 both_flavors! {
     listener_echoes_to_20_clients,
@@ -213,15 +216,20 @@ fn errors_for_missing_and_taken_paths(rt: Runtime) {
 /// Like tokio, connect waits for the reactor's writability and then
 /// `SO_ERROR`, even though a Unix connect completes at once: a listener
 /// dropped before accepting fails it. Errors of connect(2) itself still come
-/// back on the first poll.
-fn connect_waits_for_writability_and_reports_a_listener_gone_before_accepting(rt: Runtime) {
+/// back on the first poll. (Multi-thread: with the workers held, so that
+/// none of them turns the driver the socket registers with, and delivers
+/// the writability, before the first poll looks.)
+fn connect_waits_for_writability_and_reports_a_listener_gone_before_accepting(flavor: Flavor) {
     let dir = TempDir::new("connect-wait");
+    let rt = flavor.rt();
     rt.block_on(async {
         let path = dir.0.join("dropped");
         let listener = UnixListener::bind(&path).unwrap();
+        let held = hold_workers(&rt, flavor);
         let mut connect = std::pin::pin!(UnixStream::connect(&path));
         assert!(poll_once(connect.as_mut()).await.is_none(), "ready at once");
         drop(listener);
+        held.release();
         let err = connect.await.unwrap_err();
         assert!(
             matches!(
@@ -234,8 +242,10 @@ fn connect_waits_for_writability_and_reports_a_listener_gone_before_accepting(rt
         // With the listener kept, the same wait ends connected.
         let path = dir.0.join("kept");
         let listener = UnixListener::bind(&path).unwrap();
+        let held = hold_workers(&rt, flavor);
         let mut connect = std::pin::pin!(UnixStream::connect(&path));
         assert!(poll_once(connect.as_mut()).await.is_none(), "ready at once");
+        held.release();
         let mut client = connect.await.unwrap();
         let (mut server, _) = listener.accept().await.unwrap();
         client.write_all(b"hi").await.unwrap();
@@ -423,6 +433,7 @@ fn splitting_and_dropping_100_streams_leaves_the_descriptors_unchanged(flavor: F
         return;
     }
     let runtime = flavor.rt();
+    wait_for_workers(&runtime, flavor);
     let before = open_fds();
     runtime.block_on(async {
         for i in 0..100u8 {

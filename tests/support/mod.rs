@@ -355,6 +355,20 @@ pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// Waits until every worker of a multi-thread runtime has started and
+/// parked once: a starting worker briefly opens a file (glibc's
+/// `sysconf(_SC_NPROCESSORS_ONLN)` reads /sys), which a test that counts or
+/// exhausts descriptors must not see. Nothing to wait for on the
+/// current-thread runtime.
+pub fn wait_for_workers(rt: &Runtime, flavor: Flavor) {
+    if flavor.is_multi_thread() {
+        let metrics = rt.metrics();
+        wait_until("every worker parked once", || {
+            (0..metrics.num_workers()).all(|i| metrics.worker_park_count(i) > 0)
+        });
+    }
+}
+
 /// Whether the current thread is one that runs `flavor`'s spawned tasks:
 /// the `block_on` thread `caller` (current-thread), or a worker.
 pub fn on_runtime_thread(flavor: Flavor, caller: std::thread::ThreadId) -> bool {
