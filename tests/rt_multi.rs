@@ -120,7 +120,7 @@ where
     F: std::future::Future<Output = ()> + Send + 'static,
 {
     guillotine::spawn(async move {
-        guillotine::spawn(task);
+        drop(guillotine::spawn(task));
         // Behind the driver turn: `task` gets its first poll first.
         guillotine::task::yield_now().await;
         std::thread::sleep(hog);
@@ -210,10 +210,10 @@ fn block_in_place_keeps_the_other_tasks_running() {
         });
         for _ in 0..100 {
             let c = counter.clone();
-            guillotine::spawn(async move {
+            drop(guillotine::spawn(async move {
                 guillotine::time::sleep(Duration::from_micros(10)).await;
                 c.fetch_add(1, SeqCst);
-            });
+            }));
         }
         (blocker.await.unwrap(), counter.clone())
     });

@@ -101,6 +101,9 @@ fn never_polled_local_tasks_are_dropped_too(rt: Runtime) {
     let polled = Arc::new(AtomicBool::new(false));
     let (d, p) = (dropped.clone(), polled.clone());
     let g = OnDrop(move || d.store(true, SeqCst));
+    // Returning the never-polled task's handle out of `block_on` is the
+    // point here.
+    #[allow(clippy::async_yields_async)]
     let h = rt.block_on(async move {
         task::spawn_local(async move {
             let _g = g;
