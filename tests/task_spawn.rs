@@ -15,6 +15,8 @@ use support::{Flavor, both_flavors, eventually};
 
 both_flavors! {
     ten_thousand_tasks_sum,
+    #[multi_thread(ignore = "mt bug: a task leaves num_tasks only after its JoinHandle resolved (as in tokio)")]
+    num_tasks_is_zero_once_the_handle_resolved,
     detached_task_finishes,
     spawned_outside_block_on_completes,
     spawn_local_with_rc,
@@ -24,8 +26,6 @@ both_flavors! {
     join_handle_awaited_from_other_thread_and_runtime,
     is_finished_tracks_completion,
     output_of_detached_task_is_dropped,
-    #[multi_thread(ignore = "mt bug: a task leaves num_tasks only after its JoinHandle resolved (as in tokio)")]
-    num_tasks_is_zero_once_the_handle_resolved,
 }
 
 fn ten_thousand_tasks_sum(rt: Runtime) {

@@ -15,11 +15,11 @@ use guillotine::time::{Duration, Elapsed, Instant, sleep, timeout, timeout_at};
 use support::both_flavors;
 
 both_flavors! {
-    timeouts_work_in_spawned_tasks_and_are_send,
-    the_inner_future_is_dropped_when_the_timeout_is,
     ok_when_the_future_finishes_in_time,
     err_when_the_deadline_passes_first_and_never_early,
+    the_inner_future_is_dropped_when_the_timeout_is,
     a_dropped_timeout_leaves_the_queue,
+    timeouts_work_in_spawned_tasks_and_are_send,
     into_inner_gives_the_future_back,
 }
 
