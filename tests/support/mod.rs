@@ -3,7 +3,7 @@
 //! re-running one test of this binary in a child process (for rlimits and
 //! signal dispositions, which are per process).
 
-#![allow(dead_code, unused_macros, unused_imports)]
+#![allow(dead_code, unused_macros)]
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
