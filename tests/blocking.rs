@@ -1,5 +1,8 @@
 //! `spawn_blocking` and its pool: another thread, jobs in parallel, the
-//! `max_blocking_threads` cap, panics, and a bounded `shutdown_timeout`.
+//! `max_blocking_threads` cap, panics, and a bounded `shutdown_timeout`. On
+//! both runtime flavors.
+
+mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc;
@@ -8,10 +11,20 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use guillotine::runtime::{Builder, Runtime};
+use support::both_flavors;
 
-#[test]
-fn jobs_run_on_another_thread() {
-    let rt = Runtime::new().unwrap();
+both_flavors! {
+    jobs_run_on_another_thread,
+    the_event_loop_keeps_running_while_a_job_blocks,
+    sixteen_jobs_of_100ms_run_in_parallel,
+    max_blocking_threads_caps_concurrency,
+    a_panicking_job_is_captured_and_the_pool_goes_on,
+    shutdown_timeout_returns_within_its_bound_while_a_job_is_stuck,
+    dropping_the_runtime_waits_for_running_jobs,
+    builder_options_apply,
+}
+
+fn jobs_run_on_another_thread(rt: Runtime) {
     let runtime_thread = thread::current().id();
     let (id, name) = rt.block_on(async {
         guillotine::spawn_blocking(|| {
@@ -25,9 +38,7 @@ fn jobs_run_on_another_thread() {
     assert_eq!(name.as_deref(), Some("guillotine-blocking"));
 }
 
-#[test]
-fn the_event_loop_keeps_running_while_a_job_blocks() {
-    let rt = Runtime::new().unwrap();
+fn the_event_loop_keeps_running_while_a_job_blocks(rt: Runtime) {
     rt.block_on(async {
         let (release, wait) = mpsc::channel::<()>();
         let job = guillotine::spawn_blocking(move || wait.recv().unwrap());
@@ -41,9 +52,7 @@ fn the_event_loop_keeps_running_while_a_job_blocks() {
     });
 }
 
-#[test]
-fn sixteen_jobs_of_100ms_run_in_parallel() {
-    let rt = Runtime::new().unwrap();
+fn sixteen_jobs_of_100ms_run_in_parallel(rt: Runtime) {
     let start = Instant::now();
     rt.block_on(async {
         let jobs: Vec<_> = (0..16)
@@ -65,9 +74,8 @@ fn sixteen_jobs_of_100ms_run_in_parallel() {
     assert!(took < Duration::from_millis(1200), "{took:?}");
 }
 
-#[test]
-fn max_blocking_threads_caps_concurrency() {
-    let rt = Builder::new().max_blocking_threads(2).build().unwrap();
+fn max_blocking_threads_caps_concurrency(mut builder: Builder) {
+    let rt = builder.max_blocking_threads(2).build().unwrap();
     let running = Arc::new(AtomicUsize::new(0));
     let most = Arc::new(AtomicUsize::new(0));
     let threads = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
@@ -92,9 +100,7 @@ fn max_blocking_threads_caps_concurrency() {
     assert!(threads.lock().unwrap().len() <= 2);
 }
 
-#[test]
-fn a_panicking_job_is_captured_and_the_pool_goes_on() {
-    let rt = Runtime::new().unwrap();
+fn a_panicking_job_is_captured_and_the_pool_goes_on(rt: Runtime) {
     rt.block_on(async {
         let err = guillotine::spawn_blocking(|| -> u32 { panic!("boom in a job") })
             .await
@@ -108,9 +114,7 @@ fn a_panicking_job_is_captured_and_the_pool_goes_on() {
     });
 }
 
-#[test]
-fn shutdown_timeout_returns_within_its_bound_while_a_job_is_stuck() {
-    let rt = Runtime::new().unwrap();
+fn shutdown_timeout_returns_within_its_bound_while_a_job_is_stuck(rt: Runtime) {
     let (release, wait) = mpsc::channel::<()>();
     let started = Arc::new(Barrier::new(2));
     let s = started.clone();
@@ -131,9 +135,7 @@ fn shutdown_timeout_returns_within_its_bound_while_a_job_is_stuck() {
     release.send(()).unwrap();
 }
 
-#[test]
-fn dropping_the_runtime_waits_for_running_jobs() {
-    let rt = Runtime::new().unwrap();
+fn dropping_the_runtime_waits_for_running_jobs(rt: Runtime) {
     let done = Arc::new(AtomicUsize::new(0));
     let d = done.clone();
     let started = Arc::new(Barrier::new(2));
@@ -148,9 +150,8 @@ fn dropping_the_runtime_waits_for_running_jobs() {
     assert_eq!(done.load(SeqCst), 1);
 }
 
-#[test]
-fn builder_options_apply() {
-    let rt = Builder::new()
+fn builder_options_apply(mut builder: Builder) {
+    let rt = builder
         .thread_name("crunch")
         .thread_keep_alive(Duration::from_millis(10))
         .max_blocking_threads(1)

@@ -1,5 +1,6 @@
 //! Every socket is created close-on-exec and non-blocking (checked in
 //! /proc/self/fdinfo), and a program we exec really inherits none of them.
+//! On both runtime flavors.
 
 mod support;
 
@@ -7,14 +8,21 @@ use std::os::fd::AsRawFd;
 use std::process::Command;
 
 use guillotine::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
-use support::{assert_cloexec_nonblocking, rt};
+use support::{Flavor, assert_cloexec_nonblocking, both_flavors};
 
-#[test]
-fn every_socket_is_cloexec_and_nonblocking() {
-    let dir = std::env::temp_dir().join(format!("guillotine-cloexec-{}", std::process::id()));
+both_flavors! {
+    every_socket_is_cloexec_and_nonblocking,
+}
+
+fn every_socket_is_cloexec_and_nonblocking(flavor: Flavor) {
+    let dir = std::env::temp_dir().join(format!(
+        "guillotine-cloexec-{}-{}",
+        flavor.module(),
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    rt().block_on(async {
+    flavor.rt().block_on(async {
         let tcp_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let tcp_client = TcpStream::connect(tcp_listener.local_addr().unwrap())
             .await

@@ -1,7 +1,7 @@
 //! `accept` with the process out of descriptors: the error (EMFILE) comes
 //! back at once, the pending connection stays queued, and the listener
 //! serves it as soon as a descriptor is freed. Runs in a child process,
-//! because RLIMIT_NOFILE is per process.
+//! because RLIMIT_NOFILE is per process. On both runtime flavors.
 
 mod support;
 
@@ -10,17 +10,31 @@ use std::io::{Read, Write};
 
 use guillotine::io::{AsyncReadExt, AsyncWriteExt};
 use guillotine::net::TcpListener;
-use support::{assert_child_ok, is_child, open_fds, rt, run_child, set_nofile_soft};
+use support::{
+    Flavor, assert_child_ok, both_flavors, is_child, open_fds, run_child, set_nofile_soft,
+    wait_for_workers,
+};
 
-#[test]
-fn accept_recovers_from_descriptor_exhaustion() {
+both_flavors! {
+    accept_recovers_from_descriptor_exhaustion,
+}
+
+fn accept_recovers_from_descriptor_exhaustion(flavor: Flavor) {
     if !is_child("emfile") {
-        let out = run_child("accept_recovers_from_descriptor_exhaustion", "emfile");
+        let out = run_child(
+            &format!(
+                "{}::accept_recovers_from_descriptor_exhaustion",
+                flavor.module()
+            ),
+            "emfile",
+        );
         assert_child_ok(&out);
         assert!(String::from_utf8_lossy(&out.stdout).contains("recovered"));
         return;
     }
-    rt().block_on(async {
+    let rt = flavor.rt();
+    wait_for_workers(&rt, flavor);
+    rt.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         // A limit just above what is open, then fill every slot left.

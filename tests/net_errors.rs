@@ -1,7 +1,7 @@
 //! Every error of the I/O layer comes back as an `io::Error` with its kind:
 //! address in use, refused, unparsable, reset, broken pipe (and no SIGPIPE),
 //! EOF as `Ok(0)`, a runtime that is gone; and I/O created outside a runtime
-//! panics with a message naming the mistake.
+//! panics with a message naming the mistake. On both runtime flavors.
 
 mod support;
 
@@ -10,11 +10,24 @@ use std::net::Shutdown;
 
 use guillotine::io::{AsyncReadExt, AsyncWriteExt};
 use guillotine::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
-use support::{assert_child_ok, is_child, reset_tcp_stream, reset_unix_stream, rt, run_child};
+use guillotine::runtime::Runtime;
+use support::{
+    Flavor, assert_child_ok, both_flavors, is_child, reset_tcp_stream, reset_unix_stream, run_child,
+};
 
-#[test]
-fn address_in_use() {
-    rt().block_on(async {
+both_flavors! {
+    address_in_use,
+    connection_refused,
+    unparsable_addresses_are_invalid_input,
+    peer_reset,
+    closing_after_a_peer_reset_is_ok,
+    reading_after_eof_is_ok_zero,
+    broken_pipe_without_sigpipe,
+    io_objects_outliving_their_runtime_fail_instead_of_hanging,
+}
+
+fn address_in_use(rt: Runtime) {
+    rt.block_on(async {
         let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let err = TcpListener::bind(l.local_addr().unwrap())
             .await
@@ -26,9 +39,8 @@ fn address_in_use() {
     });
 }
 
-#[test]
-fn connection_refused() {
-    rt().block_on(async {
+fn connection_refused(rt: Runtime) {
+    rt.block_on(async {
         // Bound but not listening: the port stays ours, and connecting to
         // it is refused (no race with another test taking the port).
         let socket =
@@ -52,9 +64,8 @@ fn connection_refused() {
     });
 }
 
-#[test]
-fn unparsable_addresses_are_invalid_input() {
-    rt().block_on(async {
+fn unparsable_addresses_are_invalid_input(rt: Runtime) {
+    rt.block_on(async {
         for bad in [
             "not an address",
             "127.0.0.1",
@@ -76,9 +87,8 @@ fn unparsable_addresses_are_invalid_input() {
     });
 }
 
-#[test]
-fn peer_reset() {
-    rt().block_on(async {
+fn peer_reset(rt: Runtime) {
+    rt.block_on(async {
         let mut client = reset_tcp_stream().await;
         let err = client.read(&mut [0; 8]).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ConnectionReset);
@@ -87,9 +97,8 @@ fn peer_reset() {
 
 /// hyper shuts down every connection it ends, also one the client reset:
 /// like tokio, `close` takes `NotConnected` for success.
-#[test]
-fn closing_after_a_peer_reset_is_ok() {
-    rt().block_on(async {
+fn closing_after_a_peer_reset_is_ok(rt: Runtime) {
+    rt.block_on(async {
         let mut tcp = reset_tcp_stream().await;
         let err = tcp.read(&mut [0; 8]).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ConnectionReset);
@@ -119,9 +128,8 @@ fn closing_after_a_peer_reset_is_ok() {
     });
 }
 
-#[test]
-fn reading_after_eof_is_ok_zero() {
-    rt().block_on(async {
+fn reading_after_eof_is_ok_zero(rt: Runtime) {
+    rt.block_on(async {
         let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut client = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
         let (server, _) = l.accept().await.unwrap();
@@ -158,12 +166,11 @@ async fn write_until_error(mut s: impl AsyncWriteExt + Unpin, vectored: bool) ->
 /// The broken-pipe checks, run in a child whose SIGPIPE has its default
 /// action (kill the process): Rust programs ignore SIGPIPE by default, which
 /// would hide a missing MSG_NOSIGNAL.
-#[test]
-fn broken_pipe_without_sigpipe() {
+fn broken_pipe_without_sigpipe(flavor: Flavor) {
     if is_child("sigpipe") {
         // SAFETY: restoring the default disposition of one signal.
         unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-        rt().block_on(async {
+        flavor.rt().block_on(async {
             for vectored in [false, true] {
                 let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let mut client = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
@@ -189,14 +196,15 @@ fn broken_pipe_without_sigpipe() {
         println!("survived");
         return;
     }
-    let out = run_child("broken_pipe_without_sigpipe", "sigpipe");
+    let out = run_child(
+        &format!("{}::broken_pipe_without_sigpipe", flavor.module()),
+        "sigpipe",
+    );
     assert_child_ok(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("survived"));
 }
 
-#[test]
-fn io_objects_outliving_their_runtime_fail_instead_of_hanging() {
-    let runtime = rt();
+fn io_objects_outliving_their_runtime_fail_instead_of_hanging(runtime: Runtime) {
     let (client, server, listener) = runtime.block_on(async {
         let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();

@@ -1,11 +1,21 @@
 //! Name resolution happens on the blocking pool, never on the runtime
 //! thread; literal addresses never touch a thread at all. Observed through
-//! the pool's thread name (one test in this binary, so nothing else starts
-//! threads meanwhile).
+//! the pool's thread name, one per test. On both runtime flavors.
 
 mod support;
 
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
 use guillotine::net::{TcpListener, TcpStream, UdpSocket};
+use guillotine::runtime::Builder;
+use support::both_flavors;
+
+both_flavors! {
+    literals_stay_on_the_runtime_thread_and_names_go_to_the_pool,
+}
+
+/// The number in the next test's pool name.
+static NAME: AtomicUsize = AtomicUsize::new(0);
 
 /// The threads of this process named `name` (/proc shows 15 characters).
 fn threads_named(name: &str) -> usize {
@@ -16,13 +26,11 @@ fn threads_named(name: &str) -> usize {
         .count()
 }
 
-#[test]
-fn literals_stay_on_the_runtime_thread_and_names_go_to_the_pool() {
-    const NAME: &str = "dns-probe";
-    let runtime = guillotine::runtime::Builder::new()
-        .thread_name(NAME)
-        .build()
-        .unwrap();
+fn literals_stay_on_the_runtime_thread_and_names_go_to_the_pool(mut builder: Builder) {
+    // One pool name per flavor: both flavors' tests run in this process.
+    let name = NAME.fetch_add(1, SeqCst);
+    let name = &format!("dns-probe-{name}");
+    let runtime = builder.thread_name(name).build().unwrap();
     runtime.block_on(async {
         let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = l.local_addr().unwrap().port();
@@ -36,12 +44,12 @@ fn literals_stay_on_the_runtime_thread_and_names_go_to_the_pool() {
         if let Ok(u) = u {
             u.send_to(b"x", "[::1]:9").await.ok();
         }
-        assert_eq!(threads_named(NAME), 0, "a literal address went to a thread");
+        assert_eq!(threads_named(name), 0, "a literal address went to a thread");
 
         // A host name is looked up on the pool, and works.
         let _e = TcpStream::connect(("localhost", port)).await.unwrap();
         assert!(
-            threads_named(NAME) >= 1,
+            threads_named(name) >= 1,
             "the lookup did not run on the blocking pool"
         );
         let l2 = TcpListener::bind("localhost:0").await.unwrap();

@@ -1,6 +1,9 @@
 //! The cooperative budget: a task looping over always-ready resources
 //! yields to other tasks, timers and timeouts; `consume_budget` and
-//! `unconstrained` adjust it.
+//! `unconstrained` adjust it. On both runtime flavors; the tasks that
+//! must get a turn beside a busy `block_on` future are its `spawn_local`
+//! tasks, which run on its thread on either flavor (a spawned task would run
+//! on a worker regardless of the budget).
 
 mod support;
 
@@ -13,7 +16,18 @@ use std::time::Duration;
 
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 use guillotine::net::{TcpListener, TcpStream, UdpSocket};
-use guillotine::task::{consume_budget, unconstrained};
+use guillotine::runtime::Runtime;
+use guillotine::task::{consume_budget, spawn_local, unconstrained};
+use support::{Flavor, both_flavors};
+
+both_flavors! {
+    timeout_fires_around_an_always_ready_stream,
+    other_tasks_run_beside_an_always_ready_stream,
+    flooded_socket_lets_a_timer_fire,
+    join_handles_and_sleeps_count_against_the_budget,
+    consume_budget_yields_and_unconstrained_does_not,
+    block_on_future_has_a_budget,
+}
 
 /// Runs `f` on a fresh thread and fails the test if it does not finish
 /// within a minute: these loops hang for good without a budget.
@@ -41,10 +55,9 @@ async fn stream_at_eof() -> TcpStream {
 }
 
 /// A timeout around a loop of reads at EOF fires.
-#[test]
-fn timeout_fires_around_an_always_ready_stream() {
-    let reads = within_a_minute(|| {
-        support::rt().block_on(async {
+fn timeout_fires_around_an_always_ready_stream(flavor: Flavor) {
+    let reads = within_a_minute(move || {
+        flavor.rt().block_on(async {
             let mut a = stream_at_eof().await;
             let mut reads = 0u64;
             let res = guillotine::time::timeout(Duration::from_millis(20), async {
@@ -63,13 +76,12 @@ fn timeout_fires_around_an_always_ready_stream() {
 }
 
 /// Other tasks run while one loops over an always-ready stream.
-#[test]
-fn other_tasks_run_beside_an_always_ready_stream() {
-    let seen_at = within_a_minute(|| {
-        support::rt().block_on(async {
+fn other_tasks_run_beside_an_always_ready_stream(flavor: Flavor) {
+    let seen_at = within_a_minute(move || {
+        flavor.rt().block_on(async {
             let flag = Arc::new(AtomicBool::new(false));
             let f = flag.clone();
-            let _task = guillotine::spawn(async move { f.store(true, SeqCst) });
+            let _task = spawn_local(async move { f.store(true, SeqCst) });
             let mut a = stream_at_eof().await;
             let mut buf = [0u8; 16];
             for i in 0..100_000u64 {
@@ -85,10 +97,9 @@ fn other_tasks_run_beside_an_always_ready_stream() {
 }
 
 /// A flooded UDP socket: the receiver's loop still lets a timer fire.
-#[test]
-fn flooded_socket_lets_a_timer_fire() {
-    within_a_minute(|| {
-        support::rt().block_on(async {
+fn flooded_socket_lets_a_timer_fire(flavor: Flavor) {
+    within_a_minute(move || {
+        flavor.rt().block_on(async {
             let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
             let addr = sock.local_addr().unwrap();
@@ -97,7 +108,7 @@ fn flooded_socket_lets_a_timer_fire() {
             }
             let fired = Arc::new(AtomicBool::new(false));
             let f = fired.clone();
-            let _task = guillotine::spawn(async move {
+            let _task = spawn_local(async move {
                 guillotine::time::sleep(Duration::ZERO).await;
                 f.store(true, SeqCst);
             });
@@ -137,9 +148,7 @@ fn count_polls<F: Future>(inner: F) -> (CountPolls<F>, Arc<AtomicUsize>) {
 
 /// Awaiting 300 finished JoinHandles and 300 elapsed sleeps takes several
 /// polls: each counts against the budget.
-#[test]
-fn join_handles_and_sleeps_count_against_the_budget() {
-    let rt = support::rt();
+fn join_handles_and_sleeps_count_against_the_budget(rt: Runtime) {
     let (joins, sleeps) = rt.block_on(async {
         let handles: Vec<_> = (0..300)
             .map(|i| guillotine::spawn(async move { i }))
@@ -169,9 +178,7 @@ fn join_handles_and_sleeps_count_against_the_budget() {
 
 /// `consume_budget` makes a CPU loop yield; `unconstrained` lifts the
 /// budget.
-#[test]
-fn consume_budget_yields_and_unconstrained_does_not() {
-    let rt = support::rt();
+fn consume_budget_yields_and_unconstrained_does_not(rt: Runtime) {
     let (constrained, free) = rt.block_on(async {
         let (fut, constrained) = count_polls(async {
             for _ in 0..1000 {
@@ -193,13 +200,11 @@ fn consume_budget_yields_and_unconstrained_does_not() {
 
 /// The `block_on` future has a budget too, and yielding on it lets
 /// spawned tasks run.
-#[test]
-fn block_on_future_has_a_budget() {
-    let rt = support::rt();
+fn block_on_future_has_a_budget(rt: Runtime) {
     rt.block_on(async {
         let flag = Arc::new(AtomicBool::new(false));
         let f = flag.clone();
-        let _task = guillotine::spawn(async move { f.store(true, SeqCst) });
+        let _task = spawn_local(async move { f.store(true, SeqCst) });
         for _ in 0..129 {
             consume_budget().await;
         }

@@ -1,11 +1,22 @@
 //! Fairness: a task that yields in a loop starves neither other tasks, nor
-//! the `block_on` future, nor wakes from other threads.
+//! the `block_on` future, nor wakes from other threads. On both runtime
+//! flavors, with as many yielding tasks as the multi-thread one has workers.
+
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 
-use guillotine::runtime::Runtime;
+use guillotine::runtime::{Builder, Runtime};
 use guillotine::task;
+use support::{WORKERS, both_flavors};
+
+both_flavors! {
+    yielding_tasks_do_not_starve_others,
+    yielding_tasks_do_not_starve_remote_wakes,
+    main_future_yielding_does_not_starve_tasks,
+    event_interval_one_still_runs_everything,
+}
 
 async fn spinner(stop: Arc<AtomicBool>, spins: Arc<AtomicUsize>) {
     while !stop.load(SeqCst) {
@@ -14,40 +25,49 @@ async fn spinner(stop: Arc<AtomicBool>, spins: Arc<AtomicUsize>) {
     }
 }
 
-#[test]
-fn yielding_task_does_not_starve_others() {
-    let rt = Runtime::new().unwrap();
+/// One spinner per worker (multi-thread), so that every worker has one.
+fn spinners(
+    rt: &Runtime,
+    stop: &Arc<AtomicBool>,
+    spins: &Arc<AtomicUsize>,
+) -> Vec<task::JoinHandle<()>> {
+    (0..WORKERS)
+        .map(|_| rt.spawn(spinner(stop.clone(), spins.clone())))
+        .collect()
+}
+
+fn yielding_tasks_do_not_starve_others(rt: Runtime) {
     let stop = Arc::new(AtomicBool::new(false));
     let spins = Arc::new(AtomicUsize::new(0));
-    let s = rt.spawn(spinner(stop.clone(), spins.clone()));
+    let s = spinners(&rt, &stop, &spins);
     rt.block_on(async {
         for i in 0..100u32 {
             assert_eq!(guillotine::spawn(async move { i }).await.unwrap(), i);
         }
     });
     stop.store(true, SeqCst);
-    rt.block_on(s).unwrap();
+    for s in s {
+        rt.block_on(s).unwrap();
+    }
     assert!(spins.load(SeqCst) > 0);
 }
 
-#[test]
-fn yielding_task_does_not_starve_remote_wakes() {
-    let rt = Runtime::new().unwrap();
+fn yielding_tasks_do_not_starve_remote_wakes(rt: Runtime) {
     let stop = Arc::new(AtomicBool::new(false));
     let spins = Arc::new(AtomicUsize::new(0));
-    let s = rt.spawn(spinner(stop.clone(), spins.clone()));
+    let s = spinners(&rt, &stop, &spins);
     let (tx, rx) = futures::channel::oneshot::channel();
     let h = rt.spawn(async move { rx.await.unwrap() });
     let t = std::thread::spawn(move || tx.send(8u8).unwrap());
     assert_eq!(rt.block_on(h).unwrap(), 8);
     t.join().unwrap();
     stop.store(true, SeqCst);
-    rt.block_on(s).unwrap();
+    for s in s {
+        rt.block_on(s).unwrap();
+    }
 }
 
-#[test]
-fn main_future_yielding_does_not_starve_tasks() {
-    let rt = Runtime::new().unwrap();
+fn main_future_yielding_does_not_starve_tasks(rt: Runtime) {
     let done = Arc::new(AtomicBool::new(false));
     let d = done.clone();
     let _h = rt.spawn(async move { d.store(true, SeqCst) });
@@ -58,9 +78,8 @@ fn main_future_yielding_does_not_starve_tasks() {
     });
 }
 
-#[test]
-fn event_interval_one_still_runs_everything() {
-    let rt = Runtime::builder().event_interval(1).build().unwrap();
+fn event_interval_one_still_runs_everything(mut builder: Builder) {
+    let rt = builder.event_interval(1).build().unwrap();
     let sum = rt.block_on(async {
         let hs: Vec<_> = (0..1000u64)
             .map(|i| guillotine::spawn(async move { i }))

@@ -1,14 +1,28 @@
 //! Misuse panics with a message that names the mistake, located at the
-//! caller's line.
+//! caller's line. The nested `block_on` checks on both runtime flavors.
+
+mod support;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 
-use guillotine::runtime::{Handle, Runtime};
+use guillotine::runtime::{Builder, Handle};
+use support::{Flavor, both_flavors};
+
+both_flavors! {
+    nested_block_on_panics_at_the_callers_line,
+}
+
+/// Held while a test swaps the process-wide panic hook, so that tests of
+/// this file running in parallel do not restore each other's hooks.
+static HOOK: Mutex<()> = Mutex::new(());
 
 /// Runs `f`, expecting a panic; returns its message and the file:line the
 /// panic was reported at.
 fn panic_of(f: impl FnOnce()) -> (String, String) {
+    let _hook = HOOK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let seen = Arc::new(Mutex::new(None));
     let s = seen.clone();
     let me = std::thread::current().id();
@@ -33,10 +47,8 @@ fn panic_of(f: impl FnOnce()) -> (String, String) {
     (msg, loc)
 }
 
-// One test: the panic hook is process-wide, so these must not run in
-// parallel with each other.
 #[test]
-fn misuse_panics_name_the_mistake_at_the_callers_line() {
+fn misuse_outside_a_runtime_panics_at_the_callers_line() {
     // spawn outside a runtime
     let (msg, loc) = panic_of(|| {
         drop(guillotine::spawn(async {}));
@@ -63,12 +75,14 @@ fn misuse_panics_name_the_mistake_at_the_callers_line() {
     });
     assert!(msg.contains("no guillotine runtime"), "{msg}");
     assert!(loc.starts_with("tests/rt_misuse.rs:"), "reported at {loc}");
+}
 
+fn nested_block_on_panics_at_the_callers_line(flavor: Flavor) {
     // nested block_on, in the main future and in a task
-    let rt = Runtime::new().unwrap();
+    let rt = flavor.rt();
     let (msg, loc) = panic_of(|| {
         rt.block_on(async {
-            let inner = Runtime::new().unwrap();
+            let inner = flavor.rt();
             inner.block_on(async {});
         })
     });
@@ -87,8 +101,8 @@ fn misuse_panics_name_the_mistake_at_the_callers_line() {
 
     // In a task, the panic is caught and reported through the handle.
     let err = rt
-        .block_on(rt.spawn(async {
-            let inner = Runtime::new().unwrap();
+        .block_on(rt.spawn(async move {
+            let inner = flavor.rt();
             inner.block_on(async {});
         }))
         .unwrap_err();
@@ -98,16 +112,25 @@ fn misuse_panics_name_the_mistake_at_the_callers_line() {
 
     // The runtime is fine after all that.
     assert_eq!(rt.block_on(async { 1 }), 1);
+    assert_eq!(rt.block_on(rt.spawn(async { 2 })).unwrap(), 2);
+}
 
+#[test]
+fn invalid_builder_settings_panic_at_the_callers_line() {
     // Invalid Builder settings name the setting, at the caller's line.
     let (msg, loc) = panic_of(|| {
-        guillotine::runtime::Builder::new().max_blocking_threads(0);
+        Builder::new().max_blocking_threads(0);
     });
     assert!(msg.contains("max_blocking_threads"), "{msg}");
     assert!(loc.starts_with("tests/rt_misuse.rs:"), "reported at {loc}");
     let (msg, loc) = panic_of(|| {
-        guillotine::runtime::Builder::new().event_interval(0);
+        Builder::new().event_interval(0);
     });
     assert!(msg.contains("event_interval"), "{msg}");
+    assert!(loc.starts_with("tests/rt_misuse.rs:"), "reported at {loc}");
+    let (msg, loc) = panic_of(|| {
+        Builder::new_multi_thread().worker_threads(0);
+    });
+    assert!(msg.contains("worker_threads"), "{msg}");
     assert!(loc.starts_with("tests/rt_misuse.rs:"), "reported at {loc}");
 }

@@ -31,6 +31,19 @@ fn tasks_run_on_workers_and_block_on_on_the_caller() {
 }
 
 #[test]
+fn tasks_run_without_block_on() {
+    let rt = rt(2);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = rt.spawn(async move {
+        tx.send(5).unwrap();
+        6
+    });
+    // No `block_on` in progress: a worker runs the task.
+    assert_eq!(rx.recv_timeout(Duration::from_secs(20)).unwrap(), 5);
+    assert_eq!(rt.block_on(handle).unwrap(), 6);
+}
+
+#[test]
 fn tasks_spread_over_the_workers() {
     let rt = rt(2);
     let threads = rt.block_on(async {

@@ -1,6 +1,7 @@
 //! Behaviours tokio users rely on: thread-local teardown, yield_now behind
 //! the driver, runtime context on blocking threads, futures dropped during
-//! a panic's unwind, and JoinHandle drops that never re-raise.
+//! a panic's unwind, and JoinHandle drops that never re-raise. On both
+//! runtime flavors.
 
 mod support;
 
@@ -15,6 +16,17 @@ use std::time::Duration;
 use guillotine::net::UdpSocket;
 use guillotine::runtime::{Handle, Runtime};
 use guillotine::task::yield_now;
+use support::{Flavor, both_flavors, eventually};
+
+both_flavors! {
+    runtime_in_a_thread_local_shuts_down_at_thread_exit,
+    runtime_objects_dropped_in_thread_local_destructors,
+    yield_now_lets_the_driver_run,
+    yield_now_lets_other_local_tasks_run,
+    spawn_blocking_has_the_runtime_context,
+    panicking_task_is_dropped_during_the_unwind,
+    join_handle_drop_swallows_the_outputs_panic,
+}
 
 /// Counts its drops.
 struct DropCount(Arc<AtomicUsize>);
@@ -38,8 +50,7 @@ thread_local! {
 
 /// A runtime kept in a thread-local is shut down at thread exit, whether its
 /// slot is destroyed before or after the runtime's own thread-locals.
-#[test]
-fn runtime_in_a_thread_local_shuts_down_at_thread_exit() {
+fn runtime_in_a_thread_local_shuts_down_at_thread_exit(flavor: Flavor) {
     for early in [true, false] {
         let drops = Arc::new(AtomicUsize::new(0));
         let d = drops.clone();
@@ -50,7 +61,7 @@ fn runtime_in_a_thread_local_shuts_down_at_thread_exit() {
             if early {
                 slot.with(|_| ());
             }
-            let rt = Runtime::new().unwrap();
+            let rt = flavor.rt();
             let handle = rt.spawn(pending_counted(DropCount(d)));
             rt.block_on(yield_now());
             if !early {
@@ -93,9 +104,7 @@ thread_local! {
 
 /// Wakers, join handles, timers and sockets dropped or woken from a
 /// thread-local destructor, after the runtime's own thread-locals are gone.
-#[test]
-fn runtime_objects_dropped_in_thread_local_destructors() {
-    let rt = Runtime::new().unwrap();
+fn runtime_objects_dropped_in_thread_local_destructors(rt: Runtime) {
     let woken = Arc::new(AtomicBool::new(false));
     let (waker_tx, waker_rx) = futures::channel::oneshot::channel::<Waker>();
     let w = woken.clone();
@@ -143,41 +152,71 @@ fn runtime_objects_dropped_in_thread_local_destructors() {
     assert_eq!(rt.num_timers(), 0);
 }
 
+/// Where a driver probe runs.
+#[derive(Clone, Copy, Debug)]
+enum Probe {
+    /// In the `block_on` future.
+    Main,
+    /// In a `spawn_local` task of `block_on`.
+    Local,
+    /// In a spawned task (multi-thread: on a worker, whose driver the
+    /// socket it makes registers with).
+    Spawned,
+}
+
+/// Whether a task that receives a datagram sent before its first poll sees
+/// it within 4 yields.
+fn sees_datagram_within_four_yields(rt: &Runtime, how: Probe) -> bool {
+    let seen = rt.block_on(async move {
+        let probe = async {
+            let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            peer.send_to(b"hello", sock.local_addr().unwrap()).unwrap();
+            let mut buf = [0u8; 8];
+            for yields in 0..4 {
+                if let Some(r) = futures_lite::future::poll_once(sock.recv(&mut buf)).await {
+                    assert_eq!(r.unwrap(), 5);
+                    return Some(yields);
+                }
+                yield_now().await;
+            }
+            None
+        };
+        match how {
+            Probe::Main => probe.await,
+            Probe::Local => guillotine::task::spawn_local(probe).await.unwrap(),
+            Probe::Spawned => guillotine::spawn(probe).await.unwrap(),
+        }
+    });
+    seen.is_some()
+}
+
 /// `yield_now` puts the task behind the driver: a task that yields a few
 /// times sees a datagram that arrived meanwhile.
+fn yield_now_lets_the_driver_run(rt: Runtime) {
+    assert!(sees_datagram_within_four_yields(&rt, Probe::Spawned));
+}
+
+/// The same for the `block_on` future and its `spawn_local` tasks.
+/// Current-thread only: on the multi-thread runtime the sockets made on
+/// the `block_on` thread register with a worker's driver, whose events
+/// reach them asynchronously (some 10-25 µs later, so maybe some yields
+/// later), not behind their own yields.
 #[test]
-fn yield_now_lets_the_driver_run() {
+fn yield_now_in_block_on_lets_the_driver_run() {
     let rt = support::rt();
-    for spawned in [false, true] {
-        let seen = rt.block_on(async move {
-            let probe = async {
-                let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-                let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-                peer.send_to(b"hello", sock.local_addr().unwrap()).unwrap();
-                let mut buf = [0u8; 8];
-                for yields in 0..4 {
-                    if let Some(r) = futures_lite::future::poll_once(sock.recv(&mut buf)).await {
-                        assert_eq!(r.unwrap(), 5);
-                        return Some(yields);
-                    }
-                    yield_now().await;
-                }
-                None
-            };
-            if spawned {
-                guillotine::task::spawn_local(probe).await.unwrap()
-            } else {
-                probe.await
-            }
-        });
+    for how in [Probe::Main, Probe::Local] {
         assert!(
-            seen.is_some(),
-            "spawned = {spawned}: never saw the datagram"
+            sees_datagram_within_four_yields(&rt, how),
+            "{how:?}: never saw the datagram"
         );
     }
 }
 
 /// Other ready tasks still run before a yielded task resumes.
+/// Current-thread only: a single FIFO run queue (the multi-thread runtime
+/// may run `b` on the other worker at any time);
+/// yield_now_lets_other_local_tasks_run is the form for both.
 #[test]
 fn yield_now_lets_other_tasks_run() {
     let rt = support::rt();
@@ -200,10 +239,30 @@ fn yield_now_lets_other_tasks_run() {
     assert_eq!(order, ["a1", "b", "a2"]);
 }
 
+/// The same among the `spawn_local` tasks of `block_on` (one thread's
+/// queue on either flavor).
+fn yield_now_lets_other_local_tasks_run(rt: Runtime) {
+    let order = rt.block_on(async {
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let o = order.clone();
+        let a = guillotine::task::spawn_local(async move {
+            o.lock().unwrap().push("a1");
+            yield_now().await;
+            o.lock().unwrap().push("a2");
+        });
+        let o = order.clone();
+        let b = guillotine::task::spawn_local(async move {
+            o.lock().unwrap().push("b");
+        });
+        a.await.unwrap();
+        b.await.unwrap();
+        Arc::try_unwrap(order).unwrap().into_inner().unwrap()
+    });
+    assert_eq!(order, ["a1", "b", "a2"]);
+}
+
 /// `spawn_blocking` closures run inside the runtime's context.
-#[test]
-fn spawn_blocking_has_the_runtime_context() {
-    let rt = support::rt();
+fn spawn_blocking_has_the_runtime_context(rt: Runtime) {
     let out = rt.block_on(async {
         let (task, sleep, socket, nested, blocking) = guillotine::spawn_blocking(|| {
             let handle = Handle::current();
@@ -251,10 +310,11 @@ impl Future for PanicsWhilePolled {
 }
 
 /// A task whose poll panics has its future dropped during the unwind.
-#[test]
-fn panicking_task_is_dropped_during_the_unwind() {
-    static LOCK: Mutex<()> = Mutex::new(());
-    let rt = support::rt();
+fn panicking_task_is_dropped_during_the_unwind(flavor: Flavor) {
+    // One lock per flavor: the two tests run in parallel.
+    static LOCKS: [Mutex<()>; 2] = [Mutex::new(()), Mutex::new(())];
+    let lock = &LOCKS[flavor as usize];
+    let rt = flavor.rt();
     let seen = Arc::new(Mutex::new(None));
     let probe = UnwindProbe(seen.clone());
     let err = rt.block_on(async move {
@@ -262,7 +322,7 @@ fn panicking_task_is_dropped_during_the_unwind() {
         // block would be dropped by that block's own unwinding.
         guillotine::task::spawn_local(PanicsWhilePolled {
             _probe: probe,
-            _guard: LOCK.lock().unwrap(),
+            _guard: lock.lock().unwrap(),
         })
         .await
         .unwrap_err()
@@ -274,10 +334,10 @@ fn panicking_task_is_dropped_during_the_unwind() {
         "dropped outside the unwind"
     );
     assert!(
-        LOCK.is_poisoned(),
+        lock.is_poisoned(),
         "the guard was dropped outside the unwind"
     );
-    LOCK.clear_poison();
+    lock.clear_poison();
 }
 
 /// Panics when dropped.
@@ -291,18 +351,11 @@ impl Drop for PanicOnDrop {
 }
 
 /// Dropping a JoinHandle never re-raises a panic from dropping the output.
-#[test]
-fn join_handle_drop_swallows_the_outputs_panic() {
-    let rt = support::rt();
+fn join_handle_drop_swallows_the_outputs_panic(rt: Runtime) {
     let drops = Arc::new(AtomicUsize::new(0));
     let d = drops.clone();
     let handle = rt.spawn(async move { PanicOnDrop(d) });
-    let h = &handle;
-    rt.block_on(async {
-        while !h.is_finished() {
-            yield_now().await;
-        }
-    });
+    rt.block_on(eventually("is_finished", || handle.is_finished()));
     drop(handle);
     assert_eq!(drops.load(SeqCst), 1);
 }

@@ -1,5 +1,8 @@
 //! Shutdown: dropping the runtime drops pending futures in its context,
 //! cancels their handles, and leaves lingering wakers and handles harmless.
+//! On both runtime flavors.
+
+mod support;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
@@ -7,6 +10,17 @@ use std::task::Waker;
 
 use guillotine::runtime::{Handle, Runtime};
 use guillotine::task;
+use support::{both_flavors, eventually};
+
+both_flavors! {
+    drop_runtime_drops_pending_futures_and_cancels_handles,
+    never_polled_local_tasks_are_dropped_too,
+    waking_after_runtime_dropped_is_harmless,
+    spawn_through_handle_of_dropped_runtime_is_cancelled,
+    unfinished_remote_spawns_are_dropped_at_shutdown,
+    wake_and_spawn_from_drop_during_shutdown,
+    strong_counts_return_after_shutdown,
+}
 
 struct OnDrop<F: FnMut()>(F);
 impl<F: FnMut()> Drop for OnDrop<F> {
@@ -23,11 +37,9 @@ fn park_forever(slot: Arc<Mutex<Option<Waker>>>) -> impl std::future::Future<Out
     })
 }
 
-#[test]
-fn drop_runtime_drops_pending_futures_and_cancels_handles() {
+fn drop_runtime_drops_pending_futures_and_cancels_handles(rt: Runtime) {
     let drops = Arc::new(AtomicUsize::new(0));
     let in_context = Arc::new(AtomicUsize::new(0));
-    let rt = Runtime::new().unwrap();
     let handles: Vec<_> = (0..100)
         .map(|i| {
             let (d, c) = (drops.clone(), in_context.clone());
@@ -65,6 +77,9 @@ fn drop_runtime_drops_pending_futures_and_cancels_handles() {
     }
 }
 
+/// Current-thread only: a task spawned outside `block_on` is not polled
+/// before the runtime is dropped (the multi-thread workers run it at once;
+/// never_polled_local_tasks_are_dropped_too is the form for both).
 #[test]
 fn never_polled_tasks_are_dropped_too() {
     let dropped = Arc::new(AtomicBool::new(false));
@@ -79,12 +94,35 @@ fn never_polled_tasks_are_dropped_too() {
     assert!(futures::executor::block_on(h).unwrap_err().is_cancelled());
 }
 
-#[test]
-fn waking_after_runtime_dropped_is_harmless() {
+/// A `spawn_local` task of `block_on` that was never polled (`block_on`
+/// returned first) is dropped with the runtime, its handle cancelled.
+fn never_polled_local_tasks_are_dropped_too(rt: Runtime) {
+    let dropped = Arc::new(AtomicBool::new(false));
+    let polled = Arc::new(AtomicBool::new(false));
+    let (d, p) = (dropped.clone(), polled.clone());
+    let g = OnDrop(move || d.store(true, SeqCst));
+    // Returning the never-polled task's handle out of `block_on` is the
+    // point here.
+    #[allow(clippy::async_yields_async)]
+    let h = rt.block_on(async move {
+        task::spawn_local(async move {
+            let _g = g;
+            p.store(true, SeqCst);
+        })
+    });
+    assert!(!dropped.load(SeqCst));
+    drop(rt);
+    assert!(dropped.load(SeqCst));
+    assert!(!polled.load(SeqCst));
+    assert!(futures::executor::block_on(h).unwrap_err().is_cancelled());
+}
+
+fn waking_after_runtime_dropped_is_harmless(rt: Runtime) {
     let slot = Arc::new(Mutex::new(None));
-    let rt = Runtime::new().unwrap();
     let h = rt.spawn(park_forever(slot.clone()));
-    rt.block_on(task::yield_now());
+    rt.block_on(eventually("the first poll", || {
+        slot.lock().unwrap().is_some()
+    }));
     let waker = slot.lock().unwrap().take().expect("task polled");
     drop(rt);
     // From this thread and from another, by ref and by value, many times.
@@ -102,9 +140,7 @@ fn waking_after_runtime_dropped_is_harmless() {
     assert!(futures::executor::block_on(h).unwrap_err().is_cancelled());
 }
 
-#[test]
-fn spawn_through_handle_of_dropped_runtime_is_cancelled() {
-    let rt = Runtime::new().unwrap();
+fn spawn_through_handle_of_dropped_runtime_is_cancelled(rt: Runtime) {
     let handle = rt.handle();
     drop(rt);
     let dropped = Arc::new(AtomicBool::new(false));
@@ -120,9 +156,9 @@ fn spawn_through_handle_of_dropped_runtime_is_cancelled() {
     assert!(futures::executor::block_on(b).unwrap_err().is_cancelled());
 }
 
-#[test]
-fn remote_spawns_not_yet_run_are_dropped_at_shutdown() {
-    let rt = Runtime::new().unwrap();
+/// Tasks spawned from another thread that have not finished (never run,
+/// on the current-thread runtime) are dropped at shutdown.
+fn unfinished_remote_spawns_are_dropped_at_shutdown(rt: Runtime) {
     let handle = rt.handle();
     let dropped = Arc::new(AtomicUsize::new(0));
     let d = dropped.clone();
@@ -135,6 +171,7 @@ fn remote_spawns_not_yet_run_are_dropped_at_shutdown() {
                 });
                 handle.spawn(async move {
                     let _g = g;
+                    std::future::pending::<()>().await
                 })
             })
             .collect::<Vec<_>>()
@@ -148,15 +185,15 @@ fn remote_spawns_not_yet_run_are_dropped_at_shutdown() {
     }
 }
 
-#[test]
-fn wake_and_spawn_from_drop_during_shutdown() {
+fn wake_and_spawn_from_drop_during_shutdown(rt: Runtime) {
     // Task A's drop wakes task B and spawns a new task; neither may crash or
     // deadlock, and the spawned task is cancelled.
     let slot = Arc::new(Mutex::new(None::<Waker>));
     let spawned = Arc::new(Mutex::new(None));
-    let rt = Runtime::new().unwrap();
     let _b = rt.spawn(park_forever(slot.clone()));
-    rt.block_on(task::yield_now());
+    rt.block_on(eventually("B's first poll", || {
+        slot.lock().unwrap().is_some()
+    }));
     let (s, sp) = (slot.clone(), spawned.clone());
     let g = OnDrop(move || {
         if let Some(w) = s.lock().unwrap().take() {
@@ -180,10 +217,8 @@ fn wake_and_spawn_from_drop_during_shutdown() {
     assert!(futures::executor::block_on(h).unwrap_err().is_cancelled());
 }
 
-#[test]
-fn strong_counts_return_after_shutdown() {
+fn strong_counts_return_after_shutdown(rt: Runtime) {
     let shared = Arc::new(());
-    let rt = Runtime::new().unwrap();
     for _ in 0..50 {
         let s = shared.clone();
         drop(rt.spawn(async move {

@@ -1,10 +1,18 @@
 //! A signal delivered to the runtime thread while it sleeps in `epoll_wait`
-//! (which then fails with EINTR) changes nothing.
+//! (which then fails with EINTR) changes nothing. On both runtime flavors
+//! (on the multi-thread one, to the `block_on` thread), each in a child
+//! process: the handler and its count are per process.
+
+mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use guillotine::runtime::Runtime;
+use support::{Flavor, assert_child_ok, both_flavors, is_child, run_child};
+
+both_flavors! {
+    signal_during_block_on_is_survived,
+}
 
 static HANDLED: AtomicUsize = AtomicUsize::new(0);
 
@@ -12,8 +20,16 @@ extern "C" fn on_signal(_: libc::c_int) {
     HANDLED.fetch_add(1, SeqCst);
 }
 
-#[test]
-fn signal_during_block_on_is_survived() {
+fn signal_during_block_on_is_survived(flavor: Flavor) {
+    if !is_child("signal") {
+        let out = run_child(
+            &format!("{}::signal_during_block_on_is_survived", flavor.module()),
+            "signal",
+        );
+        assert_child_ok(&out);
+        assert!(String::from_utf8_lossy(&out.stdout).contains("survived"));
+        return;
+    }
     // SAFETY: installs a handler that only touches an atomic; no SA_RESTART,
     // so the interrupted epoll_wait really returns EINTR.
     unsafe {
@@ -25,7 +41,7 @@ fn signal_during_block_on_is_survived() {
     }
     // SAFETY: pthread_self has no preconditions.
     let me = unsafe { libc::pthread_self() };
-    let rt = Runtime::new().unwrap();
+    let rt = flavor.rt();
     let (tx, rx) = futures::channel::oneshot::channel::<u32>();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
     let killer = std::thread::spawn(move || {
@@ -48,4 +64,5 @@ fn signal_during_block_on_is_survived() {
     assert_eq!(HANDLED.load(SeqCst), 5);
     // And the runtime still works.
     assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
+    println!("survived");
 }

@@ -1,6 +1,9 @@
 //! The wake path: wakes from other threads end a parked `block_on`, an idle
 //! runtime sleeps in `epoll_wait` rather than spinning, and the waker of the
-//! main future works from anywhere.
+//! main future works from anywhere. On both runtime flavors, except the
+//! CPU measurements of the current-thread park policy (its bulk spin).
+
+mod support;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,6 +13,15 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use guillotine::runtime::Runtime;
+use support::{Flavor, both_flavors, eventually, hold_workers};
+
+both_flavors! {
+    waker_from_plain_thread_ends_parked_block_on_without_spinning,
+    task_woken_from_plain_thread,
+    many_cross_thread_round_trips,
+    concurrent_wakes_from_many_threads_queue_once,
+    main_future_woken_from_a_task,
+}
 
 /// CPU time (user + system) used by the calling thread.
 fn thread_cpu() -> Duration {
@@ -66,9 +78,7 @@ impl Future for Flagged {
     }
 }
 
-#[test]
-fn waker_from_plain_thread_ends_parked_block_on_without_spinning() {
-    let rt = Runtime::new().unwrap();
+fn waker_from_plain_thread_ends_parked_block_on_without_spinning(rt: Runtime) {
     let done = Arc::new(AtomicBool::new(false));
     let slot = Arc::new(Mutex::new(None::<Waker>));
     let (tx, rx) = std::sync::mpsc::channel();
@@ -98,9 +108,7 @@ fn waker_from_plain_thread_ends_parked_block_on_without_spinning() {
     );
 }
 
-#[test]
-fn task_woken_from_plain_thread() {
-    let rt = Runtime::new().unwrap();
+fn task_woken_from_plain_thread(rt: Runtime) {
     let (tx, rx) = futures::channel::oneshot::channel::<u32>();
     let h = rt.spawn(async move { rx.await.unwrap() + 1 });
     let sender = std::thread::spawn(move || {
@@ -111,9 +119,7 @@ fn task_woken_from_plain_thread() {
     sender.join().unwrap();
 }
 
-#[test]
-fn many_cross_thread_round_trips() {
-    let rt = Runtime::new().unwrap();
+fn many_cross_thread_round_trips(rt: Runtime) {
     let (to_task, mut from_thread) = futures::channel::mpsc::unbounded::<u32>();
     let (to_thread, from_task) = std::sync::mpsc::channel::<u32>();
     let h = rt.spawn(async move {
@@ -135,10 +141,9 @@ fn many_cross_thread_round_trips() {
     peer.join().unwrap();
 }
 
-#[test]
-fn concurrent_wakes_from_many_threads_queue_once() {
+fn concurrent_wakes_from_many_threads_queue_once(flavor: Flavor) {
     // A task woken by 8 threads at once, 8,000 times, is queued once.
-    let rt = Runtime::new().unwrap();
+    let rt = flavor.rt();
     let polls = Arc::new(AtomicUsize::new(0));
     let slot = Arc::new(Mutex::new(None::<Waker>));
     let stop = Arc::new(AtomicBool::new(false));
@@ -152,7 +157,12 @@ fn concurrent_wakes_from_many_threads_queue_once() {
             Poll::Pending
         }
     }));
-    rt.block_on(guillotine::task::yield_now());
+    rt.block_on(eventually("the first poll", || {
+        slot.lock().unwrap().is_some()
+    }));
+    // Multi-thread: no worker is free to poll the task during the wakes
+    // (held only once the first poll has returned).
+    let held = hold_workers(&rt, flavor);
     let waker = slot.lock().unwrap().clone().unwrap();
     let threads: Vec<_> = (0..8)
         .map(|_| {
@@ -169,16 +179,15 @@ fn concurrent_wakes_from_many_threads_queue_once() {
     }
     stop.store(true, SeqCst);
     waker.wake();
+    held.release();
     rt.block_on(h).unwrap();
-    // The runtime was not running while the 8,001 wakes came, so the first
+    // The runtime did not run the task while the 8,001 wakes came, so the first
     // queued the task and every other found it already queued: exactly one
     // more poll.
     assert_eq!(polls.load(SeqCst), 2);
 }
 
-#[test]
-fn main_future_woken_from_a_task() {
-    let rt = Runtime::new().unwrap();
+fn main_future_woken_from_a_task(rt: Runtime) {
     let v = rt.block_on(async {
         let (tx, rx) = futures::channel::oneshot::channel();
         let _detached = guillotine::spawn(async move {
@@ -190,6 +199,7 @@ fn main_future_woken_from_a_task() {
     assert_eq!(v, 5);
 }
 
+/// Current-thread only: the park policy of the thread that runs the tasks.
 #[test]
 fn bulk_input_then_idle_sleeps_without_spinning() {
     use guillotine::io::AsyncReadExt;
@@ -233,6 +243,7 @@ fn bulk_input_then_idle_sleeps_without_spinning() {
     );
 }
 
+/// Current-thread only: the park policy of the thread that runs the tasks.
 #[test]
 fn slow_bulk_sender_is_waited_for_without_spinning() {
     use guillotine::io::AsyncReadExt;
@@ -277,6 +288,7 @@ fn slow_bulk_sender_is_waited_for_without_spinning() {
     );
 }
 
+/// Current-thread only: the park policy of the thread that runs the tasks.
 #[test]
 fn paced_remote_wakes_are_waited_for_without_spinning() {
     use futures::StreamExt;

@@ -1,47 +1,61 @@
-//! Aborting tasks: the future is dropped on the runtime thread and the
-//! handle yields a cancelled `JoinError`.
+//! Aborting tasks: the future is dropped on a runtime thread and the
+//! handle yields a cancelled `JoinError`. On both runtime flavors.
+
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::thread::ThreadId;
 
 use guillotine::runtime::Runtime;
 use guillotine::task;
+use support::{Flavor, both_flavors, eventually, hold_workers, on_runtime_thread};
 
-/// Records that (and on which thread) it was dropped.
+both_flavors! {
+    abort_drops_the_future_and_cancels,
+    abort_before_first_poll,
+    abort_local_before_first_poll,
+    abort_from_another_thread_drops_on_runtime_thread,
+    abort_after_completion_keeps_output,
+    task_aborting_itself_while_running,
+    abort_many_with_clones,
+}
+
+/// Records that (and whether on a runtime thread) it was dropped.
 struct DropFlag {
     dropped: Arc<AtomicBool>,
-    on: Arc<std::sync::Mutex<Option<ThreadId>>>,
+    on_runtime: Arc<AtomicBool>,
+    flavor: Flavor,
+    caller: std::thread::ThreadId,
 }
 
 impl Drop for DropFlag {
     fn drop(&mut self) {
+        let on_runtime = on_runtime_thread(self.flavor, self.caller);
+        self.on_runtime.store(on_runtime, SeqCst);
         self.dropped.store(true, SeqCst);
-        *self.on.lock().unwrap() = Some(std::thread::current().id());
     }
 }
 
-fn flag() -> (
-    DropFlag,
-    Arc<AtomicBool>,
-    Arc<std::sync::Mutex<Option<ThreadId>>>,
-) {
+/// A flag whose drop records whether it ran on a thread of the `flavor`
+/// runtime driven from this thread; and its two records.
+fn flag(flavor: Flavor) -> (DropFlag, Arc<AtomicBool>, Arc<AtomicBool>) {
     let dropped = Arc::new(AtomicBool::new(false));
-    let on = Arc::new(std::sync::Mutex::new(None));
+    let on_runtime = Arc::new(AtomicBool::new(false));
     (
         DropFlag {
             dropped: dropped.clone(),
-            on: on.clone(),
+            on_runtime: on_runtime.clone(),
+            flavor,
+            caller: std::thread::current().id(),
         },
         dropped,
-        on,
+        on_runtime,
     )
 }
 
-#[test]
-fn abort_drops_the_future_and_cancels() {
-    let rt = Runtime::new().unwrap();
-    let (f, dropped, on) = flag();
+fn abort_drops_the_future_and_cancels(flavor: Flavor) {
+    let rt = flavor.rt();
+    let (f, dropped, on_runtime) = flag(flavor);
     rt.block_on(async move {
         let h = guillotine::spawn(async move {
             let _f = f;
@@ -55,50 +69,67 @@ fn abort_drops_the_future_and_cancels() {
         assert!(!err.is_panic());
         assert!(dropped.load(SeqCst));
     });
-    assert_eq!(*on.lock().unwrap(), Some(std::thread::current().id()));
-    assert_eq!(rt.num_tasks(), 0);
+    assert!(on_runtime.load(SeqCst), "dropped on a runtime thread");
+    // Multi-thread: a task leaves the count just after its handle resolves
+    // (task_spawn's num_tasks_is_zero_once_the_handle_resolved).
+    rt.block_on(eventually("num_tasks 0", || rt.num_tasks() == 0));
 }
 
-#[test]
-fn abort_before_first_poll() {
-    let rt = Runtime::new().unwrap();
+fn abort_before_first_poll(flavor: Flavor) {
+    let rt = flavor.rt();
+    // Multi-thread: no worker is free to poll the task before the abort.
+    let held = hold_workers(&rt, flavor);
     let polled = Arc::new(AtomicBool::new(false));
     let p = polled.clone();
     let h = rt.spawn(async move { p.store(true, SeqCst) });
     h.abort();
+    held.release();
     assert!(rt.block_on(h).unwrap_err().is_cancelled());
     assert!(!polled.load(SeqCst), "an aborted task is never polled");
 }
 
-#[test]
-fn abort_from_another_thread_drops_on_runtime_thread() {
-    let rt = Runtime::new().unwrap();
-    let (f, dropped, on) = flag();
+/// The same with a `spawn_local` task of `block_on`, which is not polled
+/// before the `block_on` future yields.
+fn abort_local_before_first_poll(rt: Runtime) {
+    let polled = Arc::new(AtomicBool::new(false));
+    let p = polled.clone();
+    rt.block_on(async move {
+        let h = task::spawn_local(async move { p.store(true, SeqCst) });
+        h.abort();
+        assert!(h.await.unwrap_err().is_cancelled());
+    });
+    assert!(!polled.load(SeqCst), "an aborted task is never polled");
+}
+
+fn abort_from_another_thread_drops_on_runtime_thread(flavor: Flavor) {
+    let rt = flavor.rt();
+    let (f, dropped, on_runtime) = flag(flavor);
+    let (started_tx, started_rx) = futures::channel::oneshot::channel();
     let h = rt.spawn(async move {
         let _f = f;
+        started_tx.send(()).unwrap();
         std::future::pending::<()>().await;
     });
-    rt.block_on(task::yield_now());
+    rt.block_on(started_rx).unwrap();
+    // Multi-thread: no worker is free to drop it before the assertion.
+    let held = hold_workers(&rt, flavor);
     let abort = h.abort_handle();
     std::thread::spawn(move || abort.abort()).join().unwrap();
     assert!(!dropped.load(SeqCst), "the abort only schedules the drop");
+    held.release();
     assert!(rt.block_on(h).unwrap_err().is_cancelled());
-    assert_eq!(*on.lock().unwrap(), Some(std::thread::current().id()));
+    assert!(dropped.load(SeqCst));
+    assert!(on_runtime.load(SeqCst), "dropped on a runtime thread");
 }
 
-#[test]
-fn abort_after_completion_keeps_output() {
-    let rt = Runtime::new().unwrap();
+fn abort_after_completion_keeps_output(rt: Runtime) {
     let h = rt.spawn(async { 5 });
-    rt.block_on(task::yield_now());
-    assert!(h.is_finished());
+    rt.block_on(eventually("is_finished", || h.is_finished()));
     h.abort();
     assert_eq!(rt.block_on(h).unwrap(), 5);
 }
 
-#[test]
-fn task_aborting_itself_while_running() {
-    let rt = Runtime::new().unwrap();
+fn task_aborting_itself_while_running(rt: Runtime) {
     let (tx, rx) = futures::channel::oneshot::channel::<guillotine::task::AbortHandle>();
     let reached = Arc::new(AtomicBool::new(false));
     let r = reached.clone();
@@ -114,9 +145,7 @@ fn task_aborting_itself_while_running() {
     assert!(!reached.load(SeqCst));
 }
 
-#[test]
-fn abort_many_with_clones() {
-    let rt = Runtime::new().unwrap();
+fn abort_many_with_clones(rt: Runtime) {
     let drops = Arc::new(AtomicUsize::new(0));
     struct D(Arc<AtomicUsize>);
     impl Drop for D {

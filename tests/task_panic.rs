@@ -1,16 +1,26 @@
 //! Panics: a panicking task becomes `JoinError::is_panic` and the runtime
 //! goes on; a panicking `block_on` future leaves the runtime usable.
 
+mod support;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use guillotine::runtime::Runtime;
 use guillotine::task;
+use support::{both_flavors, eventually};
 
-#[test]
-fn panic_payload_comes_back() {
-    let rt = Runtime::new().unwrap();
+both_flavors! {
+    panic_payload_comes_back,
+    runtime_goes_on_after_a_panic,
+    block_on_panic_propagates_and_runtime_stays_usable,
+    into_panic_on_cancelled_panics,
+    panic_in_drop_during_abort_is_reported,
+    panicking_waker_does_not_break_the_runtime,
+}
+
+fn panic_payload_comes_back(rt: Runtime) {
     rt.block_on(async {
         let n = std::hint::black_box(3);
         let err = guillotine::spawn(async move { panic!("task {n} failed") })
@@ -32,9 +42,7 @@ fn panic_payload_comes_back() {
     });
 }
 
-#[test]
-fn runtime_goes_on_after_a_panic() {
-    let rt = Runtime::new().unwrap();
+fn runtime_goes_on_after_a_panic(rt: Runtime) {
     let v = rt.block_on(async {
         let bad = guillotine::spawn(async { panic!("boom") });
         let good = guillotine::spawn(async {
@@ -47,9 +55,7 @@ fn runtime_goes_on_after_a_panic() {
     assert_eq!(v, 2);
 }
 
-#[test]
-fn block_on_panic_propagates_and_runtime_stays_usable() {
-    let rt = Runtime::new().unwrap();
+fn block_on_panic_propagates_and_runtime_stays_usable(rt: Runtime) {
     let pending = rt.spawn(async { 9 });
     let res = catch_unwind(AssertUnwindSafe(|| rt.block_on(async { panic!("main") })));
     assert!(res.is_err());
@@ -58,9 +64,7 @@ fn block_on_panic_propagates_and_runtime_stays_usable() {
     assert!(guillotine::runtime::Handle::try_current().is_err());
 }
 
-#[test]
-fn into_panic_on_cancelled_panics() {
-    let rt = Runtime::new().unwrap();
+fn into_panic_on_cancelled_panics(rt: Runtime) {
     let h = rt.spawn(std::future::pending::<()>());
     h.abort();
     let err = rt.block_on(h).unwrap_err();
@@ -69,8 +73,7 @@ fn into_panic_on_cancelled_panics() {
     assert!(msg.downcast_ref::<&str>().unwrap().contains("not a panic"));
 }
 
-#[test]
-fn panic_in_drop_during_abort_is_reported() {
+fn panic_in_drop_during_abort_is_reported(rt: Runtime) {
     struct Bomb(Arc<AtomicUsize>);
     impl Drop for Bomb {
         fn drop(&mut self) {
@@ -79,7 +82,6 @@ fn panic_in_drop_during_abort_is_reported() {
         }
     }
     let n = Arc::new(AtomicUsize::new(0));
-    let rt = Runtime::new().unwrap();
     let b = Bomb(n.clone());
     let h = rt.spawn(async move {
         let _b = b;
@@ -94,29 +96,35 @@ fn panic_in_drop_during_abort_is_reported() {
     assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
 }
 
-#[test]
-fn panicking_waker_does_not_break_the_runtime() {
+fn panicking_waker_does_not_break_the_runtime(rt: Runtime) {
     use std::task::{Context, Wake, Waker};
-    struct Angry;
+    struct Angry(AtomicUsize);
     impl Wake for Angry {
         fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, SeqCst);
             panic!("angry waker");
         }
     }
-    let rt = Runtime::new().unwrap();
-    let h = rt.spawn(async { 3 });
+    let (tx, rx) = futures::channel::oneshot::channel::<()>();
+    let h = rt.spawn(async move {
+        rx.await.unwrap();
+        3
+    });
     // Poll the JoinHandle once with a waker that panics when woken.
     let mut h = Box::pin(h);
-    let waker = Waker::from(Arc::new(Angry));
+    let angry = Arc::new(Angry(AtomicUsize::new(0)));
+    let waker = Waker::from(angry.clone());
     assert!(
         h.as_mut()
             .poll(&mut Context::from_waker(&waker))
             .is_pending()
     );
     // The task completes and wakes the angry waker; the runtime survives.
-    rt.block_on(task::yield_now());
+    tx.send(()).unwrap();
+    rt.block_on(eventually("the angry wake", || angry.0.load(SeqCst) == 1));
     assert_eq!(rt.block_on(h).unwrap(), 3);
     assert_eq!(rt.block_on(async { 4 }), 4);
+    assert_eq!(rt.block_on(rt.spawn(async { 5 })).unwrap(), 5);
 }
 
 use std::future::Future;

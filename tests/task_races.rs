@@ -1,13 +1,29 @@
 //! Cross-thread races on real threads (the loom models check the same state
 //! machine exhaustively in miniature): handles dropped, aborts and wakes
 //! from another thread while the runtime completes and polls the tasks.
-//! Every output and every future is dropped exactly once.
+//! Every output and every future is dropped exactly once. On both runtime
+//! flavors; the multi-thread one with more workers than CPUs, for more
+//! preemption between the racing threads.
+
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
-use guillotine::runtime::Runtime;
+use guillotine::runtime::{Builder, Runtime};
 use guillotine::task;
+use support::{both_flavors, eventually};
+
+both_flavors! {
+    join_handles_dropped_on_another_thread_while_tasks_complete,
+    aborts_from_another_thread_race_completion,
+    wakes_from_another_thread_race_polls,
+}
+
+/// `builder`'s runtime, with 4 workers if multi-thread.
+fn rt(mut builder: Builder) -> Runtime {
+    builder.worker_threads(4).build().unwrap()
+}
 
 /// Counts its drops.
 struct Counted(Arc<AtomicUsize>);
@@ -20,9 +36,8 @@ impl Drop for Counted {
 
 const N: usize = 2000;
 
-#[test]
-fn join_handles_dropped_on_another_thread_while_tasks_complete() {
-    let rt = Runtime::new().unwrap();
+fn join_handles_dropped_on_another_thread_while_tasks_complete(builder: Builder) {
+    let rt = rt(builder);
     let outputs = Arc::new(AtomicUsize::new(0));
     let handles: Vec<_> = (0..N)
         .map(|_| {
@@ -44,9 +59,8 @@ fn join_handles_dropped_on_another_thread_while_tasks_complete() {
     assert_eq!(outputs.load(SeqCst), N);
 }
 
-#[test]
-fn aborts_from_another_thread_race_completion() {
-    let rt = Runtime::new().unwrap();
+fn aborts_from_another_thread_race_completion(builder: Builder) {
+    let rt = rt(builder);
     let futures_dropped = Arc::new(AtomicUsize::new(0));
     let outputs = Arc::new(AtomicUsize::new(0));
     let handles: Vec<_> = (0..N)
@@ -83,12 +97,13 @@ fn aborts_from_another_thread_race_completion() {
     assert_eq!(done + cancelled, N);
     assert_eq!(futures_dropped.load(SeqCst), N, "every future dropped once");
     assert_eq!(outputs.load(SeqCst), done, "every output dropped once");
-    assert_eq!(rt.num_tasks(), 0);
+    // Multi-thread: a task leaves the count just after its handle resolves
+    // (task_spawn's num_tasks_is_zero_once_the_handle_resolved).
+    rt.block_on(eventually("num_tasks 0", || rt.num_tasks() == 0));
 }
 
-#[test]
-fn wakes_from_another_thread_race_polls() {
-    let rt = Runtime::new().unwrap();
+fn wakes_from_another_thread_race_polls(builder: Builder) {
+    let rt = rt(builder);
     let (tx, rx) = std::sync::mpsc::channel::<std::task::Waker>();
     let polls = Arc::new(AtomicUsize::new(0));
     let p = polls.clone();

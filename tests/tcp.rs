@@ -1,6 +1,6 @@
 //! TCP: concurrent echo with checked bytes, a reader and a writer task on
 //! one socket, split halves, vectored writes, and interop with a blocking
-//! `std` peer and a python3 peer process.
+//! `std` peer and a python3 peer process. On both runtime flavors.
 
 mod support;
 
@@ -11,7 +11,21 @@ use std::sync::Arc;
 
 use guillotine::io::{AsyncReadExt, AsyncWriteExt};
 use guillotine::net::{TcpListener, TcpStream};
-use support::{pattern, rt};
+use guillotine::runtime::{Builder, Runtime};
+use support::{Flavor, WORKERS, both_flavors, pattern};
+
+both_flavors! {
+    hundred_clients_echo_100_kb_each,
+    a_reader_task_and_a_writer_task_on_one_socket_are_both_woken,
+    borrowed_split_and_vectored_writes,
+    reunite_rejects_halves_of_different_streams,
+    dropping_the_owned_write_half_sends_eof,
+    std_blocking_peer_both_ways,
+    python_peer_both_ways,
+    stream_options_and_addresses,
+    from_std_and_into_std_round_trip,
+    io_is_dispatched_while_other_tasks_never_stop_yielding,
+}
 
 /// Accepts forever, echoing each connection until EOF.
 async fn echo_server(listener: TcpListener) {
@@ -27,11 +41,10 @@ async fn echo_server(listener: TcpListener) {
     }
 }
 
-#[test]
-fn hundred_clients_echo_100_kb_each() {
+fn hundred_clients_echo_100_kb_each(rt: Runtime) {
     const CLIENTS: u64 = 100;
     const LEN: usize = 100 * 1024;
-    rt().block_on(async {
+    rt.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let _detached = guillotine::spawn(echo_server(listener));
@@ -65,10 +78,9 @@ fn hundred_clients_echo_100_kb_each() {
     });
 }
 
-#[test]
-fn a_reader_task_and_a_writer_task_on_one_socket_are_both_woken() {
+fn a_reader_task_and_a_writer_task_on_one_socket_are_both_woken(rt: Runtime) {
     const BULK: usize = 8 << 20; // far more than the socket buffers hold
-    rt().block_on(async {
+    rt.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut peer = TcpStream::connect(listener.local_addr().unwrap())
             .await
@@ -97,9 +109,8 @@ fn a_reader_task_and_a_writer_task_on_one_socket_are_both_woken() {
     });
 }
 
-#[test]
-fn borrowed_split_and_vectored_writes() {
-    rt().block_on(async {
+fn borrowed_split_and_vectored_writes(rt: Runtime) {
+    rt.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut client = TcpStream::connect(listener.local_addr().unwrap())
             .await
@@ -125,9 +136,8 @@ fn borrowed_split_and_vectored_writes() {
     });
 }
 
-#[test]
-fn reunite_rejects_halves_of_different_streams() {
-    rt().block_on(async {
+fn reunite_rejects_halves_of_different_streams(rt: Runtime) {
+    rt.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let a = TcpStream::connect(addr).await.unwrap();
@@ -141,9 +151,8 @@ fn reunite_rejects_halves_of_different_streams() {
     });
 }
 
-#[test]
-fn dropping_the_owned_write_half_sends_eof() {
-    rt().block_on(async {
+fn dropping_the_owned_write_half_sends_eof(rt: Runtime) {
+    rt.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap())
             .await
@@ -155,9 +164,8 @@ fn dropping_the_owned_write_half_sends_eof() {
     });
 }
 
-#[test]
-fn std_blocking_peer_both_ways() {
-    rt().block_on(async {
+fn std_blocking_peer_both_ways(rt: Runtime) {
+    rt.block_on(async {
         // guillotine client, blocking std server on a thread.
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = std_listener.local_addr().unwrap();
@@ -224,8 +232,7 @@ assert back == msg, (len(back), len(msg))
 print("ok", flush=True)
 "#;
 
-#[test]
-fn python_peer_both_ways() {
+fn python_peer_both_ways(flavor: Flavor) {
     // A python echo server; its port comes on its first line of output.
     let mut server = Command::new("python3")
         .args(["-c", PY_ECHO_SERVER])
@@ -237,7 +244,7 @@ fn python_peer_both_ways() {
         .read_line(&mut line)
         .unwrap();
     let port: u16 = line.trim().parse().unwrap();
-    rt().block_on(async {
+    flavor.rt().block_on(async {
         let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
         let data = pattern(3, 200_000);
         let (mut rd, mut wr) = s.split();
@@ -257,7 +264,7 @@ fn python_peer_both_ways() {
     assert!(server.wait().unwrap().success());
 
     // A python client against a guillotine echo server.
-    rt().block_on(async {
+    flavor.rt().block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port().to_string();
         let _detached = guillotine::spawn(echo_server(listener));
@@ -278,9 +285,8 @@ fn python_peer_both_ways() {
     });
 }
 
-#[test]
-fn stream_options_and_addresses() {
-    rt().block_on(async {
+fn stream_options_and_addresses(rt: Runtime) {
+    rt.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         listener.set_ttl(77).unwrap();
         assert_eq!(listener.ttl().unwrap(), 77);
@@ -302,9 +308,8 @@ fn stream_options_and_addresses() {
     });
 }
 
-#[test]
-fn from_std_and_into_std_round_trip() {
-    rt().block_on(async {
+fn from_std_and_into_std_round_trip(rt: Runtime) {
+    rt.block_on(async {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let listener = TcpListener::from_std(std_listener).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -325,26 +330,26 @@ fn from_std_and_into_std_round_trip() {
     });
 }
 
-#[test]
-fn io_is_dispatched_while_another_task_never_stops_yielding() {
+fn io_is_dispatched_while_other_tasks_never_stop_yielding(mut builder: Builder) {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-    // The run queue is never empty, so the runtime never parks: the socket
-    // can only make progress through the driver turn every `event_interval`
-    // polls.
-    let runtime = guillotine::runtime::Builder::new()
-        .event_interval(7)
-        .build()
-        .unwrap();
+    // The run queues are never empty (one spinner per worker), so the
+    // runtime never parks: the socket can only make progress through the
+    // driver turn every `event_interval` polls.
+    let runtime = builder.event_interval(7).build().unwrap();
     runtime.block_on(async {
         let stop = Arc::new(AtomicBool::new(false));
         let spins = Arc::new(AtomicU64::new(0));
-        let (s, n) = (stop.clone(), spins.clone());
-        let spinner = guillotine::spawn(async move {
-            while !s.load(Relaxed) {
-                n.fetch_add(1, Relaxed);
-                guillotine::task::yield_now().await;
-            }
-        });
+        let spinners: Vec<_> = (0..WORKERS)
+            .map(|_| {
+                let (s, n) = (stop.clone(), spins.clone());
+                guillotine::spawn(async move {
+                    while !s.load(Relaxed) {
+                        n.fetch_add(1, Relaxed);
+                        guillotine::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let peer = std::thread::spawn(move || {
@@ -357,7 +362,9 @@ fn io_is_dispatched_while_another_task_never_stops_yielding() {
         assert_eq!(got, "through the interval turn");
         assert!(spins.load(Relaxed) > 0, "the spinner ran meanwhile");
         stop.store(true, Relaxed);
-        spinner.await.unwrap();
+        for spinner in spinners {
+            spinner.await.unwrap();
+        }
         peer.join().unwrap();
     });
 }

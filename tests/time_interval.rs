@@ -4,16 +4,27 @@
 //! The missed-tick tests assert on the instants `tick` returns (when each
 //! tick was due), which the schedule fixes exactly, not on how fast ticks
 //! arrive; the only timing used is a blocking `std::thread::sleep`, which
-//! is never shorter than asked.
+//! is never shorter than asked. On both runtime flavors (the blocked
+//! thread is the one that polls the interval: the `block_on` thread).
+
+mod support;
 
 use guillotine::runtime::Runtime;
 use guillotine::time::{Duration, Instant, MissedTickBehavior, interval, interval_at};
+use support::{Flavor, both_flavors};
+
+both_flavors! {
+    the_first_tick_completes_at_once_and_the_period_is_kept,
+    interval_at_starts_at_its_start,
+    burst_catches_up_on_the_original_schedule,
+    delay_restarts_the_schedule_from_the_late_tick,
+    skip_drops_missed_ticks_and_stays_on_the_grid,
+    tick_counts_differ_by_behavior,
+    reset_restarts_from_now,
+    intervals_run_in_spawned_tasks_and_reject_a_zero_period,
+}
 
 const PERIOD: Duration = Duration::from_millis(20);
-
-fn rt() -> Runtime {
-    Runtime::new().unwrap()
-}
 
 /// Takes the first tick, blocks the runtime thread for 5.5 periods, and
 /// returns the first tick's instant and the next `n` ticks' instants.
@@ -29,9 +40,8 @@ async fn after_a_stall(behavior: MissedTickBehavior, n: usize) -> (Instant, Vec<
     (first, ticks)
 }
 
-#[test]
-fn the_first_tick_completes_at_once_and_the_period_is_kept() {
-    rt().block_on(async {
+fn the_first_tick_completes_at_once_and_the_period_is_kept(rt: Runtime) {
+    rt.block_on(async {
         let start = Instant::now();
         let mut every = interval(Duration::from_secs(3600));
         let first = every.tick().await;
@@ -48,9 +58,8 @@ fn the_first_tick_completes_at_once_and_the_period_is_kept() {
     });
 }
 
-#[test]
-fn interval_at_starts_at_its_start() {
-    rt().block_on(async {
+fn interval_at_starts_at_its_start(rt: Runtime) {
+    rt.block_on(async {
         let start = Instant::now() + Duration::from_millis(15);
         let mut every = interval_at(start, PERIOD);
         assert_eq!(every.tick().await, start);
@@ -59,9 +68,8 @@ fn interval_at_starts_at_its_start() {
     });
 }
 
-#[test]
-fn burst_catches_up_on_the_original_schedule() {
-    rt().block_on(async {
+fn burst_catches_up_on_the_original_schedule(rt: Runtime) {
+    rt.block_on(async {
         let (first, ticks) = after_a_stall(MissedTickBehavior::Burst, 8).await;
         // Every tick of the schedule comes, in order: the five missed ones
         // at once, then on time.
@@ -72,9 +80,8 @@ fn burst_catches_up_on_the_original_schedule() {
     });
 }
 
-#[test]
-fn delay_restarts_the_schedule_from_the_late_tick() {
-    rt().block_on(async {
+fn delay_restarts_the_schedule_from_the_late_tick(rt: Runtime) {
+    rt.block_on(async {
         let (first, ticks) = after_a_stall(MissedTickBehavior::Delay, 3).await;
         // The first missed tick comes (late), then the schedule restarts a
         // period after it completed, which was after the stall.
@@ -84,9 +91,8 @@ fn delay_restarts_the_schedule_from_the_late_tick() {
     });
 }
 
-#[test]
-fn skip_drops_missed_ticks_and_stays_on_the_grid() {
-    rt().block_on(async {
+fn skip_drops_missed_ticks_and_stays_on_the_grid(rt: Runtime) {
+    rt.block_on(async {
         let (first, ticks) = after_a_stall(MissedTickBehavior::Skip, 3).await;
         assert_eq!(ticks[0], first + PERIOD);
         // The next tick is the first grid point after the stall (or a later
@@ -98,13 +104,12 @@ fn skip_drops_missed_ticks_and_stays_on_the_grid() {
     });
 }
 
-#[test]
-fn tick_counts_differ_by_behavior() {
+fn tick_counts_differ_by_behavior(flavor: Flavor) {
     // Ticks due before the thread resumed from a 5.5-period stall: Burst
     // delivers the backlog of five, Delay and Skip only the one late tick.
     // Long periods leave 100 ms of slack for a loaded machine.
-    fn ticks_due_before_resuming(behavior: MissedTickBehavior) -> usize {
-        rt().block_on(async {
+    fn ticks_due_before_resuming(flavor: Flavor, behavior: MissedTickBehavior) -> usize {
+        flavor.rt().block_on(async {
             let period = Duration::from_millis(200);
             let mut every = interval(period);
             every.set_missed_tick_behavior(behavior);
@@ -125,7 +130,7 @@ fn tick_counts_differ_by_behavior() {
             MissedTickBehavior::Skip,
         ];
         let threads: Vec<_> = behaviors
-            .map(|b| s.spawn(move || ticks_due_before_resuming(b)))
+            .map(|b| s.spawn(move || ticks_due_before_resuming(flavor, b)))
             .into_iter()
             .collect();
         threads
@@ -136,9 +141,8 @@ fn tick_counts_differ_by_behavior() {
     assert_eq!(counts, [5, 1, 1]);
 }
 
-#[test]
-fn reset_restarts_from_now() {
-    rt().block_on(async {
+fn reset_restarts_from_now(rt: Runtime) {
+    rt.block_on(async {
         let mut every = interval(PERIOD);
         every.tick().await;
         guillotine::time::sleep(PERIOD / 2).await;
@@ -152,10 +156,9 @@ fn reset_restarts_from_now() {
     });
 }
 
-#[test]
-fn intervals_run_in_spawned_tasks_and_reject_a_zero_period() {
+fn intervals_run_in_spawned_tasks_and_reject_a_zero_period(rt: Runtime) {
     fn send<T: Send + std::fmt::Debug>(_: &T) {}
-    rt().block_on(async {
+    rt.block_on(async {
         let every = interval(Duration::from_millis(1));
         send(&every);
         assert_eq!(every.period(), Duration::from_millis(1));

@@ -1,5 +1,8 @@
 //! `sleep`, `sleep_until` and `Sleep`: never early, all fire, reset, ZERO
-//! and MAX, removal on drop, other threads, a runtime that is gone.
+//! and MAX, removal on drop, other threads, a runtime that is gone. On
+//! both runtime flavors.
+
+mod support;
 
 use std::future::Future;
 use std::pin::{Pin, pin};
@@ -7,8 +10,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::task::{Context, Poll, Waker};
 
-use guillotine::runtime::{Handle, Runtime};
+use guillotine::runtime::{Builder, Handle, Runtime};
 use guillotine::time::{Duration, Instant, Sleep, sleep, sleep_until, timeout};
+use support::{WORKERS, both_flavors};
+
+both_flavors! {
+    never_completes_early_over_many_samples,
+    fifty_thousand_concurrent_timers_all_fire,
+    zero_and_past_deadlines_complete_at_once,
+    max_and_far_deadlines_never_fire_nor_overflow,
+    reset_earlier_and_later,
+    dropped_timers_leave_the_queue_at_once,
+    dropped_on_another_thread_leaves_the_queue,
+    polled_on_another_thread_wakes_the_parked_runtime,
+    non_blocking_turns_fire_timers_while_tasks_stay_busy,
+    sleep_is_send_debug_and_usable_in_spawned_tasks,
+    a_timer_whose_runtime_is_gone_completes_at_once,
+}
 
 fn rt() -> Runtime {
     Runtime::new().unwrap()
@@ -19,9 +37,8 @@ fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
     Pin::new(f).poll(&mut Context::from_waker(Waker::noop()))
 }
 
-#[test]
-fn never_completes_early_over_many_samples() {
-    rt().block_on(async {
+fn never_completes_early_over_many_samples(rt: Runtime) {
+    rt.block_on(async {
         // Sequential: each sleep is measured against its own deadline.
         for i in 0..300u64 {
             let d = Duration::from_micros(i * 37 % 2000);
@@ -51,9 +68,7 @@ fn never_completes_early_over_many_samples() {
     });
 }
 
-#[test]
-fn fifty_thousand_concurrent_timers_all_fire() {
-    let rt = rt();
+fn fifty_thousand_concurrent_timers_all_fire(rt: Runtime) {
     let fired = Arc::new(AtomicUsize::new(0));
     let early = Arc::new(AtomicUsize::new(0));
     rt.block_on(async {
@@ -82,9 +97,7 @@ fn fifty_thousand_concurrent_timers_all_fire() {
     assert_eq!(rt.num_timers(), 0);
 }
 
-#[test]
-fn zero_and_past_deadlines_complete_at_once() {
-    let rt = rt();
+fn zero_and_past_deadlines_complete_at_once(rt: Runtime) {
     rt.block_on(async {
         let mut zero = sleep(Duration::ZERO);
         assert_eq!(poll_once(&mut zero), Poll::Ready(()));
@@ -96,9 +109,7 @@ fn zero_and_past_deadlines_complete_at_once() {
     });
 }
 
-#[test]
-fn max_and_far_deadlines_never_fire_nor_overflow() {
-    let rt = rt();
+fn max_and_far_deadlines_never_fire_nor_overflow(rt: Runtime) {
     rt.block_on(async {
         let mut max = sleep(Duration::MAX);
         assert!(max.deadline() > Instant::now() + Duration::from_secs(20 * 365 * 86_400));
@@ -117,9 +128,8 @@ fn max_and_far_deadlines_never_fire_nor_overflow() {
     assert_eq!(rt.num_timers(), 0);
 }
 
-#[test]
-fn reset_earlier_and_later() {
-    rt().block_on(async {
+fn reset_earlier_and_later(rt: Runtime) {
+    rt.block_on(async {
         // Earlier: an hour becomes 5 ms.
         let start = Instant::now();
         let mut s = pin!(sleep(Duration::from_secs(3600)));
@@ -154,9 +164,7 @@ fn reset_earlier_and_later() {
     });
 }
 
-#[test]
-fn dropped_timers_leave_the_queue_at_once() {
-    let rt = rt();
+fn dropped_timers_leave_the_queue_at_once(rt: Runtime) {
     rt.block_on(async {
         let handle = Handle::current();
         let mut s = sleep(Duration::from_secs(60));
@@ -182,9 +190,7 @@ fn dropped_timers_leave_the_queue_at_once() {
     });
 }
 
-#[test]
-fn dropped_on_another_thread_leaves_the_queue() {
-    let rt = rt();
+fn dropped_on_another_thread_leaves_the_queue(rt: Runtime) {
     // Returning the registered, unfinished Sleep out of the runtime is the
     // point here.
     #[allow(clippy::async_yields_async)]
@@ -198,9 +204,7 @@ fn dropped_on_another_thread_leaves_the_queue() {
     assert_eq!(rt.num_timers(), 0);
 }
 
-#[test]
-fn polled_on_another_thread_wakes_the_parked_runtime() {
-    let rt = rt();
+fn polled_on_another_thread_wakes_the_parked_runtime(rt: Runtime) {
     rt.block_on(async {
         let s = sleep(Duration::from_millis(20));
         let deadline = s.deadline();
@@ -216,9 +220,8 @@ fn polled_on_another_thread_wakes_the_parked_runtime() {
     });
 }
 
-#[test]
-fn non_blocking_turns_fire_timers_while_tasks_stay_busy() {
-    let rt = Runtime::builder().event_interval(8).build().unwrap();
+fn non_blocking_turns_fire_timers_while_tasks_stay_busy(mut builder: Builder) {
+    let rt = builder.event_interval(8).build().unwrap();
     rt.block_on(async {
         let done = Arc::new(AtomicBool::new(false));
         let d = done.clone();
@@ -226,27 +229,34 @@ fn non_blocking_turns_fire_timers_while_tasks_stay_busy() {
             sleep(Duration::from_millis(5)).await;
             d.store(true, SeqCst);
         });
-        // Never lets the runtime park: only the every-8-polls turns can fire
-        // the timer. Bounded by the clock so a failure cannot hang.
-        let busy = guillotine::spawn(async move {
-            let start = Instant::now();
-            while !done.load(SeqCst) && start.elapsed() < Duration::from_secs(20) {
-                guillotine::task::yield_now().await;
-            }
-            done.load(SeqCst)
-        });
-        assert!(
-            busy.await.unwrap(),
-            "the timer did not fire while tasks were busy"
-        );
+        // Never let the runtime (any worker) park: only the every-8-polls
+        // turns can fire the timer. Bounded by the clock so a failure
+        // cannot hang.
+        let busy: Vec<_> = (0..WORKERS)
+            .map(|_| {
+                let done = done.clone();
+                guillotine::spawn(async move {
+                    let start = Instant::now();
+                    while !done.load(SeqCst) && start.elapsed() < Duration::from_secs(20) {
+                        guillotine::task::yield_now().await;
+                    }
+                    done.load(SeqCst)
+                })
+            })
+            .collect();
+        for busy in busy {
+            assert!(
+                busy.await.unwrap(),
+                "the timer did not fire while tasks were busy"
+            );
+        }
         sleeper.await.unwrap();
     });
 }
 
-#[test]
-fn sleep_is_send_debug_and_usable_in_spawned_tasks() {
+fn sleep_is_send_debug_and_usable_in_spawned_tasks(rt: Runtime) {
     fn send_sync<T: Send + Sync + Unpin + std::fmt::Debug>(_: &T) {}
-    rt().block_on(async {
+    rt.block_on(async {
         let s = sleep(Duration::from_millis(1));
         send_sync(&s);
         assert!(format!("{s:?}").contains("deadline"));
@@ -262,9 +272,7 @@ fn outside_a_runtime_it_panics_with_a_clear_message() {
     assert!(msg.contains("guillotine::time::sleep"), "{msg}");
 }
 
-#[test]
-fn a_timer_whose_runtime_is_gone_completes_at_once() {
-    let rt = rt();
+fn a_timer_whose_runtime_is_gone_completes_at_once(rt: Runtime) {
     let (mut polled, unpolled) = rt.block_on(async {
         let mut polled = sleep(Duration::from_secs(3600));
         assert!(poll_once(&mut polled).is_pending());

@@ -1,5 +1,8 @@
 //! `timeout` and `timeout_at`: `Ok` in time, `Err(Elapsed)` after, the
-//! inner future dropped on expiry, the timer removed on drop.
+//! inner future dropped on expiry, the timer removed on drop. On both
+//! runtime flavors.
+
+mod support;
 
 use std::future::{Future, pending, ready};
 use std::pin::Pin;
@@ -9,9 +12,15 @@ use std::task::{Context, Poll, Waker};
 
 use guillotine::runtime::{Handle, Runtime};
 use guillotine::time::{Duration, Elapsed, Instant, sleep, timeout, timeout_at};
+use support::both_flavors;
 
-fn rt() -> Runtime {
-    Runtime::new().unwrap()
+both_flavors! {
+    ok_when_the_future_finishes_in_time,
+    err_when_the_deadline_passes_first_and_never_early,
+    the_inner_future_is_dropped_when_the_timeout_is,
+    a_dropped_timeout_leaves_the_queue,
+    timeouts_work_in_spawned_tasks_and_are_send,
+    into_inner_gives_the_future_back,
 }
 
 /// Counts its drops.
@@ -23,9 +32,8 @@ impl Drop for DropCount {
     }
 }
 
-#[test]
-fn ok_when_the_future_finishes_in_time() {
-    rt().block_on(async {
+fn ok_when_the_future_finishes_in_time(rt: Runtime) {
+    rt.block_on(async {
         assert_eq!(timeout(Duration::from_secs(10), ready(1)).await, Ok(1));
         let slow_enough = async {
             sleep(Duration::from_millis(5)).await;
@@ -40,9 +48,8 @@ fn ok_when_the_future_finishes_in_time() {
     });
 }
 
-#[test]
-fn err_when_the_deadline_passes_first_and_never_early() {
-    rt().block_on(async {
+fn err_when_the_deadline_passes_first_and_never_early(rt: Runtime) {
+    rt.block_on(async {
         for ms in [0u64, 1, 5, 20] {
             let t = timeout(Duration::from_millis(ms), pending::<()>());
             let deadline = t.deadline();
@@ -63,10 +70,9 @@ fn err_when_the_deadline_passes_first_and_never_early() {
     });
 }
 
-#[test]
-fn the_inner_future_is_dropped_when_the_timeout_is() {
+fn the_inner_future_is_dropped_when_the_timeout_is(rt: Runtime) {
     let drops = Arc::new(AtomicUsize::new(0));
-    rt().block_on(async {
+    rt.block_on(async {
         let guard = DropCount(drops.clone());
         let never = async move {
             let _guard = guard;
@@ -77,9 +83,8 @@ fn the_inner_future_is_dropped_when_the_timeout_is() {
     assert_eq!(drops.load(SeqCst), 1);
 }
 
-#[test]
-fn a_dropped_timeout_leaves_the_queue() {
-    rt().block_on(async {
+fn a_dropped_timeout_leaves_the_queue(rt: Runtime) {
+    rt.block_on(async {
         let handle = Handle::current();
         let mut t = timeout(Duration::from_secs(60), pending::<()>());
         let polled = Pin::new(&mut t).poll(&mut Context::from_waker(Waker::noop()));
@@ -90,10 +95,9 @@ fn a_dropped_timeout_leaves_the_queue() {
     });
 }
 
-#[test]
-fn timeouts_work_in_spawned_tasks_and_are_send() {
+fn timeouts_work_in_spawned_tasks_and_are_send(rt: Runtime) {
     fn send<T: Send + std::fmt::Debug>(_: &T) {}
-    rt().block_on(async {
+    rt.block_on(async {
         let t = timeout(Duration::from_millis(1), sleep(Duration::from_secs(60)));
         send(&t);
         assert!(format!("{t:?}").contains("Timeout"));
@@ -114,9 +118,8 @@ fn timeouts_work_in_spawned_tasks_and_are_send() {
     });
 }
 
-#[test]
-fn into_inner_gives_the_future_back() {
-    rt().block_on(async {
+fn into_inner_gives_the_future_back(rt: Runtime) {
+    rt.block_on(async {
         let mut t = timeout(Duration::from_millis(1), async { 9 });
         assert!(std::mem::size_of_val(t.get_mut()) < 64);
         assert_eq!(t.into_inner().await, 9);

@@ -1,7 +1,7 @@
 //! With the `tokio-io` feature, guillotine's streams implement tokio's
 //! `AsyncRead`/`AsyncWrite`, so tokio-ecosystem code (here tokio's own
 //! extension traits and `copy_bidirectional`) runs on them — on a guillotine
-//! runtime, with no tokio runtime anywhere.
+//! runtime, with no tokio runtime anywhere. On both runtime flavors.
 //!
 //! `cargo test --features tokio-io --test tokio_io`
 
@@ -10,12 +10,19 @@
 mod support;
 
 use guillotine::net::{TcpListener, TcpStream, UnixStream};
-use support::{pattern, reset_tcp_stream, reset_unix_stream, rt};
+use guillotine::runtime::Runtime;
+use support::{both_flavors, pattern, reset_tcp_stream, reset_unix_stream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-#[test]
-fn tokio_traits_on_guillotine_streams() {
-    rt().block_on(async {
+both_flavors! {
+    tokio_traits_on_guillotine_streams,
+    copy_bidirectional_between_two_guillotine_streams,
+    tokio_traits_on_unix_halves,
+    tokio_shutdown_after_a_peer_reset_is_ok,
+}
+
+fn tokio_traits_on_guillotine_streams(rt: Runtime) {
+    rt.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut client = TcpStream::connect(listener.local_addr().unwrap())
             .await
@@ -37,9 +44,8 @@ fn tokio_traits_on_guillotine_streams() {
     });
 }
 
-#[test]
-fn copy_bidirectional_between_two_guillotine_streams() {
-    rt().block_on(async {
+fn copy_bidirectional_between_two_guillotine_streams(rt: Runtime) {
+    rt.block_on(async {
         // a <-> (b, c) <-> d: tokio's copy_bidirectional splices b and c.
         let (mut a, mut b) = UnixStream::pair().unwrap();
         let (mut c, mut d) = UnixStream::pair().unwrap();
@@ -60,9 +66,8 @@ fn copy_bidirectional_between_two_guillotine_streams() {
     });
 }
 
-#[test]
-fn tokio_traits_on_unix_halves() {
-    rt().block_on(async {
+fn tokio_traits_on_unix_halves(rt: Runtime) {
+    rt.block_on(async {
         let (mut a, b) = UnixStream::pair().unwrap();
         let (mut rd, mut wr) = b.into_split();
         // b echoes through tokio's copy, owned halves on both sides.
@@ -90,9 +95,8 @@ fn tokio_traits_on_unix_halves() {
 
 /// hyper's `poll_shutdown` of a connection the client reset: `Ok`, as on
 /// tokio's own streams.
-#[test]
-fn tokio_shutdown_after_a_peer_reset_is_ok() {
-    rt().block_on(async {
+fn tokio_shutdown_after_a_peer_reset_is_ok(rt: Runtime) {
+    rt.block_on(async {
         let mut tcp = reset_tcp_stream().await;
         let err = tcp.read(&mut [0; 8]).await.unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);

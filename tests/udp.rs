@@ -1,5 +1,6 @@
 //! UDP: many receive futures in one task, sharing a socket between tasks,
-//! connected sockets, peeking, ICMP errors and socket options.
+//! connected sockets, peeking, ICMP errors and socket options. On both
+//! runtime flavors.
 
 mod support;
 
@@ -8,11 +9,20 @@ use std::sync::Arc;
 
 use futures::stream::{FuturesUnordered, StreamExt};
 use guillotine::net::UdpSocket;
-use support::rt;
+use guillotine::runtime::Runtime;
+use support::both_flavors;
 
-#[test]
-fn ten_receive_futures_on_ten_sockets_in_one_task_all_complete() {
-    rt().block_on(async {
+both_flavors! {
+    ten_receive_futures_on_ten_sockets_in_one_task_all_complete,
+    a_shared_socket_sends_in_one_task_and_receives_in_two,
+    connected_sockets_send_recv_and_peek,
+    an_icmp_port_unreachable_is_connection_refused,
+    options_broadcast_multicast_ttl,
+    std_interop_and_from_std,
+}
+
+fn ten_receive_futures_on_ten_sockets_in_one_task_all_complete(rt: Runtime) {
+    rt.block_on(async {
         let mut sockets = Vec::new();
         for _ in 0..10 {
             sockets.push(UdpSocket::bind("127.0.0.1:0").await.unwrap());
@@ -45,9 +55,8 @@ fn ten_receive_futures_on_ten_sockets_in_one_task_all_complete() {
     });
 }
 
-#[test]
-fn a_shared_socket_sends_in_one_task_and_receives_in_two() {
-    rt().block_on(async {
+fn a_shared_socket_sends_in_one_task_and_receives_in_two(rt: Runtime) {
+    rt.block_on(async {
         let socket = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
         let peer = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let peer_addr = peer.local_addr().unwrap();
@@ -85,9 +94,8 @@ fn a_shared_socket_sends_in_one_task_and_receives_in_two() {
     });
 }
 
-#[test]
-fn connected_sockets_send_recv_and_peek() {
-    rt().block_on(async {
+fn connected_sockets_send_recv_and_peek(rt: Runtime) {
+    rt.block_on(async {
         let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         a.connect(b.local_addr().unwrap()).await.unwrap();
@@ -108,9 +116,8 @@ fn connected_sockets_send_recv_and_peek() {
     });
 }
 
-#[test]
-fn an_icmp_port_unreachable_is_connection_refused() {
-    rt().block_on(async {
+fn an_icmp_port_unreachable_is_connection_refused(rt: Runtime) {
+    rt.block_on(async {
         // A port nobody reads: bound (so nobody else gets it), then closed.
         let gone = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let gone_addr = gone.local_addr().unwrap();
@@ -129,9 +136,8 @@ fn an_icmp_port_unreachable_is_connection_refused() {
     });
 }
 
-#[test]
-fn options_broadcast_multicast_ttl() {
-    rt().block_on(async {
+fn options_broadcast_multicast_ttl(rt: Runtime) {
+    rt.block_on(async {
         let s = UdpSocket::bind("0.0.0.0:0").await.unwrap();
         s.set_broadcast(true).unwrap();
         assert!(s.broadcast().unwrap());
@@ -149,9 +155,8 @@ fn options_broadcast_multicast_ttl() {
     });
 }
 
-#[test]
-fn std_interop_and_from_std() {
-    rt().block_on(async {
+fn std_interop_and_from_std(rt: Runtime) {
+    rt.block_on(async {
         let std_socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let ours = UdpSocket::from_std(std_socket).unwrap();
         let addr = ours.local_addr().unwrap();

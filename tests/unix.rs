@@ -1,27 +1,54 @@
 //! Unix-domain sockets: listener and streams (with checked bytes), pairs,
 //! split halves (borrowed and owned: tasks, reunite, EOF on drop, `forget`,
-//! descriptors), datagrams bound, unbound and paired, abstract names.
+//! descriptors), datagrams bound, unbound and paired, abstract names. On
+//! both runtime flavors.
 
 mod support;
 
 use std::io::ErrorKind;
 use std::os::linux::net::SocketAddrExt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use futures_lite::future::poll_once;
 use guillotine::io::{AsyncReadExt, AsyncWriteExt};
 use guillotine::net::unix::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 use guillotine::net::{UnixDatagram, UnixListener, UnixStream};
+use guillotine::runtime::Runtime;
 use socket2::{Domain, SockAddr, Socket, Type};
-use support::{assert_child_ok, is_child, open_fds, pattern, rt, run_child};
+use support::{
+    Flavor, assert_child_ok, both_flavors, hold_workers, is_child, open_fds, pattern, run_child,
+    wait_for_workers,
+};
+
+both_flavors! {
+    listener_echoes_to_20_clients,
+    pair_and_std_interop,
+    abstract_names_work,
+    datagrams_bound_unbound_and_paired,
+    errors_for_missing_and_taken_paths,
+    connect_waits_for_writability_and_reports_a_listener_gone_before_accepting,
+    owned_halves_echo_from_separate_tasks,
+    borrowed_halves_read_and_write_at_once,
+    reunite_of_matching_halves_gives_a_working_stream,
+    reunite_of_mismatched_halves_hands_both_back,
+    dropping_the_owned_write_half_sends_eof,
+    forget_keeps_the_write_side_open,
+    splitting_and_dropping_100_streams_leaves_the_descriptors_unchanged,
+}
+
+/// A number for each name made unique in this process.
+static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// A fresh directory for this test's socket files, removed on drop.
 struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(name: &str) -> TempDir {
+        // Numbered: both flavors' tests of one name run in this process.
+        let n = NEXT.fetch_add(1, SeqCst);
         let dir =
-            std::env::temp_dir().join(format!("guillotine-unix-{name}-{}", std::process::id()));
+            std::env::temp_dir().join(format!("guillotine-unix-{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
@@ -34,11 +61,10 @@ impl Drop for TempDir {
     }
 }
 
-#[test]
-fn listener_echoes_to_20_clients() {
+fn listener_echoes_to_20_clients(rt: Runtime) {
     let dir = TempDir::new("echo");
     let path = dir.0.join("echo.sock");
-    rt().block_on(async {
+    rt.block_on(async {
         let listener = UnixListener::bind(&path).unwrap();
         assert_eq!(
             listener.local_addr().unwrap().as_pathname(),
@@ -82,9 +108,8 @@ fn listener_echoes_to_20_clients() {
     });
 }
 
-#[test]
-fn pair_and_std_interop() {
-    rt().block_on(async {
+fn pair_and_std_interop(rt: Runtime) {
+    rt.block_on(async {
         let (mut a, b) = UnixStream::pair().unwrap();
         assert!(a.local_addr().unwrap().is_unnamed());
         let b = b.into_std().unwrap();
@@ -105,10 +130,13 @@ fn pair_and_std_interop() {
     });
 }
 
-#[test]
-fn abstract_names_work() {
-    let name = format!("guillotine-test-{}", std::process::id());
-    rt().block_on(async {
+fn abstract_names_work(rt: Runtime) {
+    let name = format!(
+        "guillotine-test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, SeqCst)
+    );
+    rt.block_on(async {
         let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
         let std_listener = std::os::unix::net::UnixListener::bind_addr(&addr).unwrap();
         let listener = UnixListener::from_std(std_listener).unwrap();
@@ -124,10 +152,9 @@ fn abstract_names_work() {
     });
 }
 
-#[test]
-fn datagrams_bound_unbound_and_paired() {
+fn datagrams_bound_unbound_and_paired(rt: Runtime) {
     let dir = TempDir::new("dgram");
-    rt().block_on(async {
+    rt.block_on(async {
         let server = UnixDatagram::bind(dir.0.join("server")).unwrap();
         let client = UnixDatagram::bind(dir.0.join("client")).unwrap();
         client
@@ -161,10 +188,9 @@ fn datagrams_bound_unbound_and_paired() {
     });
 }
 
-#[test]
-fn errors_for_missing_and_taken_paths() {
+fn errors_for_missing_and_taken_paths(rt: Runtime) {
     let dir = TempDir::new("errors");
-    rt().block_on(async {
+    rt.block_on(async {
         let missing = UnixStream::connect(dir.0.join("nothing-here"))
             .await
             .unwrap_err();
@@ -190,16 +216,20 @@ fn errors_for_missing_and_taken_paths() {
 /// Like tokio, connect waits for the reactor's writability and then
 /// `SO_ERROR`, even though a Unix connect completes at once: a listener
 /// dropped before accepting fails it. Errors of connect(2) itself still come
-/// back on the first poll.
-#[test]
-fn connect_waits_for_writability_and_reports_a_listener_gone_before_accepting() {
+/// back on the first poll. (Multi-thread: with the workers held, so that
+/// none of them turns the driver the socket registers with, and delivers
+/// the writability, before the first poll looks.)
+fn connect_waits_for_writability_and_reports_a_listener_gone_before_accepting(flavor: Flavor) {
     let dir = TempDir::new("connect-wait");
-    rt().block_on(async {
+    let rt = flavor.rt();
+    rt.block_on(async {
         let path = dir.0.join("dropped");
         let listener = UnixListener::bind(&path).unwrap();
+        let held = hold_workers(&rt, flavor);
         let mut connect = std::pin::pin!(UnixStream::connect(&path));
         assert!(poll_once(connect.as_mut()).await.is_none(), "ready at once");
         drop(listener);
+        held.release();
         let err = connect.await.unwrap_err();
         assert!(
             matches!(
@@ -212,8 +242,10 @@ fn connect_waits_for_writability_and_reports_a_listener_gone_before_accepting() 
         // With the listener kept, the same wait ends connected.
         let path = dir.0.join("kept");
         let listener = UnixListener::bind(&path).unwrap();
+        let held = hold_workers(&rt, flavor);
         let mut connect = std::pin::pin!(UnixStream::connect(&path));
         assert!(poll_once(connect.as_mut()).await.is_none(), "ready at once");
+        held.release();
         let mut client = connect.await.unwrap();
         let (mut server, _) = listener.accept().await.unwrap();
         client.write_all(b"hi").await.unwrap();
@@ -245,10 +277,9 @@ fn connect_waits_for_writability_and_reports_a_listener_gone_before_accepting() 
     });
 }
 
-#[test]
-fn owned_halves_echo_from_separate_tasks() {
+fn owned_halves_echo_from_separate_tasks(rt: Runtime) {
     const LEN: usize = 1 << 20; // far more than a socket buffer holds
-    rt().block_on(async {
+    rt.block_on(async {
         let (a, b) = UnixStream::pair().unwrap();
         let (mut a_rd, mut a_wr) = a.into_split();
         let (mut b_rd, mut b_wr) = b.into_split();
@@ -277,9 +308,8 @@ fn owned_halves_echo_from_separate_tasks() {
     });
 }
 
-#[test]
-fn borrowed_halves_read_and_write_at_once() {
-    rt().block_on(async {
+fn borrowed_halves_read_and_write_at_once(rt: Runtime) {
+    rt.block_on(async {
         let (mut a, mut b) = UnixStream::pair().unwrap();
         let data = pattern(4, 300_000);
         let (mut rd, mut wr) = a.split();
@@ -302,9 +332,8 @@ fn borrowed_halves_read_and_write_at_once() {
     });
 }
 
-#[test]
-fn reunite_of_matching_halves_gives_a_working_stream() {
-    rt().block_on(async {
+fn reunite_of_matching_halves_gives_a_working_stream(rt: Runtime) {
+    rt.block_on(async {
         let (a, mut b) = UnixStream::pair().unwrap();
         let (rd, wr) = a.into_split();
         let a = rd.reunite(wr).unwrap();
@@ -325,9 +354,8 @@ fn reunite_of_matching_halves_gives_a_working_stream() {
     });
 }
 
-#[test]
-fn reunite_of_mismatched_halves_hands_both_back() {
-    rt().block_on(async {
+fn reunite_of_mismatched_halves_hands_both_back(rt: Runtime) {
+    rt.block_on(async {
         let (a, mut a_peer) = UnixStream::pair().unwrap();
         let (c, mut c_peer) = UnixStream::pair().unwrap();
         let (a_rd, a_wr) = a.into_split();
@@ -360,9 +388,8 @@ fn reunite_of_mismatched_halves_hands_both_back() {
     });
 }
 
-#[test]
-fn dropping_the_owned_write_half_sends_eof() {
-    rt().block_on(async {
+fn dropping_the_owned_write_half_sends_eof(rt: Runtime) {
+    rt.block_on(async {
         let (a, mut b) = UnixStream::pair().unwrap();
         let (mut rd, wr) = a.into_split();
         drop(wr);
@@ -375,9 +402,8 @@ fn dropping_the_owned_write_half_sends_eof() {
     });
 }
 
-#[test]
-fn forget_keeps_the_write_side_open() {
-    rt().block_on(async {
+fn forget_keeps_the_write_side_open(rt: Runtime) {
+    rt.block_on(async {
         let (a, b) = UnixStream::pair().unwrap();
         let (rd, wr) = a.into_split();
         wr.forget();
@@ -392,19 +418,22 @@ fn forget_keeps_the_write_side_open() {
     });
 }
 
-#[test]
-fn splitting_and_dropping_100_streams_leaves_the_descriptors_unchanged() {
+fn splitting_and_dropping_100_streams_leaves_the_descriptors_unchanged(flavor: Flavor) {
     // Alone in a child process: other tests open descriptors meanwhile.
     if !is_child("unix-split-fds") {
         let out = run_child(
-            "splitting_and_dropping_100_streams_leaves_the_descriptors_unchanged",
+            &format!(
+                "{}::splitting_and_dropping_100_streams_leaves_the_descriptors_unchanged",
+                flavor.module()
+            ),
             "unix-split-fds",
         );
         assert_child_ok(&out);
         assert!(String::from_utf8_lossy(&out.stdout).contains("fds unchanged"));
         return;
     }
-    let runtime = rt();
+    let runtime = flavor.rt();
+    wait_for_workers(&runtime, flavor);
     let before = open_fds();
     runtime.block_on(async {
         for i in 0..100u8 {

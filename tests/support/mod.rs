@@ -1,15 +1,154 @@
-//! Helpers shared by the I/O tests: descriptor accounting through /proc, and
+//! Helpers shared by the tests: running one test body on both runtime
+//! flavors ([`both_flavors!`]), descriptor accounting through /proc, and
 //! re-running one test of this binary in a child process (for rlimits and
 //! signal dispositions, which are per process).
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
 
-pub fn rt() -> guillotine::runtime::Runtime {
-    guillotine::runtime::Runtime::new().expect("runtime")
+use guillotine::runtime::{Builder, Runtime};
+
+pub fn rt() -> Runtime {
+    Runtime::new().expect("runtime")
 }
+
+/// The worker threads of the multi-thread flavor in [`both_flavors!`]
+/// tests: one per vCPU of the test machine.
+pub const WORKERS: usize = 2;
+
+/// A runtime flavor a [`both_flavors!`] test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavor {
+    CurrentThread,
+    /// [`WORKERS`] workers.
+    MultiThread,
+}
+
+impl Flavor {
+    /// A builder for this flavor (`worker_threads` may still be changed;
+    /// the current-thread builder ignores it).
+    pub fn builder(self) -> Builder {
+        match self {
+            Flavor::CurrentThread => Builder::new_current_thread(),
+            Flavor::MultiThread => {
+                let mut b = Builder::new_multi_thread();
+                b.worker_threads(WORKERS);
+                b
+            }
+        }
+    }
+
+    /// A runtime of this flavor with the default settings.
+    pub fn rt(self) -> Runtime {
+        self.builder().build().expect("runtime")
+    }
+
+    pub fn is_multi_thread(self) -> bool {
+        self == Flavor::MultiThread
+    }
+
+    /// The module [`both_flavors!`] puts this flavor's tests in: the
+    /// prefix of their names, for [`run_child`].
+    pub fn module(self) -> &'static str {
+        match self {
+            Flavor::CurrentThread => "current_thread",
+            Flavor::MultiThread => "multi_thread",
+        }
+    }
+}
+
+/// What a [`both_flavors!`] test takes: a [`Runtime`], a [`Builder`] (to
+/// configure first) or the [`Flavor`] itself (to build several runtimes).
+pub trait FromFlavor {
+    fn from_flavor(flavor: Flavor) -> Self;
+}
+
+impl FromFlavor for Runtime {
+    fn from_flavor(flavor: Flavor) -> Runtime {
+        flavor.rt()
+    }
+}
+
+impl FromFlavor for Builder {
+    fn from_flavor(flavor: Flavor) -> Builder {
+        flavor.builder()
+    }
+}
+
+impl FromFlavor for Flavor {
+    fn from_flavor(flavor: Flavor) -> Flavor {
+        flavor
+    }
+}
+
+/// Runs test bodies on both runtime flavors. Each body is a plain
+/// function `fn name(arg: T)`, with `T` a [`Runtime`], a [`Builder`] (to
+/// configure first) or the [`Flavor`] (to build several runtimes), see
+/// [`FromFlavor`]; listing `name` makes the tests `current_thread::name`
+/// and `multi_thread::name`. Attributes before a name
+/// (`#[should_panic(..)]`, `#[ignore]`) go to both tests;
+/// `#[current_thread(attr)]` and `#[multi_thread(attr)]` to one of them:
+///
+/// ```ignore
+/// both_flavors! {
+///     spawns,
+///     #[should_panic(expected = "boom")]
+///     panics,
+///     #[multi_thread(ignore = "mt bug: ...")]
+///     hangs,
+/// }
+///
+/// fn spawns(rt: Runtime) { /* ... */ }
+/// ```
+///
+/// The bodies stay outside the macro, so rustfmt and the compiler's
+/// dead-code lint see them (an unlisted body is a warning). One invocation
+/// per test file (it defines the two modules).
+macro_rules! both_flavors {
+    // `@go [current-thread tests] [multi-thread tests] [attributes for
+    // both] [current-thread attributes] [multi-thread attributes] rest`
+    (@go [$($ct:tt)*] [$($mt:tt)*] [$($a:tt)*] [$($c:tt)*] [$($m:tt)*]
+        #[multi_thread($($x:tt)*)] $($rest:tt)*) => {
+        both_flavors!(@go [$($ct)*] [$($mt)*] [$($a)*] [$($c)*] [$($m)* #[$($x)*]] $($rest)*);
+    };
+    (@go [$($ct:tt)*] [$($mt:tt)*] [$($a:tt)*] [$($c:tt)*] [$($m:tt)*]
+        #[current_thread($($x:tt)*)] $($rest:tt)*) => {
+        both_flavors!(@go [$($ct)*] [$($mt)*] [$($a)*] [$($c)* #[$($x)*]] [$($m)*] $($rest)*);
+    };
+    (@go [$($ct:tt)*] [$($mt:tt)*] [$($a:tt)*] [$($c:tt)*] [$($m:tt)*]
+        #[$($x:tt)*] $($rest:tt)*) => {
+        both_flavors!(@go [$($ct)*] [$($mt)*] [$($a)* #[$($x)*]] [$($c)*] [$($m)*] $($rest)*);
+    };
+    (@go [$($ct:tt)*] [$($mt:tt)*] [$($a:tt)*] [$($c:tt)*] [$($m:tt)*]
+        $name:ident $(, $($rest:tt)*)?) => {
+        both_flavors!(@go
+            [$($ct)* #[test] $($a)* $($c)* fn $name() {
+                super::$name($crate::support::FromFlavor::from_flavor(
+                    $crate::support::Flavor::CurrentThread,
+                ))
+            }]
+            [$($mt)* #[test] $($a)* $($m)* fn $name() {
+                super::$name($crate::support::FromFlavor::from_flavor(
+                    $crate::support::Flavor::MultiThread,
+                ))
+            }]
+            [] [] [] $($($rest)*)?);
+    };
+    (@go [$($ct:tt)*] [$($mt:tt)*] [] [] []) => {
+        mod current_thread {
+            $($ct)*
+        }
+        mod multi_thread {
+            $($mt)*
+        }
+    };
+    ($($input:tt)*) => {
+        both_flavors!(@go [] [] [] [] [] $($input)*);
+    };
+}
+pub(crate) use both_flavors;
 
 /// The descriptors open in this process (less the one used to list them).
 pub fn open_fds() -> BTreeSet<i32> {
@@ -175,4 +314,112 @@ pub async fn reset_unix_stream() -> guillotine::net::UnixStream {
     stream.write_all(b"never read").await.unwrap();
     drop(peer);
     stream
+}
+
+/// How long [`eventually`] and [`wait_until`] wait before failing: far
+/// beyond anything a loaded machine needs, short of the harness's patience.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Waits (inside a runtime) until `cond` holds, yielding and then sleeping
+/// 1 ms between checks; panics after [`PATIENCE`]. For the flavor-agnostic
+/// form of "after a yield, X has happened": on the current-thread runtime
+/// the first yields let the other tasks run, on the multi-thread runtime
+/// they run meanwhile on the workers.
+pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let mut checks = 0u32;
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        if checks < 16 {
+            guillotine::task::yield_now().await;
+        } else {
+            guillotine::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        checks += 1;
+    }
+}
+
+/// Waits (outside a runtime) until `cond` holds, checking every 1 ms;
+/// panics after [`PATIENCE`].
+pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// Waits until every worker of a multi-thread runtime has started and
+/// parked once: a starting worker briefly opens a file (glibc's
+/// `sysconf(_SC_NPROCESSORS_ONLN)` reads /sys), which a test that counts or
+/// exhausts descriptors must not see. Nothing to wait for on the
+/// current-thread runtime.
+pub fn wait_for_workers(rt: &Runtime, flavor: Flavor) {
+    if flavor.is_multi_thread() {
+        let metrics = rt.metrics();
+        wait_until("every worker parked once", || {
+            (0..metrics.num_workers()).all(|i| metrics.worker_park_count(i) > 0)
+        });
+    }
+}
+
+/// Whether the current thread is one that runs `flavor`'s spawned tasks:
+/// the `block_on` thread `caller` (current-thread), or a worker.
+pub fn on_runtime_thread(flavor: Flavor, caller: std::thread::ThreadId) -> bool {
+    match flavor {
+        Flavor::CurrentThread => std::thread::current().id() == caller,
+        Flavor::MultiThread => std::thread::current().name() == Some("guillotine-worker"),
+    }
+}
+
+/// Every worker of a multi-thread runtime blocked inside a task, until
+/// dropped; nothing on the current-thread runtime (whose tasks run only in
+/// `block_on` anyway). While held, a task spawned with `Runtime::spawn` is
+/// not polled: what the current-thread runtime gives outside `block_on`.
+pub struct HeldWorkers {
+    gate: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    tasks: Vec<guillotine::task::JoinHandle<()>>,
+}
+
+/// Blocks every worker of `rt` (of `flavor`) in a task and waits until
+/// they all are; see [`HeldWorkers`].
+pub fn hold_workers(rt: &Runtime, flavor: Flavor) -> HeldWorkers {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    let gate = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let mut tasks = Vec::new();
+    if flavor.is_multi_thread() {
+        let started = std::sync::Arc::new(AtomicUsize::new(0));
+        for _ in 0..WORKERS {
+            let (gate, started) = (gate.clone(), started.clone());
+            tasks.push(rt.spawn(async move {
+                started.fetch_add(1, SeqCst);
+                let (open, cv) = &*gate;
+                let mut open = open.lock().unwrap();
+                while !*open {
+                    open = cv.wait(open).unwrap();
+                }
+            }));
+        }
+        wait_until("every worker held", || started.load(SeqCst) == WORKERS);
+    }
+    HeldWorkers { gate, tasks }
+}
+
+impl HeldWorkers {
+    /// Lets the workers go (as dropping does).
+    pub fn release(self) {}
+}
+
+impl Drop for HeldWorkers {
+    fn drop(&mut self) {
+        let (open, cv) = &*self.gate;
+        *open.lock().unwrap() = true;
+        cv.notify_all();
+    }
 }
