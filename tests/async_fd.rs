@@ -22,7 +22,6 @@ both_flavors! {
     clear_ready_waits_for_a_new_edge,
     read_with_and_write_with_loop_for_you,
     mut_guards_give_mutable_access,
-    #[multi_thread(ignore = "mt bug: the same fd registered twice from block_on gives no EEXIST (each registration goes to the next worker's epoll)")]
     registration_errors_come_back_as_io_errors,
     try_io_turns_would_block_into_try_io_error_and_clears,
     a_readable_only_pipe_read_end_waits_for_data,

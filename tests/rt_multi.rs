@@ -363,7 +363,9 @@ fn idle_workers_sleep_without_waking() {
     let metrics = rt.metrics();
     // Some work first, so both workers have run and gone back to sleep.
     rt.block_on(async {
-        let tasks: Vec<_> = (0..100).map(|i| guillotine::spawn(async move { i })).collect();
+        let tasks: Vec<_> = (0..100)
+            .map(|i| guillotine::spawn(async move { i }))
+            .collect();
         for t in tasks {
             t.await.unwrap();
         }

@@ -15,7 +15,6 @@ use support::{Flavor, both_flavors, eventually};
 
 both_flavors! {
     ten_thousand_tasks_sum,
-    #[multi_thread(ignore = "mt bug: a task leaves num_tasks only after its JoinHandle resolved (as in tokio)")]
     num_tasks_is_zero_once_the_handle_resolved,
     detached_task_finishes,
     spawned_outside_block_on_completes,
@@ -40,9 +39,7 @@ fn ten_thousand_tasks_sum(rt: Runtime) {
         sum
     });
     assert_eq!(sum, (0..10_000u64).sum::<u64>());
-    // Multi-thread: a task leaves the count just after its handle resolves
-    // (num_tasks_is_zero_once_the_handle_resolved).
-    rt.block_on(eventually("num_tasks 0", || rt.num_tasks() == 0));
+    assert_eq!(rt.num_tasks(), 0);
 }
 
 /// Once a task's handle has resolved, the task no longer counts in

@@ -148,6 +148,10 @@ macro_rules! both_flavors {
         both_flavors!(@go [] [] [] [] [] $($input)*);
     };
 }
+#[allow(
+    unused_imports,
+    reason = "files that test one flavor only do not use it"
+)]
 pub(crate) use both_flavors;
 
 /// The descriptors open in this process (less the one used to list them).

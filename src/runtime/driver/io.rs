@@ -47,6 +47,34 @@ pub(crate) struct Registry {
     /// How many there are, mirrored outside the lock (written under it) so
     /// the driver can skip the non-blocking `epoll_wait` when none exist.
     live: AtomicUsize,
+    /// The descriptors registered with any driver of the runtime, when it
+    /// has several (multi-thread): epoll refuses a descriptor added twice
+    /// only within one epoll instance.
+    claims: Option<Arc<Claims>>,
+}
+
+/// The descriptors registered with the drivers of one multi-thread runtime.
+#[derive(Debug, Default)]
+pub(crate) struct Claims(Mutex<std::collections::HashSet<RawFd>>);
+
+impl Claims {
+    fn lock(&self) -> MutexGuard<'_, std::collections::HashSet<RawFd>> {
+        // Nothing under this lock panics.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Claims `fd`; `EEXIST`, as from `epoll_ctl`, if another driver has it.
+    fn claim(&self, fd: RawFd) -> io::Result<()> {
+        if self.lock().insert(fd) {
+            Ok(())
+        } else {
+            Err(io::Error::from_raw_os_error(libc::EEXIST))
+        }
+    }
+
+    fn release(&self, fd: RawFd) {
+        self.lock().remove(&fd);
+    }
 }
 
 #[derive(Debug)]
@@ -83,8 +111,9 @@ impl Token {
 }
 
 impl Registry {
-    /// A registry for the selector whose descriptor is `epoll`.
-    pub(crate) fn new(epoll: RawFd) -> Registry {
+    /// A registry for the selector whose descriptor is `epoll`; `claims`
+    /// is shared by the drivers of one runtime when it has several.
+    pub(crate) fn new(epoll: RawFd, claims: Option<Arc<Claims>>) -> Registry {
         Registry {
             epoll: RwLock::new(Some(epoll)),
             slots: Mutex::new(Slots {
@@ -93,6 +122,7 @@ impl Registry {
                 shut_down: false,
             }),
             live: AtomicUsize::new(0),
+            claims,
         }
     }
 
@@ -128,16 +158,28 @@ impl Registry {
             self.live.store(slots.entries.len(), Relaxed);
             Token::new(index, generation)
         };
-        let added = match *self.epoll.read().unwrap_or_else(PoisonError::into_inner) {
-            Some(ep) => sys::epoll_ctl(
-                ep,
-                libc::EPOLL_CTL_ADD,
-                fd.as_raw_fd(),
-                (interest.epoll_events() | libc::EPOLLET) as u32,
-                token.0,
-            ),
-            None => Err(gone()),
+        let claimed = match &self.claims {
+            Some(claims) => claims.claim(fd.as_raw_fd()),
+            None => Ok(()),
         };
+        let added = claimed.and_then(|()| {
+            let added = match *self.epoll.read().unwrap_or_else(PoisonError::into_inner) {
+                Some(ep) => sys::epoll_ctl(
+                    ep,
+                    libc::EPOLL_CTL_ADD,
+                    fd.as_raw_fd(),
+                    (interest.epoll_events() | libc::EPOLLET) as u32,
+                    token.0,
+                ),
+                None => Err(gone()),
+            };
+            if added.is_err()
+                && let Some(claims) = &self.claims
+            {
+                claims.release(fd.as_raw_fd());
+            }
+            added
+        });
         match added {
             Ok(()) => Ok((token, io)),
             Err(e) => {
@@ -154,6 +196,9 @@ impl Registry {
             // Fails only if the descriptor was never added (a bug) or the
             // epoll is gone; either way there is nothing left to undo.
             let _ = sys::epoll_ctl(ep, libc::EPOLL_CTL_DEL, fd.as_raw_fd(), 0, 0);
+        }
+        if let Some(claims) = &self.claims {
+            claims.release(fd.as_raw_fd());
         }
         self.remove(token);
     }
@@ -244,7 +289,7 @@ mod tests {
 
     fn registry() -> (OwnedFd, Registry) {
         let ep = sys::epoll_create().unwrap();
-        let registry = Registry::new(ep.as_raw_fd());
+        let registry = Registry::new(ep.as_raw_fd(), None);
         (ep, registry)
     }
 

@@ -68,6 +68,11 @@ pub(crate) struct Driver {
 impl Driver {
     /// Creates the epoll instance and the eventfd, and registers the latter.
     pub(crate) fn new() -> std::io::Result<Driver> {
+        Driver::with_claims(None)
+    }
+
+    /// A driver that shares `claims` with the other drivers of its runtime.
+    pub(crate) fn with_claims(claims: Option<Arc<io::Claims>>) -> std::io::Result<Driver> {
         let unparker = Unparker::new()?;
         let selector = Selector::new()?;
         if let Some(fd) = unparker.raw_fd() {
@@ -77,7 +82,7 @@ impl Driver {
         }
         let handle = Arc::new(Handle {
             time: TimeHandle::new(),
-            io: io::Registry::new(selector.raw_fd()),
+            io: io::Registry::new(selector.raw_fd(), claims),
             park: ParkState::new(),
             unparker,
         });

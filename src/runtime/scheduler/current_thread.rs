@@ -309,6 +309,12 @@ impl Core {
         !self.run_queue.borrow().is_empty() || self.worker.as_ref().is_some_and(Worker::has_queued)
     }
 
+    /// Takes a task of `shared` off this core's owned list, if this core
+    /// owns that runtime's tasks; returns whether it was listed.
+    pub(crate) fn unlist(&self, shared: &Arc<Shared>, task: RawTask) -> bool {
+        Arc::ptr_eq(&self.shared, shared) && self.owned.borrow_mut().remove(task)
+    }
+
     pub(crate) fn run_task(&self, task: RawTask) {
         let own = Arc::ptr_eq(&task.header().shared, &self.shared);
         match task.run() {
@@ -320,16 +326,8 @@ impl Core {
                     worker.push(task);
                 }
             }
-            RunOutcome::Complete => {
-                let linked = match &self.worker {
-                    Some(worker) if !own => worker.workers().unbind(task),
-                    _ => self.owned.borrow_mut().remove(task),
-                };
-                if linked {
-                    self.shared.metrics.task_finished();
-                }
-                task.drop_refs(if linked { 2 } else { 1 });
-            }
+            // Taken off the owned list just before completing (`release`).
+            RunOutcome::Complete { listed } => task.drop_refs(if listed { 2 } else { 1 }),
         }
     }
 

@@ -198,6 +198,23 @@ pub(crate) fn schedule(task: RawTask) {
     }
 }
 
+/// A task is about to complete (its poll returned, or it is being
+/// cancelled) on a thread that runs it: takes it out of its runtime's owned
+/// list first, so that by the time its `JoinHandle` is woken the runtime no
+/// longer counts it. Returns whether it was listed; the caller then drops
+/// the list's reference too once the task is complete.
+pub(crate) fn release(task: RawTask) -> bool {
+    let shared = &task.header().shared;
+    let listed = match &shared.workers {
+        Some(workers) => workers.unbind(task),
+        None => context::with_core(|core| core.is_some_and(|core| core.unlist(shared, task))),
+    };
+    if listed {
+        shared.metrics.task_finished();
+    }
+    listed
+}
+
 /// Spawns a `Send` future onto the runtime `handle`: on this thread's queue
 /// if this thread runs it, else through its injection queue.
 pub(crate) fn spawn<F>(handle: &Arc<Shared>, future: F) -> JoinHandle<F::Output>

@@ -26,7 +26,7 @@ use super::join::JoinError;
 use super::list::Pointers;
 use super::state::{State, ToIdle, ToRunning};
 use crate::runtime::context;
-use crate::runtime::scheduler::Shared;
+use crate::runtime::scheduler::{self, Shared};
 use std::sync::Arc;
 
 /// The type-independent head of every task.
@@ -67,9 +67,10 @@ pub(crate) enum RunOutcome {
     Idle,
     /// Woken while polled: push it again with the same reference.
     Reschedule,
-    /// Finished (or cancelled): unlink it from the owned list and drop the
-    /// queue's and the list's references.
-    Complete,
+    /// Finished (or cancelled). It was taken off its owned list just before
+    /// (see `scheduler::release`): drop the queue's reference, and the
+    /// list's if it was `listed`.
+    Complete { listed: bool },
     /// It was already complete: drop the queue entry's reference.
     Stale,
 }
@@ -243,9 +244,10 @@ unsafe fn run<F: Future + 'static>(ptr: NonNull<Header>) -> RunOutcome {
     match task.header().state.transition_to_running() {
         ToRunning::Done => return RunOutcome::Stale,
         ToRunning::Cancel => {
+            let listed = scheduler::release(task);
             // SAFETY: RUNNING is set and we are the runtime thread.
             unsafe { cancel::<F>(ptr) };
-            return RunOutcome::Complete;
+            return RunOutcome::Complete { listed };
         }
         ToRunning::Poll => {}
     }
@@ -276,17 +278,20 @@ unsafe fn run<F: Future + 'static>(ptr: NonNull<Header>) -> RunOutcome {
             ToIdle::Idle => return RunOutcome::Idle,
             ToIdle::Notified => return RunOutcome::Reschedule,
             ToIdle::Cancelled => {
+                let listed = scheduler::release(task);
                 // SAFETY: RUNNING is still set.
                 unsafe { cancel::<F>(ptr) };
-                return RunOutcome::Complete;
+                return RunOutcome::Complete { listed };
             }
         },
         Ok(Poll::Ready(out)) => Ok(out),
         Err(payload) => Err(JoinError::panic(id, payload)),
     };
+    // Off the runtime's books before the JoinHandle can see the output.
+    let listed = scheduler::release(task);
     // SAFETY: RUNNING is still set.
     unsafe { complete::<F>(ptr, output) };
-    RunOutcome::Complete
+    RunOutcome::Complete { listed }
 }
 
 /// Drops the future it guards unless forgotten: armed only while a poll runs.

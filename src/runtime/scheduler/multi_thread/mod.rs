@@ -179,9 +179,10 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
         "worker_threads must be between 1 and {}",
         idle::MAX_WORKERS
     );
+    let claims = Arc::new(driver::io::Claims::default());
     let mut drivers = Vec::with_capacity(n);
     for _ in 0..n {
-        drivers.push(Driver::new()?);
+        drivers.push(Driver::with_claims(Some(claims.clone()))?);
     }
     let mut locals = Vec::with_capacity(n);
     let mut remotes = Vec::with_capacity(n);
