@@ -154,9 +154,13 @@ pub(crate) fn set_timer_slack(ns: libc::c_ulong) -> io::Result<()> {
 
 /// The number of online CPUs in the machine (not the calling thread's
 /// affinity mask: a runtime thread pinned to one CPU still has peers on the
-/// others).
+/// others). Read once per process: glibc reads it from /sys, which would
+/// open a descriptor in every new runtime thread.
 pub(crate) fn online_cpus() -> usize {
-    // SAFETY: sysconf takes no pointer; -1 (unknown) maps to 1 below.
-    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
-    usize::try_from(n).unwrap_or(1).max(1)
+    static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CPUS.get_or_init(|| {
+        // SAFETY: sysconf takes no pointer; -1 (unknown) maps to 1 below.
+        let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+        usize::try_from(n).unwrap_or(1).max(1)
+    })
 }
