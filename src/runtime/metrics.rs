@@ -74,8 +74,6 @@ impl WorkerMetrics {
 pub(crate) struct Metrics {
     /// Spawned tasks that have not finished.
     alive: AtomicUsize,
-    /// Tasks queued from threads that do not run them.
-    remote_schedules: AtomicU64,
     /// One entry per worker.
     pub(crate) workers: Box<[WorkerMetrics]>,
 }
@@ -84,7 +82,6 @@ impl Metrics {
     pub(crate) fn new(workers: usize) -> Metrics {
         Metrics {
             alive: AtomicUsize::new(0),
-            remote_schedules: AtomicU64::new(0),
             workers: (0..workers).map(|_| WorkerMetrics::default()).collect(),
         }
     }
@@ -92,10 +89,6 @@ impl Metrics {
     /// Spawned tasks that have not finished.
     pub(crate) fn alive(&self) -> usize {
         self.alive.load(Relaxed)
-    }
-
-    pub(crate) fn remote_scheduled(&self) {
-        self.remote_schedules.fetch_add(1, Relaxed);
     }
 
     pub(crate) fn task_spawned(&self) {
@@ -275,7 +268,8 @@ impl RuntimeMetrics {
     }
 
     /// How many tasks were spawned or woken from threads that do not run
-    /// them, through the injection queue.
+    /// them, through the injection queue (also a full worker queue's
+    /// overflow).
     ///
     /// ```
     /// let rt = guillotine::runtime::Runtime::new().unwrap();
@@ -285,7 +279,7 @@ impl RuntimeMetrics {
     /// # rt.block_on(task).unwrap();
     /// ```
     pub fn remote_schedule_count(&self) -> u64 {
-        self.shared.metrics.remote_schedules.load(Relaxed)
+        self.shared.inject.pushed()
     }
 }
 

@@ -41,6 +41,9 @@ struct Queue<T> {
     woken: VecDeque<T>,
     /// Set at shutdown: nothing more is accepted.
     closed: bool,
+    /// Tasks ever queued (a metric, kept under the lock the push takes
+    /// anyway rather than in a counter of its own).
+    pushed: u64,
 }
 
 impl<T> Default for Inject<T> {
@@ -56,6 +59,7 @@ impl<T> Inject<T> {
                 spawned: VecDeque::new(),
                 woken: VecDeque::new(),
                 closed: false,
+                pushed: 0,
             }),
             len: AtomicUsize::new(0),
         }
@@ -88,8 +92,14 @@ impl<T> Inject<T> {
             return Err(task);
         }
         which(&mut q).push_back(task);
+        q.pushed += 1;
         self.len.fetch_add(1, Release);
         Ok(())
+    }
+
+    /// How many tasks were ever queued.
+    pub(crate) fn pushed(&self) -> u64 {
+        self.lock().pushed
     }
 
     /// How many tasks are queued.
@@ -128,7 +138,9 @@ impl<T> Inject<T> {
         }
         let before = q.woken.len();
         q.woken.extend(tasks);
-        self.len.fetch_add(q.woken.len() - before, Release);
+        let added = q.woken.len() - before;
+        q.pushed += added as u64;
+        self.len.fetch_add(added, Release);
         Ok(())
     }
 

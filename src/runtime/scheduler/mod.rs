@@ -89,7 +89,6 @@ impl Shared {
         if let Err(task) = self.inject.push_woken(task) {
             return Some(task);
         }
-        self.metrics.remote_scheduled();
         self.signal();
         None
     }
@@ -134,7 +133,6 @@ impl Shared {
             raw.drop_refs(2);
             return handle;
         }
-        self.metrics.remote_scheduled();
         self.signal();
         handle
     }

@@ -18,15 +18,18 @@
 //!   it must look at the queues once more before it sleeps and wake a worker
 //!   for whatever it finds ([`Idle::worker_to_notify`] again).
 //!
-//! Both sides change or read the word with read-modify-writes, so they are
-//! totally ordered on it. If the queuer comes second it sees no searcher and
-//! wakes a sleeper. If it comes first, the parking worker's read-modify-write
-//! reads the queuer's and so synchronises with it: the work queued before is
-//! visible to the parking worker's last look. loom checks this
-//! (`loom/src/idle_models.rs`). This file has no `unsafe`.
+//! This is the store-buffering pattern, with a `SeqCst` fence on each side:
+//! the queuer pushes, fences, then reads the word; the parker changes the
+//! word, fences, then looks at the queues. The fences are totally ordered,
+//! so at least one side sees the other's write: either the queuer sees the
+//! parker gone and wakes a sleeper, or the parker's last look sees the
+//! work. (The queuer reads rather than read-modify-writes, so that the
+//! word's cache line stays shared between queuers instead of bouncing on
+//! every push.) loom checks this (`loom/src/idle_models.rs`). This file has
+//! no `unsafe`.
 
 use crate::loom::sync::Mutex;
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst, fence};
 
 /// One searching worker, in the low bits of the word.
 const SEARCH_ONE: usize = 1;
@@ -84,9 +87,11 @@ impl Idle {
     }
 
     /// Whether a sleeper should be woken for new work: none searches, some
-    /// sleep. A read-modify-write, not a load (see the module docs).
+    /// sleep. The fence pairs with the one in [`Idle::park`] (see the module
+    /// docs).
     fn should_notify(&self) -> bool {
-        let word = self.word.fetch_add(0, SeqCst);
+        fence(SeqCst);
+        let word = self.word.load(SeqCst);
         searching(word) == 0 && awake(word) < self.workers
     }
 
@@ -143,6 +148,9 @@ impl Idle {
         let down = AWAKE_ONE + if was_searching { SEARCH_ONE } else { 0 };
         let prev = self.word.fetch_sub(down, SeqCst);
         sleepers.push(worker);
+        // Pairs with `should_notify`'s: the caller's last look at the
+        // queues comes after it.
+        fence(SeqCst);
         was_searching && searching(prev) == 1
     }
 
