@@ -544,18 +544,23 @@ impl Builder {
             max_spin: self.max_spin,
             pool: self.pool.clone(),
         };
-        let core = Core::new(config.clone())?;
-        let multi = match self.workers {
-            None => None,
-            Some(n) => {
-                let n = if n == 0 {
-                    std::thread::available_parallelism().map_or(1, usize::from)
-                } else {
-                    n
-                };
-                Some(multi_thread::launch(&config, n)?)
-            }
+        let Some(n) = self.workers else {
+            let core = Core::new(config)?;
+            return Ok(Runtime { core, multi: None });
         };
+        let n = if n == 0 {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        } else {
+            n
+        };
+        // The `block_on` thread waits for the workers. When they have every
+        // CPU, its spin would only take one from them.
+        let mut local = config.clone();
+        if n >= crate::sys::online_cpus() {
+            local.max_spin = Duration::ZERO;
+        }
+        let core = Core::new(local)?;
+        let multi = Some(multi_thread::launch(&config, n)?);
         Ok(Runtime { core, multi })
     }
 }
