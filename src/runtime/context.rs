@@ -229,6 +229,18 @@ pub(crate) fn core() -> Option<Rc<Core>> {
     CONTEXT.try_with(|c| c.core.borrow().clone()).ok().flatten()
 }
 
+/// Runs `f` with the runtime this thread has entered, without cloning its
+/// handle (one contended reference-count change less per spawn). `f` must
+/// not enter or leave a runtime.
+pub(crate) fn with_handle<R>(f: impl FnOnce(Option<&Arc<Shared>>) -> R) -> R {
+    let mut f = Some(f);
+    let res = CONTEXT.try_with(|c| (f.take().expect("called once"))(c.handle.borrow().as_ref()));
+    match res {
+        Ok(r) => r,
+        Err(_) => (f.take().expect("not called"))(None),
+    }
+}
+
 /// The runtime this thread has entered, if any.
 pub(crate) fn handle() -> Option<Arc<Shared>> {
     CONTEXT

@@ -9,7 +9,10 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicU64, AtomicUsize,
+    Ordering::{Acquire, Relaxed, Release},
+};
 use std::time::Duration;
 
 use crate::runtime::scheduler::Shared;
@@ -69,11 +72,19 @@ impl WorkerMetrics {
     }
 }
 
+/// A counter on a cache line of its own.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Padded(AtomicUsize);
+
 /// Runtime-wide counters.
 #[derive(Debug)]
 pub(crate) struct Metrics {
-    /// Spawned tasks that have not finished.
-    alive: AtomicUsize,
+    /// Tasks spawned, and tasks finished: alive is the difference. Two
+    /// counters on two cache lines, so that a thread spawning many tasks
+    /// and the workers finishing them do not bounce one line between them.
+    spawned: Padded,
+    finished: Padded,
     /// One entry per worker.
     pub(crate) workers: Box<[WorkerMetrics]>,
 }
@@ -81,22 +92,27 @@ pub(crate) struct Metrics {
 impl Metrics {
     pub(crate) fn new(workers: usize) -> Metrics {
         Metrics {
-            alive: AtomicUsize::new(0),
+            spawned: Padded::default(),
+            finished: Padded::default(),
             workers: (0..workers).map(|_| WorkerMetrics::default()).collect(),
         }
     }
 
     /// Spawned tasks that have not finished.
     pub(crate) fn alive(&self) -> usize {
-        self.alive.load(Relaxed)
+        // Finished first: every task counted there was counted as spawned
+        // before (its spawn happened before its completion, and the acquire
+        // load sees what came before the release increment).
+        let finished = self.finished.0.load(Acquire);
+        self.spawned.0.load(Relaxed).saturating_sub(finished)
     }
 
     pub(crate) fn task_spawned(&self) {
-        self.alive.fetch_add(1, Relaxed);
+        self.spawned.0.fetch_add(1, Relaxed);
     }
 
     pub(crate) fn task_finished(&self) {
-        self.alive.fetch_sub(1, Relaxed);
+        self.finished.0.fetch_add(1, Release);
     }
 }
 
@@ -152,7 +168,7 @@ impl RuntimeMetrics {
     /// assert_eq!(rt.metrics().num_alive_tasks(), 0);
     /// ```
     pub fn num_alive_tasks(&self) -> usize {
-        self.shared.metrics.alive.load(Relaxed)
+        self.shared.metrics.alive()
     }
 
     /// The number of tasks in the global (injection) queue: spawned or

@@ -59,10 +59,13 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match context::handle() {
-        // On a thread that runs the runtime, onto its own queue; else (a
-        // blocking thread, `Handle::enter`) through the injection queue.
-        Some(shared) => crate::runtime::scheduler::spawn(&shared, future),
+    // On a thread that runs the runtime, onto its own queue; else (a
+    // blocking thread, `Handle::enter`) through the injection queue.
+    let spawned = context::with_handle(|shared| {
+        shared.map(|shared| crate::runtime::scheduler::spawn(shared, future))
+    });
+    match spawned {
+        Some(handle) => handle,
         None => panic!("`guillotine::spawn` {NO_RUNTIME}"),
     }
 }

@@ -116,17 +116,10 @@ impl Shared {
         let (raw, handle) = new_task(future, self.clone());
         // Counted before it is queued: the runtime may finish it at once.
         self.metrics.task_spawned();
-        let queued = match &self.workers {
-            // Multi-thread: bound to the owned list here (any worker may
-            // complete it), then queued as a wake.
-            Some(workers) => workers.bind(raw).and_then(|()| {
-                self.inject.push_woken(raw).map_err(|raw| {
-                    workers.unbind(raw);
-                })
-            }),
-            None => self.inject.push_spawned(raw).map_err(drop),
-        };
-        if queued.is_err() {
+        // Both flavors: the thread that takes it from the injection queue
+        // links it into the owned list (a worker: its shard, touched by the
+        // worker that will most likely complete it too).
+        if self.inject.push_spawned(raw).is_err() {
             // The runtime is gone: the task never runs.
             self.metrics.task_finished();
             raw.shutdown();

@@ -261,13 +261,24 @@ impl Launched {
         if workers.shutdown.swap(true, Relaxed) {
             return;
         }
-        // Nothing new is accepted: spawns are cancelled, wakes dropped.
+        // Nothing new is accepted: spawns are cancelled, wakes dropped. The
+        // injection queue closes first: a worker links a new task it takes
+        // from there into the owned list under the queue's lock, so no task
+        // can be left between the two.
+        let (spawned, woken) = shared.inject.close();
+        {
+            let _guard = context::enter_handle(shared);
+            for task in spawned {
+                task.shutdown();
+                task.drop_refs(2);
+                shared.metrics.task_finished();
+            }
+        }
+        // A woken task is also in the owned list, which cancels it below.
+        woken.into_iter().for_each(RawTask::drop_ref);
         for shard in &workers.owned {
             shard.lock().unwrap_or_else(PoisonError::into_inner).closed = true;
         }
-        let (spawned, woken) = shared.inject.close();
-        // Every task in the injection queue is also in the owned list.
-        spawned.into_iter().chain(woken).for_each(RawTask::drop_ref);
         for remote in &workers.remotes {
             remote.handle.unpark();
         }

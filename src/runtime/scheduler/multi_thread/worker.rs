@@ -171,14 +171,28 @@ impl Worker {
         let mut ring = self.ring.borrow_mut();
         let share = inject.len() / self.workers().len() + 1;
         let max = share.min(ring.remaining_slots() + 1).min(INJECT_BATCH);
+        let workers = self.workers();
         let mut first = None;
-        inject.pop_batch(max, |task, _| {
-            if first.is_none() {
+        let mut refused = Vec::new();
+        inject.pop_batch(max, |task, spawned| {
+            // A new task joins the owned list here. Shutdown closes the
+            // injection queue before the owned list, and this runs under the
+            // queue's lock, so this only fails on a bug; the task is then
+            // cancelled below, outside the lock.
+            if spawned && workers.bind(task).is_err() {
+                refused.push(task);
+            } else if first.is_none() {
                 first = Some(task);
             } else {
                 ring.push_back(task.addr(), |_| unreachable!("room was reserved"));
             }
         });
+        drop(ring);
+        for task in refused {
+            task.shutdown();
+            task.drop_refs(2);
+            self.mt.metrics.task_finished();
+        }
         first
     }
 
