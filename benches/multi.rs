@@ -1,15 +1,14 @@
 //! Multi-thread benchmarks: tokio's multi-thread scheduler workloads, a
 //! skewed fan-out and an HTTP/1 hello server, on tokio's multi-thread
-//! runtime and smol's `Executor` (2 workers each), today's single-thread
-//! guillotine, and guillotine's multi-thread flavor once it exists.
+//! runtime and smol's `Executor` (2 workers each), guillotine's
+//! multi-thread flavor (the contender under test) and its current-thread
+//! runtime.
 //!
 //! ```text
-//! cargo bench --bench multi                          # scheduler rows, hyper without guillotine
-//! cargo bench --bench multi --features tokio-io      # + guillotine-2ct in the hyper tables
+//! cargo bench --bench multi --features tokio-io      # everything
+//! cargo bench --bench multi                          # hyper without guillotine's servers
 //! BENCH_ROUNDS=5 cargo bench --bench multi -- spawn  # names containing a word
 //! cargo bench --bench multi -- hyper                 # only the hyper tables (needs wrk)
-//! RUSTFLAGS="--cfg guillotine_mt" cargo bench --bench multi --features tokio-io
-//!                                                    # + guillotine-mt, once the flavor exists
 //! MULTI_BENCH_WORKERS=8 cargo bench --bench multi    # 8 workers instead of 2
 //! ```
 //!
@@ -22,12 +21,11 @@
 //! `BENCH_ROUNDS` (default 11). See BENCHMARKS.md, "Multi-thread".
 //!
 //! Layout: `multi/runtimes.rs` has the `MtRt` trait and the contenders,
-//! `multi/guillotine_mt.rs` the one for the flavor to come (behind
-//! `--cfg guillotine_mt`), `multi/sched.rs` the scheduler workloads,
+//! `multi/guillotine_mt.rs` the multi-thread flavor's (and its hyper
+//! server), `multi/sched.rs` the scheduler workloads,
 //! `multi/hyper_hello.rs` the HTTP server and its wrk driver.
 
 // The compare bench uses all of the harness; this one only part of it.
-#[cfg(guillotine_mt)]
 #[path = "multi/guillotine_mt.rs"]
 mod guillotine_mt;
 #[allow(dead_code)]
