@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use guillotine::runtime::{Builder, Runtime};
 
 fn rt(workers: usize) -> Runtime {
-    Builder::new_multi_thread().worker_threads(workers).build().unwrap()
+    Builder::new_multi_thread()
+        .worker_threads(workers)
+        .build()
+        .unwrap()
 }
 
 fn thread_name() -> String {
@@ -130,7 +133,10 @@ fn a_timer_on_a_stuck_worker_still_fires() {
     });
     // Typically 2–4 ms (the idle worker looks every 2 ms); the bound only
     // says it did not wait for the hog.
-    assert!(fired_after < Duration::from_millis(500), "fired after {fired_after:?}");
+    assert!(
+        fired_after < Duration::from_millis(500),
+        "fired after {fired_after:?}"
+    );
 }
 
 #[test]
@@ -167,7 +173,10 @@ fn a_connection_on_a_stuck_worker_is_still_served() {
         hog.await.unwrap();
         served_after
     });
-    assert!(served_after < Duration::from_millis(500), "served after {served_after:?}");
+    assert!(
+        served_after < Duration::from_millis(500),
+        "served after {served_after:?}"
+    );
 }
 
 #[test]

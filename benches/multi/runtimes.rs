@@ -66,6 +66,12 @@ pub trait MtRt: Sized + 'static {
 pub trait Workload {
     const NAME: &'static str;
     const ABOUT: &'static str;
+    /// Timed iterations per run (after one unrecorded iteration).
+    const ITERS: u32;
+    /// What the per-operation counts divide by: `OPS` of `OP` ("task":
+    /// tasks spawned, "yield": `yield_now`s) per iteration.
+    const OPS: u64;
+    const OP: &'static str;
 
     /// Runs the workload on a fresh runtime `R` and measures it.
     fn run<R: MtRt>() -> Sample;
@@ -89,6 +95,16 @@ fn on<W: Workload>(name: &str) -> Sample {
         TOKIO_MT => W::run::<TokioMt>(),
         SMOL_MT => W::run::<SmolMt>(),
         _ => unreachable!("no runtime named {name}"),
+    }
+}
+
+/// What the `syscalls` report needs of workload `W`.
+pub fn counted<W: Workload>() -> crate::counts::Counted {
+    crate::counts::Counted {
+        name: W::NAME,
+        ops: u64::from(W::ITERS + 1) * W::OPS,
+        op: W::OP,
+        run: |i| on::<W>(contenders()[i].name),
     }
 }
 

@@ -192,10 +192,7 @@ pub(crate) fn enter_handle(shared: &Arc<Shared>) -> SetGuard {
     let (core, running) = CONTEXT
         .try_with(|c| {
             let core = c.core.borrow().clone();
-            (
-                core.filter(|core| core.runs(shared)),
-                c.running.get(),
-            )
+            (core.filter(|core| core.runs(shared)), c.running.get())
         })
         .unwrap_or((None, false));
     set(shared.clone(), core, running)

@@ -135,7 +135,12 @@ impl Core {
             Arc::new(Metrics::new(1)),
             None,
         ));
-        Ok(Core::build(config, shared, Arc::new(Mutex::new(driver)), None))
+        Ok(Core::build(
+            config,
+            shared,
+            Arc::new(Mutex::new(driver)),
+            None,
+        ))
     }
 
     /// A multi-thread worker's core: `pinned` is the home of its

@@ -119,11 +119,11 @@ impl Shared {
         let queued = match &self.workers {
             // Multi-thread: bound to the owned list here (any worker may
             // complete it), then queued as a wake.
-            Some(workers) => workers
-                .bind(raw)
-                .and_then(|()| self.inject.push_woken(raw).map_err(|raw| {
+            Some(workers) => workers.bind(raw).and_then(|()| {
+                self.inject.push_woken(raw).map_err(|raw| {
                     workers.unbind(raw);
-                })),
+                })
+            }),
             None => self.inject.push_spawned(raw).map_err(drop),
         };
         if queued.is_err() {

@@ -273,7 +273,11 @@ impl Launched {
         let _guard = context::enter_handle(shared);
         for shard in &workers.owned {
             loop {
-                let task = shard.lock().unwrap_or_else(PoisonError::into_inner).list.pop();
+                let task = shard
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .list
+                    .pop();
                 let Some(task) = task else { break };
                 task.shutdown();
                 task.drop_ref();

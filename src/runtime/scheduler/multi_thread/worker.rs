@@ -85,7 +85,10 @@ impl Worker {
     }
 
     pub(crate) fn workers(&self) -> &Workers {
-        self.mt.workers.as_ref().expect("a worker's runtime has workers")
+        self.mt
+            .workers
+            .as_ref()
+            .expect("a worker's runtime has workers")
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
@@ -117,7 +120,10 @@ impl Worker {
         let mut overflowed = false;
         ring.push_back(task.addr(), |overflow| {
             overflowed = true;
-            let moved = self.mt.inject.push_woken_batch(overflow.map(RawTask::from_addr));
+            let moved = self
+                .mt
+                .inject
+                .push_woken_batch(overflow.map(RawTask::from_addr));
             if let Err(rejected) = moved {
                 // Shutting down: the owned list cancels them.
                 rejected.into_iter().for_each(RawTask::drop_ref);
