@@ -123,12 +123,7 @@ struct ChildCounts {
 /// Runs the child for `workload` on `runtime` under `tool` (the command
 /// line before the child; `{out}` is replaced by a temporary file the tool
 /// writes its counts to), and parses the tool's counts with `parse`.
-fn child(
-    workload: &str,
-    runtime: &str,
-    tool: &[&str],
-    parse: fn(&str) -> BTreeMap<String, u64>,
-) -> ChildCounts {
+fn child(workload: &str, runtime: &str, tool: &[&str], parse: Parse) -> ChildCounts {
     let out = std::env::temp_dir().join(format!(
         "multi-bench-count-{}-{workload}-{runtime}",
         std::process::id()
@@ -170,6 +165,9 @@ fn child(
         counts,
     }
 }
+
+/// Parses a counting tool's output: counter name → count.
+type Parse = fn(&str) -> BTreeMap<String, u64>;
 
 /// `strace -c`'s summary table: `% time, seconds, usecs/call, calls,
 /// [errors,] syscall` per line.
@@ -224,7 +222,7 @@ fn run(i: usize, counted: &[Counted]) -> Vec<Figure> {
     let events = perf_events();
     let perf = ["perf", "stat", "-x,", "-o", "{out}", "-e", &events, "--"];
     let mut figures = Vec::new();
-    let tools: [(&str, &[&str], fn(&str) -> BTreeMap<String, u64>); 2] = [
+    let tools: [(&str, &[&str], Parse); 2] = [
         ("strace", &STRACE, parse_strace),
         ("perf", &perf, parse_perf),
     ];
