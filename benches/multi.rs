@@ -1,15 +1,14 @@
 //! Multi-thread benchmarks: tokio's multi-thread scheduler workloads, a
 //! skewed fan-out and an HTTP/1 hello server, on tokio's multi-thread
-//! runtime and smol's `Executor` (2 workers each), today's single-thread
-//! guillotine, and guillotine's multi-thread flavor once it exists.
+//! runtime and smol's `Executor` (2 workers each), guillotine's
+//! multi-thread flavor (the contender under test) and its current-thread
+//! runtime.
 //!
 //! ```text
-//! cargo bench --bench multi                          # scheduler rows, hyper without guillotine
-//! cargo bench --bench multi --features tokio-io      # + guillotine-2ct in the hyper tables
+//! cargo bench --bench multi --features tokio-io      # everything
+//! cargo bench --bench multi                          # hyper without guillotine's servers
 //! BENCH_ROUNDS=5 cargo bench --bench multi -- spawn  # names containing a word
 //! cargo bench --bench multi -- hyper                 # only the hyper tables (needs wrk)
-//! RUSTFLAGS="--cfg guillotine_mt" cargo bench --bench multi --features tokio-io
-//!                                                    # + guillotine-mt, once the flavor exists
 //! MULTI_BENCH_WORKERS=8 cargo bench --bench multi    # 8 workers instead of 2
 //! ```
 //!
@@ -22,12 +21,13 @@
 //! `BENCH_ROUNDS` (default 11). See BENCHMARKS.md, "Multi-thread".
 //!
 //! Layout: `multi/runtimes.rs` has the `MtRt` trait and the contenders,
-//! `multi/guillotine_mt.rs` the one for the flavor to come (behind
-//! `--cfg guillotine_mt`), `multi/sched.rs` the scheduler workloads,
+//! `multi/guillotine_mt.rs` the multi-thread flavor's (and its hyper
+//! server), `multi/sched.rs` the scheduler workloads,
 //! `multi/hyper_hello.rs` the HTTP server and its wrk driver.
 
 // The compare bench uses all of the harness; this one only part of it.
-#[cfg(guillotine_mt)]
+#[path = "multi/counts.rs"]
+mod counts;
 #[path = "multi/guillotine_mt.rs"]
 mod guillotine_mt;
 #[allow(dead_code)]
@@ -40,23 +40,38 @@ mod runtimes;
 #[path = "multi/sched.rs"]
 mod sched;
 
+use counts::Counted;
 use harness::{Bench, Cell, Contender, Row, Unit};
 use runtimes::bench;
 use sched::SkewedFanOut;
 
-/// Every scheduler workload, in the order they run and appear.
+/// Calls `$f::<W>()` for every scheduler workload `W`, in the order they
+/// run and appear.
+macro_rules! every_workload {
+    ($f:ident) => {
+        vec![
+            $f::<sched::SpawnManyLocal>(),
+            $f::<sched::SpawnManyRemoteIdle>(),
+            $f::<sched::SpawnManyRemoteBusy1>(),
+            $f::<sched::SpawnManyRemoteBusy2>(),
+            $f::<sched::YieldMany>(),
+            $f::<sched::PingPong>(),
+            $f::<sched::ChainedSpawn>(),
+            $f::<SkewedFanOut<true>>(),
+            $f::<SkewedFanOut<false>>(),
+        ]
+    };
+}
+
+/// Every scheduler workload, for the harness.
 fn benches() -> Vec<Bench> {
-    vec![
-        bench::<sched::SpawnManyLocal>(),
-        bench::<sched::SpawnManyRemoteIdle>(),
-        bench::<sched::SpawnManyRemoteBusy1>(),
-        bench::<sched::SpawnManyRemoteBusy2>(),
-        bench::<sched::YieldMany>(),
-        bench::<sched::PingPong>(),
-        bench::<sched::ChainedSpawn>(),
-        bench::<SkewedFanOut<true>>(),
-        bench::<SkewedFanOut<false>>(),
-    ]
+    every_workload!(bench)
+}
+
+/// Every scheduler workload, for the `syscalls` report.
+pub fn counted() -> Vec<Counted> {
+    use runtimes::counted;
+    every_workload!(counted)
 }
 
 /// The fan-out rows against the ideal (JOBS × JOB / workers) and each
@@ -117,23 +132,166 @@ fn fanout_table(contenders: &[Contender], rows: &[Row]) -> Option<String> {
     Some(out)
 }
 
+/// The median of the per-round ratios `a[i] / b[i]`.
+fn paired_median(a: &[f64], b: &[f64]) -> f64 {
+    let mut ratios: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y).collect();
+    ratios.sort_by(f64::total_cmp);
+    let n = ratios.len();
+    if n % 2 == 1 {
+        ratios[n / 2]
+    } else {
+        (ratios[n / 2 - 1] + ratios[n / 2]) / 2.0
+    }
+}
+
+/// Every row of guillotine-mt (column 0) against its targets: at or below
+/// the faster of tokio-mt and smol-mt (paired ratio ≤ 1); the fan-out
+/// within 10% of the ideal; with 1 worker (`MULTI_BENCH_WORKERS=1`), at
+/// most 10% slower than guillotine-ct (paired ratio ≤ 1.10).
+fn targets_table(contenders: &[Contender], rows: &[Row]) -> Option<String> {
+    use runtimes::{GUILLOTINE_CT, GUILLOTINE_MT, SMOL_MT, TOKIO_MT, Workload};
+    if contenders[0].name != GUILLOTINE_MT {
+        return None;
+    }
+    let index = |name| contenders.iter().position(|c| c.name == name);
+    let measured = |row: &Row, i: usize| match &row.cells[i] {
+        Cell::Measured {
+            median, by_round, ..
+        } => Some((median.value, by_round.clone())),
+        _ => None,
+    };
+    let seconds = |v: f64| harness::format_value(v, Unit::Seconds);
+    let verdict = |ok: bool| if ok { "met" } else { "**missed**" }.to_string();
+    let header = [
+        "target",
+        GUILLOTINE_MT,
+        "reference",
+        "ratio (paired median)",
+        "",
+    ]
+    .map(String::from);
+    let mut out = harness::table_head(&header);
+    let mut any = false;
+    for row in rows {
+        let Some((ours, ours_rounds)) = measured(row, 0) else {
+            continue;
+        };
+        // The faster of tokio-mt and smol-mt, by median.
+        let faster = [TOKIO_MT, SMOL_MT]
+            .into_iter()
+            .filter_map(|name| Some((name, measured(row, index(name)?)?)))
+            .min_by(|a, b| a.1.0.total_cmp(&b.1.0));
+        if let Some((name, (theirs, rounds))) = faster
+            && rounds.len() == ours_rounds.len()
+        {
+            let ratio = paired_median(&ours_rounds, &rounds);
+            out.push_str(&harness::table_row(&[
+                format!("{} ≤ faster of tokio-mt, smol-mt", row.bench),
+                seconds(ours),
+                format!("{name} {}", seconds(theirs)),
+                format!("{ratio:.2}"),
+                verdict(ratio <= 1.0),
+            ]));
+            any = true;
+        }
+        let ideal = if row.bench == <SkewedFanOut<true> as Workload>::NAME {
+            Some(SkewedFanOut::<true>::ideal())
+        } else if row.bench == <SkewedFanOut<false> as Workload>::NAME {
+            Some(SkewedFanOut::<false>::ideal())
+        } else {
+            None
+        };
+        if let Some(ideal) = ideal {
+            let ideal = ideal.as_secs_f64();
+            out.push_str(&harness::table_row(&[
+                format!("{} ≤ 1.10 × ideal", row.bench),
+                seconds(ours),
+                format!("ideal {}", seconds(ideal)),
+                format!("{:.2} (median ÷ ideal)", ours / ideal),
+                verdict(ours <= 1.10 * ideal),
+            ]));
+        }
+        if sched::workers() == 1
+            && let Some((theirs, rounds)) = index(GUILLOTINE_CT).and_then(|i| measured(row, i))
+            && rounds.len() == ours_rounds.len()
+        {
+            let ratio = paired_median(&ours_rounds, &rounds);
+            out.push_str(&harness::table_row(&[
+                format!("{} (1 worker) ≤ 1.10 × guillotine-ct", row.bench),
+                seconds(ours),
+                format!("guillotine-ct {}", seconds(theirs)),
+                format!("{ratio:.2}"),
+                verdict(ratio <= 1.10),
+            ]));
+        }
+    }
+    any.then_some(out)
+}
+
+/// guillotine-mt's requests/s against tokio-mt's, per hyper table (the
+/// target: at least tokio-mt's).
+fn hyper_targets(http: &[Contender], results: &[harness::ReportResult]) -> Option<String> {
+    use runtimes::{GUILLOTINE_MT, TOKIO_MT};
+    let ours = http.iter().position(|c| c.name == GUILLOTINE_MT)?;
+    let theirs = http.iter().position(|c| c.name == TOKIO_MT)?;
+    let header = [
+        "hyper target",
+        GUILLOTINE_MT,
+        TOKIO_MT,
+        "ratio (medians)",
+        "",
+    ]
+    .map(String::from);
+    let mut out = harness::table_head(&header);
+    let mut any = false;
+    for result in results {
+        let label = "requests/s";
+        let (Some(a), Some(b)) = (result.value(ours, label), result.value(theirs, label)) else {
+            continue;
+        };
+        let rate = |v| harness::format_value(v, Unit::PerSecond);
+        let verdict = if a >= b { "met" } else { "**missed**" };
+        out.push_str(&harness::table_row(&[
+            format!("{}: requests/s ≥ tokio-mt's", result.name),
+            rate(a),
+            rate(b),
+            format!("{:.2}", a / b),
+            verdict.to_string(),
+        ]));
+        any = true;
+    }
+    any.then_some(out)
+}
+
 fn main() {
     if let Ok(name) = std::env::var(hyper_hello::SERVER_ENV) {
         hyper_hello::serve(&name);
     }
     let contenders = runtimes::contenders();
+    let mut in_child = counted();
+    in_child.push(runtimes::counted::<sched::BuildDrop>());
+    counts::run_as_child(&in_child, &contenders);
     let http = hyper_hello::contenders();
     let benches = benches();
     let reports = hyper_hello::reports();
     let cfg = harness::Config::from_env_and_args();
+    // Only on request: it runs every workload again under strace and perf.
+    let syscalls = [counts::report()];
+    let syscalls = if cfg.filters.iter().any(|f| f == "syscalls") {
+        &syscalls[..]
+    } else {
+        &[]
+    };
     cfg.check_runtimes(&[contenders.clone(), http.clone()].concat());
     let selected = benches.iter().filter(|b| cfg.selects(b.name)).count()
-        + reports.iter().filter(|r| cfg.selects(r.name)).count();
+        + reports.iter().filter(|r| cfg.selects(r.name)).count()
+        + syscalls.len();
     if selected == 0 {
         let names: Vec<_> = benches
             .iter()
             .map(|b| b.name)
             .chain(reports.iter().map(|r| r.name))
+            .chain(["syscalls"])
             .collect();
         eprintln!(
             "no workload matches {:?}; workloads: {}",
@@ -162,10 +320,23 @@ fn main() {
             println!();
             print!("{table}");
         }
+        if let Some(table) = targets_table(&contenders, &rows) {
+            println!();
+            print!("{table}");
+        }
     }
     let (_, results) = harness::run_all(&http, &[], &reports, &cfg);
     for result in &results {
         println!();
         print!("{}", (result.table)(&http, result));
+    }
+    if let Some(table) = hyper_targets(&http, &results) {
+        println!();
+        print!("{table}");
+    }
+    let (_, results) = harness::run_all(&contenders, &[], syscalls, &cfg);
+    for result in &results {
+        println!();
+        print!("{}", (result.table)(&contenders, result));
     }
 }

@@ -789,7 +789,7 @@ pub fn format_value(value: f64, unit: Unit) -> String {
     }
 }
 
-fn cell_text(cell: &Cell) -> String {
+pub fn cell_text(cell: &Cell) -> String {
     match cell {
         Cell::Pending => "pending".into(),
         Cell::Skipped => "skipped".into(),

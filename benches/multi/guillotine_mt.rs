@@ -1,9 +1,7 @@
 //! The contender this bench exists for: guillotine's multi-thread flavor,
 //! `Builder::new_multi_thread().worker_threads(n).build()`, a `Runtime`
 //! with the current-thread one's `block_on` / `spawn` / `handle` (tasks run
-//! on the workers; `block_on`'s thread is not one). It does not exist yet:
-//! this module is compiled only with
-//! `RUSTFLAGS="--cfg guillotine_mt" cargo bench --bench multi`.
+//! on the workers; `block_on`'s thread is not one).
 
 use std::future::Future;
 

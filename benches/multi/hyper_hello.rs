@@ -18,7 +18,7 @@
 //!   connections spawned with `spawn_local` through [`GuillotineLocal`],
 //!   streams in `TokioIo` (needs `--features tokio-io`).
 //! - guillotine-mt: the same server as tokio-mt's on the multi-thread
-//!   flavor (`guillotine_mt.rs`; `--cfg guillotine_mt --features tokio-io`).
+//!   flavor (`guillotine_mt.rs`; needs `--features tokio-io`).
 //!
 //! No server sets a hyper timer (so no header-read timeout), as in hyper's
 //! examples. Every accepted stream gets `TCP_NODELAY`.
@@ -56,28 +56,14 @@ const WRK_ARGS: [&str; 3] = ["-t1", "-c64", "-d5s"];
 const BODY: &[u8] = b"Hello, World!";
 
 /// The hyper contenders, in table order (as for the scheduler rows: the
-/// multi-thread flavor first once it is compiled in).
+/// multi-thread flavor first). guillotine's servers need `tokio-io`.
 pub fn contenders() -> Vec<Contender> {
-    let mt = Contender {
-        name: GUILLOTINE_MT,
-        available: cfg!(all(guillotine_mt, feature = "tokio-io")),
-    };
-    let two_ct = Contender {
-        name: GUILLOTINE_2CT,
-        available: cfg!(feature = "tokio-io"),
-    };
-    let others = [TOKIO_MT, SMOL_MT].map(|name| Contender {
-        name,
-        available: true,
-    });
-    let mut all = vec![two_ct];
-    all.extend(others);
-    if cfg!(guillotine_mt) {
-        all.insert(0, mt);
-    } else {
-        all.push(mt);
-    }
-    all
+    [GUILLOTINE_MT, GUILLOTINE_2CT, TOKIO_MT, SMOL_MT]
+        .map(|name| Contender {
+            name,
+            available: cfg!(feature = "tokio-io") || !name.starts_with("guillotine"),
+        })
+        .to_vec()
 }
 
 /// The two reports: everything unpinned, and the server on CPU 0 with wrk
@@ -306,7 +292,7 @@ pub fn serve(name: &str) -> ! {
         SMOL_MT => serve_smol(first),
         #[cfg(feature = "tokio-io")]
         GUILLOTINE_2CT => guillotine_2ct::serve(first, listeners),
-        #[cfg(all(guillotine_mt, feature = "tokio-io"))]
+        #[cfg(feature = "tokio-io")]
         GUILLOTINE_MT => crate::guillotine_mt::serve_hyper(first),
         _ => panic!("no hyper server for {name}"),
     };

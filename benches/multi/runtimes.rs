@@ -11,11 +11,10 @@
 //! - guillotine-ct: today's `Runtime::new()`: one thread, `block_on`'s,
 //!   runs every task, whatever the workload's worker count.
 //! - guillotine-mt: `Builder::new_multi_thread().worker_threads(n).build()`,
-//!   in `guillotine_mt.rs`, compiled only with `--cfg guillotine_mt` until
-//!   that flavor exists.
+//!   in `guillotine_mt.rs`.
 //!
 //! The contender under test (column 0, divided by the others in the ratio
-//! columns) is guillotine-mt when it is compiled in, guillotine-ct otherwise.
+//! columns) is guillotine-mt.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -67,6 +66,12 @@ pub trait MtRt: Sized + 'static {
 pub trait Workload {
     const NAME: &'static str;
     const ABOUT: &'static str;
+    /// Timed iterations per run (after one unrecorded iteration).
+    const ITERS: u32;
+    /// What the per-operation counts divide by: `OPS` of `OP` ("task":
+    /// tasks spawned, "yield": `yield_now`s) per iteration.
+    const OPS: u64;
+    const OP: &'static str;
 
     /// Runs the workload on a fresh runtime `R` and measures it.
     fn run<R: MtRt>() -> Sample;
@@ -74,37 +79,32 @@ pub trait Workload {
 
 /// The scheduler contenders, in table order (see the module comment).
 pub fn contenders() -> Vec<Contender> {
-    let mt = Contender {
-        name: GUILLOTINE_MT,
-        available: cfg!(guillotine_mt),
-    };
-    let ct = Contender {
-        name: GUILLOTINE_CT,
-        available: true,
-    };
-    let others = [TOKIO_MT, SMOL_MT].map(|name| Contender {
-        name,
-        available: true,
-    });
-    let mut all = vec![ct];
-    all.extend(others);
-    if cfg!(guillotine_mt) {
-        all.insert(0, mt);
-    } else {
-        all.push(mt);
-    }
-    all
+    [GUILLOTINE_MT, GUILLOTINE_CT, TOKIO_MT, SMOL_MT]
+        .map(|name| Contender {
+            name,
+            available: true,
+        })
+        .to_vec()
 }
 
 /// Calls `W::run` on the contender named `name`.
 fn on<W: Workload>(name: &str) -> Sample {
     match name {
-        #[cfg(guillotine_mt)]
         GUILLOTINE_MT => W::run::<crate::guillotine_mt::GuillotineMt>(),
         GUILLOTINE_CT => W::run::<GuillotineCt>(),
         TOKIO_MT => W::run::<TokioMt>(),
         SMOL_MT => W::run::<SmolMt>(),
         _ => unreachable!("no runtime named {name}"),
+    }
+}
+
+/// What the `syscalls` report needs of workload `W`.
+pub fn counted<W: Workload>() -> crate::counts::Counted {
+    crate::counts::Counted {
+        name: W::NAME,
+        ops: u64::from(W::ITERS + 1) * W::OPS,
+        op: W::OP,
+        run: |i| on::<W>(contenders()[i].name),
     }
 }
 
@@ -166,8 +166,7 @@ macro_rules! guillotine_mt_rt {
         }
     };
 }
-// Used by `guillotine_mt.rs` too, which is compiled only with `--cfg guillotine_mt`.
-#[allow(unused_imports)]
+// Used by `guillotine_mt.rs` too.
 pub(crate) use guillotine_mt_rt;
 
 pub struct GuillotineCt(guillotine::runtime::Runtime);

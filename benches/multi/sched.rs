@@ -86,10 +86,13 @@ impl Workload for SpawnManyLocal {
     const NAME: &'static str = "spawn_many_local";
     const ABOUT: &'static str =
         "in block_on: spawn 10,000 empty tasks, the last to run signals; per iteration";
+    const ITERS: u32 = 20;
+    const OPS: u64 = NUM_SPAWN as u64;
+    const OP: &'static str = "task";
 
     fn run<R: MtRt>() -> Sample {
         let rt = R::build(workers());
-        per_iteration(&rt, 20, |rt| {
+        per_iteration(&rt, Self::ITERS, |rt| {
             let rem = Arc::new(AtomicUsize::new(NUM_SPAWN));
             rt.block_on(async {
                 let (tx, mut rx) = mpsc::unbounded::<()>();
@@ -115,10 +118,13 @@ impl Workload for SpawnManyRemoteIdle {
     const NAME: &'static str = "spawn_many_remote_idle";
     const ABOUT: &'static str =
         "spawn 10,000 empty tasks from outside, join them in block_on; per iteration";
+    const ITERS: u32 = 20;
+    const OPS: u64 = NUM_SPAWN as u64;
+    const OP: &'static str = "task";
 
     fn run<R: MtRt>() -> Sample {
         let rt = R::build(workers());
-        per_iteration(&rt, 20, |rt| {
+        per_iteration(&rt, Self::ITERS, |rt| {
             let handles: Vec<_> = (0..NUM_SPAWN)
                 .map(|_| rt.spawn_outside(async { 1 }))
                 .collect();
@@ -135,6 +141,9 @@ impl Workload for SpawnManyRemoteBusy1 {
     const NAME: &'static str = "spawn_many_remote_busy1";
     const ABOUT: &'static str = "spawn_many_remote_idle while 2 tasks per worker loop on \
                                  yield_now + 10 µs stall; per iteration";
+    const ITERS: u32 = 20;
+    const OPS: u64 = NUM_SPAWN as u64;
+    const OP: &'static str = "task";
 
     fn run<R: MtRt>() -> Sample {
         let rt = R::build(workers());
@@ -153,7 +162,7 @@ impl Workload for SpawnManyRemoteBusy1 {
                 })
             })
             .collect();
-        let sample = per_iteration(&rt, 20, |rt| {
+        let sample = per_iteration(&rt, Self::ITERS, |rt| {
             let handles: Vec<_> = (0..NUM_SPAWN)
                 .map(|_| rt.spawn_outside(async { 1 }))
                 .collect();
@@ -188,6 +197,9 @@ impl Workload for SpawnManyRemoteBusy2 {
     const NAME: &'static str = "spawn_many_remote_busy2";
     const ABOUT: &'static str = "spawn 1,000 empty tasks from outside and join them while one \
                                  chain per worker stalls 10 µs and spawns its next link; per iteration";
+    const ITERS: u32 = 50;
+    const OPS: u64 = Self::NUM_SPAWN as u64;
+    const OP: &'static str = "task";
 
     fn run<R: MtRt>() -> Sample {
         let rt = R::build(workers());
@@ -199,7 +211,7 @@ impl Workload for SpawnManyRemoteBusy2 {
             let start = rt.spawn_outside(async move { Self::link::<R>(busy, links) });
             rt.block_on(start);
         }
-        let sample = per_iteration(&rt, 50, |rt| {
+        let sample = per_iteration(&rt, Self::ITERS, |rt| {
             let handles: Vec<_> = (0..Self::NUM_SPAWN)
                 .map(|_| rt.spawn_outside(async { 1 }))
                 .collect();
@@ -223,10 +235,13 @@ impl Workload for YieldMany {
     const NAME: &'static str = "yield_many";
     const ABOUT: &'static str =
         "200 tasks spawned from outside x 1,000 yield_now each, joined; per iteration";
+    const ITERS: u32 = 5;
+    const OPS: u64 = (Self::TASKS * Self::YIELDS) as u64;
+    const OP: &'static str = "yield";
 
     fn run<R: MtRt>() -> Sample {
         let rt = R::build(workers());
-        per_iteration(&rt, 5, |rt| {
+        per_iteration(&rt, Self::ITERS, |rt| {
             let handles: Vec<_> = (0..Self::TASKS)
                 .map(|_| {
                     rt.spawn_outside(async {
@@ -254,10 +269,13 @@ impl Workload for PingPong {
     const NAME: &'static str = "ping_pong";
     const ABOUT: &'static str = "a task spawns 1,000 tasks, each spawns a partner and they \
                                  ping-pong once over futures oneshots; per iteration";
+    const ITERS: u32 = 50;
+    const OPS: u64 = (1 + 2 * Self::PINGS) as u64;
+    const OP: &'static str = "task";
 
     fn run<R: MtRt>() -> Sample {
         let rt = R::build(workers());
-        per_iteration(&rt, 50, |rt| {
+        per_iteration(&rt, Self::ITERS, |rt| {
             let rem = Arc::new(AtomicUsize::new(Self::PINGS));
             let remaining = Arc::clone(&rem);
             rt.block_on(async move {
@@ -306,10 +324,13 @@ impl Workload for ChainedSpawn {
     const NAME: &'static str = "chained_spawn";
     const ABOUT: &'static str =
         "from a spawned task, a chain of 1,000 tasks each spawning the next; per iteration";
+    const ITERS: u32 = 100;
+    const OPS: u64 = (1 + Self::LENGTH) as u64;
+    const OP: &'static str = "task";
 
     fn run<R: MtRt>() -> Sample {
         let rt = R::build(workers());
-        per_iteration(&rt, 100, |rt| {
+        per_iteration(&rt, Self::ITERS, |rt| {
             let length = rt.block_on(async {
                 let (done_tx, done_rx) = oneshot::channel();
                 R::spawn_detached(async move { Self::link::<R>(Self::LENGTH, done_tx) });
@@ -350,10 +371,13 @@ impl<const ALL: bool> Workload for SkewedFanOut<ALL> {
     } else {
         "skewed_fanout with 1 worker (guillotine-ct: as always, 1 thread)"
     };
+    const ITERS: u32 = 1;
+    const OPS: u64 = 1 + Self::JOBS as u64;
+    const OP: &'static str = "task";
 
     fn run<R: MtRt>() -> Sample {
         let rt = R::build(Self::workers());
-        per_iteration(&rt, 1, |rt| {
+        per_iteration(&rt, Self::ITERS, |rt| {
             let sum = rt.block_on(async {
                 let spawner = R::spawn(async {
                     let jobs: Vec<_> = (0..Self::JOBS)
@@ -370,5 +394,26 @@ impl<const ALL: bool> Workload for SkewedFanOut<ALL> {
             });
             assert_eq!(sum, Self::JOBS * (Self::JOBS - 1) / 2);
         })
+    }
+}
+
+/// Not a workload: builds the runtime, runs one empty `block_on` and drops
+/// it; the `syscalls` report's measure of what every run costs besides
+/// its tasks.
+pub struct BuildDrop;
+
+impl Workload for BuildDrop {
+    const NAME: &'static str = "build_drop";
+    const ABOUT: &'static str = "build a runtime, block_on an empty future, drop the runtime";
+    const ITERS: u32 = 0;
+    const OPS: u64 = 0;
+    const OP: &'static str = "task";
+
+    fn run<R: MtRt>() -> Sample {
+        let watch = Stopwatch::start(None);
+        let rt = R::build(workers());
+        rt.block_on(async {});
+        drop(rt);
+        watch.stop(1, "run")
     }
 }
