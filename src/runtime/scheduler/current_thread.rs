@@ -343,18 +343,22 @@ impl Core {
     /// Turns the driver; `None` blocks until an event, an unpark or a timer.
     fn turn(&self, timeout: Option<Duration>) {
         let mut driver = lock_driver(&self.driver);
-        Core::turn_locked(&mut driver, timeout);
+        self.turn_locked(&mut driver, timeout);
         drop(driver);
         if let Some(worker) = &self.worker {
             worker.turned();
         }
     }
 
-    fn turn_locked(driver: &mut Option<Driver>, timeout: Option<Duration>) {
+    fn turn_locked(&self, driver: &mut Option<Driver>, timeout: Option<Duration>) {
         let driver = driver
             .as_mut()
             .expect("a driver is closed only after its thread stopped turning it");
-        if let Err(e) = driver.turn(timeout) {
+        let turned = match &self.worker {
+            Some(worker) => worker.turning(|| driver.turn(timeout)),
+            None => driver.turn(timeout),
+        };
+        if let Err(e) = turned {
             // epoll_wait only fails on a broken epoll descriptor, which would
             // leave the runtime unable to ever wake: a bug, not an input.
             panic!("guillotine: epoll_wait failed: {e}");
@@ -418,7 +422,7 @@ impl Core {
             let worker = self.worker_metrics();
             let slept_at = Instant::now();
             worker.parking(slept_at - self.busy_since.get());
-            Core::turn_locked(&mut driver, limit);
+            self.turn_locked(&mut driver, limit);
             drop(driver);
             let woke_at = Instant::now();
             worker.unparked();
@@ -445,7 +449,7 @@ impl Core {
             // Something was woken from elsewhere: still collect I/O and
             // timers, but without blocking.
             self.remote_active.set(true);
-            Core::turn_locked(&mut driver, Some(Duration::ZERO));
+            self.turn_locked(&mut driver, Some(Duration::ZERO));
         }
         if let Some(worker) = &self.worker {
             worker.turned();

@@ -66,6 +66,9 @@ pub(crate) struct Worker {
     rng: Cell<u32>,
     /// Polls since the injection queue was last looked at first.
     tick: Cell<u32>,
+    /// Set while this worker turns a driver: the wakes it dispatches queue
+    /// here without waking a sleeper each; one look after the turn does.
+    in_turn: Cell<bool>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -90,6 +93,7 @@ impl Worker {
             // Any odd seed will do; the index spreads workers apart.
             rng: Cell::new(0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1),
             tick: Cell::new(0),
+            in_turn: Cell::new(false),
         }
     }
 
@@ -140,9 +144,23 @@ impl Worker {
         });
         let surplus = overflowed || ring.len() > 1;
         drop(ring);
-        if surplus {
+        if surplus && !self.in_turn.get() {
             self.workers().notify_hint();
         }
+    }
+
+    /// Runs `turn` (a turn of a driver) with the per-wake notifications
+    /// held back, then wakes one sleeper if the wakes left a surplus: a
+    /// burst of I/O events costs at most one wake-up of another worker, as
+    /// in tokio.
+    pub(crate) fn turning<R>(&self, turn: impl FnOnce() -> R) -> R {
+        let outer = self.in_turn.replace(true);
+        let r = turn();
+        self.in_turn.set(outer);
+        if !outer && self.ring.borrow().len() > 1 {
+            self.workers().notify_hint();
+        }
+        r
     }
 
     /// The next task of this worker's run queue, or a batch from the
@@ -297,7 +315,7 @@ impl Worker {
             {
                 // An error here is the owner's to report: it turns the
                 // same epoll descriptor.
-                let _ = driver.turn(Some(Duration::ZERO));
+                let _ = self.turning(|| driver.turn(Some(Duration::ZERO)));
                 turned = true;
             }
         }
