@@ -10,6 +10,11 @@
 //! BENCH_ROUNDS=5 cargo bench --bench multi -- spawn  # names containing a word
 //! cargo bench --bench multi -- hyper                 # only the hyper tables (needs wrk)
 //! MULTI_BENCH_WORKERS=8 cargo bench --bench multi    # 8 workers instead of 2
+//! MULTI_BENCH_WORKERS=1 cargo bench --bench multi    # guillotine-mt on 1 worker
+//!                                                    # against guillotine-ct
+//! BENCH_ROUNDS=3 cargo bench --bench multi --features tokio-io -- syscalls
+//!                                                    # system calls per 1,000 tasks
+//!                                                    # (strace, perf; only on request)
 //! ```
 //!
 //! Nothing is pinned for the scheduler rows (a runtime's threads inherit
@@ -23,7 +28,10 @@
 //! Layout: `multi/runtimes.rs` has the `MtRt` trait and the contenders,
 //! `multi/guillotine_mt.rs` the multi-thread flavor's (and its hyper
 //! server), `multi/sched.rs` the scheduler workloads,
-//! `multi/hyper_hello.rs` the HTTP server and its wrk driver.
+//! `multi/hyper_hello.rs` the HTTP server and its wrk driver,
+//! `multi/counts.rs` the `syscalls` report. After the tables of medians,
+//! paired ratios and CPU per iteration, a targets table marks each of
+//! guillotine-mt's rows against its target (see `targets_table`).
 
 // The compare bench uses all of the harness; this one only part of it.
 #[path = "multi/counts.rs"]
@@ -189,7 +197,7 @@ fn targets_table(contenders: &[Contender], rows: &[Row]) -> Option<String> {
                 format!("{} ≤ faster of tokio-mt, smol-mt", row.bench),
                 seconds(ours),
                 format!("{name} {}", seconds(theirs)),
-                format!("{ratio:.2}"),
+                format!("{ratio:.3}"),
                 verdict(ratio <= 1.0),
             ]));
             any = true;
@@ -220,7 +228,7 @@ fn targets_table(contenders: &[Contender], rows: &[Row]) -> Option<String> {
                 format!("{} (1 worker) ≤ 1.10 × guillotine-ct", row.bench),
                 seconds(ours),
                 format!("guillotine-ct {}", seconds(theirs)),
-                format!("{ratio:.2}"),
+                format!("{ratio:.3}"),
                 verdict(ratio <= 1.10),
             ]));
         }

@@ -28,7 +28,7 @@
 //! (the contenders alternating), and gives the median count over the
 //! rounds. Run it with
 //! `BENCH_ROUNDS=3 cargo bench --bench multi --features tokio-io -- syscalls`
-//! (about four minutes); it is not part of the default run.
+//! (about two minutes on 2 vCPUs); it is not part of the default run.
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -159,6 +159,11 @@ fn child(workload: &str, runtime: &str, tool: &[&str], parse: Parse) -> ChildCou
     let text = std::fs::read_to_string(&out).expect("read the tool's counts");
     let _ = std::fs::remove_file(&out);
     let mut counts = parse(&text);
+    // strace leaves out the calls never made; every round must have every
+    // figure.
+    for name in SYSCALLS {
+        counts.entry(name.into()).or_insert(0);
+    }
     counts.insert("nvcsw".into(), field("nvcsw"));
     ChildCounts {
         ops: field("ops"),
