@@ -133,7 +133,7 @@ impl BlockingPool {
         let mut st = self.lock();
         if st.shutdown {
             drop(st);
-            cancel(task);
+            task.cancel_new();
             return;
         }
         st.queue.push_back(task);
@@ -164,7 +164,7 @@ impl BlockingPool {
                 Vec::new()
             };
             drop(st);
-            orphans.into_iter().for_each(cancel);
+            orphans.into_iter().for_each(RawTask::cancel_new);
         }
     }
 
@@ -229,7 +229,7 @@ impl BlockingPool {
         let queued: Vec<RawTask> = st.queue.drain(..).collect();
         drop(st);
         self.inner.job_ready.notify_all();
-        queued.into_iter().for_each(cancel);
+        queued.into_iter().for_each(RawTask::cancel_new);
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut st = self.lock();
         while st.threads > 0 || st.exiting > 0 {
@@ -261,10 +261,4 @@ pub(crate) fn call(hook: Option<&Hook>) {
     if let Some(hook) = hook {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (hook.0)()));
     }
-}
-
-/// Cancels a job that will never run.
-fn cancel(task: RawTask) {
-    task.shutdown();
-    task.drop_refs(2);
 }

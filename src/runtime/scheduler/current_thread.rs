@@ -245,8 +245,7 @@ impl Core {
         let (raw, handle) = new_task(future, self.shared.clone());
         if self.closed.get() {
             // Spawned during shutdown (from a future's drop): never runs.
-            raw.shutdown();
-            raw.drop_refs(2);
+            raw.cancel_new();
             return handle;
         }
         self.owned.borrow_mut().push(raw);
@@ -562,8 +561,7 @@ impl Core {
         let _guard = context::enter_core(self);
         let (spawned, woken) = self.shared.inject.close();
         for task in spawned {
-            task.shutdown();
-            task.drop_refs(2);
+            task.cancel_new();
             self.shared.metrics.task_finished();
         }
         for task in woken {

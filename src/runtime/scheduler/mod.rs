@@ -122,8 +122,7 @@ impl Shared {
         if self.inject.push_spawned(raw).is_err() {
             // The runtime is gone: the task never runs.
             self.metrics.task_finished();
-            raw.shutdown();
-            raw.drop_refs(2);
+            raw.cancel_new();
             return handle;
         }
         self.signal();

@@ -165,6 +165,14 @@ impl RawTask {
         unsafe { (self.header().vtable.shutdown)(self.ptr) }
     }
 
+    /// Cancels a new task that will never be queued (its runtime is closed,
+    /// or shutting down) and drops the two references its spawner held for
+    /// the owned list and the first queue entry.
+    pub(crate) fn cancel_new(self) {
+        self.shutdown();
+        self.drop_refs(2);
+    }
+
     /// # Safety
     /// `dst` must point to a `Poll<Result<T, JoinError>>` where `T` is the
     /// task's output type, and the caller must be its `JoinHandle`.

@@ -269,8 +269,7 @@ impl Launched {
         {
             let _guard = context::enter_handle(shared);
             for task in spawned {
-                task.shutdown();
-                task.drop_refs(2);
+                task.cancel_new();
                 shared.metrics.task_finished();
             }
         }

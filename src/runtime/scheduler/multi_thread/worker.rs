@@ -117,8 +117,7 @@ impl Worker {
         let (raw, handle) = new_task(future, self.mt.clone());
         if self.workers().bind(raw).is_err() {
             // Spawned during shutdown: never runs.
-            raw.shutdown();
-            raw.drop_refs(2);
+            raw.cancel_new();
             return handle;
         }
         self.mt.metrics.task_spawned();
@@ -207,8 +206,7 @@ impl Worker {
         });
         drop(ring);
         for task in refused {
-            task.shutdown();
-            task.drop_refs(2);
+            task.cancel_new();
             self.mt.metrics.task_finished();
         }
         first
@@ -290,13 +288,15 @@ impl Worker {
     /// driver's lock at once. Returns whether it turned any.
     fn watch(&self) -> bool {
         let workers = self.workers();
-        let now = Instant::now();
+        // Read only once a peer is awake: most parks find them all asleep.
+        let mut now = None;
         let mut turned = false;
         for (i, remote) in workers.remotes.iter().enumerate() {
             if i == self.index || remote.handle.park.is_parked() {
                 continue;
             }
             let turns = remote.turns.load(Relaxed);
+            let now = *now.get_or_insert_with(Instant::now);
             let stuck = {
                 let mut seen = self.seen.borrow_mut();
                 let (last, since) = &mut seen[i];
