@@ -36,7 +36,9 @@
 //! state word's bits (`NOTIFIED`, `RUNNING`, `COMPLETE`, `CANCELLED`, join
 //! interest, join waker) change only through named transitions, which is
 //! what guarantees that a task is never queued twice and that its future is
-//! dropped exactly once, on the runtime thread.
+//! dropped exactly once, by the thread that runs it. A task leaves its
+//! runtime's list of owned tasks (and `num_tasks`) just before it
+//! completes, so a resolved `JoinHandle` never sees it still counted.
 //!
 //! **The context.** A thread-local says which runtime this thread has
 //! entered (the handle that spawns, timers and sockets use), whether the
@@ -133,14 +135,17 @@
 //!
 //! - *A stealable run queue.* A `Send` task spawned or woken on a worker goes
 //!   to the back of that worker's bounded ring (256 slots; when full, the
-//!   older half moves to the injection queue in one batch). The owner pops
+//!   older half moves to the injection queue in one batch). When the ring
+//!   holds more than the next task and no worker searches, one sleeper is
+//!   woken to steal; the wakes of one driver turn wake at most one. The owner pops
 //!   from the front; a worker with nothing to do claims half of another's
 //!   ring with one compare-exchange and copies it into its own. The ring has
 //!   no `unsafe` and is model-checked with loom (push, pop, steal, overflow,
 //!   two stealers).
 //! - *The injection queue.* Spawns and wakes from threads that are not
 //!   workers (the `block_on` thread, blocking threads, other runtimes) go to
-//!   one mutex-protected queue. A worker takes a fair share (queued ÷
+//!   one mutex-protected queue; a new task joins the owned list when a
+//!   worker takes it from there. A worker takes a fair share (queued ÷
 //!   workers, at most 64) whenever its ring runs dry, and looks there first
 //!   every 8 polls even when it does not, so a busy local chain delays a
 //!   remote spawn by a few polls, never a whole queue.
@@ -149,7 +154,8 @@
 //!   none searches (no thundering herd), the woken worker searches, and a
 //!   searcher that finds work wakes the next one only if it was the last
 //!   searcher. The last searcher to go to sleep looks at every queue once
-//!   more, so no work is left without a worker (loom-checked). A worker
+//!   more, so no work is left without a worker: the queuer and the parker
+//!   each fence before reading the other's side (loom-checked). A worker
 //!   sleeps in its own `epoll_wait`, so its I/O and timers wake it directly.
 //! - *Locality.* Sockets and timers register with the driver of the worker
 //!   that creates them (from other threads, with each worker's in turn);
@@ -169,14 +175,17 @@
 //! - *The `block_on` thread* is not a worker: it runs the main future and
 //!   the `spawn_local` tasks of that thread (like a `LocalSet`), and sleeps
 //!   in its own epoll meanwhile; `spawn` from there goes to the injection
-//!   queue.
+//!   queue. When the workers have every CPU it does not spin.
 //! - *Owned tasks* are sharded by task id behind mutexes, since any worker
-//!   may complete any `Send` task. Shutdown closes the shards and the
-//!   injection queue (later spawns are cancelled at once), stops the
+//!   may complete any `Send` task. Shutdown closes the injection queue and
+//!   then the shards (later spawns are cancelled at once), stops the
 //!   workers, which drop their pinned tasks on their own threads, drops
-//!   every other unfinished future inside the runtime's context, and then
-//!   waits for blocking jobs.
-//! - [`task::block_in_place`] moves the worker's queued tasks to the
+//!   every other unfinished future inside the runtime's context, closes
+//!   each worker's epoll, and then waits for blocking jobs. A descriptor
+//!   registered twice fails with `EEXIST` even when the two registrations
+//!   land in different workers' epolls (the drivers share a set of claimed
+//!   descriptors).
+//! - [`task::block_in_place`] moves the worker's queued and yielded tasks to the
 //!   injection queue and wakes an idle worker, which also looks after the
 //!   blocked worker's driver.
 //!
