@@ -40,7 +40,7 @@ pub(crate) struct OwnedTasks {
 unsafe impl Send for OwnedTasks {}
 
 /// # Safety
-/// `ptr` is a live task whose links only the runtime thread touches, and the
+/// `ptr` is a live task whose links only the holder of its list touches, and the
 /// caller is that thread with no other borrow of the links outstanding.
 unsafe fn links<'a>(ptr: NonNull<Header>) -> &'a mut Pointers {
     // SAFETY: forwarded from the caller.
@@ -51,7 +51,7 @@ impl OwnedTasks {
     /// Links a task, taking over its owned reference.
     pub(crate) fn push(&mut self, task: RawTask) {
         let ptr = task.header_ptr();
-        // SAFETY: we are the runtime thread; the task is alive (we hold its
+        // SAFETY: we hold the list (`&mut self`); the task is alive (we hold its
         // owned reference) and not yet linked.
         unsafe {
             let l = links(ptr);
@@ -70,7 +70,7 @@ impl OwnedTasks {
     /// drops the owned reference.
     pub(crate) fn remove(&mut self, task: RawTask) -> bool {
         let ptr = task.header_ptr();
-        // SAFETY: runtime thread; every linked task is alive because the list
+        // SAFETY: we hold the list; every linked task is alive because the list
         // holds a reference to it.
         unsafe {
             let l = links(ptr);

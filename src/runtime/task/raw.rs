@@ -10,7 +10,12 @@
 //!   interest at that moment, else the runtime thread that completed it; the
 //!   last reference when deallocating.
 //! * `Header::join_waker` — as documented on `JOIN_WAKER` in `state.rs`.
-//! * `Header::owned` — the runtime thread only, through `list.rs`.
+//! * `Header::owned` — whoever holds the owned list the task is in
+//!   (`list.rs`): a core's thread, or a multi-thread shard's mutex.
+//!
+//! "The runtime thread" below is the thread that took the task off a
+//! queue: the current-thread runtime's, or any worker of a multi-thread
+//! runtime (the `RUNNING` bit makes it the only one at a time).
 
 use std::any::Any;
 use std::cell::UnsafeCell;
@@ -39,7 +44,7 @@ pub(crate) struct Header {
     /// The runtime the task belongs to; wakes from other threads reach it
     /// through this.
     pub(crate) shared: Arc<Shared>,
-    /// Links of the owned-task list; runtime thread only.
+    /// Links of the owned-task list; whoever holds that list.
     pub(crate) owned: UnsafeCell<Pointers>,
     /// The `JoinHandle`'s waker (see `JOIN_WAKER`).
     join_waker: UnsafeCell<Option<Waker>>,
