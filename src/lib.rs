@@ -37,8 +37,8 @@
 //! interest, join waker) change only through named transitions, which is
 //! what guarantees that a task is never queued twice and that its future is
 //! dropped exactly once, by the thread that runs it. A task leaves its
-//! runtime's list of owned tasks (and `num_tasks`) just before it
-//! completes, so a resolved `JoinHandle` never sees it still counted.
+//! runtime's list of owned tasks (and `num_tasks`) once complete, with an
+//! output nobody will read already dropped.
 //!
 //! **The context.** A thread-local says which runtime this thread has
 //! entered (the handle that spawns, timers and sockets use), whether the

@@ -188,11 +188,13 @@ pub(crate) fn schedule(task: RawTask) {
     }
 }
 
-/// A task is about to complete (its poll returned, or it is being
-/// cancelled) on a thread that runs it: takes it out of its runtime's owned
-/// list first, so that by the time its `JoinHandle` is woken the runtime no
-/// longer counts it. Returns whether it was listed; the caller then drops
-/// the list's reference too once the task is complete.
+/// A task has just completed (or been cancelled) on a thread that runs it:
+/// takes it out of its runtime's owned list and count. After completion, as
+/// in tokio: a runtime that counts no task holds no task's output (an output
+/// nobody will read is dropped in completing), though on the multi-thread
+/// runtime a `JoinHandle` may resolve a moment before its task leaves the
+/// count. Returns whether it was listed; the caller then drops the list's
+/// reference too.
 pub(crate) fn release(task: RawTask) -> bool {
     let shared = &task.header().shared;
     let listed = match &shared.workers {

@@ -72,9 +72,9 @@ pub(crate) enum RunOutcome {
     Idle,
     /// Woken while polled: push it again with the same reference.
     Reschedule,
-    /// Finished (or cancelled). It was taken off its owned list just before
-    /// (see `scheduler::release`): drop the queue's reference, and the
-    /// list's if it was `listed`.
+    /// Finished (or cancelled), then taken off its owned list (see
+    /// `scheduler::release`): drop the queue's reference, and the list's if
+    /// it was `listed`.
     Complete { listed: bool },
     /// It was already complete: drop the queue entry's reference.
     Stale,
@@ -257,10 +257,11 @@ unsafe fn run<F: Future + 'static>(ptr: NonNull<Header>) -> RunOutcome {
     match task.header().state.transition_to_running() {
         ToRunning::Done => return RunOutcome::Stale,
         ToRunning::Cancel => {
-            let listed = scheduler::release(task);
             // SAFETY: RUNNING is set and we are the runtime thread.
             unsafe { cancel::<F>(ptr) };
-            return RunOutcome::Complete { listed };
+            return RunOutcome::Complete {
+                listed: scheduler::release(task),
+            };
         }
         ToRunning::Poll => {}
     }
@@ -291,20 +292,23 @@ unsafe fn run<F: Future + 'static>(ptr: NonNull<Header>) -> RunOutcome {
             ToIdle::Idle => return RunOutcome::Idle,
             ToIdle::Notified => return RunOutcome::Reschedule,
             ToIdle::Cancelled => {
-                let listed = scheduler::release(task);
                 // SAFETY: RUNNING is still set.
                 unsafe { cancel::<F>(ptr) };
-                return RunOutcome::Complete { listed };
+                return RunOutcome::Complete {
+                    listed: scheduler::release(task),
+                };
             }
         },
         Ok(Poll::Ready(out)) => Ok(out),
         Err(payload) => Err(JoinError::panic(id, payload)),
     };
-    // Off the runtime's books before the JoinHandle can see the output.
-    let listed = scheduler::release(task);
     // SAFETY: RUNNING is still set.
     unsafe { complete::<F>(ptr, output) };
-    RunOutcome::Complete { listed }
+    // Off the runtime's books once complete, an unwanted output dropped
+    // included: a runtime that counts no task holds no task's output.
+    RunOutcome::Complete {
+        listed: scheduler::release(task),
+    }
 }
 
 /// Drops the future it guards unless forgotten: armed only while a poll runs.
