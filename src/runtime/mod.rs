@@ -238,7 +238,10 @@ impl Runtime {
         }
     }
 
-    /// The number of spawned tasks that have not finished.
+    /// The number of spawned tasks that have not finished. A task leaves
+    /// the count once it has completed and an output nobody will read has
+    /// been dropped; on the multi-thread runtime that is a moment after its
+    /// `JoinHandle` may have resolved on another thread, as in tokio.
     ///
     /// ```
     /// let runtime = guillotine::runtime::Runtime::new().unwrap();
