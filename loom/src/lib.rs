@@ -1,7 +1,8 @@
 //! loom models of guillotine's task state word (`src/runtime/task/state.rs`),
 //! park protocol (`src/runtime/driver/park.rs`), injection queue
 //! (`src/runtime/scheduler/inject.rs`), and the multi-thread scheduler's run
-//! queue and idle bookkeeping (`src/runtime/scheduler/multi_thread/`). The files are
+//! queue and idle bookkeeping (`src/runtime/scheduler/multi_thread/`), and the
+//! timer queue's shutdown (`src/runtime/driver/time/`). The files are
 //! compiled here as they are, against loom's atomics and locks:
 //!
 //! ```sh
@@ -26,6 +27,11 @@ mod inject;
 mod park;
 #[path = "../../src/runtime/task/state.rs"]
 mod state;
+// Only under `--cfg loom`: the timer wheel's unit tests run in the main
+// crate.
+#[cfg(loom)]
+#[path = "../../src/runtime/driver/time/mod.rs"]
+mod time;
 // Only under `--cfg loom`: its unit tests run on std atomics, in the main
 // crate.
 #[cfg(loom)]
@@ -43,3 +49,5 @@ mod models;
 mod mt_models;
 #[cfg(all(test, loom))]
 mod queue_models;
+#[cfg(all(test, loom))]
+mod time_models;

@@ -37,12 +37,15 @@
 //! timers at all. A stale value only delays firing to the next turn; the
 //! blocking turn reads the queue itself.
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod heap;
 mod wheel;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
+use std::sync::atomic::Ordering::Relaxed;
+
+use crate::loom::sync::atomic::AtomicU64;
+use crate::loom::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
@@ -75,8 +78,6 @@ pub(crate) struct TimeHandle {
     queue: Mutex<TimerQueue>,
     /// The earliest armed deadline, or `NONE`; written under the lock.
     next: AtomicU64,
-    /// Set at shutdown: every timer counts as fired from then on.
-    shut_down: AtomicBool,
 }
 
 impl TimeHandle {
@@ -85,7 +86,6 @@ impl TimeHandle {
             origin: Instant::now(),
             queue: Mutex::new(TimerQueue::default()),
             next: AtomicU64::new(NONE),
-            shut_down: AtomicBool::new(false),
         }
     }
 
@@ -117,12 +117,13 @@ impl TimeHandle {
         deadline: Instant,
         waker: &Waker,
     ) -> TimerPoll {
-        if self.shut_down.load(Relaxed) {
-            return TimerPoll::Ready;
-        }
         let mut stale = None;
         let mut q = self.lock();
         let result = match *key {
+            // Decided under the lock that `shutdown` holds while it closes
+            // the queue and fires every timer: a poll either inserts before
+            // that (and is fired by it) or sees the queue closed.
+            _ if q.is_closed() => TimerPoll::Ready,
             Some(k) if q.is_fired(k) => TimerPoll::Ready,
             Some(k) => {
                 stale = q.set_waker(k, waker);
@@ -156,6 +157,10 @@ impl TimeHandle {
         let now = self.ticks(Instant::now());
         let mut q = self.lock();
         let mut due = None;
+        if q.is_closed() {
+            // Shut down: the timer stays fired.
+            return false;
+        }
         if at <= now {
             due = q.fire(key);
         } else {
@@ -229,11 +234,12 @@ impl TimeHandle {
     }
 
     /// Fires every timer for good (runtime shutdown); later polls complete
-    /// at once.
+    /// at once. The queue is closed under the same lock hold that fires
+    /// it, so no poll can insert a timer after the fire that nobody fires.
     pub(crate) fn shutdown(&self) {
-        self.shut_down.store(true, Relaxed);
         let mut wakers = Vec::new();
         let mut q = self.lock();
+        q.close();
         q.fire_all(&mut wakers);
         self.publish(&q);
         drop(q);

@@ -63,6 +63,9 @@ pub(crate) struct TimerQueue {
     elapsed: u64,
     /// Armed timers.
     len: usize,
+    /// Set at the runtime's shutdown, with every timer fired: polls then
+    /// complete at once instead of arming a timer nobody would fire.
+    closed: bool,
 }
 
 impl Default for TimerQueue {
@@ -74,6 +77,7 @@ impl Default for TimerQueue {
             occupied: [0; LEVELS],
             elapsed: 0,
             len: 0,
+            closed: false,
         }
     }
 }
@@ -218,6 +222,16 @@ impl TimerQueue {
         }
         self.occupied = [0; LEVELS];
         self.len = 0;
+    }
+
+    /// Closes the queue for good (shutdown); see [`TimerQueue::is_closed`].
+    pub(crate) fn close(&mut self) {
+        self.closed = true;
+    }
+
+    /// Whether the queue was closed: every timer counts as fired.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed
     }
 
     /// Armed timers.

@@ -1,0 +1,92 @@
+//! A model of the timer queue's shutdown (`src/runtime/driver/time/mod.rs`):
+//! a `Sleep`'s first poll racing the runtime's shutdown, which fires every
+//! timer. Whatever the interleaving, the sleep completes: its poll is
+//! `Ready`, or its waker is woken by the shutdown and its next poll is.
+
+use std::sync::Arc as StdArc;
+use std::task::{Wake, Waker};
+use std::time::{Duration, Instant};
+
+use loom::sync::Arc;
+use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::thread;
+
+use crate::time::{TimeHandle, TimerPoll};
+
+/// Counts its wakes.
+struct Flag(AtomicUsize);
+
+impl Wake for Flag {
+    fn wake(self: StdArc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// A sleep polled for the first time (it inserts its timer) while another
+/// thread shuts the queue down. Before the fix, a poll that checked the
+/// shut-down flag before the shutdown set it, then took the lock after
+/// the shutdown fired everything, inserted a timer nobody would fire.
+#[test]
+fn loom_first_poll_racing_shutdown() {
+    loom::model(|| {
+        let time = Arc::new(TimeHandle::new());
+        let deadline = Instant::now() + Duration::from_secs(3600);
+
+        let closer = {
+            let time = time.clone();
+            thread::spawn(move || time.shutdown())
+        };
+
+        let flag = StdArc::new(Flag(AtomicUsize::new(0)));
+        let waker = Waker::from(flag.clone());
+        let mut key = None;
+        let first = time.poll(&mut key, deadline, &waker);
+        closer.join().unwrap();
+
+        match first {
+            TimerPoll::Ready => {}
+            TimerPoll::Pending { .. } => {
+                assert_eq!(flag.0.load(SeqCst), 1, "a pending timer was never fired");
+                assert_eq!(time.poll(&mut key, deadline, &waker), TimerPoll::Ready);
+            }
+        }
+        // Once shut down, a new sleep completes at once and a reset one
+        // stays complete.
+        let mut fresh = None;
+        assert_eq!(time.poll(&mut fresh, deadline, &waker), TimerPoll::Ready);
+        if let Some(k) = key {
+            time.reset(k, deadline);
+            assert_eq!(time.poll(&mut key, deadline, &waker), TimerPoll::Ready);
+            time.remove(k);
+        }
+        assert_eq!(time.len(), 0);
+    });
+}
+
+/// A registered sleep re-polled (refreshing its waker) while the queue
+/// shuts down: its waker is woken or the poll completes.
+#[test]
+fn loom_repoll_racing_shutdown() {
+    loom::model(|| {
+        let time = Arc::new(TimeHandle::new());
+        let deadline = Instant::now() + Duration::from_secs(3600);
+        let flag = StdArc::new(Flag(AtomicUsize::new(0)));
+        let waker = Waker::from(flag.clone());
+        let mut key = None;
+        assert!(matches!(
+            time.poll(&mut key, deadline, &waker),
+            TimerPoll::Pending { .. }
+        ));
+
+        let closer = {
+            let time = time.clone();
+            thread::spawn(move || time.shutdown())
+        };
+        let second = time.poll(&mut key, deadline, &waker);
+        closer.join().unwrap();
+        if second != TimerPoll::Ready {
+            assert!(flag.0.load(SeqCst) >= 1, "a pending timer was never fired");
+        }
+        assert_eq!(time.poll(&mut key, deadline, &waker), TimerPoll::Ready);
+    });
+}
