@@ -303,11 +303,6 @@ impl Core {
         }
     }
 
-    /// Whether a task is queued on this thread.
-    pub(crate) fn has_work(&self) -> bool {
-        !self.run_queue.borrow().is_empty() || self.worker.as_ref().is_some_and(Worker::has_queued)
-    }
-
     /// Takes a task of `shared` off this core's owned list, if this core
     /// owns that runtime's tasks; returns whether it was listed.
     pub(crate) fn unlist(&self, shared: &Arc<Shared>, task: RawTask) -> bool {
@@ -350,9 +345,13 @@ impl Core {
     }
 
     fn turn_locked(&self, driver: &mut Option<Driver>, timeout: Option<Duration>) {
-        let driver = driver
-            .as_mut()
-            .expect("a driver is closed only after its thread stopped turning it");
+        let Some(driver) = driver.as_mut() else {
+            // Closed by a `shutdown_timeout` that gave up on this worker
+            // while it was stuck in a poll: its loop ends at the next look
+            // at the shutdown flag.
+            debug_assert!(self.worker.as_ref().is_some_and(|w| w.is_shutdown()));
+            return;
+        };
         let turned = match &self.worker {
             Some(worker) => worker.turning(|| driver.turn(timeout)),
             None => driver.turn(timeout),
@@ -439,6 +438,9 @@ impl Core {
                 });
             }
             let remote = park.unparked();
+            if let Some(worker) = &self.worker {
+                worker.woke();
+            }
             self.remote_active.set(remote);
             if remote && !remote_spin {
                 policy.slept();
@@ -586,8 +588,8 @@ impl Core {
     }
 
     /// Drops every unfinished task, inside this runtime's context, then waits
-    /// for running blocking jobs (at most `timeout`).
-    pub(crate) fn shutdown(self: &Rc<Self>, timeout: Option<Duration>) {
+    /// for running blocking jobs (until `deadline`, if given).
+    pub(crate) fn shutdown(self: &Rc<Self>, deadline: Option<Instant>) {
         if self.closed.get() {
             return;
         }
@@ -597,7 +599,7 @@ impl Core {
         // Fail I/O waits (e.g. of a blocking job) before waiting for the pool.
         driver.io.shutdown();
         driver.unparker.close();
-        self.shared.shutdown_blocking(timeout);
+        self.shared.shutdown_blocking(deadline);
     }
 
     pub(crate) fn task_count(&self) -> usize {

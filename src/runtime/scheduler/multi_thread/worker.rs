@@ -1,7 +1,6 @@
 //! What a worker adds to the tick loop of [`Core`]: its stealable run queue,
-//! taking from the injection queue in batches, stealing, looking after the
-//! drivers of workers stuck in a poll, and the idle protocol around the
-//! shared park policy.
+//! taking from the injection queue in batches, stealing, and the idle
+//! protocol around the shared park policy.
 //!
 //! # Where a task goes
 //!
@@ -14,30 +13,18 @@
 //!   whenever their own queue runs dry, and every `event_interval` polls
 //!   even when it does not, so busy local chains cannot starve remote work.
 //!
-//! # Stuck workers
-//!
-//! A worker's I/O and timers live in its driver, which only its worker
-//! turns while that worker is awake. A worker stuck in a long poll would
-//! strand them, so an idle worker sleeps at most [`WATCH_INTERVAL`] (or
-//! until the busy worker's next timer) while another worker is awake, and
-//! turns that worker's driver itself (non-blocking, under a try-lock) if the
-//! worker has not turned it for a whole interval, or has a timer due. The
-//! wakes that turn dispatches queue on the idle worker, which runs them.
+//! A worker stuck in a long poll has its driver turned by the runtime's
+//! watcher thread (`watch.rs`).
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::{Duration, Instant};
 
+use super::Workers;
 use super::queue::{CAPACITY, Local};
-use super::{WATCH_INTERVAL, Workers};
 use crate::runtime::scheduler::{Core, Shared};
 use crate::runtime::task::{JoinHandle, RawTask, new_task};
-
-/// The least an idle worker sleeps when it watches a busy worker's timer,
-/// so that a timer the busy worker is about to fire does not make it spin.
-const MIN_WATCH: Duration = Duration::from_micros(50);
 
 /// The most tasks taken from the injection queue at once.
 const INJECT_BATCH: usize = 64;
@@ -59,9 +46,6 @@ pub(crate) struct Worker {
     ring: RefCell<Local<CAPACITY>>,
     /// Whether this worker counts as searching in the idle bookkeeping.
     searching: Cell<bool>,
-    /// Per other worker: the turn count last seen and when it was seen to
-    /// change, to tell a stuck worker.
-    seen: RefCell<Box<[(u64, Instant)]>>,
     /// The state of the random start of a steal round.
     rng: Cell<u32>,
     /// Polls since the injection queue was last looked at first.
@@ -82,14 +66,11 @@ impl std::fmt::Debug for Worker {
 
 impl Worker {
     pub(crate) fn new(mt: Arc<Shared>, index: usize, ring: Local<CAPACITY>) -> Worker {
-        let n = mt.workers.as_ref().map_or(1, Workers::len);
-        let now = Instant::now();
         Worker {
             mt,
             index,
             ring: RefCell::new(ring),
             searching: Cell::new(false),
-            seen: RefCell::new(vec![(0, now); n].into_boxed_slice()),
             // Any odd seed will do; the index spreads workers apart.
             rng: Cell::new(0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1),
             tick: Cell::new(0),
@@ -221,10 +202,17 @@ impl Worker {
         }
     }
 
-    /// Counts a turn of this worker's own driver (see [`Worker::watch`]).
+    /// Counts a turn of this worker's own driver: the watcher tells a
+    /// stuck worker by a count that stops moving.
     pub(crate) fn turned(&self) {
         let turns = &self.workers().remotes[self.index].turns;
         turns.store(turns.load(Relaxed) + 1, Relaxed);
+    }
+
+    /// This worker left a blocking wait in its driver: the watcher must
+    /// watch it (see `watch.rs`).
+    pub(crate) fn woke(&self) {
+        self.workers().watcher.worker_woke();
     }
 
     /// A searching worker found work: it stops searching, and if it was the
@@ -235,8 +223,8 @@ impl Worker {
         }
     }
 
-    /// This worker's queues are empty: steal, or look after stuck workers.
-    /// Returns whether this worker has work now.
+    /// This worker's queues are empty: steal. Returns whether this worker
+    /// has work now.
     pub(crate) fn find_work(&self, core: &Core) -> bool {
         let workers = self.workers();
         if !self.searching.get() && workers.idle.try_start_searching() {
@@ -247,10 +235,6 @@ impl Worker {
         {
             self.found_work();
             core.run_task(task);
-            return true;
-        }
-        if self.watch() && core.has_work() {
-            self.found_work();
             return true;
         }
         false
@@ -283,64 +267,6 @@ impl Worker {
         x
     }
 
-    /// Turns the driver of every awake worker that has not turned it for a
-    /// whole [`WATCH_INTERVAL`] or has a timer due, if it can take the
-    /// driver's lock at once. Returns whether it turned any.
-    fn watch(&self) -> bool {
-        let workers = self.workers();
-        // Read only once a peer is awake: most parks find them all asleep.
-        let mut now = None;
-        let mut turned = false;
-        for (i, remote) in workers.remotes.iter().enumerate() {
-            if i == self.index || remote.handle.park.is_parked() {
-                continue;
-            }
-            let turns = remote.turns.load(Relaxed);
-            let now = *now.get_or_insert_with(Instant::now);
-            let stuck = {
-                let mut seen = self.seen.borrow_mut();
-                let (last, since) = &mut seen[i];
-                if *last == turns {
-                    now.saturating_duration_since(*since) >= WATCH_INTERVAL
-                } else {
-                    *last = turns;
-                    *since = now;
-                    false
-                }
-            };
-            let due = remote.handle.time.until_next().is_some_and(|d| d.is_zero());
-            if (stuck || due)
-                && let Ok(mut driver) = remote.driver.try_lock()
-                && let Some(driver) = driver.as_mut()
-            {
-                // An error here is the owner's to report: it turns the
-                // same epoll descriptor.
-                let _ = self.turning(|| driver.turn(Some(Duration::ZERO)));
-                turned = true;
-            }
-        }
-        turned
-    }
-
-    /// How long an idle worker may sleep: `None` if every other worker
-    /// sleeps too, else until it should look after them (see
-    /// [`Worker::watch`]).
-    fn watch_timeout(&self) -> Option<Duration> {
-        let workers = self.workers();
-        let mut timeout: Option<Duration> = None;
-        for (i, remote) in workers.remotes.iter().enumerate() {
-            if i == self.index || remote.handle.park.is_parked() {
-                continue;
-            }
-            let mut wait = WATCH_INTERVAL;
-            if let Some(next) = remote.handle.time.until_next() {
-                wait = wait.min(next.max(MIN_WATCH));
-            }
-            timeout = Some(timeout.map_or(wait, |t| t.min(wait)));
-        }
-        timeout
-    }
-
     /// Sleeps in this worker's driver, with the idle protocol around the
     /// shared park policy.
     pub(crate) fn park(&self, core: &Core) {
@@ -351,7 +277,7 @@ impl Worker {
         // woke nobody, since it was searching.
         let missed = last_searcher && (!self.mt.inject.is_empty() || workers.any_queued());
         if !missed && !workers.is_shutdown() {
-            core.park(self.watch_timeout());
+            core.park(None);
         }
         if !workers.idle.unpark_self(self.index) {
             // Taken off the sleepers' list by a notifier: this worker now
@@ -362,7 +288,7 @@ impl Worker {
 
     /// This worker is about to block (`task::block_in_place`): its queued
     /// tasks move to the injection queue, and a sleeping worker is woken to
-    /// run them and to look after this worker's driver meanwhile.
+    /// run them (the watcher turns this worker's driver meanwhile).
     pub(crate) fn hand_off(&self) {
         let mut ring = self.ring.borrow_mut();
         let mut moved = Vec::with_capacity(ring.len());
@@ -375,11 +301,6 @@ impl Worker {
             rejected.into_iter().for_each(RawTask::drop_ref);
         }
         self.workers().notify_parked();
-    }
-
-    /// Whether this worker's run queue holds tasks.
-    pub(crate) fn has_queued(&self) -> bool {
-        !self.ring.borrow().is_empty()
     }
 
     /// Drops the run queue's references at exit (the owned list cancels the

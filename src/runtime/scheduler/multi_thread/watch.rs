@@ -1,0 +1,158 @@
+//! The watcher: one thread per multi-thread runtime that keeps a worker
+//! stuck in a long poll (or in `block_in_place`) from stranding the I/O and
+//! timers registered on its driver.
+//!
+//! A worker's sockets and timers live in its own epoll, which only that
+//! worker turns while it is awake. While some worker is awake, the watcher
+//! looks at the awake workers every [`WATCH_INTERVAL`] (sooner when one of
+//! them has a timer due), and turns, non-blocking and under a try-lock, the
+//! driver of one that has not turned it itself for a whole interval (or for
+//! [`DUE_QUIET`] with a timer due). The wakes that turn dispatches come
+//! from a thread that runs no tasks, so they go through the injection
+//! queue and the idle protocol: a sleeping worker is woken to run them, or
+//! a busy one takes them at its next look at the injection queue (every 8
+//! polls). This holds whatever woke the stuck worker and whatever the other
+//! workers do. Tasks pinned to the stuck worker (`spawn_local`) can only
+//! run there, so they wait for it.
+//!
+//! # Sleeping
+//!
+//! With every worker asleep in `epoll_wait`, no driver can be stranded: the
+//! watcher sleeps without a timeout, so an idle runtime has no periodic
+//! wake-ups. A worker that leaves a blocking wait, for whatever reason (its
+//! own timer or socket, a wake, a spawn), wakes the watcher if it sleeps so.
+//! That is the store-buffering pattern, with a `SeqCst` fence on each side:
+//! the watcher sets `asleep`, fences, then reads every worker's park state;
+//! a worker clears its park state, fences, then reads `asleep`. At least one
+//! sees the other's write: the watcher sees the worker awake and keeps
+//! watching, or the worker sees the watcher asleep and unparks it (thread
+//! parking keeps a token, so an unpark before the watcher's `park` is not
+//! lost). The cost, while any worker is awake, is one wake-up of the
+//! watcher per interval, and a clock read and a few loads per worker.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst, fence};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+use super::Workers;
+
+/// How long a worker may go without turning its own driver before the
+/// watcher turns it: a bound on how late a stuck worker's I/O and timers
+/// are served (plus one interval for the watcher to notice).
+pub(crate) const WATCH_INTERVAL: Duration = Duration::from_millis(2);
+
+/// A worker with a timer due has its driver turned by the watcher once it
+/// has not turned it itself for this long: a due timer is late already.
+const DUE_QUIET: Duration = Duration::from_micros(500);
+
+/// The least the watcher waits for an awake worker's next timer, so that a
+/// timer its worker is about to fire does not make the watcher spin.
+const MIN_WATCH: Duration = Duration::from_micros(100);
+
+/// The watcher's state shared with the workers.
+#[derive(Debug, Default)]
+pub(crate) struct Watcher {
+    /// Set while the watcher sleeps without a timeout (it saw every worker
+    /// asleep); the first worker to wake clears it and unparks the watcher.
+    asleep: AtomicBool,
+    /// The watcher's thread, once it has started.
+    thread: OnceLock<Thread>,
+}
+
+impl Watcher {
+    /// A worker left a blocking wait in its driver: wake the watcher if it
+    /// sleeps without a timeout. The fence pairs with the one in
+    /// [`run`] (see the module docs).
+    pub(crate) fn worker_woke(&self) {
+        fence(SeqCst);
+        if self.asleep.load(Relaxed) && self.asleep.swap(false, Relaxed) {
+            self.unpark();
+        }
+    }
+
+    /// Wakes the watcher (a worker woke, or the runtime shuts down).
+    pub(crate) fn unpark(&self) {
+        if let Some(thread) = self.thread.get() {
+            thread.unpark();
+        }
+    }
+}
+
+/// What the watcher remembers of one worker.
+#[derive(Clone, Copy)]
+struct Seen {
+    /// The worker's turn count when last looked at.
+    turns: u64,
+    /// When the count was last seen to change (or the worker asleep).
+    since: Instant,
+}
+
+/// The watcher thread's loop, until the runtime shuts down.
+pub(crate) fn run(workers: &Workers) {
+    let watcher = &workers.watcher;
+    let _ = watcher.thread.set(std::thread::current());
+    let now = Instant::now();
+    let mut seen = vec![
+        Seen {
+            turns: 0,
+            since: now
+        };
+        workers.remotes.len()
+    ];
+    while !workers.is_shutdown() {
+        match look(workers, &mut seen) {
+            Some(wait) => std::thread::park_timeout(wait),
+            None => {
+                watcher.asleep.store(true, Relaxed);
+                fence(SeqCst);
+                let all_parked = workers.remotes.iter().all(|r| r.handle.park.is_parked());
+                if all_parked && !workers.is_shutdown() {
+                    std::thread::park();
+                }
+                watcher.asleep.store(false, Relaxed);
+                // Whatever the workers did meanwhile is news: count quiet
+                // time from now.
+                let now = Instant::now();
+                for s in &mut seen {
+                    s.since = now;
+                }
+            }
+        }
+    }
+}
+
+/// Looks at every awake worker, turning the driver of any that is stuck.
+/// Returns how long to wait before the next look, or `None` if every
+/// worker is asleep.
+fn look(workers: &Workers, seen: &mut [Seen]) -> Option<Duration> {
+    let mut wait: Option<Duration> = None;
+    let mut now = None;
+    for (remote, seen) in workers.remotes.iter().zip(seen.iter_mut()) {
+        let now = *now.get_or_insert_with(Instant::now);
+        let turns = remote.turns.load(Relaxed);
+        if remote.handle.park.is_parked() || turns != seen.turns {
+            *seen = Seen { turns, since: now };
+            if remote.handle.park.is_parked() {
+                continue;
+            }
+        }
+        let quiet = now.saturating_duration_since(seen.since);
+        let next_timer = remote.handle.time.until_next();
+        let due = next_timer.is_some_and(|d| d.is_zero());
+        if (quiet >= WATCH_INTERVAL || (due && quiet >= DUE_QUIET))
+            && let Ok(mut driver) = remote.driver.try_lock()
+            && let Some(driver) = driver.as_mut()
+        {
+            // An error here is the owner's to report: it turns the same
+            // epoll descriptor.
+            let _ = driver.turn(Some(Duration::ZERO));
+        }
+        let mut until = WATCH_INTERVAL;
+        if let Some(next) = remote.handle.time.until_next() {
+            until = until.min(next.max(MIN_WATCH));
+        }
+        wait = Some(wait.map_or(until, |w| w.min(until)));
+    }
+    wait
+}
