@@ -162,13 +162,19 @@
 //!   their wakes queue the task on the thread that turns that driver. A
 //!   stolen task's sockets keep working: the driver wakes it wherever it is.
 //! - *No stranded driver.* A worker holds its driver's lock while it turns
-//!   it or sleeps in it. While another worker is awake, an idle worker sleeps
-//!   at most 2 ms (or until that worker's next timer), and if that worker
-//!   has not turned its driver for 2 ms or has a timer due, turns it for it,
-//!   non-blocking, under a try-lock: a 1 ms sleep registered on a worker
-//!   stuck in a one-second poll fires within a few milliseconds, and its
-//!   sockets are still served. The cost is one wake-up per 2 ms of an idle
-//!   worker, and only while another worker is busy.
+//!   it or sleeps in it. A watcher thread looks at the awake workers every
+//!   2 ms (sooner when one has a timer due), and turns the driver of one
+//!   that has not turned it itself for 2 ms (0.5 ms with a timer due),
+//!   non-blocking, under a try-lock; the wakes go to the injection queue,
+//!   where an idle worker (woken for them) or a busy one (at its next look,
+//!   every 8 polls) runs them. So a timer or socket registered on a worker
+//!   stuck in a long poll or in `block_in_place` is served within about
+//!   2–4 ms, whatever woke that worker and whatever the others do; only
+//!   tasks pinned to it (`spawn_local`) wait for it. With every worker
+//!   asleep the watcher sleeps too, without a timeout; the first worker to
+//!   leave its `epoll_wait` wakes it (a fence on each side, as in the idle
+//!   protocol). The cost is one wake-up of the watcher per 2 ms while some
+//!   worker is awake.
 //! - *Pinned tasks.* [`task::spawn_local`] on a worker pins the task there:
 //!   it lives on the worker's own queue, which is never stolen from, and its
 //!   header points to that worker, so its wakes can only queue it there.
@@ -215,9 +221,14 @@
 //!   `block_on` thread, and on a worker, where it pins the task to that
 //!   worker.
 //! - In the multi-thread flavor each worker has its own epoll and timers
-//!   (tokio shares one driver). An idle worker turns a busy worker's driver
-//!   only when that worker has not for 2 ms, so a long poll delays that
-//!   worker's I/O by up to about 2 ms rather than not at all.
+//!   (tokio shares one driver). The watcher turns a stuck worker's driver
+//!   once that worker has not for 2 ms, so a long poll delays that worker's
+//!   I/O and timers by about 2–4 ms (tokio: about 2 ms), whatever the other
+//!   workers are doing.
+//! - `shutdown_timeout` bounds the whole shutdown, also with a worker stuck
+//!   in a poll, as in tokio: that worker is left to finish its poll on its
+//!   own; the task it polls is dropped there when the poll returns, the
+//!   tasks pinned to it after that.
 //! - [`task::block_in_place`] does not hand the worker's role to a new
 //!   thread: the worker's queued tasks move to the other workers, but tasks
 //!   pinned to it wait until the closure returns.

@@ -25,6 +25,8 @@ pub(crate) struct PoolConfig {
     pub(crate) max_threads: usize,
     pub(crate) keep_alive: Duration,
     pub(crate) name: String,
+    /// The name of a multi-thread runtime's workers.
+    pub(crate) worker_name: String,
     /// Run on each thread the pool starts, first thing.
     pub(crate) on_start: Option<Hook>,
     /// Run on each thread the pool starts, last thing.
@@ -47,6 +49,7 @@ impl Default for PoolConfig {
             max_threads: 512,
             keep_alive: Duration::from_secs(10),
             name: "guillotine-blocking".to_owned(),
+            worker_name: "guillotine-worker".to_owned(),
             on_start: None,
             on_stop: None,
         }
@@ -222,24 +225,23 @@ impl BlockingPool {
     }
 
     /// Stops accepting jobs, cancels queued ones and waits for running ones
-    /// (at most `timeout`, if given).
-    pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
+    /// (until `deadline`, if given).
+    pub(crate) fn shutdown(&self, deadline: Option<Instant>) {
         let mut st = self.lock();
         st.shutdown = true;
         let queued: Vec<RawTask> = st.queue.drain(..).collect();
         drop(st);
         self.inner.job_ready.notify_all();
         queued.into_iter().for_each(RawTask::cancel_new);
-        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut st = self.lock();
         while st.threads > 0 || st.exiting > 0 {
-            st = match (timeout, deadline) {
-                (None, _) | (Some(_), None) => self
+            st = match deadline {
+                None => self
                     .inner
                     .worker_exited
                     .wait(st)
                     .unwrap_or_else(PoisonError::into_inner),
-                (Some(_), Some(deadline)) => {
+                Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
                         return;

@@ -24,7 +24,7 @@ use std::io;
 use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use blocking::{Hook, PoolConfig};
 pub use metrics::RuntimeMetrics;
@@ -217,7 +217,15 @@ impl Runtime {
     }
 
     /// Shuts down: drops every unfinished task, then waits at most `timeout`
-    /// for running blocking jobs (which cannot be interrupted) to finish.
+    /// in all for running blocking jobs (which cannot be interrupted) and,
+    /// on the multi-thread runtime, for the workers to stop.
+    ///
+    /// A worker still stuck in a poll (or in `block_in_place`) when the time
+    /// is up is left to finish it on its own, as in tokio: the task it polls
+    /// is dropped on that thread when the poll returns, then the tasks pinned
+    /// to that worker (`spawn_local`); every other task is dropped before this
+    /// returns. The stuck worker's timers complete and its sockets fail at
+    /// once, as for any runtime that is gone.
     ///
     /// ```
     /// use std::time::Duration;
@@ -231,10 +239,32 @@ impl Runtime {
         self.shutdown(Some(timeout));
     }
 
+    /// Shuts down without waiting for blocking jobs or stuck workers: the
+    /// same as `shutdown_timeout(Duration::ZERO)`, as in tokio. Handy for
+    /// dropping a runtime inside another runtime's task.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let runtime = guillotine::runtime::Runtime::new().unwrap();
+    /// let _job = runtime.spawn_blocking(|| std::thread::sleep(Duration::from_secs(2)));
+    /// let start = std::time::Instant::now();
+    /// runtime.shutdown_background();
+    /// assert!(start.elapsed() < Duration::from_secs(2));
+    /// ```
+    pub fn shutdown_background(self) {
+        self.shutdown_timeout(Duration::ZERO);
+    }
+
     fn shutdown(&mut self, timeout: Option<Duration>) {
-        self.core.shutdown(timeout);
+        // One deadline for every wait: the workers, then each blocking pool.
+        let deadline = timeout.map(|t| {
+            let now = Instant::now();
+            now.checked_add(t)
+                .unwrap_or(now + Duration::from_secs(86_400 * 365))
+        });
+        self.core.shutdown(deadline);
         if let Some(multi) = &mut self.multi {
-            multi.shutdown(timeout);
+            multi.shutdown(deadline);
         }
     }
 
@@ -426,7 +456,9 @@ impl Builder {
         self
     }
 
-    /// The name of blocking threads (default `guillotine-blocking`).
+    /// The name of the runtime's threads: the blocking pool's (default
+    /// `guillotine-blocking`) and a multi-thread runtime's workers (default
+    /// `guillotine-worker`).
     ///
     /// ```
     /// let runtime = guillotine::runtime::Builder::new().thread_name("io-worker").build().unwrap();
@@ -436,7 +468,9 @@ impl Builder {
     /// assert_eq!(name.unwrap(), "io-worker");
     /// ```
     pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
-        self.pool.name = name.into();
+        let name = name.into();
+        self.pool.worker_name.clone_from(&name);
+        self.pool.name = name;
         self
     }
 

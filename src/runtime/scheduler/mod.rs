@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{Acquire, Release};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub(crate) use current_thread::Core;
 
@@ -170,9 +170,10 @@ impl Shared {
         }
     }
 
-    /// Stops the blocking pool, waiting at most `timeout` for running jobs.
-    pub(crate) fn shutdown_blocking(&self, timeout: Option<Duration>) {
-        self.blocking.shutdown(timeout);
+    /// Stops the blocking pool, waiting for running jobs until `deadline`
+    /// (if given).
+    pub(crate) fn shutdown_blocking(&self, deadline: Option<Instant>) {
+        self.blocking.shutdown(deadline);
     }
 }
 

@@ -203,14 +203,19 @@ impl State {
     }
 
     /// Shutdown (or a spawn onto a closed runtime) takes the task to cancel
-    /// it. Returns `false` if it is already complete.
+    /// it. Returns `false` if it is already complete, or if it is being
+    /// polled (by a worker that a `shutdown_timeout` gave up waiting for):
+    /// then it is only marked cancelled, and its poller cancels it when the
+    /// poll returns, as after an `abort`.
     pub(crate) fn transition_to_shutdown(&self) -> bool {
         self.fetch_update(|s| {
             if s.is_complete() {
-                return (None, false);
+                (None, false)
+            } else if s.is_running() {
+                (Some(s.0 | CANCELLED), false)
+            } else {
+                (Some(s.0 | RUNNING | CANCELLED), true)
             }
-            debug_assert!(!s.is_running(), "shutdown while polling");
-            (Some(s.0 | RUNNING | CANCELLED), true)
         })
         .1
     }

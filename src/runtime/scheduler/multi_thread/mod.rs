@@ -11,24 +11,25 @@
 //! * the owned-task list, sharded by task id behind mutexes, since any
 //!   worker may complete any `Send` task;
 //! * each worker's driver behind a mutex that its worker holds while it
-//!   turns or sleeps in it, so that an idle worker can turn the driver of a
-//!   worker stuck in a long poll (a try-lock: it never waits for it).
+//!   turns or sleeps in it, so that the watcher thread ([`watch`]) can turn
+//!   the driver of a worker stuck in a long poll (a try-lock: it never
+//!   waits for it).
 //!
 //! The tick loop and the park policy are the current-thread runtime's
 //! (`current_thread.rs`); `worker.rs` adds what a worker does when its own
-//! queues are empty: take from the injection queue, steal, look after
-//! stranded drivers, then sleep.
+//! queues are empty: take from the injection queue, steal, then sleep.
 
 pub(crate) mod idle;
 pub(crate) mod queue;
+mod watch;
 mod worker;
 
 pub(crate) use worker::Worker;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::Instant;
 
 use crate::runtime::blocking;
 use crate::runtime::context;
@@ -38,6 +39,7 @@ use crate::runtime::scheduler::{Config, Core, Shared};
 use crate::runtime::task::{OwnedTasks, RawTask};
 use idle::Idle;
 use queue::{CAPACITY, Steal};
+use watch::Watcher;
 
 /// A thread's driver: locked by its thread while it turns it or sleeps in
 /// it, try-locked by idle workers looking after a stuck worker. `None` once
@@ -66,6 +68,8 @@ pub(crate) struct Workers {
     /// The next worker whose driver registers an I/O object or timer made
     /// outside the workers.
     next_driver: AtomicUsize,
+    /// The watcher thread's side of its protocol with the workers.
+    watcher: Watcher,
 }
 
 /// The part of a worker other threads reach.
@@ -78,7 +82,7 @@ struct Remote {
     /// Its driver's shared half.
     handle: Arc<driver::Handle>,
     /// How often the worker turned its own driver: a worker whose count
-    /// stops moving while it is awake is stuck in a poll.
+    /// stops moving while it is awake is stuck in a poll (see [`watch`]).
     turns: AtomicU64,
 }
 
@@ -89,12 +93,6 @@ struct Shard {
     /// Set at shutdown: new tasks are cancelled at once.
     closed: bool,
 }
-
-/// The longest an idle worker sleeps while another worker is awake, before
-/// it looks whether that worker is stuck in a poll with I/O or timers due
-/// on its driver. Idle workers wake this often only while some worker is
-/// busy; each look costs a clock read per worker.
-const WATCH_INTERVAL: Duration = Duration::from_millis(2);
 
 impl Workers {
     fn lock_shard(&self, task: RawTask) -> MutexGuard<'_, Shard> {
@@ -165,14 +163,67 @@ impl Workers {
     }
 }
 
-/// A started multi-thread runtime: its shared half and worker threads.
+/// A started multi-thread runtime: its shared half and threads.
 #[derive(Debug)]
 pub(crate) struct Launched {
     pub(crate) shared: Arc<Shared>,
+    /// The workers and the watcher.
     threads: Vec<JoinHandle<()>>,
+    /// How many of `threads` have not finished yet, for a shutdown that
+    /// waits for them at most so long.
+    running: Arc<Running>,
 }
 
-/// Creates the drivers and starts `n` workers.
+/// A count of running threads that a shutdown can wait on with a deadline
+/// (`JoinHandle::join` has none).
+#[derive(Debug, Default)]
+struct Running {
+    count: Mutex<usize>,
+    exited: Condvar,
+}
+
+impl Running {
+    fn lock(&self) -> MutexGuard<'_, usize> {
+        self.count.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits until every thread has finished, or until `deadline`; returns
+    /// whether they all have.
+    fn wait(&self, deadline: Option<Instant>) -> bool {
+        let mut count = self.lock();
+        while *count > 0 {
+            count = match deadline {
+                None => self
+                    .exited
+                    .wait(count)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                        return false;
+                    };
+                    self.exited
+                        .wait_timeout(count, left)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+        true
+    }
+}
+
+/// Counts its thread out of [`Running`] when the thread ends, also by a
+/// panic.
+struct Exit(Arc<Running>);
+
+impl Drop for Exit {
+    fn drop(&mut self) {
+        *self.0.lock() -= 1;
+        self.0.exited.notify_all();
+    }
+}
+
+/// Creates the drivers and starts `n` workers and the watcher.
 pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
     assert!(
         (1..=idle::MAX_WORKERS).contains(&n),
@@ -207,6 +258,7 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
         owned: (0..shards).map(|_| Mutex::default()).collect(),
         shutdown: AtomicBool::new(false),
         next_driver: AtomicUsize::new(0),
+        watcher: Watcher::default(),
     };
     let metrics = Arc::new(Metrics::new(n));
     let first = workers.remotes[0].handle.clone();
@@ -218,44 +270,71 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
     ));
     let mut launched = Launched {
         shared: shared.clone(),
-        threads: Vec::with_capacity(n),
+        threads: Vec::with_capacity(n + 1),
+        running: Arc::default(),
     };
+    let name = config.pool.worker_name.clone();
     for (index, (local, cell)) in locals.into_iter().zip(cells).enumerate() {
         let shared = shared.clone();
         let config = config.clone();
-        let spawned = std::thread::Builder::new()
-            .name("guillotine-worker".to_owned())
-            .spawn(move || {
-                blocking::call(config.pool.on_start.as_ref());
-                let worker = Worker::new(shared.clone(), index, local);
-                let pinned = Arc::new(Shared::new(
-                    shared.workers.as_ref().expect("workers").remotes[index]
-                        .handle
-                        .clone(),
-                    config.pool.clone(),
-                    shared.metrics.clone(),
-                    None,
-                ));
-                let core = Core::new_worker(config.clone(), pinned, cell, worker);
-                core.run_worker(&shared);
-                drop(core);
-                blocking::call(config.pool.on_stop.as_ref());
-            });
-        match spawned {
-            Ok(thread) => launched.threads.push(thread),
-            Err(e) => {
-                launched.shutdown(None);
-                return Err(e);
-            }
+        let started = launched.start(&name, move || {
+            blocking::call(config.pool.on_start.as_ref());
+            let worker = Worker::new(shared.clone(), index, local);
+            let pinned = Arc::new(Shared::new(
+                shared.workers.as_ref().expect("workers").remotes[index]
+                    .handle
+                    .clone(),
+                config.pool.clone(),
+                shared.metrics.clone(),
+                None,
+            ));
+            let core = Core::new_worker(config.clone(), pinned, cell, worker);
+            core.run_worker(&shared);
+            drop(core);
+            blocking::call(config.pool.on_stop.as_ref());
+        });
+        if let Err(e) = started {
+            launched.shutdown(None);
+            return Err(e);
         }
+    }
+    let watched = shared.clone();
+    let started = launched.start("guillotine-watch", move || {
+        watch::run(watched.workers.as_ref().expect("workers"));
+    });
+    if let Err(e) = started {
+        launched.shutdown(None);
+        return Err(e);
     }
     Ok(launched)
 }
 
 impl Launched {
+    /// Starts one of the runtime's threads, counted in `running`.
+    fn start(&mut self, name: &str, f: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+        *self.running.lock() += 1;
+        let exit = Exit(self.running.clone());
+        let spawned = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                let _exit = exit;
+                f();
+            });
+        // On failure the closure, and with it `exit`, was dropped.
+        self.threads.push(spawned?);
+        Ok(())
+    }
+
     /// Stops the workers, then drops every unfinished task inside the
-    /// runtime's context, then waits at most `timeout` for blocking jobs.
-    pub(crate) fn shutdown(&mut self, timeout: Option<Duration>) {
+    /// runtime's context, then waits for blocking jobs; with a `deadline`,
+    /// waits for the workers and the blocking jobs only until then.
+    ///
+    /// A worker still stuck in a poll at the deadline is left to finish on
+    /// its own, as in tokio: the tasks it is not polling are dropped here
+    /// as usual (the one it polls is dropped when its poll returns, on that
+    /// thread), its driver is closed (its timers complete, its sockets fail),
+    /// and once its poll returns it drops the tasks pinned to it and exits.
+    pub(crate) fn shutdown(&mut self, deadline: Option<Instant>) {
         let shared = &self.shared;
         let workers = shared.workers.as_ref().expect("a multi-thread runtime");
         if workers.shutdown.swap(true, Relaxed) {
@@ -281,9 +360,15 @@ impl Launched {
         for remote in &workers.remotes {
             remote.handle.unpark();
         }
-        for thread in self.threads.drain(..) {
-            // A worker only panics on a bug the panic already reported.
-            let _ = thread.join();
+        workers.watcher.unpark();
+        if self.running.wait(deadline) {
+            for thread in self.threads.drain(..) {
+                // A worker only panics on a bug the panic already reported.
+                let _ = thread.join();
+            }
+        } else {
+            // Some thread is stuck in a poll: leave it (detached).
+            self.threads.clear();
         }
         let _guard = context::enter_handle(shared);
         for shard in &workers.owned {
@@ -304,9 +389,10 @@ impl Launched {
             // Fail I/O waits (e.g. of a blocking job) before waiting for the pool.
             remote.handle.io.shutdown();
             remote.handle.unparker.close();
-            // Every worker has stopped: nobody turns it any more.
+            // Every worker has stopped turning it, or is stuck in a poll
+            // and finds it closed when it comes back.
             drop(lock_driver(&remote.driver).take());
         }
-        shared.shutdown_blocking(timeout);
+        shared.shutdown_blocking(deadline);
     }
 }
