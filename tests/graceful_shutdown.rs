@@ -35,9 +35,12 @@ fn build_example() -> PathBuf {
         .and_then(|deps| deps.parent())
         .expect("target/<profile>/deps/<test>");
     let mut build = Command::new(env!("CARGO"));
-    build
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["build", "--quiet", "--example", "graceful_shutdown"]);
+    build.current_dir(env!("CARGO_MANIFEST_DIR")).args([
+        "build",
+        "--quiet",
+        "--example",
+        "graceful_shutdown",
+    ]);
     match profile_dir.file_name().and_then(|n| n.to_str()) {
         Some("debug") => {}
         Some("release") => {
@@ -52,7 +55,10 @@ fn build_example() -> PathBuf {
         build.args(["--features", "tokio-io"]);
     }
     let status = build.status().expect("run cargo build");
-    assert!(status.success(), "cargo build --example graceful_shutdown: {status}");
+    assert!(
+        status.success(),
+        "cargo build --example graceful_shutdown: {status}"
+    );
     let path = profile_dir.join("examples").join("graceful_shutdown");
     assert!(path.exists(), "{} was not built", path.display());
     path
@@ -89,7 +95,10 @@ impl Server {
             lines,
             addr: "0.0.0.0:0".parse().unwrap(),
         };
-        server.addr = server.next_line().parse().expect("the first line is the address");
+        server.addr = server
+            .next_line()
+            .parse()
+            .expect("the first line is the address");
         server
     }
 

@@ -144,7 +144,10 @@ fn a_delivery_with_no_listener_reaches_the_next_one(flavor: Flavor) {
         raise(libc::SIGUSR1);
         raise(libc::SIGUSR1);
         let mut next = signal(SignalKind::user_defined1()).unwrap();
-        assert!(ready_now(&mut next), "the next listener missed the delivery");
+        assert!(
+            ready_now(&mut next),
+            "the next listener missed the delivery"
+        );
         assert!(!ready_now(&mut next), "two deliveries, coalesced");
         // Reported once: the listener after it has nothing to report.
         drop(next);
@@ -189,7 +192,10 @@ fn restore_default_on_drop_lets_the_next_delivery_kill(flavor: Flavor) {
             out.status,
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(stdout.contains("survived while a listener was alive"), "{stdout}");
+        assert!(
+            stdout.contains("survived while a listener was alive"),
+            "{stdout}"
+        );
         assert!(!stdout.contains("survived with no listener"), "{stdout}");
         return;
     }
@@ -225,10 +231,7 @@ fn restore_default_on_drop_refuses_signals_that_do_not_kill(flavor: Flavor) {
     let rt = flavor.rt();
     rt.block_on(async {
         for kind in [SignalKind::child(), SignalKind::window_change()] {
-            let err = signal(kind)
-                .unwrap()
-                .restore_default_on_drop()
-                .unwrap_err();
+            let err = signal(kind).unwrap().restore_default_on_drop().unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         }
         // Still delivered to listeners, not reset.
