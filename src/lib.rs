@@ -248,6 +248,11 @@
 //!   [`Builder::max_spin`](runtime::Builder::max_spin) bounds or disables it.
 //! - Invalid `Builder` settings panic at the call, as in tokio; there is no
 //!   `enable_all`: I/O and timers are always on.
+//! - [`signal`]: a listener created while no other listener of its signal
+//!   is alive reports deliveries nobody has reported yet (tokio loses
+//!   them); an opt-in gives a signal its default action back whenever it
+//!   has no listener; `Signal::recv` returns `None` (and `ctrl_c` fails)
+//!   once the listener's runtime is gone.
 //!
 //! # Channels and locks
 //!
@@ -274,6 +279,7 @@ pub(crate) mod sys;
 pub mod io;
 pub mod net;
 pub mod runtime;
+pub mod signal;
 pub mod task;
 pub mod time;
 

@@ -164,3 +164,30 @@ pub(crate) fn online_cpus() -> usize {
         usize::try_from(n).unwrap_or(1).max(1)
     })
 }
+
+/// Adds one to the eventfd `fd` and ignores every error (a saturated
+/// counter is still readable, so nothing is lost). For signal handlers:
+/// one `write(2)`, no allocation, no lock, no panic — async-signal-safe.
+pub(crate) fn eventfd_notify_in_handler(fd: RawFd) {
+    let one: u64 = 1;
+    // SAFETY: writes 8 bytes from a live u64; a bad descriptor only makes
+    // the call fail, and the caller passes one that is never closed.
+    let _ = unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
+}
+
+/// Resets `sig`'s disposition to `SIG_DFL` and raises it on the calling
+/// thread. For signal handlers (`sigaction` and `raise` are
+/// async-signal-safe): `sig` is blocked while its handler runs, so the
+/// default action takes place when the handler returns.
+pub(crate) fn reraise_with_default_action_in_handler(sig: libc::c_int) {
+    // SAFETY: an all-zero sigaction is valid: no flags, an empty mask,
+    // and a handler of 0, which is SIG_DFL.
+    let mut dfl: libc::sigaction = unsafe { std::mem::zeroed() };
+    dfl.sa_sigaction = libc::SIG_DFL;
+    // SAFETY: `dfl` is a live sigaction, the old action is not asked for,
+    // and raise takes no pointer.
+    unsafe {
+        libc::sigaction(sig, &dfl, std::ptr::null_mut());
+        libc::raise(sig);
+    }
+}

@@ -120,6 +120,48 @@ fn signatures_match_the_contract() {
     debug::<guillotine::time::Sleep>();
     debug::<guillotine::time::Interval>();
     debug::<guillotine::io::AsyncFd<std::os::fd::OwnedFd>>();
+    // third round: signal
+    use guillotine::signal::unix::{Signal, SignalKind};
+    fn ctrl_c_output() -> impl Future<Output = io::Result<()>> + Send {
+        guillotine::signal::ctrl_c()
+    }
+    let _ = ctrl_c_output;
+    let _: fn(SignalKind) -> io::Result<Signal> = guillotine::signal::unix::signal;
+    fn recv_output(s: &mut Signal) -> impl Future<Output = Option<()>> + Send + '_ {
+        s.recv()
+    }
+    let _ = recv_output;
+    let _: fn(&mut Signal, &mut std::task::Context<'_>) -> std::task::Poll<Option<()>> =
+        Signal::poll_recv;
+    let _: fn(Signal) -> io::Result<Signal> = Signal::restore_default_on_drop;
+    fn signal_stream<S: futures::Stream<Item = ()> + futures_lite::Stream<Item = ()>>() {}
+    signal_stream::<Signal>();
+    send_sync_unpin::<Signal>();
+    debug::<Signal>();
+    let _: fn(libc::c_int) -> SignalKind = SignalKind::from_raw;
+    let _: fn(&SignalKind) -> libc::c_int = SignalKind::as_raw_value;
+    for kind in [
+        SignalKind::alarm,
+        SignalKind::child,
+        SignalKind::hangup,
+        SignalKind::interrupt,
+        SignalKind::io,
+        SignalKind::pipe,
+        SignalKind::quit,
+        SignalKind::terminate,
+        SignalKind::user_defined1,
+        SignalKind::user_defined2,
+        SignalKind::window_change,
+    ] {
+        let _: SignalKind = kind();
+    }
+    fn kind_traits<T>()
+    where
+        T: Copy + Eq + std::hash::Hash + std::fmt::Debug + From<libc::c_int>,
+        libc::c_int: From<T>,
+    {
+    }
+    kind_traits::<SignalKind>();
 }
 
 #[test]
