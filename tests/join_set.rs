@@ -241,7 +241,10 @@ fn detach_all_keeps_the_tasks_running(rt: Runtime) {
             aborts.iter().all(|a| a.is_finished())
         })
         .await;
-        eventually("the task still in the set to end", || survivor.is_finished()).await;
+        eventually("the task still in the set to end", || {
+            survivor.is_finished()
+        })
+        .await;
     });
 }
 
@@ -516,7 +519,7 @@ fn many_tasks_finishing_concurrently(rt: Runtime) {
             assert!(!seen[i], "{i} joined twice");
             seen[i] = true;
             count += 1;
-            if count % 100 == 0 {
+            if count.is_multiple_of(100) {
                 // More tasks join the set while others finish.
                 let extra = 2000 + count / 100 - 1;
                 set.spawn(async move { extra });

@@ -283,8 +283,7 @@ impl<T> JoinSet<T> {
             }
             let mut cx = Context::from_waker(&entry.waker);
             // The set took the budget unit for the whole join.
-            let polled =
-                coop::with_unconstrained(|| Pin::new(&mut entry.handle).poll(&mut cx));
+            let polled = coop::with_unconstrained(|| Pin::new(&mut entry.handle).poll(&mut cx));
             if let Poll::Ready(result) = polled {
                 let entry = self.remove(key);
                 return Some(Joined {
@@ -322,7 +321,10 @@ impl<T> JoinSet<T> {
     /// Waits for a task of the set to finish and returns its result; `None`
     /// if the set is empty.
     ///
-    /// Results come in the order the tasks finish. A panicked or aborted
+    /// Results come in the order the tasks finish, as far as the set has
+    /// seen them finish: tasks that finished before the set first looked at
+    /// them (no join, `try_join_next` or poll since they were spawned) come
+    /// in the order they were spawned, as in tokio. A panicked or aborted
     /// task yields its [`JoinError`].
     ///
     /// Cancel safe: if the future is dropped before it completes (in a
@@ -731,9 +733,7 @@ impl<T> Default for JoinSet<T> {
 
 impl<T> fmt::Debug for JoinSet<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinSet")
-            .field("len", &self.len())
-            .finish()
+        f.debug_struct("JoinSet").field("len", &self.len()).finish()
     }
 }
 

@@ -33,7 +33,16 @@ pub use join_set::JoinSet;
 mod task_local;
 pub use task_local::{AccessError, LocalKey};
 
-/// The task module's named futures.
+/// The named futures of the task module.
+///
+/// ```
+/// guillotine::task_local! {
+///     static KEY: u8;
+/// }
+/// let fut: guillotine::task::futures::TaskLocalFuture<u8, _> = KEY.scope(1, async { KEY.get() });
+/// let rt = guillotine::runtime::Runtime::new().unwrap();
+/// assert_eq!(rt.block_on(fut), 1);
+/// ```
 pub mod futures {
     pub use super::task_local::TaskLocalFuture;
 }
