@@ -29,6 +29,7 @@ both_flavors! {
     join_all_resumes_a_panic_and_aborts_the_rest,
     join_all_results_in_spawn_order,
     try_join_next_never_waits,
+    join_next_is_cancel_safe,
     spawn_blocking_and_spawn_local_in_a_set,
     spawn_on_and_spawn_blocking_on_from_another_thread,
     len_and_is_empty,
@@ -366,6 +367,25 @@ fn try_join_next_never_waits(rt: Runtime) {
         assert_eq!(got.unwrap().unwrap(), 1);
         assert!(set.is_empty());
         assert!(set.try_join_next().is_none());
+    });
+}
+
+/// A `join_next` dropped before it completes (a timeout) loses nothing:
+/// the next one returns the result.
+fn join_next_is_cancel_safe(rt: Runtime) {
+    rt.block_on(async {
+        let mut set = JoinSet::new();
+        let (tx, rx) = oneshot::channel::<()>();
+        set.spawn(async move {
+            rx.await.unwrap();
+            "late"
+        });
+        let waited =
+            guillotine::time::timeout(std::time::Duration::from_millis(1), set.join_next()).await;
+        assert!(waited.is_err());
+        tx.send(()).unwrap();
+        assert_eq!(set.join_next().await.unwrap().unwrap(), "late");
+        assert!(set.join_next().await.is_none());
     });
 }
 

@@ -4,7 +4,7 @@
 //! # How a finished task is found in O(1)
 //!
 //! Each entry's `JoinHandle` is polled with the entry's own waker, a
-//! [`Node`]. When the task finishes, its join waker (that node) pushes the
+//! `Node`. When the task finishes, its join waker (that node) pushes the
 //! node onto the set's shared ready list and wakes the waker of whoever
 //! awaits the set. Joining pops nodes from that list and polls only their
 //! handles: the cost of a join does not grow with the number of tasks still
@@ -18,10 +18,11 @@
 //!   entry has left the set, so late wakes of a joined or detached task are
 //!   ignored. A new entry starts queued (in the private batch), which is how
 //!   its handle gets polled once and learns its waker.
-//! - The joiner clears `queued` with a swap *before* it polls the handle. A
-//!   wake that saw `queued` still set happened after the task finished
-//!   (the task wakes its join waker after completing), and the swap
-//!   reads-from it, so the poll that follows sees the output.
+//! - The joiner clears `queued` with a swap *before* it polls the handle.
+//!   A wake that found `queued` still set, and so did not queue the node
+//!   again, comes from a task that had already finished (a task wakes its
+//!   join waker after completing); the joiner's swap reads that wake's
+//!   write, so the poll that follows sees the output.
 //! - `Ready::inner` (a mutex) holds the shared list and the joiner's waker.
 //!   The joiner moves the whole shared list into its private batch under one
 //!   lock, and registers its waker in the same critical section in which it
@@ -272,15 +273,17 @@ impl<T> JoinSet<T> {
                     continue;
                 }
             };
-            // Before the poll: see the module docs.
-            node.queued.swap(false, AcqRel);
             let key = node.key;
-            let Some(entry) = self.entries.get_mut(key) else {
+            let Some(entry) = self
+                .entries
+                .get_mut(key)
+                .filter(|entry| Arc::ptr_eq(&entry.node, &node))
+            else {
+                // Stale: its entry left the set, and `queued` stays set.
                 continue;
             };
-            if !Arc::ptr_eq(&entry.node, &node) {
-                continue;
-            }
+            // Before the poll: see the module docs.
+            node.queued.swap(false, AcqRel);
             let mut cx = Context::from_waker(&entry.waker);
             // The set took the budget unit for the whole join.
             let polled = coop::with_unconstrained(|| Pin::new(&mut entry.handle).poll(&mut cx));
