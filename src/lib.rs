@@ -237,6 +237,10 @@
 //!   runtime; elsewhere it waits while the owner's `block_on` drives it (as
 //!   with tokio's current-thread runtime).
 //! - Task ids come from one process-wide counter and are never reused.
+//! - [`JoinSet::join_all`](task::JoinSet::join_all) returns the outputs in
+//!   spawn order (tokio's, in completion order) and skips cancelled tasks
+//!   (tokio's panics); [`join_all_results`](task::JoinSet::join_all_results)
+//!   returns every task's `Result`.
 //! - The budget counts operations on guillotine's resources only. Types of
 //!   other crates (`tokio::sync` channels, `tokio::io::empty`) consult their
 //!   own runtime's budget, which is unconstrained here; add

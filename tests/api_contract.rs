@@ -178,3 +178,83 @@ fn crate_root_reexports_spawn_and_spawn_blocking() {
     assert_eq!(rt.block_on(rt.spawn_blocking(|| 4)).unwrap(), 4);
     assert_eq!(rt.block_on(rt.handle().spawn_blocking(|| 5)).unwrap(), 5);
 }
+
+#[test]
+#[allow(
+    clippy::type_complexity,
+    reason = "the signatures are spelled out, as the contract has them"
+)]
+fn join_set_and_task_local_match_the_contract() {
+    use std::future::Ready;
+    use std::task::{Context, Poll};
+
+    use guillotine::task::futures::TaskLocalFuture;
+    use guillotine::task::{AccessError, JoinSet, LocalKey};
+
+    type Set = JoinSet<u8>;
+    let _: fn() -> Set = JoinSet::new;
+    let _: fn(&Set) -> usize = JoinSet::len;
+    let _: fn(&Set) -> bool = JoinSet::is_empty;
+    let _: fn(&mut Set, Ready<u8>) -> AbortHandle = JoinSet::spawn;
+    let _: fn(&mut Set, Ready<u8>, &Handle) -> AbortHandle = JoinSet::spawn_on;
+    let _: fn(&mut Set, Ready<u8>) -> AbortHandle = JoinSet::spawn_local;
+    let _: fn(&mut Set, fn() -> u8) -> AbortHandle = JoinSet::spawn_blocking;
+    let _: fn(&mut Set, fn() -> u8, &Handle) -> AbortHandle = JoinSet::spawn_blocking_on;
+    let _: fn(&mut Set) -> Option<Result<u8, JoinError>> = JoinSet::try_join_next;
+    let _: fn(&mut Set) -> Option<Result<(Id, u8), JoinError>> = JoinSet::try_join_next_with_id;
+    let _: fn(&mut Set, &mut Context<'_>) -> Poll<Option<Result<u8, JoinError>>> =
+        JoinSet::poll_join_next;
+    let _: fn(&mut Set, &mut Context<'_>) -> Poll<Option<Result<(Id, u8), JoinError>>> =
+        JoinSet::poll_join_next_with_id;
+    let _: fn(&mut Set) = JoinSet::abort_all;
+    let _: fn(&mut Set) = JoinSet::detach_all;
+    fn join_next(s: &mut Set) -> impl Future<Output = Option<Result<u8, JoinError>>> + '_ {
+        s.join_next()
+    }
+    fn join_next_with_id(
+        s: &mut Set,
+    ) -> impl Future<Output = Option<Result<(Id, u8), JoinError>>> + '_ {
+        s.join_next_with_id()
+    }
+    fn shutdown(s: &mut Set) -> impl Future<Output = ()> + '_ {
+        s.shutdown()
+    }
+    fn join_all(s: Set) -> impl Future<Output = Vec<u8>> {
+        s.join_all()
+    }
+    fn join_all_results(s: Set) -> impl Future<Output = Vec<Result<u8, JoinError>>> {
+        s.join_all_results()
+    }
+    let _ = (
+        join_next,
+        join_next_with_id,
+        shutdown,
+        join_all,
+        join_all_results,
+    );
+    let _: Set = Set::default();
+    fn collects<T: FromIterator<Ready<u8>> + Extend<Ready<u8>>>() {}
+    collects::<Set>();
+    send_sync::<Set>();
+    debug::<Set>();
+
+    guillotine::task_local! {
+        static KEY: u8;
+    }
+    let key: &'static LocalKey<u8> = &KEY;
+    let _: fn(&'static LocalKey<u8>, u8, Ready<u8>) -> TaskLocalFuture<u8, Ready<u8>> =
+        LocalKey::scope;
+    let _: fn(&'static LocalKey<u8>, u8, fn() -> u8) -> u8 = LocalKey::sync_scope;
+    let _: fn(&'static LocalKey<u8>, fn(&u8) -> u8) -> u8 = LocalKey::with;
+    let _: fn(&'static LocalKey<u8>, fn(&u8) -> u8) -> Result<u8, AccessError> = LocalKey::try_with;
+    let _: fn(&'static LocalKey<u8>) -> u8 = LocalKey::get;
+    let _: fn(std::pin::Pin<&mut TaskLocalFuture<u8, Ready<u8>>>) -> Option<u8> =
+        TaskLocalFuture::take_value;
+    fn is_error<E: std::error::Error + Send + Sync>() {}
+    is_error::<AccessError>();
+    send_sync::<LocalKey<u8>>();
+    debug::<LocalKey<u8>>();
+    debug::<TaskLocalFuture<u8, Ready<u8>>>();
+    debug::<AccessError>();
+    assert_eq!(key.sync_scope(4, || KEY.get()), 4);
+}

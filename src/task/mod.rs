@@ -1,7 +1,8 @@
 //! Spawning and managing tasks: [`spawn`], [`spawn_local`],
 //! [`spawn_blocking`], [`yield_now`], the handles they return, task
-//! [`Id`]s, and the cooperative budget ([`consume_budget`],
-//! [`unconstrained`]).
+//! [`Id`]s, sets of tasks ([`JoinSet`]), task-local values
+//! ([`task_local!`](crate::task_local), [`LocalKey`]), and the cooperative
+//! budget ([`consume_budget`], [`unconstrained`]).
 //!
 //! # The cooperative budget
 //!
@@ -25,6 +26,26 @@ use std::task::{Context, Poll};
 use crate::runtime::context;
 use crate::runtime::coop;
 pub use crate::runtime::task::{AbortHandle, Id, JoinError, JoinHandle};
+
+mod join_set;
+pub use join_set::JoinSet;
+
+mod task_local;
+pub use task_local::{AccessError, LocalKey};
+
+/// The named futures of the task module.
+///
+/// ```
+/// guillotine::task_local! {
+///     static KEY: u8;
+/// }
+/// let fut: guillotine::task::futures::TaskLocalFuture<u8, _> = KEY.scope(1, async { KEY.get() });
+/// let rt = guillotine::runtime::Runtime::new().unwrap();
+/// assert_eq!(rt.block_on(fut), 1);
+/// ```
+pub mod futures {
+    pub use super::task_local::TaskLocalFuture;
+}
 
 const NO_RUNTIME: &str = "must be called from the context of a guillotine runtime (inside \
                           `Runtime::block_on` or a task running on one), but no runtime is \
