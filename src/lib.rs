@@ -267,3 +267,10 @@ pub mod task;
 pub mod time;
 
 pub use task::{spawn, spawn_blocking};
+
+#[cfg(feature = "macros")]
+pub use guillotine_macros::{main, test};
+
+#[doc(hidden)]
+#[path = "macro_support.rs"]
+pub mod __private;
