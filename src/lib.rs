@@ -26,6 +26,17 @@
 //! assert_eq!(sum, 28);
 //! ```
 //!
+//! With the `macros` feature (on by default), [`#[guillotine::main]`](main)
+//! and [`#[guillotine::test]`](test) write that for an `async fn`:
+//!
+//! ```
+//! #[guillotine::main(worker_threads = 2)]
+//! async fn main() {
+//!     let task = guillotine::spawn(async { 40 + 2 });
+//!     assert_eq!(task.await.unwrap(), 42);
+//! }
+//! ```
+//!
 //! # How it works
 //!
 //! **Tasks.** `spawn` makes one heap allocation per task: a header (an

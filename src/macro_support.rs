@@ -136,7 +136,9 @@ impl Timeout {
 /// stop a thread that blocks), until the test process exits.
 ///
 /// # Panics
-/// When the body panics (with its payload) or runs out of time.
+/// When the body panics (with its payload) or runs out of time (at the
+/// test's line).
+#[track_caller]
 pub fn block_on_with_timeout<T, C, F>(settings: Settings, timeout: Timeout, make: C) -> ExitCode
 where
     C: FnOnce() -> F + Send + 'static,
@@ -152,9 +154,8 @@ where
     }
     let body = body_thread
         .spawn(move || {
-            let result = panic::catch_unwind(AssertUnwindSafe(|| {
-                block_on(settings, make).report()
-            }));
+            let result =
+                panic::catch_unwind(AssertUnwindSafe(|| block_on(settings, make).report()));
             // The test thread has stopped listening only if it timed out.
             let _ = done.send(result);
         })

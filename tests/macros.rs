@@ -140,7 +140,11 @@ async fn main_through_a_reexport() -> Seen {
     seen().await
 }
 
-#[reexport::rt::test(crate = "crate::reexport::rt", flavor = "multi_thread", worker_threads = 2)]
+#[reexport::rt::test(
+    crate = "crate::reexport::rt",
+    flavor = "multi_thread",
+    worker_threads = 2
+)]
 async fn test_through_a_reexport() {
     assert_eq!(seen().await, multi_thread(2));
 }
@@ -192,6 +196,26 @@ async fn main_returns_early() -> Result<&'static str, std::num::ParseIntError> {
 #[test]
 fn return_and_question_mark_leave_the_body() {
     assert_eq!(main_returns_early(), Ok("early"));
+}
+
+/// A return type that cannot be named: the body's type is inferred.
+#[guillotine::main(flavor = "current_thread")]
+async fn main_returns_impl_trait() -> impl std::fmt::Debug {
+    guillotine::spawn(async { [1, 2] }).await.unwrap()
+}
+
+/// A server's `main` never returns.
+#[guillotine::main]
+async fn main_never_returns() -> ! {
+    loop {
+        guillotine::time::sleep(Duration::from_secs(3600)).await;
+    }
+}
+
+#[test]
+fn main_may_return_impl_trait_or_never() {
+    assert_eq!(format!("{:?}", main_returns_impl_trait()), "[1, 2]");
+    let _: fn() -> ! = main_never_returns;
 }
 
 #[guillotine::test]
@@ -281,7 +305,10 @@ fn assert_times_out(name: &str, after: &str) {
     let message = format!(
         "test `{name}` timed out after {after} (#[guillotine::test(timeout = \"{after}\")])"
     );
-    assert!(output.contains(&message), "{name}: no {message:?} in\n{output}");
+    assert!(
+        output.contains(&message),
+        "{name}: no {message:?} in\n{output}"
+    );
     assert!(output.contains("1 failed"), "{name}:\n{output}");
     assert!(
         took < HANG / 4,

@@ -307,13 +307,31 @@ mod tests {
 
     #[test]
     fn malformed_timeouts_say_why() {
-        for bad in ["", "5", "s", "5 s", "5sec", "5h", ".5s", "5.s", "1.2.3s", "-5s", "5S"] {
+        for bad in [
+            "", "5", "s", "5 s", "5sec", "5h", ".5s", "5.s", "1.2.3s", "-5s", "5S",
+        ] {
             let why = parse_timeout(bad).unwrap_err();
             assert!(why.starts_with("invalid timeout"), "{bad:?}: {why}");
         }
-        assert!(parse_timeout("0s").unwrap_err().contains("would fail every run"));
-        assert!(parse_timeout("0.0000000001s").unwrap_err().contains("would fail"));
-        assert!(parse_timeout("99999999999999999999999m").unwrap_err().contains("too long"));
-        assert!(parse_timeout("999999999999m").unwrap_err().contains("too long"));
+        assert!(
+            parse_timeout("0s")
+                .unwrap_err()
+                .contains("would fail every run")
+        );
+        assert!(
+            parse_timeout("0.0000000001s")
+                .unwrap_err()
+                .contains("would fail")
+        );
+        assert!(
+            parse_timeout("99999999999999999999999m")
+                .unwrap_err()
+                .contains("too long")
+        );
+        assert!(
+            parse_timeout("999999999999m")
+                .unwrap_err()
+                .contains("too long")
+        );
     }
 }

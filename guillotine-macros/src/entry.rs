@@ -80,19 +80,16 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
         takes_arguments = true;
         push(syn::Error::new_spanned(
             &sig.inputs,
-            format!(
-                "a {} function cannot take arguments",
-                kind.attribute()
-            ),
+            format!("a {} function cannot take arguments", kind.attribute()),
         ));
     }
-    if kind == Kind::Test {
-        if let Some(attr) = function.attrs.iter().find(|a| is_test_attribute(a)) {
-            push(syn::Error::new_spanned(
-                attr,
-                "#[guillotine::test] adds `#[test]` itself: remove this one",
-            ));
-        }
+    if kind == Kind::Test
+        && let Some(attr) = function.attrs.iter().find(|a| is_test_attribute(a))
+    {
+        push(syn::Error::new_spanned(
+            attr,
+            "#[guillotine::test] adds `#[test]` itself: remove this one",
+        ));
     }
     let mut tokens = generate(kind, &config, function, takes_arguments);
     if let Some(error) = error {
@@ -143,7 +140,11 @@ fn generate(kind: Kind, config: &Config, function: Function, takes_arguments: bo
     // the body knows what to convert errors into.
     let output = match &sig.output {
         ReturnType::Default => Some(quote!(())),
-        ReturnType::Type(_, ty) if !mentions_impl_trait(ty.to_token_stream()) => Some(ty.to_token_stream()),
+        // `!` cannot be a type argument on stable Rust.
+        ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => None,
+        ReturnType::Type(_, ty) if !mentions_impl_trait(ty.to_token_stream()) => {
+            Some(ty.to_token_stream())
+        }
         ReturnType::Type(..) => None,
     };
     let returns_unit = match &sig.output {

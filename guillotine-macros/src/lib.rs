@@ -28,18 +28,16 @@ use proc_macro::TokenStream;
 /// }
 /// ```
 ///
-/// It stands for
+/// stands for a plain `fn main()` whose body is
 ///
 /// ```
-/// fn main() {
-///     guillotine::runtime::Builder::new_multi_thread()
-///         .build()
-///         .expect("failed to build the guillotine runtime")
-///         .block_on(async {
-///             let task = guillotine::spawn(async { 40 + 2 });
-///             assert_eq!(task.await.unwrap(), 42);
-///         })
-/// }
+/// guillotine::runtime::Builder::new_multi_thread()
+///     .build()
+///     .expect("failed to build the guillotine runtime")
+///     .block_on(async {
+///         let task = guillotine::spawn(async { 40 + 2 });
+///         assert_eq!(task.await.unwrap(), 42);
+///     })
 /// ```
 ///
 /// # Keys
@@ -54,7 +52,6 @@ use proc_macro::TokenStream;
 ///   re-exports it and its users do not depend on it themselves.
 ///
 /// ```
-/// # mod my_runtime { pub use guillotine; }
 /// use std::time::Duration;
 ///
 /// #[guillotine::main(flavor = "current_thread")]
@@ -63,18 +60,22 @@ use proc_macro::TokenStream;
 ///     guillotine::time::timeout(Duration::from_secs(5), sleep).await?;
 ///     Ok(())
 /// }
+/// ```
 ///
-/// #[my_runtime::guillotine::main(
-///     worker_threads = 2,
-///     crate = "my_runtime::guillotine",
-/// )]
-/// async fn serve() -> usize {
-///     guillotine::runtime::Handle::current().metrics().num_workers()
+/// ```
+/// // A crate that re-exports guillotine as `my_runtime::guillotine`.
+/// mod my_runtime {
+///     pub use guillotine;
 /// }
 ///
-/// # fn _check() {
-/// assert_eq!(serve(), 2);
-/// # }
+/// #[my_runtime::guillotine::main(worker_threads = 2, crate = "my_runtime::guillotine")]
+/// async fn workers() -> usize {
+///     my_runtime::guillotine::runtime::Handle::current().metrics().num_workers()
+/// }
+///
+/// fn main() {
+///     assert_eq!(workers(), 2);
+/// }
 /// ```
 ///
 /// The function may return anything: a `Result` (so that `?` works in the
