@@ -141,13 +141,13 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// runtime, while the test's thread waits. A body that blocks its thread
 /// (a `std` lock, a synchronous call that never returns) still times out.
 /// When time runs out the test fails with a message naming it and the
-/// timeout — ``test `tests::answers` timed out after 5s`` — and the body's
+/// timeout (``test `answers_in_time` timed out after 5s``), and the body's
 /// thread is left behind, still running, until the test process exits. A
 /// panic in the body is resumed on the test's thread with its own payload,
-/// so `#[should_panic(expected = ..)]` works as without a timeout; a
-/// returned `Err` is reported as the test harness reports it. (The test
-/// function's return type becomes `std::process::ExitCode` then: the body's
-/// result need not be `Send`.)
+/// so `#[should_panic(expected = ..)]` works as without a timeout. A body
+/// that returns a value (a `Result`) has it reported on its own thread, as
+/// the test harness would report it, so the value need not be `Send`; the
+/// test function then returns that report, a `std::process::ExitCode`.
 ///
 /// Compile errors: those of [`#[guillotine::main]`](macro@main), a second
 /// `#[test]`, `timeout` on `main`, and a timeout that is not a positive
