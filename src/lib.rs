@@ -26,6 +26,17 @@
 //! assert_eq!(sum, 28);
 //! ```
 //!
+//! With the `macros` feature (on by default), [`#[guillotine::main]`](main)
+//! and [`#[guillotine::test]`](test) write that for an `async fn`:
+//!
+//! ```
+//! #[guillotine::main(worker_threads = 2)]
+//! async fn main() {
+//!     let task = guillotine::spawn(async { 40 + 2 });
+//!     assert_eq!(task.await.unwrap(), 42);
+//! }
+//! ```
+//!
 //! # How it works
 //!
 //! **Tasks.** `spawn` makes one heap allocation per task: a header (an
@@ -288,3 +299,10 @@ pub mod task;
 pub mod time;
 
 pub use task::{spawn, spawn_blocking};
+
+#[cfg(feature = "macros")]
+pub use guillotine_macros::{main, test};
+
+#[doc(hidden)]
+#[path = "macro_support.rs"]
+pub mod __private;

@@ -162,6 +162,33 @@ fn signatures_match_the_contract() {
     {
     }
     kind_traits::<SignalKind>();
+    // attributes (feature "macros"): `main` keeps the function's return type
+    let _: fn() -> u8 = attribute_main;
+    let _: fn() = attribute_main_keys;
+}
+
+#[guillotine::main]
+async fn attribute_main() -> u8 {
+    guillotine::spawn(async { 7 }).await.unwrap()
+}
+
+#[guillotine::main(flavor = "multi_thread", worker_threads = 2, crate = "guillotine")]
+async fn attribute_main_keys() {}
+
+#[guillotine::test(flavor = "current_thread", crate = "::guillotine")]
+async fn attribute_test() {
+    assert_eq!(guillotine::spawn(async { 7 }).await.unwrap(), 7);
+}
+
+#[guillotine::test(flavor = "multi_thread", worker_threads = 2, timeout = "20s")]
+async fn attribute_test_keys() -> Result<(), JoinError> {
+    guillotine::spawn(async {}).await
+}
+
+#[test]
+fn attribute_main_runs_its_body() {
+    assert_eq!(attribute_main(), 7);
+    attribute_main_keys();
 }
 
 #[test]

@@ -18,16 +18,14 @@ fn thread_name() -> String {
     std::thread::current().name().unwrap_or("").to_owned()
 }
 
-#[test]
-fn tasks_run_on_workers_and_block_on_on_the_caller() {
-    let rt = rt(2);
-    let (on_caller, in_task) = rt.block_on(async {
-        let t = guillotine::spawn(async { thread_name() });
-        (thread_name(), t.await.unwrap())
-    });
+#[guillotine::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_run_on_workers_and_block_on_on_the_caller() {
+    let t = guillotine::spawn(async { thread_name() });
+    let (on_caller, in_task) = (thread_name(), t.await.unwrap());
     assert_eq!(in_task, "guillotine-worker");
     assert_ne!(on_caller, "guillotine-worker");
-    assert_eq!(rt.metrics().num_workers(), 2);
+    let metrics = guillotine::runtime::Handle::current().metrics();
+    assert_eq!(metrics.num_workers(), 2);
 }
 
 #[test]
@@ -43,26 +41,22 @@ fn tasks_run_without_block_on() {
     assert_eq!(rt.block_on(handle).unwrap(), 6);
 }
 
-#[test]
-fn tasks_spread_over_the_workers() {
-    let rt = rt(2);
-    let threads = rt.block_on(async {
-        // Each task blocks its worker for a moment, so that one worker
-        // alone cannot finish them before the other steals.
-        let tasks: Vec<_> = (0..64)
-            .map(|_| {
-                guillotine::spawn(async {
-                    std::thread::sleep(Duration::from_millis(2));
-                    std::thread::current().id()
-                })
+#[guillotine::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_spread_over_the_workers() {
+    // Each task blocks its worker for a moment, so that one worker alone
+    // cannot finish them before the other steals.
+    let tasks: Vec<_> = (0..64)
+        .map(|_| {
+            guillotine::spawn(async {
+                std::thread::sleep(Duration::from_millis(2));
+                std::thread::current().id()
             })
-            .collect();
-        let mut ids = Vec::new();
-        for t in tasks {
-            ids.push(t.await.unwrap());
-        }
-        ids
-    });
+        })
+        .collect();
+    let mut threads = Vec::new();
+    for t in tasks {
+        threads.push(t.await.unwrap());
+    }
     let mut distinct = threads.clone();
     distinct.sort_by_key(|id| format!("{id:?}"));
     distinct.dedup();
@@ -98,17 +92,14 @@ fn spawn_local_on_a_worker_stays_there() {
     assert_eq!(ok.unwrap(), (0..50).sum::<i32>() + 50 * 5);
 }
 
-#[test]
-fn spawn_local_in_block_on_runs_on_the_calling_thread() {
-    let rt = rt(2);
+#[guillotine::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawn_local_in_block_on_runs_on_the_calling_thread() {
     let me = std::thread::current().id();
-    let ran_on = rt.block_on(async {
-        let rc = std::rc::Rc::new(5);
-        let r = rc.clone();
-        guillotine::task::spawn_local(async move { (*r, std::thread::current().id()) })
-            .await
-            .unwrap()
-    });
+    let rc = std::rc::Rc::new(5);
+    let r = rc.clone();
+    let ran_on = guillotine::task::spawn_local(async move { (*r, std::thread::current().id()) })
+        .await
+        .unwrap();
     assert_eq!(ran_on, (5, me));
 }
 
@@ -221,11 +212,10 @@ fn block_in_place_keeps_the_other_tasks_running() {
     assert_eq!(others.load(SeqCst), 100);
 }
 
-#[test]
+#[guillotine::test]
 #[should_panic(expected = "cannot be called on the current-thread runtime")]
-fn block_in_place_on_the_current_thread_runtime_panics() {
-    let rt = Runtime::new().unwrap();
-    rt.block_on(async { guillotine::task::block_in_place(|| ()) });
+async fn block_in_place_on_the_current_thread_runtime_panics() {
+    guillotine::task::block_in_place(|| ());
 }
 
 #[test]

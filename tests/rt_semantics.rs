@@ -217,25 +217,22 @@ fn yield_now_in_block_on_lets_the_driver_run() {
 /// Current-thread only: a single FIFO run queue (the multi-thread runtime
 /// may run `b` on the other worker at any time);
 /// yield_now_lets_other_local_tasks_run is the form for both.
-#[test]
-fn yield_now_lets_other_tasks_run() {
-    let rt = support::rt();
-    let order = rt.block_on(async {
-        let order = Arc::new(Mutex::new(Vec::new()));
-        let o = order.clone();
-        let a = guillotine::spawn(async move {
-            o.lock().unwrap().push("a1");
-            yield_now().await;
-            o.lock().unwrap().push("a2");
-        });
-        let o = order.clone();
-        let b = guillotine::spawn(async move {
-            o.lock().unwrap().push("b");
-        });
-        a.await.unwrap();
-        b.await.unwrap();
-        Arc::try_unwrap(order).unwrap().into_inner().unwrap()
+#[guillotine::test]
+async fn yield_now_lets_other_tasks_run() {
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let o = order.clone();
+    let a = guillotine::spawn(async move {
+        o.lock().unwrap().push("a1");
+        yield_now().await;
+        o.lock().unwrap().push("a2");
     });
+    let o = order.clone();
+    let b = guillotine::spawn(async move {
+        o.lock().unwrap().push("b");
+    });
+    a.await.unwrap();
+    b.await.unwrap();
+    let order = Arc::try_unwrap(order).unwrap().into_inner().unwrap();
     assert_eq!(order, ["a1", "b", "a2"]);
 }
 

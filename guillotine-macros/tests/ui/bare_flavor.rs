@@ -1,0 +1,2 @@
+#[guillotine::main(current_thread)]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[guillotine::main(crate = "my crate")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[guillotine::main(flavor)]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[guillotine::main]
+fn main() {}

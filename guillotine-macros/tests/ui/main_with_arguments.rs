@@ -1,0 +1,4 @@
+#[guillotine::main]
+async fn main(args: Vec<String>) {
+    let _ = args;
+}

@@ -1,0 +1,5 @@
+#[guillotine::test]
+#[test]
+async fn twice() {}
+
+fn main() {}

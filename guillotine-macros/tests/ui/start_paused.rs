@@ -1,0 +1,4 @@
+#[guillotine::test(start_paused = true)]
+async fn paused() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[guillotine::test]
+fn not_async() {}
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[guillotine::main(timeout = "5s")]
+async fn main() {}

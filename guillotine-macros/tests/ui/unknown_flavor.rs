@@ -1,0 +1,2 @@
+#[guillotine::main(flavor = "multi_threaded")]
+async fn main() {}

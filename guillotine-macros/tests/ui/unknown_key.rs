@@ -1,0 +1,2 @@
+#[guillotine::main(flavour = "multi_thread")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[guillotine::main(worker_threads = "4")]
+async fn main() {}

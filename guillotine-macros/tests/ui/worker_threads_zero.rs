@@ -1,0 +1,2 @@
+#[guillotine::main(worker_threads = 0)]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[guillotine::test(timeout = "0ms")]
+async fn instant() {}
+
+fn main() {}
