@@ -285,3 +285,55 @@ fn join_set_and_task_local_match_the_contract() {
     debug::<AccessError>();
     assert_eq!(key.sync_scope(4, || KEY.get()), 4);
 }
+
+/// tokio habits a ported program relies on (issue: "tokio habits that fail
+/// today"): these compile and behave as in tokio.
+#[test]
+fn tokio_habits_compile_and_work() {
+    use guillotine::runtime::RuntimeFlavor;
+    // No-op enables, accepted as in tokio.
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .enable_io()
+        .enable_time()
+        .thread_name("habits")
+        .build()
+        .unwrap();
+    assert_eq!(rt.handle().runtime_flavor(), RuntimeFlavor::MultiThread);
+    let name = rt.block_on(async {
+        // A detached spawn is a plain statement: `JoinHandle` is not
+        // `#[must_use]` (this file denies no warning, but clippy's
+        // `-D warnings` run over the tests would catch one).
+        guillotine::spawn(async {});
+        guillotine::spawn(async { std::thread::current().name().map(str::to_owned) })
+            .await
+            .unwrap()
+    });
+    assert_eq!(
+        name.as_deref(),
+        Some("habits"),
+        "the workers carry thread_name"
+    );
+    // tokio's io helpers.
+    let out = rt.block_on(async {
+        use guillotine::io::{AsyncBufReadExt, BufReader, BufWriter, copy, split};
+        let (a, b) = guillotine::net::UnixStream::pair().unwrap();
+        let (_r, mut w) = split(a);
+        copy(&b"x\n"[..], &mut BufWriter::new(&mut w))
+            .await
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(b).read_line(&mut line).await.unwrap();
+        line
+    });
+    assert_eq!(out, "x\n");
+    let start = std::time::Instant::now();
+    drop(rt.spawn_blocking(|| std::thread::sleep(Duration::from_secs(5))));
+    rt.shutdown_background();
+    assert!(start.elapsed() < Duration::from_secs(4));
+    let ct = Runtime::new().unwrap();
+    assert_eq!(ct.handle().runtime_flavor(), RuntimeFlavor::CurrentThread);
+    let _: fn(Runtime) = Runtime::shutdown_background;
+    let _: fn(&Handle) -> RuntimeFlavor = Handle::runtime_flavor;
+}

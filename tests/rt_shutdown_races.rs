@@ -198,3 +198,29 @@ fn shutdown_timeout_waits_for_what_finishes_in_time() {
     rt.shutdown_timeout(Duration::from_secs(30));
     assert!(finished.load(SeqCst));
 }
+
+/// `shutdown_background` (a zero timeout) stops waiting for the workers at
+/// once, while they may still be waking for the shutdown: it must neither
+/// block on a worker's driver nor close the eventfd a worker still waits
+/// on. Every worker exits on its own soon after.
+#[test]
+fn shutdown_background_racing_parked_workers_never_hangs() {
+    within(Duration::from_secs(120), "shutdown_background", || {
+        for round in 0..300u32 {
+            let rt = mt(1 + (round % 3) as usize);
+            let done = Arc::new(AtomicUsize::new(0));
+            for _ in 0..4 {
+                let done = done.clone();
+                drop(rt.spawn(async move {
+                    sleep(Duration::from_micros(50)).await;
+                    done.fetch_add(1, SeqCst);
+                }));
+            }
+            if round % 2 == 0 {
+                // Let the workers go to sleep first.
+                support::wait_until("the tasks", || done.load(SeqCst) == 4);
+            }
+            rt.shutdown_background();
+        }
+    });
+}

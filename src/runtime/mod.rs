@@ -519,8 +519,42 @@ impl Builder {
         self
     }
 
-    /// Runs `f` on every thread the runtime starts (today: the blocking
-    /// pool's threads), first thing on that thread. A panic in `f` is
+    /// Accepted for tokio compatibility; does nothing: I/O and timers are
+    /// always on in guillotine.
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 }), 1);
+    /// ```
+    pub fn enable_all(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Accepted for tokio compatibility; does nothing: the I/O driver is
+    /// always on.
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Builder::new_current_thread().enable_io().build().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 }), 1);
+    /// ```
+    pub fn enable_io(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Accepted for tokio compatibility; does nothing: timers are always
+    /// on.
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 }), 1);
+    /// ```
+    pub fn enable_time(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Runs `f` on every thread the runtime starts (a multi-thread
+    /// runtime's workers and the blocking pool's threads; not its watcher,
+    /// which runs no user code), first thing on that thread. A panic in `f` is
     /// reported and otherwise ignored.
     ///
     /// ```
@@ -602,6 +636,23 @@ impl Builder {
     }
 }
 
+/// The flavor of a runtime ([`Handle::runtime_flavor`]).
+///
+/// ```
+/// use guillotine::runtime::{Runtime, RuntimeFlavor};
+/// let rt = Runtime::new().unwrap();
+/// assert_eq!(rt.handle().runtime_flavor(), RuntimeFlavor::CurrentThread);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RuntimeFlavor {
+    /// Everything runs on the thread that calls `block_on`
+    /// ([`Builder::new_current_thread`], [`Runtime::new`]).
+    CurrentThread,
+    /// Tasks run on worker threads ([`Builder::new_multi_thread`]).
+    MultiThread,
+}
+
 /// A cloneable, `Send + Sync` reference to a runtime, to spawn onto it from
 /// any thread.
 ///
@@ -654,6 +705,26 @@ impl Handle {
         match context::handle() {
             Some(shared) => Ok(Handle { shared }),
             None => Err(TryCurrentError { _priv: () }),
+        }
+    }
+
+    /// Which flavor this runtime is, as in tokio.
+    ///
+    /// ```
+    /// use guillotine::runtime::{Builder, Handle, Runtime, RuntimeFlavor};
+    /// let rt = Runtime::new().unwrap();
+    /// assert_eq!(rt.handle().runtime_flavor(), RuntimeFlavor::CurrentThread);
+    /// let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    /// rt.block_on(async {
+    ///     let flavor = guillotine::spawn(async { Handle::current().runtime_flavor() });
+    ///     assert_eq!(flavor.await.unwrap(), RuntimeFlavor::MultiThread);
+    /// });
+    /// ```
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        if self.shared.workers.is_some() {
+            RuntimeFlavor::MultiThread
+        } else {
+            RuntimeFlavor::CurrentThread
         }
     }
 

@@ -12,6 +12,9 @@ use crate::net::{impl_async_read, impl_async_write};
 
 /// The read half of [`TcpStream::split`].
 ///
+/// Implements the `futures-io` traits, and tokio's with the `tokio-io`
+/// feature.
+///
 /// ```
 /// use guillotine::io::AsyncReadExt;
 /// # let rt = guillotine::runtime::Runtime::new().unwrap();
@@ -29,6 +32,9 @@ use crate::net::{impl_async_read, impl_async_write};
 pub struct ReadHalf<'a>(pub(super) &'a TcpStream);
 
 /// The write half of [`TcpStream::split`].
+///
+/// Implements the `futures-io` traits, and tokio's with the `tokio-io`
+/// feature.
 ///
 /// ```
 /// use guillotine::io::AsyncWriteExt;
@@ -48,6 +54,9 @@ impl_async_read!(impl<'a> for ReadHalf<'a>, this => this.0);
 impl_async_write!(impl<'a> for WriteHalf<'a>, this => this.0);
 
 /// The owned read half of [`TcpStream::into_split`].
+///
+/// Implements the `futures-io` traits, and tokio's with the `tokio-io`
+/// feature.
 ///
 /// ```
 /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
@@ -84,6 +93,9 @@ pub struct OwnedReadHalf {
 /// The owned write half of [`TcpStream::into_split`]. Dropping it shuts
 /// down the write side (the peer reads EOF), unless it is reunited first;
 /// that shutdown's errors (such as after a peer's reset) are ignored.
+///
+/// Implements the `futures-io` traits, and tokio's with the `tokio-io`
+/// feature.
 ///
 /// ```
 /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};

@@ -18,6 +18,12 @@ use crate::runtime::driver::scheduled_io::{Direction, Ready};
 /// task can read while another writes (or use
 /// [`into_split`](TcpStream::into_split)).
 ///
+/// It implements the `futures-io` traits. For APIs written against tokio's
+/// `AsyncRead`/`AsyncWrite` (tokio-util's codecs, hyper-util's adapters),
+/// enable guillotine's **`tokio-io`** feature, which implements those too:
+/// without it such a call fails with E0277 ("the trait bound
+/// `TcpStream: tokio::io::AsyncRead` is not satisfied").
+///
 /// ```
 /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
 /// use guillotine::net::{TcpListener, TcpStream};

@@ -12,6 +12,9 @@ use crate::net::{impl_async_read, impl_async_write};
 
 /// The read half of [`UnixStream::split`].
 ///
+/// Implements the `futures-io` traits, and tokio's with the `tokio-io`
+/// feature.
+///
 /// ```
 /// use guillotine::io::AsyncReadExt;
 /// # let rt = guillotine::runtime::Runtime::new().unwrap();
@@ -26,6 +29,9 @@ use crate::net::{impl_async_read, impl_async_write};
 pub struct ReadHalf<'a>(pub(super) &'a UnixStream);
 
 /// The write half of [`UnixStream::split`].
+///
+/// Implements the `futures-io` traits, and tokio's with the `tokio-io`
+/// feature.
 ///
 /// ```
 /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
@@ -46,6 +52,9 @@ impl_async_read!(impl<'a> for ReadHalf<'a>, this => this.0);
 impl_async_write!(impl<'a> for WriteHalf<'a>, this => this.0);
 
 /// The owned read half of [`UnixStream::into_split`].
+///
+/// Implements the `futures-io` traits, and tokio's with the `tokio-io`
+/// feature.
 ///
 /// ```
 /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
@@ -80,6 +89,9 @@ pub struct OwnedReadHalf {
 /// down the write side (the peer reads EOF), unless it is reunited or
 /// [forgotten](OwnedWriteHalf::forget) first; that shutdown's errors are
 /// ignored.
+///
+/// Implements the `futures-io` traits, and tokio's with the `tokio-io`
+/// feature.
 ///
 /// ```
 /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};

@@ -29,7 +29,8 @@ use crate::runtime::coop;
 /// });
 /// assert_eq!(sum, 42);
 /// ```
-#[must_use = "dropping a JoinHandle detaches the task; bind it to `_` to make that explicit"]
+// Not `#[must_use]`, as in tokio: dropping the handle detaches the task,
+// which keeps running; `spawn(..);` on its own line is idiomatic.
 pub struct JoinHandle<T> {
     raw: RawTask,
     _output: PhantomData<T>,

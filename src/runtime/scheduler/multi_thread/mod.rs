@@ -279,6 +279,7 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
         let config = config.clone();
         let started = launched.start(&name, move || {
             blocking::call(config.pool.on_start.as_ref());
+            let own = cell.clone();
             let worker = Worker::new(shared.clone(), index, local);
             let pinned = Arc::new(Shared::new(
                 shared.workers.as_ref().expect("workers").remotes[index]
@@ -291,6 +292,14 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
             let core = Core::new_worker(config.clone(), pinned, cell, worker);
             core.run_worker(&shared);
             drop(core);
+            // The runtime has shut down: nobody turns this driver any more.
+            // Closing it here, not in `Launched::shutdown`, keeps the eventfd
+            // open until this thread no longer needs its wake (a shutdown
+            // that stopped waiting for this thread must not close it under
+            // a pending `epoll_wait`).
+            let remote = &shared.workers.as_ref().expect("workers").remotes[index];
+            drop(lock_driver(&own).take());
+            remote.handle.unparker.close();
             blocking::call(config.pool.on_stop.as_ref());
         });
         if let Err(e) = started {
@@ -361,13 +370,15 @@ impl Launched {
             remote.handle.unpark();
         }
         workers.watcher.unpark();
-        if self.running.wait(deadline) {
+        let stopped = self.running.wait(deadline);
+        if stopped {
             for thread in self.threads.drain(..) {
                 // A worker only panics on a bug the panic already reported.
                 let _ = thread.join();
             }
         } else {
-            // Some thread is stuck in a poll: leave it (detached).
+            // Some thread is stuck in a poll (or has not yet seen the
+            // shutdown): leave it, detached.
             self.threads.clear();
         }
         let _guard = context::enter_handle(shared);
@@ -388,10 +399,13 @@ impl Launched {
             remote.handle.time.shutdown();
             // Fail I/O waits (e.g. of a blocking job) before waiting for the pool.
             remote.handle.io.shutdown();
-            remote.handle.unparker.close();
-            // Every worker has stopped turning it, or is stuck in a poll
-            // and finds it closed when it comes back.
-            drop(lock_driver(&remote.driver).take());
+            if stopped {
+                // Each worker closed its own on the way out; the watcher
+                // may have beaten one to its lock. Nothing turns it now.
+                remote.handle.unparker.close();
+                drop(lock_driver(&remote.driver).take());
+            }
+            // Else a worker still running closes its own when it exits.
         }
         shared.shutdown_blocking(deadline);
     }
