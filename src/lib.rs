@@ -260,6 +260,8 @@ compile_error!("guillotine runs on Linux only: it is built directly on epoll and
 pub(crate) mod loom;
 pub(crate) mod sys;
 
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 pub mod net;
 pub mod runtime;
