@@ -10,7 +10,8 @@
 //!
 //! It starts a server of its own on a free port, fetches a few pages from
 //! it through one client (its pool keeps the connection: the server counts
-//! one), shuts the server down and exits.
+//! one, or two if a request raced its return to the pool), shuts the
+//! server down and exits.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -75,9 +76,12 @@ async fn run() -> std::io::Result<()> {
         println!("GET {page}: {status} {:?}", String::from_utf8_lossy(&body));
         assert_eq!(body, format!("you asked for {page}"));
     }
+    // The pool takes a connection back once its response is done, from
+    // a task of its own; a request that races that (on another worker)
+    // opens a second connection, never a third when they go one by one.
     let accepted = connections.load(Ordering::Relaxed);
-    println!("the server accepted {accepted} connection(s)");
-    assert_eq!(accepted, 1, "the pool reuses its connection");
+    println!("the server accepted {accepted} connection(s) for 3 requests");
+    assert!(accepted <= 2, "the pool reuses its connections");
 
     // Dropping the client closes its pooled connection; the server then
     // has nothing to wait for.
