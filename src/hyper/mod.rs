@@ -83,6 +83,7 @@
 //! ```
 
 mod client;
+mod connections;
 mod rt;
 mod server;
 

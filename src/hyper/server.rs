@@ -3,19 +3,18 @@
 //!
 //! The accept loop spawns one task per connection, which drives
 //! hyper-util's `auto` connection (it tells HTTP/2 from HTTP/1 by the first
-//! bytes) and watches the server's phase through a `tokio::sync::watch`
-//! channel (runtime-free): *serving*, then *draining* (each connection is
-//! asked to shut down gracefully: HTTP/1 finishes the response in flight
-//! and closes, HTTP/2 sends `GOAWAY` and finishes its open streams), then,
-//! past the optional bound, *closing* (each connection is dropped). The
-//! server knows that every connection is gone when the channel has no
-//! receiver left.
+//! bytes) and follows the server's phase (`connections.rs`): *serving*,
+//! then *draining* (each connection is asked to shut down gracefully:
+//! HTTP/1 finishes the response in flight and closes, HTTP/2 sends
+//! `GOAWAY` and finishes its open streams), then, past the optional bound,
+//! *closing* (each connection is dropped). The server returns once every
+//! connection task is gone.
 
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,8 +23,8 @@ use ::hyper::service::Service;
 use ::hyper::{Request, Response};
 use futures_lite::future;
 use hyper_util::server::conn::auto::{self, HttpServerConnExec};
-use tokio::sync::watch;
 
+use super::connections::{CLOSING, Connections, DRAINING, Member, Watched};
 use super::{Executor, Timer};
 use crate::net::{TcpListener, TcpStream, UnixListener, UnixStream, unix};
 
@@ -124,17 +123,6 @@ impl Listener for UnixListener {
     }
 }
 
-/// What the connections are told: the server's phase.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    /// Accepting and serving.
-    Serving,
-    /// Not accepting; each connection finishes what it has started.
-    Draining,
-    /// The bound passed: each connection is dropped.
-    Closing,
-}
-
 /// An HTTP server on a [`Listener`]: HTTP/1 and HTTP/2 on the same port
 /// (told apart by the first bytes of each connection), a task per
 /// connection, and graceful shutdown.
@@ -153,7 +141,10 @@ enum Phase {
 ///
 /// A connection that fails (the client went away mid-request, sent
 /// garbage, or stalled past the header-read timeout) is closed; nothing is
-/// logged.
+/// logged. (The header-read timeout starts once the first bytes have told
+/// HTTP/1 from HTTP/2: hyper-util's detection waits for them with no timer,
+/// so a client that connects and sends nothing stays connected until it
+/// leaves or the server shuts down.)
 ///
 /// ```
 /// use std::convert::Infallible;
@@ -404,7 +395,7 @@ impl<L: Listener> Server<L> {
         } = self;
         let builder = Arc::new(builder);
         let spawner = Executor::new();
-        let (phase, _) = watch::channel(Phase::Serving);
+        let connections = Connections::new();
         let mut signal = pin!(signal);
 
         let result = loop {
@@ -416,8 +407,12 @@ impl<L: Listener> Server<L> {
             let error = match next {
                 None => break Ok(()),
                 Some(Ok((io, _peer))) => {
-                    let conn =
-                        connection(Arc::clone(&builder), io, service.clone(), phase.subscribe());
+                    let conn = connection(
+                        Arc::clone(&builder),
+                        io,
+                        service.clone(),
+                        connections.join(),
+                    );
                     spawner.spawn(conn);
                     continue;
                 }
@@ -450,28 +445,30 @@ impl<L: Listener> Server<L> {
 
         // Stop accepting: connecting clients are refused from now on.
         drop(listener);
-        phase.send_replace(Phase::Draining);
+        connections.advance(DRAINING);
         let drained = match shutdown_timeout {
             None => {
-                phase.closed().await;
+                connections.all_closed().await;
                 true
             }
-            Some(bound) => crate::time::timeout(bound, phase.closed()).await.is_ok(),
+            Some(bound) => crate::time::timeout(bound, connections.all_closed())
+                .await
+                .is_ok(),
         };
         if !drained {
-            phase.send_replace(Phase::Closing);
-            phase.closed().await;
+            connections.advance(CLOSING);
+            connections.all_closed().await;
         }
         result
     }
 }
 
-/// Serves one connection, following the server's `phase`.
+/// Serves one connection, following the server's phase through `member`.
 async fn connection<I, S, B>(
     builder: Arc<auto::Builder<Executor>>,
     io: I,
     service: S,
-    mut phase: watch::Receiver<Phase>,
+    member: Member,
 ) where
     I: ::hyper::rt::Read + ::hyper::rt::Write + Unpin + Send + 'static,
     S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
@@ -482,41 +479,17 @@ async fn connection<I, S, B>(
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
     Executor: HttpServerConnExec<S::Future, B>,
 {
-    /// What woke the connection's task.
-    enum Event {
-        /// The connection ended (its errors are the client's business).
-        Ended,
-        /// The server moved to this phase.
-        Phase(Phase),
-        /// The server's future was dropped: serve on, unwatched.
-        Orphaned,
-    }
-
-    let mut conn = pin!(builder.serve_connection_with_upgrades(io, service));
-    loop {
-        let event = future::or(
-            async {
-                let _ = conn.as_mut().await;
-                Event::Ended
+    let conn = pin!(builder.serve_connection_with_upgrades(io, service));
+    Watched {
+        member,
+        conn,
+        on_drain: Some(
+            |conn: Pin<&mut auto::UpgradeableConnection<'_, I, S, Executor>>| {
+                conn.graceful_shutdown()
             },
-            async {
-                match phase.changed().await {
-                    Ok(()) => Event::Phase(*phase.borrow_and_update()),
-                    Err(_) => Event::Orphaned,
-                }
-            },
-        )
-        .await;
-        match event {
-            Event::Ended | Event::Phase(Phase::Closing) => return,
-            Event::Phase(Phase::Draining) => conn.as_mut().graceful_shutdown(),
-            Event::Phase(Phase::Serving) => {}
-            Event::Orphaned => {
-                let _ = conn.await;
-                return;
-            }
-        }
+        ),
     }
+    .await;
 }
 
 impl<L: fmt::Debug> fmt::Debug for Server<L> {
