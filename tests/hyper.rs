@@ -44,6 +44,7 @@ both_flavors! {
     timer_resets_its_own_sleeps_in_place,
     executor_with_handle_spawns_from_any_thread,
     axum_router_through_the_server,
+    accept_errors_are_survived_or_returned,
 }
 
 // ------------------------------------------------------------ the service
@@ -788,6 +789,70 @@ fn axum_router_through_the_server(rt: Runtime) {
         drop((send, h2));
         stop.send(()).unwrap();
         serving.await.unwrap().unwrap();
+    });
+}
+
+/// A listener that fails with the OS errors in `script` (in turn) before
+/// each real accept.
+struct Failing {
+    listener: TcpListener,
+    script: Vec<i32>,
+}
+
+impl Listener for Failing {
+    type Io = TcpStream;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> io::Result<(TcpStream, std::net::SocketAddr)> {
+        if !self.script.is_empty() {
+            return Err(io::Error::from_raw_os_error(self.script.remove(0)));
+        }
+        Listener::accept(&mut self.listener).await
+    }
+
+    fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
+fn accept_errors_are_survived_or_returned(rt: Runtime) {
+    rt.block_on(async {
+        let hello = || {
+            hyper::service::service_fn(|_req| async {
+                Ok::<_, hyper::Error>(Response::new(Full::new(Bytes::from_static(b"hello"))))
+            })
+        };
+        // A connection aborted before it was accepted, then out of
+        // descriptors (a pause), then a handshake-style failure: the
+        // server serves on.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let script = vec![libc::ECONNABORTED, libc::EMFILE, libc::EPROTO];
+        let server = Server::new(Failing { listener, script });
+        let addr = server.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = guillotine::spawn(server.serve_with_shutdown(hello(), async {
+            let _ = stopped.await;
+        }));
+        let mut send = http1(TcpStream::connect(addr).await.unwrap()).await;
+        let answer = guillotine::time::timeout(PATIENCE, ask(&mut send, get("/")))
+            .await
+            .expect("served after the errors");
+        assert_eq!(answer, (StatusCode::OK, Bytes::from_static(b"hello")));
+        drop(send);
+        stop.send(()).unwrap();
+        serving.await.unwrap().unwrap();
+
+        // A listener that is not one any more: the server returns its error.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let server = Server::new(Failing {
+            listener,
+            script: vec![libc::EBADF],
+        });
+        let e = guillotine::time::timeout(PATIENCE, server.serve(hello()))
+            .await
+            .expect("the server returns")
+            .unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EBADF));
     });
 }
 

@@ -399,10 +399,15 @@ impl<L: Listener> Server<L> {
         let mut signal = pin!(signal);
 
         let result = loop {
-            let next = future::or(async { Some(listener.accept().await) }, async {
-                signal.as_mut().await;
-                None
-            })
+            // The signal first: under a flood of connections `accept` is
+            // always ready, and the signal must still be seen.
+            let next = future::or(
+                async {
+                    signal.as_mut().await;
+                    None
+                },
+                async { Some(listener.accept().await) },
+            )
             .await;
             let error = match next {
                 None => break Ok(()),
@@ -423,18 +428,18 @@ impl<L: Listener> Server<L> {
                     break Err(error);
                 }
                 Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM) => {
-                    let paused = future::or(
-                        async {
-                            crate::time::sleep(ACCEPT_BACKOFF).await;
-                            false
-                        },
+                    let stopped = future::or(
                         async {
                             signal.as_mut().await;
                             true
                         },
+                        async {
+                            crate::time::sleep(ACCEPT_BACKOFF).await;
+                            false
+                        },
                     )
                     .await;
-                    if paused {
+                    if stopped {
                         break Ok(());
                     }
                 }
