@@ -243,6 +243,15 @@
 //! guillotine adds none of its own: the runtime-agnostic ones work as they
 //! are — `futures::channel::{mpsc, oneshot}`, `async-channel`, `async-lock`,
 //! or `tokio::sync` (which needs no tokio runtime).
+//!
+//! # hyper and axum
+//!
+//! With the `hyper` feature, the streams implement hyper's I/O traits and
+//! the `guillotine::hyper` module has hyper's executor and timer, an HTTP/1
+//! and HTTP/2 server with graceful shutdown, and a connector for
+//! hyper-util's pooled client: hyper, and axum's `Router`, run on
+//! guillotine without a tokio runtime (see that module for which hyper-util
+//! pieces to use).
 
 #![deny(
     unsafe_op_in_unsafe_fn,
