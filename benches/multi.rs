@@ -5,14 +5,14 @@
 //! runtime.
 //!
 //! ```text
-//! cargo bench --bench multi --features tokio-io      # everything
+//! cargo bench --bench multi --features hyper         # everything
 //! cargo bench --bench multi                          # hyper without guillotine's servers
 //! BENCH_ROUNDS=5 cargo bench --bench multi -- spawn  # names containing a word
 //! cargo bench --bench multi -- hyper                 # only the hyper tables (needs wrk)
 //! MULTI_BENCH_WORKERS=8 cargo bench --bench multi    # 8 workers instead of 2
 //! MULTI_BENCH_WORKERS=1 cargo bench --bench multi    # guillotine-mt on 1 worker
 //!                                                    # against guillotine-ct
-//! BENCH_ROUNDS=3 cargo bench --bench multi --features tokio-io -- syscalls
+//! BENCH_ROUNDS=3 cargo bench --bench multi --features hyper -- syscalls
 //!                                                    # system calls per 1,000 tasks
 //!                                                    # (strace, perf; only on request)
 //! ```

@@ -274,6 +274,15 @@
 //! guillotine adds none of its own: the runtime-agnostic ones work as they
 //! are — `futures::channel::{mpsc, oneshot}`, `async-channel`, `async-lock`,
 //! or `tokio::sync` (which needs no tokio runtime).
+//!
+//! # hyper and axum
+//!
+//! With the `hyper` feature, the streams implement hyper's I/O traits and
+//! the `guillotine::hyper` module has hyper's executor and timer, an HTTP/1
+//! and HTTP/2 server with graceful shutdown, and a connector for
+//! hyper-util's pooled client: hyper, and axum's `Router`, run on
+//! guillotine without a tokio runtime (see that module for which hyper-util
+//! pieces to use).
 
 #![deny(
     unsafe_op_in_unsafe_fn,
@@ -291,6 +300,8 @@ compile_error!("guillotine runs on Linux only: it is built directly on epoll and
 pub(crate) mod loom;
 pub(crate) mod sys;
 
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 pub mod net;
 pub mod runtime;

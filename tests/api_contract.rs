@@ -337,3 +337,73 @@ fn tokio_habits_compile_and_work() {
     let _: fn(Runtime) = Runtime::shutdown_background;
     let _: fn(&Handle) -> RuntimeFlavor = Handle::runtime_flavor;
 }
+
+/// The `hyper` feature's names: hyper's I/O traits on the streams, and
+/// `guillotine::hyper`.
+#[cfg(feature = "hyper")]
+#[test]
+fn hyper_names_match() {
+    use guillotine::hyper::{Connecting, Connector, Executor, Listener, Server, Timer};
+    use guillotine::net::{TcpListener, TcpStream, UnixListener, UnixStream, tcp, unix};
+
+    fn hyper_io<T: hyper::rt::Read + hyper::rt::Write + Send + Unpin + 'static>() {}
+    hyper_io::<TcpStream>();
+    hyper_io::<UnixStream>();
+    fn hyper_write<T: hyper::rt::Write>() {}
+    hyper_write::<tcp::OwnedWriteHalf>();
+    hyper_write::<unix::OwnedWriteHalf>();
+    fn hyper_read<T: hyper::rt::Read>() {}
+    hyper_read::<tcp::OwnedReadHalf>();
+    hyper_read::<unix::OwnedReadHalf>();
+    fn connection<T: hyper_util::client::legacy::connect::Connection>() {}
+    connection::<TcpStream>();
+    connection::<UnixStream>();
+    fn executor<E: hyper::rt::Executor<std::future::Ready<()>> + Clone + Send + Sync>() {}
+    executor::<Executor>();
+    fn timer<T: hyper::rt::Timer + Clone + Send + Sync>() {}
+    timer::<Timer>();
+    fn sleep<T: hyper::rt::Sleep>() {}
+    sleep::<guillotine::time::Sleep>();
+    let _: fn() -> Executor = Executor::new;
+    let _: fn(Handle) -> Executor = Executor::with_handle;
+    let _: fn() -> Timer = Timer::new;
+    let _: fn(Handle) -> Timer = Timer::with_handle;
+    fn connector<C>()
+    where
+        C: tower_service::Service<
+                hyper::Uri,
+                Response = TcpStream,
+                Error = io::Error,
+                Future = Connecting,
+            > + Clone
+            + Send
+            + Sync,
+    {
+    }
+    connector::<Connector>();
+    let _: fn() -> Connector = Connector::new;
+    let _: fn(&mut Connector, bool) -> &mut Connector = Connector::enforce_http;
+    let _: fn(&mut Connector, bool) -> &mut Connector = Connector::set_nodelay;
+    let _: fn(&mut Connector, Option<Duration>) -> &mut Connector = Connector::set_connect_timeout;
+    fn listener<L: Listener>() {}
+    listener::<TcpListener>();
+    listener::<UnixListener>();
+    let _: fn(TcpListener) -> Server = Server::new;
+    let _: fn(UnixListener) -> Server<UnixListener> = Server::new;
+    let _: fn(&mut Server, Duration) -> &mut Server = Server::shutdown_timeout;
+    let _: fn(&mut Server) -> &mut Server = Server::http1_only;
+    let _: fn(&mut Server) -> &mut Server = Server::http2_only;
+    let _: fn(&Server) -> io::Result<std::net::SocketAddr> = Server::local_addr;
+    let _: for<'a> fn(
+        &'a mut Server,
+    ) -> hyper_util::server::conn::auto::Http1Builder<'a, Executor> = Server::http1;
+    let _: for<'a> fn(
+        &'a mut Server,
+    ) -> hyper_util::server::conn::auto::Http2Builder<'a, Executor> = Server::http2;
+    debug::<Executor>();
+    debug::<Timer>();
+    debug::<Connector>();
+    debug::<Connecting>();
+    debug::<Server>();
+    send_sync::<Server>();
+}

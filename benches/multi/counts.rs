@@ -27,7 +27,7 @@
 //! Like a hyper table it runs a warm-up round, then `BENCH_ROUNDS` rounds
 //! (the contenders alternating), and gives the median count over the
 //! rounds. Run it with
-//! `BENCH_ROUNDS=3 cargo bench --bench multi --features tokio-io -- syscalls`
+//! `BENCH_ROUNDS=3 cargo bench --bench multi --features hyper -- syscalls`
 //! (about two minutes on 2 vCPUs); it is not part of the default run.
 
 use std::collections::BTreeMap;

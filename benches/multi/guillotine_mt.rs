@@ -17,39 +17,27 @@ guillotine_mt_rt!(GuillotineMt, |workers| {
 });
 
 /// The hyper hello server as tokio-mt's: the accept loop in `block_on`,
-/// each connection a task on the workers (`guillotine::spawn` through
-/// hyper's `Executor`), streams in `TokioIo` (`tokio-io` feature).
-#[cfg(feature = "tokio-io")]
+/// each connection a task on the workers (spawned through
+/// `guillotine::hyper::Executor`), streams handed to hyper as they are
+/// (`hyper` feature: no `TokioIo`).
+#[cfg(feature = "hyper")]
 pub fn serve_hyper(listener: std::net::TcpListener) -> std::io::Result<()> {
     use hyper::rt::Executor as _;
-    use hyper_util::rt::TokioIo;
     use std::sync::atomic::Ordering::Relaxed;
 
     use crate::hyper_hello::{ACCEPTED, connection};
-
-    /// hyper's executor for the multi-thread flavor.
-    struct Spawn;
-
-    impl<F> hyper::rt::Executor<F> for Spawn
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        fn execute(&self, fut: F) {
-            drop(guillotine::spawn(fut));
-        }
-    }
 
     let rt = guillotine::runtime::Builder::new_multi_thread()
         .worker_threads(crate::sched::workers())
         .build()?;
     rt.block_on(async {
         let listener = guillotine::net::TcpListener::from_std(listener)?;
+        let exec = guillotine::hyper::Executor::new();
         loop {
             let (stream, _) = listener.accept().await?;
             stream.set_nodelay(true)?;
             ACCEPTED[0].fetch_add(1, Relaxed);
-            Spawn.execute(connection(TokioIo::new(stream)));
+            exec.execute(connection(stream));
         }
     })
 }

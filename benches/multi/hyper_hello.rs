@@ -16,9 +16,10 @@
 //!   per worker (two), each on its own thread accepting on its own listener
 //!   bound to the same port with `SO_REUSEPORT` (the kernel spreads connections over them),
 //!   connections spawned with `spawn_local` through [`GuillotineLocal`],
-//!   streams in `TokioIo` (needs `--features tokio-io`).
+//!   streams handed to hyper as they are (needs `--features hyper`).
 //! - guillotine-mt: the same server as tokio-mt's on the multi-thread
-//!   flavor (`guillotine_mt.rs`; needs `--features tokio-io`).
+//!   flavor, connections spawned with `guillotine::hyper::Executor`,
+//!   streams as they are (`guillotine_mt.rs`; needs `--features hyper`).
 //!
 //! No server sets a hyper timer (so no header-read timeout), as in hyper's
 //! examples. Every accepted stream gets `TCP_NODELAY`.
@@ -56,12 +57,12 @@ const WRK_ARGS: [&str; 3] = ["-t1", "-c64", "-d5s"];
 const BODY: &[u8] = b"Hello, World!";
 
 /// The hyper contenders, in table order (as for the scheduler rows: the
-/// multi-thread flavor first). guillotine's servers need `tokio-io`.
+/// multi-thread flavor first). guillotine's servers need `hyper`.
 pub fn contenders() -> Vec<Contender> {
     [GUILLOTINE_MT, GUILLOTINE_2CT, TOKIO_MT, SMOL_MT]
         .map(|name| Contender {
             name,
-            available: cfg!(feature = "tokio-io") || !name.starts_with("guillotine"),
+            available: cfg!(feature = "hyper") || !name.starts_with("guillotine"),
         })
         .to_vec()
 }
@@ -290,9 +291,9 @@ pub fn serve(name: &str) -> ! {
     let result = match name {
         TOKIO_MT => serve_tokio(first),
         SMOL_MT => serve_smol(first),
-        #[cfg(feature = "tokio-io")]
+        #[cfg(feature = "hyper")]
         GUILLOTINE_2CT => guillotine_2ct::serve(first, listeners),
-        #[cfg(feature = "tokio-io")]
+        #[cfg(feature = "hyper")]
         GUILLOTINE_MT => crate::guillotine_mt::serve_hyper(first),
         _ => panic!("no hyper server for {name}"),
     };
@@ -439,7 +440,7 @@ impl<T: futures::AsyncWrite + Unpin> hyper::rt::Write for FuturesIo<T> {
 
 /// One current-thread runtime per worker, the port shared through
 /// `SO_REUSEPORT`.
-#[cfg(feature = "tokio-io")]
+#[cfg(feature = "hyper")]
 mod guillotine_2ct {
     use super::*;
 
@@ -485,7 +486,7 @@ mod guillotine_2ct {
                 let (stream, _) = listener.accept().await?;
                 stream.set_nodelay(true)?;
                 ACCEPTED[index].fetch_add(1, Relaxed);
-                GuillotineLocal.execute(connection(TokioIo::new(stream)));
+                GuillotineLocal.execute(connection(stream));
             }
         })
     }

@@ -152,6 +152,18 @@ macro_rules! impl_async_read {
                 std::task::Poll::Ready(Ok(()))
             }
         }
+
+        #[cfg(feature = "hyper")]
+        impl$(<$lt>)? ::hyper::rt::Read for $ty {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: ::hyper::rt::ReadBufCursor<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $this = self.get_mut();
+                $stream.poll_read_hyper_priv(cx, buf)
+            }
+        }
     };
 }
 
@@ -234,6 +246,50 @@ macro_rules! impl_async_write {
                 std::task::Poll::Ready($crate::net::shutdown_write(&*$stream))
             }
         }
+
+        // hyper's: the same, with `shutdown(SHUT_WR)` for `poll_shutdown`
+        // (a peer that already reset the connection is not an error, so
+        // hyper reports no "error shutting down connection" for it).
+        #[cfg(feature = "hyper")]
+        impl$(<$lt>)? ::hyper::rt::Write for $ty {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = self.get_mut();
+                $stream.poll_write_priv(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: std::pin::Pin<&mut Self>,
+                cx: &mut std::task::Context<'_>,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                let $this = self.get_mut();
+                $stream.poll_write_vectored_priv(cx, bufs)
+            }
+
+            fn is_write_vectored(&self) -> bool {
+                // One `sendmsg(2)` writes every slice.
+                true
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn poll_shutdown(
+                self: std::pin::Pin<&mut Self>,
+                _cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                let $this = self.get_mut();
+                std::task::Poll::Ready($crate::net::shutdown_write(&*$stream))
+            }
+        }
     };
 }
 
@@ -256,6 +312,33 @@ macro_rules! stream_ops {
                 len,
                 |s| std::io::Read::read(&mut &*s, buf),
             )
+        }
+
+        /// hyper's read: `recv(2)` straight into the unfilled, possibly
+        /// uninitialised part of hyper's buffer (nothing is zeroed first).
+        #[cfg(feature = "hyper")]
+        pub(crate) fn poll_read_hyper_priv(
+            &self,
+            cx: &mut std::task::Context<'_>,
+            mut buf: ::hyper::rt::ReadBufCursor<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            // SAFETY: `recv` only writes into the slice (socket2 takes it
+            // as `MaybeUninit` for that reason); nothing de-initialises it.
+            let unfilled = unsafe { buf.as_mut() };
+            let len = unfilled.len();
+            if len == 0 {
+                return std::task::Poll::Ready(Ok(()));
+            }
+            let n = std::task::ready!(self.io.poll_stream(
+                cx,
+                crate::runtime::driver::scheduled_io::Direction::Read,
+                len,
+                |s| socket2::SockRef::from(s).recv(&mut *unfilled),
+            ))?;
+            // SAFETY: `recv` returned `n`: it initialised the first `n`
+            // bytes of the unfilled part.
+            unsafe { buf.advance(n) };
+            std::task::Poll::Ready(Ok(()))
         }
 
         pub(crate) fn poll_write_priv(
