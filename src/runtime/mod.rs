@@ -566,6 +566,42 @@ impl Builder {
         self
     }
 
+    /// Does nothing: I/O and timers are always on. Accepted so that tokio's
+    /// `Builder::new_multi_thread().enable_all().build()` compiles as it is.
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Builder::new_multi_thread()
+    ///     .enable_all()
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(guillotine::time::sleep(std::time::Duration::from_millis(1)));
+    /// ```
+    pub fn enable_all(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Does nothing: the I/O driver is always on (see
+    /// [`enable_all`](Builder::enable_all)).
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Builder::new_current_thread().enable_io().build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn enable_io(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Does nothing: timers are always on (see
+    /// [`enable_all`](Builder::enable_all)).
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn enable_time(&mut self) -> &mut Self {
+        self
+    }
+
     /// Creates the runtime.
     ///
     /// # Errors
