@@ -291,6 +291,8 @@ compile_error!("guillotine runs on Linux only: it is built directly on epoll and
 pub(crate) mod loom;
 pub(crate) mod sys;
 
+#[doc = include_str!("coming_from_tokio.md")]
+pub mod coming_from_tokio {}
 pub mod io;
 pub mod net;
 pub mod runtime;

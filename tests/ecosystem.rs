@@ -5,7 +5,8 @@
 //! WebSockets (async-tungstenite), each over guillotine tasks and sockets
 //! with no tokio runtime anywhere. And the other side of the claim: a
 //! tokio-only type (`tokio::time::sleep`, `tokio::net`) panics on
-//! guillotine with tokio's "no reactor running". On both runtime flavors.
+//! guillotine with tokio's "no reactor running", and runs when spawned onto
+//! a tokio runtime kept beside guillotine. On both runtime flavors.
 //!
 //! `cargo test --all-features --test ecosystem`
 
@@ -33,6 +34,7 @@ both_flavors! {
     websocket_echo_over_tcp,
     tokio_sleep_panics_without_a_tokio_runtime,
     tokio_net_panics_in_a_guillotine_task,
+    tokio_only_work_on_a_tokio_runtime_beside,
 }
 
 /// A connected pair of guillotine TCP streams: (client, server).
@@ -448,4 +450,30 @@ fn tokio_net_panics_in_a_guillotine_task(rt: Runtime) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         assert_ne!(listener.local_addr().unwrap().port(), 0);
     });
+}
+
+/// The escape hatch for a tokio-only crate: its work spawned onto a tokio
+/// runtime kept beside guillotine, whose `JoinHandle` a guillotine task
+/// awaits like any future.
+fn tokio_only_work_on_a_tokio_runtime_beside(rt: Runtime) {
+    use std::time::Duration;
+    let tokio_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let tokio_handle = tokio_rt.handle().clone();
+    let got = rt.block_on(async move {
+        let task = guillotine::spawn(async move {
+            let tokio_only = tokio_handle.spawn(async {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                listener.local_addr().unwrap().port()
+            });
+            tokio_only.await.unwrap()
+        });
+        task.await.unwrap()
+    });
+    assert_ne!(got, 0);
+    drop(tokio_rt);
 }

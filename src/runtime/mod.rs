@@ -574,7 +574,9 @@ impl Builder {
     ///     .enable_all()
     ///     .build()
     ///     .unwrap();
-    /// rt.block_on(guillotine::time::sleep(std::time::Duration::from_millis(1)));
+    /// rt.block_on(async {
+    ///     guillotine::time::sleep(std::time::Duration::from_millis(1)).await;
+    /// });
     /// ```
     pub fn enable_all(&mut self) -> &mut Self {
         self
