@@ -302,6 +302,8 @@ pub(crate) mod sys;
 
 #[cfg(feature = "hyper")]
 pub mod hyper;
+#[doc = include_str!("coming_from_tokio.md")]
+pub mod coming_from_tokio {}
 pub mod io;
 pub mod net;
 pub mod runtime;

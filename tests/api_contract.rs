@@ -61,6 +61,8 @@ fn signatures_match_the_contract() {
     let _: fn() -> Builder = Builder::new_current_thread;
     let _: fn() -> Builder = Builder::new_multi_thread;
     let _: &mut Builder = Builder::new_multi_thread().worker_threads(2);
+    // tokio's enable_* calls, accepted as no-ops (I/O and timers are always on)
+    let _: &mut Builder = Builder::new().enable_all().enable_io().enable_time();
     let _: fn(fn() -> u8) -> u8 = guillotine::task::block_in_place::<fn() -> u8, u8>;
     fn is_error<E: std::error::Error + Send + Sync>() {}
     is_error::<JoinError>();
