@@ -2,7 +2,52 @@
 //!
 //! An async runtime for Linux, built directly on epoll, with tokio's API and
 //! semantics: a current-thread runtime, and a multi-thread one whose workers
-//! each have their own epoll and steal work from each other.
+//! each have their own epoll and steal work from each other. Small enough
+//! to read in an afternoon (see [How it works](#how-it-works)).
+//!
+//! # Quick start
+//!
+//! ```toml
+//! [dependencies]
+//! guillotine = "0.1"
+//! ```
+//!
+//! ```
+//! use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+//! use guillotine::net::{TcpListener, TcpStream};
+//!
+//! #[guillotine::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
+//!     let addr = listener.local_addr()?;
+//!     // An echo server: one task per connection.
+//!     guillotine::spawn(async move {
+//!         loop {
+//!             let (mut stream, _) = listener.accept().await?;
+//!             guillotine::spawn(async move {
+//!                 let mut buf = [0; 1024];
+//!                 while let Ok(n @ 1..) = stream.read(&mut buf).await {
+//!                     if stream.write_all(&buf[..n]).await.is_err() {
+//!                         break;
+//!                     }
+//!                 }
+//!             });
+//!         }
+//!         #[allow(unreachable_code)]
+//!         Ok::<_, std::io::Error>(())
+//!     });
+//!     let mut client = TcpStream::connect(addr).await?;
+//!     client.write_all(b"hello").await?;
+//!     let mut back = [0; 5];
+//!     client.read_exact(&mut back).await?;
+//!     assert_eq!(&back, b"hello");
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Tests use [`#[guillotine::test]`](test), which can also fail a test that
+//! hangs: `#[guillotine::test(timeout = "5s")]`. Without the attributes, a
+//! runtime is two lines (the seed's first lines of use):
 //!
 //! ```
 //! let runtime = guillotine::runtime::Runtime::new().unwrap();
@@ -12,6 +57,21 @@
 //! });
 //! assert_eq!(forty_two, 42);
 //! ```
+//!
+//! # Two flavors, and when to pick each
+//!
+//! - **Current-thread** ([`Runtime::new`](runtime::Runtime::new),
+//!   [`Builder::new_current_thread`](runtime::Builder::new_current_thread),
+//!   `#[guillotine::test]`'s default): every task runs on the thread that
+//!   calls `block_on`. No locks between tasks and the fastest single-core
+//!   throughput; pick it for tests, CLI tools, one-connection clients, or one
+//!   runtime per core behind `SO_REUSEPORT`.
+//! - **Multi-thread** ([`Builder::new_multi_thread`](runtime::Builder::new_multi_thread),
+//!   `#[guillotine::main]`'s default, like tokio's `Runtime::new()`): one
+//!   worker per CPU, each with its own epoll, stealing work from the others;
+//!   tasks run while `block_on` is not running, and a task that blocks its
+//!   thread does not stop the others. Pick it for servers and for work that
+//!   needs more than one core.
 //!
 //! ```
 //! let runtime = guillotine::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
@@ -26,16 +86,29 @@
 //! assert_eq!(sum, 28);
 //! ```
 //!
-//! With the `macros` feature (on by default), [`#[guillotine::main]`](main)
-//! and [`#[guillotine::test]`](test) write that for an `async fn`:
+//! # Feature flags
 //!
-//! ```
-//! #[guillotine::main(worker_threads = 2)]
-//! async fn main() {
-//!     let task = guillotine::spawn(async { 40 + 2 });
-//!     assert_eq!(task.await.unwrap(), 42);
-//! }
-//! ```
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `macros` | on | [`#[guillotine::main]`](main) and [`#[guillotine::test]`](test) |
+//! | `tokio-io` | off | tokio's `AsyncRead`/`AsyncWrite` on the stream types, for crates written against them (tokio-util's codecs, hyper-util's adapters); no tokio runtime |
+//! | `hyper` | off | hyper's I/O traits on the streams and the `hyper` module: executor, timer, an HTTP/1 + HTTP/2 server with graceful shutdown, a connector for hyper-util's pooled client (hyper and axum with no glue) |
+//!
+//! # Coming from tokio
+//!
+//! The names, signatures and semantics are tokio's; the few deliberate
+//! differences (first of them: `Runtime::new()` here is the current-thread
+//! runtime), which runtime-agnostic crates to use for channels, locks,
+//! codecs, TLS and WebSockets, and which tokio-only crates to avoid are on
+//! their own page: [`coming_from_tokio`].
+//!
+//! # History
+//!
+//! guillotine began as a learning executor that sat in `epoll_wait` when
+//! idle, woke through an eventfd, and gave every future an eventfd of its
+//! own; its author called it "not for production". This crate keeps its
+//! first lines of use (`Runtime::new()`, `block_on`) and its examples, and
+//! builds the production form of that design around them.
 //!
 //! # How it works
 //!
@@ -203,8 +276,8 @@
 //!   land in different workers' epolls (the drivers share a set of claimed
 //!   descriptors).
 //! - [`task::block_in_place`] moves the worker's queued and yielded tasks to the
-//!   injection queue and wakes an idle worker, which also looks after the
-//!   blocked worker's driver.
+//!   injection queue and wakes an idle worker to run them; the watcher looks
+//!   after the blocked worker's driver.
 //!
 //! **Blocking work.** `spawn_blocking` hands a closure to a pool of OS
 //! threads started on demand (up to `max_blocking_threads`) that exit after
@@ -214,70 +287,14 @@
 //! `spawn`, `sleep` and sockets work there, and tasks it spawns reach the
 //! runtime through the injection queue.
 //!
-//! # Coming from tokio
+//! **Signals.** The process's handler for a signal (installed through
+//! signal-hook-registry, once, for the life of the process) only bumps that
+//! signal's delivery counter and writes one process-wide eventfd, which is
+//! never closed. Each listener owns a `dup` of it, registered edge-triggered
+//! with its runtime like any socket, and compares counters when woken; no
+//! signal mask is touched (see [`signal`]).
 //!
-//! The names, signatures and semantics follow tokio's: `Runtime`,
-//! `Builder`, `Handle` (`current`, `enter`, `block_on`, `spawn`),
-//! `JoinHandle`/`AbortHandle`/`JoinError` with task [`Id`](task::Id)s, the
-//! cooperative budget (`consume_budget`, `unconstrained`), `yield_now` behind
-//! the driver, `spawn_blocking` in the runtime's context, futures dropped
-//! during a panic's unwind, `sleep`/`timeout`/`interval`, and the socket
-//! types. Where guillotine differs, it is on purpose:
-//!
-//! - `Runtime::new()` is the current-thread runtime (the seed's), not the
-//!   multi-thread one: use [`Builder::new_multi_thread`](runtime::Builder::new_multi_thread)
-//!   for workers. A `Runtime` of either flavor is `!Send`: it belongs to the
-//!   thread that built it, whose `spawn_local` tasks it runs.
-//! - [`task::spawn_local`] works without a `LocalSet` on both flavors: on the
-//!   `block_on` thread, and on a worker, where it pins the task to that
-//!   worker.
-//! - In the multi-thread flavor each worker has its own epoll and timers
-//!   (tokio shares one driver). The watcher turns a stuck worker's driver
-//!   once that worker has not for 2 ms, so a long poll delays that worker's
-//!   I/O and timers by about 2–4 ms (tokio: about 2 ms), whatever the other
-//!   workers are doing.
-//! - `shutdown_timeout` bounds the whole shutdown, also with a worker stuck
-//!   in a poll, as in tokio: that worker is left to finish its poll on its
-//!   own; the task it polls is dropped there when the poll returns, the
-//!   tasks pinned to it after that.
-//! - [`task::block_in_place`] does not hand the worker's role to a new
-//!   thread: the worker's queued tasks move to the other workers, but tasks
-//!   pinned to it wait until the closure returns.
-//! - [`Handle::block_on`](runtime::Handle::block_on) on the runtime's own
-//!   thread, under [`Runtime::enter`](runtime::Runtime::enter), drives the
-//!   runtime; elsewhere it waits while the owner's `block_on` drives it (as
-//!   with tokio's current-thread runtime).
-//! - Task ids come from one process-wide counter and are never reused.
-//! - [`JoinSet::join_all`](task::JoinSet::join_all) returns the outputs in
-//!   spawn order (tokio's, in completion order) and skips cancelled tasks
-//!   (tokio's panics); [`join_all_results`](task::JoinSet::join_all_results)
-//!   returns every task's `Result`.
-//! - The budget counts operations on guillotine's resources only. Types of
-//!   other crates (`tokio::sync` channels, `tokio::io::empty`) consult their
-//!   own runtime's budget, which is unconstrained here; add
-//!   [`consume_budget`](task::consume_budget) to loops over them alone.
-//! - Waiting on an [`AsyncFd`](io::AsyncFd) for a direction outside its
-//!   [`Interest`](io::Interest) fails at once with `InvalidInput` instead of
-//!   waiting forever.
-//! - The runtime may spin briefly before sleeping (see above);
-//!   [`Builder::max_spin`](runtime::Builder::max_spin) bounds or disables it.
-//! - Invalid `Builder` settings panic at the call, as in tokio; there is no
-//!   `enable_all`: I/O and timers are always on.
-//! - [`signal`]: a listener created while no other listener of its signal
-//!   is alive reports deliveries nobody has reported yet (tokio loses
-//!   them); an opt-in gives a signal its default action back whenever it
-//!   has no listener; `Signal::recv` returns `None` (and `ctrl_c` fails)
-//!   once the listener's runtime is gone.
-//!
-//! # Channels and locks
-//!
-//! guillotine adds none of its own: the runtime-agnostic ones work as they
-//! are — `futures::channel::{mpsc, oneshot}`, `async-channel`, `async-lock`,
-//! or `tokio::sync` (which needs no tokio runtime).
-//!
-//! # hyper and axum
-//!
-//! With the `hyper` feature, the streams implement hyper's I/O traits and
+//! **hyper and axum.** With the `hyper` feature, the streams implement hyper's I/O traits and
 //! the `guillotine::hyper` module has hyper's executor and timer, an HTTP/1
 //! and HTTP/2 server with graceful shutdown, and a connector for
 //! hyper-util's pooled client: hyper, and axum's `Router`, run on
