@@ -185,8 +185,9 @@ impl Runtime {
 
     /// Makes this runtime current on this thread until the guard is
     /// dropped, without running it: tasks can be spawned and sockets and
-    /// timers created outside `block_on`. They make progress at the next
-    /// `block_on`.
+    /// timers created outside `block_on`. On the current-thread runtime they
+    /// make progress at the next `block_on`; on the multi-thread runtime the
+    /// workers run them at once.
     ///
     /// ```
     /// use std::time::Duration;
@@ -754,12 +755,19 @@ impl Handle {
     /// Runs `future` to completion on this thread, inside this runtime's
     /// context, and returns its output.
     ///
-    /// On the thread that owns the runtime, with its context entered
-    /// ([`Runtime::enter`]), this drives the runtime like
+    /// On the thread that owns a current-thread runtime, with its context
+    /// entered ([`Runtime::enter`]), this drives the runtime like
     /// [`Runtime::block_on`]. On any other thread (a blocking thread, a
-    /// plain OS thread) it parks the thread until the future is woken; its
-    /// I/O, timers and spawned tasks make progress while the runtime's own
-    /// thread runs a `block_on`, as in tokio's current-thread runtime.
+    /// plain OS thread, or inside `task::block_in_place` on a worker) it
+    /// parks the thread until the future is woken. Its I/O, timers and
+    /// spawned tasks are driven by the runtime: on the multi-thread runtime
+    /// by the workers, at any time; on the current-thread runtime while its
+    /// own thread runs a `block_on`, as in tokio.
+    ///
+    /// Timers and sockets created inside this `block_on` register with the
+    /// runtime (with one of the workers' drivers on the multi-thread
+    /// runtime); once the runtime is gone they complete or fail at once
+    /// rather than hang.
     ///
     /// # Panics
     /// If this thread is already running a runtime's `block_on`.
