@@ -786,6 +786,15 @@ fn axum_router_through_the_server(rt: Runtime) {
             read(h2.send_request(request).await.unwrap()).await,
             (StatusCode::OK, Bytes::from_static(b"axum"))
         );
+        // And curl, as a user would try it.
+        if let Some(curl) = Curl::find() {
+            let root = format!("http://{addr}/");
+            assert_eq!(curl.run(&[&root]).await, "axum");
+            let len = format!("http://{addr}/len");
+            assert_eq!(curl.run(&["--data-binary", "four", &len]).await, "4");
+        } else {
+            println!("note: curl is not on PATH; skipping curl against axum");
+        }
         drop((send, h2));
         stop.send(()).unwrap();
         serving.await.unwrap().unwrap();
