@@ -138,8 +138,7 @@ fn look(workers: &Workers, seen: &mut [Seen]) -> Option<Duration> {
             }
         }
         let quiet = now.saturating_duration_since(seen.since);
-        let next_timer = remote.handle.time.until_next();
-        let due = next_timer.is_some_and(|d| d.is_zero());
+        let due = remote.handle.time.until_next().is_some_and(|d| d.is_zero());
         if (quiet >= WATCH_INTERVAL || (due && quiet >= DUE_QUIET))
             && let Ok(mut driver) = remote.driver.try_lock()
             && let Some(driver) = driver.as_mut()
@@ -148,10 +147,20 @@ fn look(workers: &Workers, seen: &mut [Seen]) -> Option<Duration> {
             // epoll descriptor.
             let _ = driver.turn(Some(Duration::ZERO));
         }
-        let mut until = WATCH_INTERVAL;
-        if let Some(next) = remote.handle.time.until_next() {
-            until = until.min(next.max(MIN_WATCH));
-        }
+        let until = if quiet.is_zero() {
+            // It turned its driver since the last look: it fires its own
+            // timers. Looking at each of them would cost a wake-up per
+            // timer on a busy runtime; one per interval is enough.
+            WATCH_INTERVAL
+        } else {
+            // Quiet since the last look: look again when it would count as
+            // stuck, or at its next timer if sooner (once stuck, the
+            // watcher fires its timers).
+            let next_timer = remote.handle.time.until_next().map(|d| d.max(MIN_WATCH));
+            let stuck_in = WATCH_INTERVAL.checked_sub(quiet).filter(|d| !d.is_zero());
+            let until = stuck_in.unwrap_or(WATCH_INTERVAL).max(MIN_WATCH);
+            next_timer.map_or(until, |t| until.min(t))
+        };
         wait = Some(wait.map_or(until, |w| w.min(until)));
     }
     wait
