@@ -17,6 +17,9 @@
 //! * `Runtime::enter` and shutdown set the handle and the core;
 //! * `Handle::enter` and blocking threads set the handle only: spawns go
 //!   through the injection queue, timers and sockets register remotely.
+//!
+//! Guards nest, and each records its depth: a user's `EnterGuard` dropped
+//! before one entered after it panics, as in tokio (see [`SetGuard`]).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -36,6 +39,9 @@ struct Context {
     core: RefCell<Option<Rc<Core>>>,
     /// A `block_on` is running on this thread.
     running: Cell<bool>,
+    /// How many context guards are alive on this thread: each guard
+    /// records the depth it set, which tells a guard dropped out of order.
+    depth: Cell<usize>,
 }
 
 thread_local! {
@@ -44,6 +50,7 @@ thread_local! {
             handle: RefCell::new(None),
             core: RefCell::new(None),
             running: Cell::new(false),
+            depth: Cell::new(0),
         }
     };
 }
@@ -71,11 +78,24 @@ thread_local! {
 }
 
 /// Restores the previous context on drop.
+///
+/// Guards nest: each restores what the one before it set, so they must be
+/// dropped in the reverse order of their creation. The runtime's own guards
+/// are scoped and always are; a user's `EnterGuard`s may not be. A guard
+/// dropped while guards entered after it are still alive restores the
+/// context from before it anyway (the later guards' saved contexts are
+/// stale by then, and they restore nothing), then, if it is an
+/// `EnterGuard` and the thread is not already panicking, panics naming the
+/// mistake, as tokio does.
 #[derive(Debug)]
 pub(crate) struct SetGuard {
     /// `None` when the context could not be entered (thread teardown): then
     /// there is nothing to restore.
     prev: Option<Saved>,
+    /// The depth this guard set (see [`Context::depth`]).
+    depth: usize,
+    /// An `EnterGuard`'s: dropping it out of order is the user's mistake.
+    user: bool,
 }
 
 #[derive(Debug)]
@@ -86,17 +106,48 @@ struct Saved {
     driver: usize,
 }
 
+impl SetGuard {
+    /// Marks this guard as an `EnterGuard`'s (see [`SetGuard`]).
+    pub(crate) fn for_user(mut self) -> SetGuard {
+        self.user = true;
+        self
+    }
+}
+
 impl Drop for SetGuard {
     fn drop(&mut self) {
-        if let Some(prev) = self.prev.take() {
+        let Some(prev) = self.prev.take() else {
+            return;
+        };
+        // The values are dropped outside the borrow: dropping the last
+        // reference to a core may run user code.
+        let restored = CONTEXT.try_with(|c| {
+            let depth = c.depth.get();
+            if depth < self.depth {
+                // A guard entered before this one was dropped first and
+                // restored the context from before both.
+                return None;
+            }
+            c.depth.set(self.depth - 1);
+            c.running.set(prev.running);
             TASK.with(|t| t.driver.set(prev.driver));
-            // The values are dropped outside the borrow: dropping the last
-            // reference to a core may run user code.
-            let old = CONTEXT.try_with(|c| {
-                c.running.set(prev.running);
-                (c.handle.replace(prev.handle), c.core.replace(prev.core))
-            });
-            drop(old);
+            let old = (c.handle.replace(prev.handle), c.core.replace(prev.core));
+            Some((old, depth == self.depth))
+        });
+        let in_order = match restored {
+            Ok(Some((old, in_order))) => {
+                drop(old);
+                in_order
+            }
+            _ => true,
+        };
+        if !in_order && self.user && !std::thread::panicking() {
+            panic!(
+                "`EnterGuard`s dropped out of order: the guards of `Runtime::enter` and \
+                 `Handle::enter` restore the context that was current when they were made, so \
+                 they must be dropped in the reverse order of their creation (drop the last one \
+                 entered first)"
+            );
         }
     }
 }
@@ -105,15 +156,31 @@ impl Drop for SetGuard {
 fn set(handle: Arc<Shared>, core: Option<Rc<Core>>, running: bool) -> SetGuard {
     // The thread that owns a core is the one that turns its driver.
     let driver = core.as_ref().map_or(0, |c| driver_addr(&c.shared.driver));
-    let prev = CONTEXT
-        .try_with(|c| Saved {
-            running: c.running.replace(running),
-            handle: c.handle.replace(Some(handle)),
-            core: c.core.replace(core),
-            driver: TASK.with(|t| t.driver.replace(driver)),
+    let entered = CONTEXT
+        .try_with(|c| {
+            let depth = c.depth.get() + 1;
+            c.depth.set(depth);
+            let saved = Saved {
+                running: c.running.replace(running),
+                handle: c.handle.replace(Some(handle)),
+                core: c.core.replace(core),
+                driver: TASK.with(|t| t.driver.replace(driver)),
+            };
+            (saved, depth)
         })
         .ok();
-    SetGuard { prev }
+    match entered {
+        Some((saved, depth)) => SetGuard {
+            prev: Some(saved),
+            depth,
+            user: false,
+        },
+        None => SetGuard {
+            prev: None,
+            depth: 0,
+            user: false,
+        },
+    }
 }
 
 fn driver_addr(driver: &driver::Handle) -> usize {

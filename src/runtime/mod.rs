@@ -212,7 +212,7 @@ impl Runtime {
     /// ```
     pub fn enter(&self) -> EnterGuard<'_> {
         EnterGuard {
-            _reset: context::enter_core_in(&self.core, self.shared()),
+            _reset: context::enter_core_in(&self.core, self.shared()).for_user(),
             _runtime: PhantomData,
         }
     }
@@ -747,7 +747,7 @@ impl Handle {
     /// ```
     pub fn enter(&self) -> EnterGuard<'_> {
         EnterGuard {
-            _reset: context::enter_handle(&self.shared),
+            _reset: context::enter_handle(&self.shared).for_user(),
             _runtime: PhantomData,
         }
     }
@@ -868,8 +868,12 @@ impl fmt::Debug for Handle {
 
 /// The guard of [`Runtime::enter`] and [`Handle::enter`]: the runtime is
 /// current on this thread until it is dropped, when the previous context
-/// comes back. Guards must be dropped in the reverse order of their
-/// creation.
+/// comes back.
+///
+/// # Panics
+/// Guards must be dropped in the reverse order of their creation, as in
+/// tokio: dropping one while a guard entered after it on the same thread is
+/// still alive panics (the context from before it is restored first).
 ///
 /// Like tokio's, it does not keep the runtime or handle borrowed while it
 /// lives (it has no `Drop` of its own; a field restores the context).
