@@ -39,6 +39,10 @@ struct Context {
     core: RefCell<Option<Rc<Core>>>,
     /// A `block_on` is running on this thread.
     running: Cell<bool>,
+    /// That `block_on`'s future may block the thread in
+    /// `task::block_in_place`: false only for a current-thread runtime's
+    /// `Runtime::block_on`, whose thread runs every task.
+    may_block: Cell<bool>,
     /// How many context guards are alive on this thread: each guard
     /// records the depth it set, which tells a guard dropped out of order.
     depth: Cell<usize>,
@@ -50,6 +54,7 @@ thread_local! {
             handle: RefCell::new(None),
             core: RefCell::new(None),
             running: Cell::new(false),
+            may_block: Cell::new(true),
             depth: Cell::new(0),
         }
     };
@@ -103,6 +108,7 @@ struct Saved {
     handle: Option<Arc<Shared>>,
     core: Option<Rc<Core>>,
     running: bool,
+    may_block: bool,
     driver: usize,
 }
 
@@ -130,6 +136,7 @@ impl Drop for SetGuard {
             }
             c.depth.set(self.depth - 1);
             c.running.set(prev.running);
+            c.may_block.set(prev.may_block);
             TASK.with(|t| t.driver.set(prev.driver));
             let old = (c.handle.replace(prev.handle), c.core.replace(prev.core));
             Some((old, depth == self.depth))
@@ -153,7 +160,13 @@ impl Drop for SetGuard {
 }
 
 /// Replaces the context; `None` when the slot is gone (thread teardown).
-fn set(handle: Arc<Shared>, core: Option<Rc<Core>>, running: bool) -> SetGuard {
+/// `running` and `may_block`: `None` keeps the current values.
+fn set(
+    handle: Arc<Shared>,
+    core: Option<Rc<Core>>,
+    running: Option<bool>,
+    may_block: Option<bool>,
+) -> SetGuard {
     // The thread that owns a core is the one that turns its driver.
     let driver = core.as_ref().map_or(0, |c| driver_addr(&c.shared.driver));
     let entered = CONTEXT
@@ -161,7 +174,8 @@ fn set(handle: Arc<Shared>, core: Option<Rc<Core>>, running: bool) -> SetGuard {
             let depth = c.depth.get() + 1;
             c.depth.set(depth);
             let saved = Saved {
-                running: c.running.replace(running),
+                running: c.running.replace(running.unwrap_or(c.running.get())),
+                may_block: c.may_block.replace(may_block.unwrap_or(c.may_block.get())),
                 handle: c.handle.replace(Some(handle)),
                 core: c.core.replace(core),
                 driver: TASK.with(|t| t.driver.replace(driver)),
@@ -207,20 +221,26 @@ fn assert_not_running() {
 
 /// Enters `core` for `block_on` on the runtime `handle` (the core's own,
 /// or a multi-thread runtime whose `block_on` thread runs only its local
-/// tasks on `core`).
+/// tasks on `core`). `may_block`: the future may call
+/// `task::block_in_place` (see [`Context::may_block`]).
 ///
 /// # Panics
 /// If this thread is already running a runtime: blocking it would deadlock
 /// the tasks that runtime is driving.
 #[track_caller]
-pub(crate) fn enter_block_on(core: &Rc<Core>, handle: &Arc<Shared>) -> SetGuard {
+pub(crate) fn enter_block_on(core: &Rc<Core>, handle: &Arc<Shared>, may_block: bool) -> SetGuard {
     assert_not_running();
-    set(handle.clone(), Some(core.clone()), true)
+    set(
+        handle.clone(),
+        Some(core.clone()),
+        Some(true),
+        Some(may_block),
+    )
 }
 
 /// Enters a worker's core for the worker thread's life.
 pub(crate) fn enter_worker(core: &Rc<Core>, runtime: &Arc<Shared>) -> SetGuard {
-    set(runtime.clone(), Some(core.clone()), true)
+    set(runtime.clone(), Some(core.clone()), Some(true), Some(true))
 }
 
 /// Enters `shared` for `Handle::block_on` on a thread that does not own the
@@ -231,7 +251,7 @@ pub(crate) fn enter_worker(core: &Rc<Core>, runtime: &Arc<Shared>) -> SetGuard {
 #[track_caller]
 pub(crate) fn enter_block_on_remote(shared: &Arc<Shared>) -> SetGuard {
     assert_not_running();
-    set(shared.clone(), None, true)
+    set(shared.clone(), None, Some(true), Some(true))
 }
 
 /// Makes `core` current without running it (`Runtime::enter`, shutdown).
@@ -242,27 +262,60 @@ pub(crate) fn enter_core(core: &Rc<Core>) -> SetGuard {
 /// Makes `core` current without running it, with `handle` as the runtime
 /// (a multi-thread runtime's `Runtime::enter`: local tasks go to `core`).
 pub(crate) fn enter_core_in(core: &Rc<Core>, handle: &Arc<Shared>) -> SetGuard {
-    let running = CONTEXT.try_with(|c| c.running.get()).unwrap_or(false);
-    set(handle.clone(), Some(core.clone()), running)
+    set(handle.clone(), Some(core.clone()), None, None)
 }
 
 /// Leaves the core for `task::block_in_place`: the runtime stays current,
 /// but this thread neither runs it nor counts as running a `block_on`, so
-/// the closure may call `Handle::block_on`.
+/// the closure may call `Handle::block_on` or start another runtime.
 pub(crate) fn enter_blocking(handle: &Arc<Shared>) -> SetGuard {
-    set(handle.clone(), None, false)
+    set(handle.clone(), None, Some(false), Some(true))
+}
+
+/// What `task::block_in_place` finds on a thread that is not a worker.
+#[derive(Debug)]
+pub(crate) enum BlockingPlace {
+    /// No `block_on` runs here: the closure just runs.
+    Free,
+    /// The future of a `block_on` that may block its thread (a multi-thread
+    /// runtime's, or `Handle::block_on`'s): the closure runs outside it,
+    /// with this runtime still current.
+    Leave(Arc<Shared>),
+    /// This thread runs a current-thread runtime's tasks (a task, or the
+    /// future of that runtime's `Runtime::block_on`), or local tasks
+    /// (`spawn_local` on a multi-thread runtime's `block_on` thread):
+    /// blocking it would stall them.
+    Forbidden,
+}
+
+/// Where `task::block_in_place` is called from, off a worker.
+pub(crate) fn blocking_place() -> BlockingPlace {
+    let in_task = task_id().is_some();
+    CONTEXT
+        .try_with(|c| {
+            if !c.running.get() {
+                return BlockingPlace::Free;
+            }
+            let drives_tasks = c.core.borrow().is_some() && in_task;
+            match c.handle.borrow().as_ref() {
+                Some(handle) if c.may_block.get() && !drives_tasks => {
+                    BlockingPlace::Leave(handle.clone())
+                }
+                _ => BlockingPlace::Forbidden,
+            }
+        })
+        .unwrap_or(BlockingPlace::Free)
 }
 
 /// Makes the runtime of `shared` current without its core (`Handle::enter`,
 /// blocking threads). The core stays if it is this runtime's.
 pub(crate) fn enter_handle(shared: &Arc<Shared>) -> SetGuard {
-    let (core, running) = CONTEXT
-        .try_with(|c| {
-            let core = c.core.borrow().clone();
-            (core.filter(|core| core.runs(shared)), c.running.get())
-        })
-        .unwrap_or((None, false));
-    set(shared.clone(), core, running)
+    let core = CONTEXT
+        .try_with(|c| c.core.borrow().clone())
+        .ok()
+        .flatten()
+        .filter(|core| core.runs(shared));
+    set(shared.clone(), core, None, None)
 }
 
 /// Runs `f` with the core this thread owns, if any. `f` must not run user

@@ -113,7 +113,11 @@ impl Runtime {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.core.block_on_in(self.shared(), future)
+        // As in tokio, the future of a multi-thread runtime's `block_on`
+        // may call `task::block_in_place`; a current-thread runtime's may
+        // not (its thread runs every task).
+        self.core
+            .block_on_in(self.shared(), self.multi.is_some(), future)
     }
 
     /// The runtime's shared half (what a `Handle` holds).
