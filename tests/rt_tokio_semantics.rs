@@ -6,6 +6,9 @@
 mod support;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
 
 use guillotine::runtime::{Handle, Runtime};
 use support::{Flavor, both_flavors};
@@ -15,6 +18,10 @@ both_flavors! {
     enter_guards_of_one_runtime_dropped_out_of_order_panic,
     block_in_place_in_handle_block_on_under_enter_runs,
     block_in_place_under_enter_without_block_on_runs,
+    dropping_a_runtime_in_block_on_panics_after_shutting_it_down,
+    dropping_a_runtime_in_a_task_panics,
+    shutdown_background_in_an_async_context_is_allowed,
+    dropping_a_runtime_where_blocking_is_allowed_works,
 }
 
 /// Inside `block_in_place` on a worker the thread is no longer one: a new
@@ -182,4 +189,110 @@ fn enter_guards_of_one_runtime_dropped_out_of_order_panic(rt: Runtime) {
     }
     assert!(Handle::try_current().is_err());
     assert_eq!(rt.block_on(async { 3 }), 3);
+}
+
+/// The words of the panic of a runtime dropped in an async context.
+const DROP_IN_ASYNC: &str = "Cannot drop a runtime in a context where blocking is not allowed";
+
+/// Counts its drops.
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// A runtime of `flavor` with a pending task that counts its drop into
+/// `dropped`.
+fn runtime_with_a_task(flavor: Flavor, dropped: &Arc<AtomicUsize>) -> Runtime {
+    let rt = flavor.rt();
+    let c = Counted(dropped.clone());
+    drop(rt.spawn(async move {
+        let _c = c;
+        std::future::pending::<()>().await
+    }));
+    rt
+}
+
+/// Dropping a runtime inside another runtime's `block_on` panics, as in
+/// tokio, naming the mistake; it was shut down (its task dropped) first.
+/// `shutdown_timeout` with a non-zero timeout panics the same way.
+fn dropping_a_runtime_in_block_on_panics_after_shutting_it_down(flavor: Flavor) {
+    let outer = flavor.rt();
+    outer.block_on(async {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let inner = runtime_with_a_task(flavor, &dropped);
+        let msg = expect_panic(move || drop(inner));
+        assert!(msg.contains(DROP_IN_ASYNC), "{msg}");
+        assert!(msg.contains("asynchronous context"), "{msg}");
+        assert_eq!(dropped.load(SeqCst), 1);
+
+        let inner = runtime_with_a_task(flavor, &dropped);
+        let msg = expect_panic(move || inner.shutdown_timeout(Duration::from_secs(1)));
+        assert!(msg.contains(DROP_IN_ASYNC), "{msg}");
+        assert_eq!(dropped.load(SeqCst), 2);
+    });
+    // The outer runtime is unharmed.
+    assert_eq!(outer.block_on(outer.spawn(async { 1 })).unwrap(), 1);
+}
+
+/// The same in a task: its `JoinHandle` reports the panic.
+fn dropping_a_runtime_in_a_task_panics(flavor: Flavor) {
+    let outer = flavor.rt();
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let d = dropped.clone();
+    let err = outer
+        .block_on(outer.spawn(async move {
+            drop(runtime_with_a_task(flavor, &d));
+        }))
+        .unwrap_err();
+    let msg = panic_message(err.into_panic());
+    assert!(msg.contains(DROP_IN_ASYNC), "{msg}");
+    assert_eq!(dropped.load(SeqCst), 1);
+}
+
+/// `shutdown_background` does not wait, so it is allowed anywhere, as in
+/// tokio; so is `shutdown_timeout(Duration::ZERO)`.
+fn shutdown_background_in_an_async_context_is_allowed(flavor: Flavor) {
+    let outer = flavor.rt();
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let d = dropped.clone();
+    outer
+        .block_on(outer.spawn(async move {
+            runtime_with_a_task(flavor, &d).shutdown_background();
+            runtime_with_a_task(flavor, &d).shutdown_timeout(Duration::ZERO);
+        }))
+        .unwrap();
+    outer.block_on(async {
+        runtime_with_a_task(flavor, &dropped).shutdown_background();
+    });
+    assert_eq!(dropped.load(SeqCst), 3);
+}
+
+/// Where blocking is allowed a runtime drops as usual, waiting for its
+/// blocking jobs: in `spawn_blocking`, under `Runtime::enter` alone, and
+/// (multi-thread) in `block_in_place`.
+fn dropping_a_runtime_where_blocking_is_allowed_works(flavor: Flavor) {
+    let outer = flavor.rt();
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let d = dropped.clone();
+    outer
+        .block_on(outer.spawn_blocking(move || drop(runtime_with_a_task(flavor, &d))))
+        .unwrap();
+    {
+        let _guard = outer.enter();
+        drop(runtime_with_a_task(flavor, &dropped));
+    }
+    if flavor.is_multi_thread() {
+        let d = dropped.clone();
+        outer
+            .block_on(outer.spawn(async move {
+                guillotine::task::block_in_place(|| drop(runtime_with_a_task(flavor, &d)));
+            }))
+            .unwrap();
+        assert_eq!(dropped.load(SeqCst), 3);
+    } else {
+        assert_eq!(dropped.load(SeqCst), 2);
+    }
 }

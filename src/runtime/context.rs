@@ -207,10 +207,17 @@ pub(crate) fn turns_driver(driver: &driver::Handle) -> bool {
     TASK.with(|t| t.driver.get() == driver_addr(driver))
 }
 
+/// Whether this thread runs async code: a `block_on` (also
+/// `Handle::block_on`), or a worker's loop; not inside `block_in_place`.
+/// Blocking such a thread stalls the tasks it runs.
+pub(crate) fn in_async_context() -> bool {
+    CONTEXT.try_with(|c| c.running.get()).unwrap_or(false)
+}
+
 /// Panics if this thread is running a `block_on`.
 #[track_caller]
 fn assert_not_running() {
-    if CONTEXT.try_with(|c| c.running.get()).unwrap_or(false) {
+    if in_async_context() {
         panic!(
             "Cannot start a runtime from within a runtime: `block_on` was called on a thread \
              that is already running a guillotine runtime. This would block the thread that \

@@ -49,6 +49,22 @@ pub use task::{AbortHandle, JoinError, JoinHandle};
 /// runtime's context) and waits for running blocking jobs; their
 /// `JoinHandle`s then yield a cancelled [`JoinError`].
 ///
+/// # Panics
+/// Dropping a runtime inside an asynchronous context (a task, or the future
+/// of a `block_on`) panics, as in tokio: waiting for its workers and
+/// blocking jobs there would block a thread that runs async code. The
+/// runtime is shut down without waiting first. Use
+/// [`shutdown_background`](Runtime::shutdown_background) there, or drop it
+/// inside `spawn_blocking` or `task::block_in_place`.
+///
+/// ```should_panic
+/// let outer = guillotine::runtime::Runtime::new().unwrap();
+/// outer.block_on(async {
+///     let inner = guillotine::runtime::Runtime::new().unwrap();
+///     drop(inner); // panics: this thread is running `outer`
+/// });
+/// ```
+///
 /// `Runtime` is neither `Send` nor `Sync`: it belongs to the thread that made
 /// it, which is what lets `spawn_local` tasks of that thread hold `!Send`
 /// data. Use a [`Handle`] to reach it from other threads.
@@ -68,6 +84,8 @@ pub struct Runtime {
     core: Rc<Core>,
     /// Multi-thread: the workers.
     multi: Option<Launched>,
+    /// Shut down already (`shutdown_timeout`): the drop has nothing to do.
+    shut_down: bool,
 }
 
 impl Runtime {
@@ -232,6 +250,10 @@ impl Runtime {
     /// returns. The stuck worker's timers complete and its sockets fail at
     /// once, as for any runtime that is gone.
     ///
+    /// # Panics
+    /// Inside an asynchronous context, unless `timeout` is zero, as dropping
+    /// the runtime does (see [`Runtime`]).
+    ///
     /// ```
     /// use std::time::Duration;
     /// let runtime = guillotine::runtime::Runtime::new().unwrap();
@@ -245,8 +267,9 @@ impl Runtime {
     }
 
     /// Shuts down without waiting for blocking jobs or stuck workers: the
-    /// same as `shutdown_timeout(Duration::ZERO)`, as in tokio. Handy for
-    /// dropping a runtime inside another runtime's task.
+    /// same as `shutdown_timeout(Duration::ZERO)`, as in tokio. This is how
+    /// to drop a runtime inside an asynchronous context (another runtime's
+    /// task or `block_on`), where dropping it panics.
     ///
     /// ```
     /// use std::time::Duration;
@@ -261,6 +284,21 @@ impl Runtime {
     }
 
     fn shutdown(&mut self, timeout: Option<Duration>) {
+        if std::mem::replace(&mut self.shut_down, true) {
+            return;
+        }
+        // As in tokio, waiting for the workers and blocking jobs is refused
+        // on a thread that runs async code (a task, a `block_on`'s future):
+        // it would stall that thread's tasks, or deadlock on one of them.
+        // The runtime still shuts down, without waiting, before the panic.
+        let misplaced = timeout != Some(Duration::ZERO)
+            && context::in_async_context()
+            && !std::thread::panicking();
+        let timeout = if misplaced {
+            Some(Duration::ZERO)
+        } else {
+            timeout
+        };
         // One deadline for every wait: the workers, then each blocking pool.
         let deadline = timeout.map(|t| {
             let now = Instant::now();
@@ -270,6 +308,16 @@ impl Runtime {
         self.core.shutdown(deadline);
         if let Some(multi) = &mut self.multi {
             multi.shutdown(deadline);
+        }
+        if misplaced {
+            panic!(
+                "Cannot drop a runtime in a context where blocking is not allowed: a guillotine \
+                 runtime was dropped (or shut down with `shutdown_timeout`) inside an \
+                 asynchronous context (a task, or the future of a `block_on`), where waiting for \
+                 its workers and blocking jobs would block a thread that runs async code. It was \
+                 shut down without waiting. Use `shutdown_background` there, or drop it in \
+                 `spawn_blocking` or `block_in_place`."
+            );
         }
     }
 
@@ -622,7 +670,11 @@ impl Builder {
         };
         let Some(n) = self.workers else {
             let core = Core::new(config)?;
-            return Ok(Runtime { core, multi: None });
+            return Ok(Runtime {
+                core,
+                multi: None,
+                shut_down: false,
+            });
         };
         let n = if n == 0 {
             std::thread::available_parallelism().map_or(1, usize::from)
@@ -637,7 +689,11 @@ impl Builder {
         }
         let core = Core::new(local)?;
         let multi = Some(multi_thread::launch(&config, n)?);
-        Ok(Runtime { core, multi })
+        Ok(Runtime {
+            core,
+            multi,
+            shut_down: false,
+        })
     }
 }
 
