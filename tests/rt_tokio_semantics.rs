@@ -22,6 +22,8 @@ both_flavors! {
     dropping_a_runtime_in_a_task_panics,
     shutdown_background_in_an_async_context_is_allowed,
     dropping_a_runtime_where_blocking_is_allowed_works,
+    a_sleep_awaited_after_shutdown_timeout_panics,
+    a_sleep_waiting_on_another_thread_when_the_runtime_drops_panics,
 }
 
 /// Inside `block_in_place` on a worker the thread is no longer one: a new
@@ -295,4 +297,47 @@ fn dropping_a_runtime_where_blocking_is_allowed_works(flavor: Flavor) {
     } else {
         assert_eq!(dropped.load(SeqCst), 2);
     }
+}
+
+/// The words of the panic of a timer whose runtime is shut down.
+const TIMER_SHUT_DOWN: &str = "A guillotine runtime was found, but it is shut down";
+
+/// A `Sleep` (bare, or inside `timeout` or `interval`) created before
+/// `shutdown_timeout` and awaited after it panics saying the runtime is shut
+/// down, as in tokio, instead of completing as if it had fired.
+fn a_sleep_awaited_after_shutdown_timeout_panics(rt: Runtime) {
+    let (sleep, timeout, mut interval) = rt.block_on(async {
+        let mut interval = guillotine::time::interval(Duration::from_secs(60));
+        interval.tick().await;
+        (
+            guillotine::time::sleep(Duration::from_millis(1)),
+            guillotine::time::timeout(Duration::from_secs(60), std::future::pending::<()>()),
+            interval,
+        )
+    });
+    rt.shutdown_timeout(Duration::from_secs(10));
+    let msg = expect_panic(|| futures::executor::block_on(sleep));
+    assert!(msg.contains(TIMER_SHUT_DOWN), "{msg}");
+    let msg = expect_panic(|| drop(futures::executor::block_on(timeout)));
+    assert!(msg.contains(TIMER_SHUT_DOWN), "{msg}");
+    let msg = expect_panic(|| drop(futures::executor::block_on(interval.tick())));
+    assert!(msg.contains(TIMER_SHUT_DOWN), "{msg}");
+}
+
+/// A thread waiting in `Handle::block_on` on a sleep when the runtime is
+/// dropped is woken, and panics saying why, rather than hang.
+fn a_sleep_waiting_on_another_thread_when_the_runtime_drops_panics(rt: Runtime) {
+    let handle = rt.handle();
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        handle.block_on(async move {
+            let sleep = guillotine::time::sleep(Duration::from_secs(3600));
+            started_tx.send(()).unwrap();
+            sleep.await;
+        });
+    });
+    started_rx.recv().unwrap();
+    drop(rt);
+    let msg = panic_message(waiter.join().unwrap_err());
+    assert!(msg.contains(TIMER_SHUT_DOWN), "{msg}");
 }

@@ -247,8 +247,8 @@ impl Runtime {
     /// is up is left to finish it on its own, as in tokio: the task it polls
     /// is dropped on that thread when the poll returns, then the tasks pinned
     /// to that worker (`spawn_local`); every other task is dropped before this
-    /// returns. The stuck worker's timers complete and its sockets fail at
-    /// once, as for any runtime that is gone.
+    /// returns. The stuck worker's timers panic when polled and its sockets
+    /// fail at once, as for any runtime that is gone.
     ///
     /// # Panics
     /// Inside an asynchronous context, unless `timeout` is zero, as dropping
@@ -826,8 +826,8 @@ impl Handle {
     ///
     /// Timers and sockets created inside this `block_on` register with the
     /// runtime (with one of the workers' drivers on the multi-thread
-    /// runtime); once the runtime is gone they complete or fail at once
-    /// rather than hang.
+    /// runtime); once the runtime is gone, sockets fail at once and timers
+    /// panic saying so (as in tokio) rather than hang.
     ///
     /// # Panics
     /// If this thread is already running a runtime's `block_on`.
