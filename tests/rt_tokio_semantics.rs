@@ -24,6 +24,9 @@ both_flavors! {
     dropping_a_runtime_where_blocking_is_allowed_works,
     a_sleep_awaited_after_shutdown_timeout_panics,
     a_sleep_waiting_on_another_thread_when_the_runtime_drops_panics,
+    a_blocking_job_handed_over_before_shutdown_runs_to_completion,
+    a_blocking_job_handed_over_before_shutdown_background_still_runs,
+    only_blocking_jobs_beyond_the_cap_are_cancelled_at_shutdown,
 }
 
 /// Inside `block_in_place` on a worker the thread is no longer one: a new
@@ -340,4 +343,121 @@ fn a_sleep_waiting_on_another_thread_when_the_runtime_drops_panics(rt: Runtime) 
     drop(rt);
     let msg = panic_message(waiter.join().unwrap_err());
     assert!(msg.contains(TIMER_SHUT_DOWN), "{msg}");
+}
+
+/// A gate that blocking threads wait at, first thing (in
+/// `on_thread_start`), until it opens: jobs handed to the pool then stay
+/// queued, with a thread on its way to them.
+#[derive(Clone, Default)]
+struct Gate(Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+
+impl Gate {
+    fn open(&self) {
+        *self.0.0.lock().unwrap() = true;
+        self.0.1.notify_all();
+    }
+
+    fn wait(&self) {
+        let mut open = self.0.0.lock().unwrap();
+        while !*open {
+            open = self.0.1.wait(open).unwrap();
+        }
+    }
+
+    /// A runtime whose blocking threads wait at this gate when they start.
+    fn runtime(&self, mut builder: guillotine::runtime::Builder) -> Runtime {
+        let gate = self.clone();
+        builder
+            .on_thread_start(move || {
+                if std::thread::current().name() == Some("guillotine-blocking") {
+                    gate.wait();
+                }
+            })
+            .build()
+            .unwrap()
+    }
+}
+
+/// Opens a gate when dropped: a task holding one opens it when the runtime
+/// shuts down, just before it stops its blocking pool.
+struct OpenOnDrop(Gate);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        self.0.open();
+    }
+}
+
+/// A closure handed to `spawn_blocking` before `shutdown_timeout`, while
+/// the pool had room to start a thread for it, runs to completion, as in
+/// tokio, and its `JoinHandle` yields the value. (The threads started for
+/// the jobs reach them only once the shutdown has begun.)
+fn a_blocking_job_handed_over_before_shutdown_runs_to_completion(
+    builder: guillotine::runtime::Builder,
+) {
+    let gate = Gate::default();
+    let rt = gate.runtime(builder);
+    let handle = rt.handle();
+    let opener = OpenOnDrop(gate.clone());
+    drop(rt.spawn(async move {
+        let _opener = opener;
+        std::future::pending::<()>().await
+    }));
+    let ran = Arc::new(AtomicUsize::new(0));
+    let jobs: Vec<_> = (0..4)
+        .map(|i| {
+            let ran = ran.clone();
+            rt.spawn_blocking(move || {
+                ran.fetch_add(1, SeqCst);
+                i * 10
+            })
+        })
+        .collect();
+    rt.shutdown_timeout(Duration::from_secs(30));
+    assert_eq!(ran.load(SeqCst), 4, "shutdown_timeout waited for them");
+    for (i, job) in jobs.into_iter().enumerate() {
+        assert_eq!(handle.block_on(job).unwrap(), i * 10);
+    }
+}
+
+/// The same with `shutdown_background`, which does not wait: the job runs
+/// afterwards.
+fn a_blocking_job_handed_over_before_shutdown_background_still_runs(
+    builder: guillotine::runtime::Builder,
+) {
+    let gate = Gate::default();
+    let rt = gate.runtime(builder);
+    let handle = rt.handle();
+    let job = rt.spawn_blocking(|| 42);
+    rt.shutdown_background();
+    gate.open();
+    assert_eq!(handle.block_on(job).unwrap(), 42);
+}
+
+/// Jobs that could not get a thread (the pool at its cap, every thread
+/// busy) are cancelled at shutdown; the running one completes.
+fn only_blocking_jobs_beyond_the_cap_are_cancelled_at_shutdown(
+    mut builder: guillotine::runtime::Builder,
+) {
+    let rt = builder.max_blocking_threads(1).build().unwrap();
+    let handle = rt.handle();
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let running = rt.spawn_blocking(move || {
+        started_tx.send(()).unwrap();
+        go_rx.recv().unwrap();
+        1
+    });
+    started_rx.recv().unwrap();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r = ran.clone();
+    let queued = rt.spawn_blocking(move || {
+        r.fetch_add(1, SeqCst);
+        2
+    });
+    rt.shutdown_background();
+    go_tx.send(()).unwrap();
+    assert_eq!(handle.block_on(running).unwrap(), 1);
+    assert!(handle.block_on(queued).unwrap_err().is_cancelled());
+    assert_eq!(ran.load(SeqCst), 0);
 }

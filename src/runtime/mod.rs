@@ -46,8 +46,11 @@ pub use task::{AbortHandle, JoinError, JoinHandle};
 /// they run on the worker threads all the time; `block_on` runs only its
 /// own future (and `spawn_local` tasks of its thread). Dropping the runtime
 /// stops the workers, drops every unfinished task's future (inside the
-/// runtime's context) and waits for running blocking jobs; their
-/// `JoinHandle`s then yield a cancelled [`JoinError`].
+/// runtime's context; their `JoinHandle`s then yield a cancelled
+/// [`JoinError`]) and waits for the blocking jobs. As in tokio, a job the
+/// blocking pool had a thread for runs to completion, also one that thread
+/// had not yet reached; only jobs queued beyond
+/// [`max_blocking_threads`](Builder::max_blocking_threads) are cancelled.
 ///
 /// # Panics
 /// Dropping a runtime inside an asynchronous context (a task, or the future
@@ -240,8 +243,9 @@ impl Runtime {
     }
 
     /// Shuts down: drops every unfinished task, then waits at most `timeout`
-    /// in all for running blocking jobs (which cannot be interrupted) and,
-    /// on the multi-thread runtime, for the workers to stop.
+    /// in all for the blocking jobs (which cannot be interrupted: those it
+    /// does not wait for still run to completion) and, on the multi-thread
+    /// runtime, for the workers to stop.
     ///
     /// A worker still stuck in a poll (or in `block_in_place`) when the time
     /// is up is left to finish it on its own, as in tokio: the task it polls
