@@ -27,6 +27,7 @@ both_flavors! {
     a_blocking_job_handed_over_before_shutdown_runs_to_completion,
     a_blocking_job_handed_over_before_shutdown_background_still_runs,
     only_blocking_jobs_beyond_the_cap_are_cancelled_at_shutdown,
+    join_error_debug_reads_as_tokio,
 }
 
 /// Inside `block_in_place` on a worker the thread is no longer one: a new
@@ -460,4 +461,33 @@ fn only_blocking_jobs_beyond_the_cap_are_cancelled_at_shutdown(
     assert_eq!(handle.block_on(running).unwrap(), 1);
     assert!(handle.block_on(queued).unwrap_err().is_cancelled());
     assert_eq!(ran.load(SeqCst), 0);
+}
+
+/// `JoinError`'s `Debug` reads as tokio's: the id, the message if the
+/// payload is a string, and `...` for the rest.
+fn join_error_debug_reads_as_tokio(rt: Runtime) {
+    rt.block_on(async {
+        let h = guillotine::spawn(async { panic!("boom") });
+        let id = h.id();
+        let err = h.await.unwrap_err();
+        assert_eq!(
+            format!("{err:?}"),
+            format!("JoinError::Panic(Id({id}), \"boom\", ...)")
+        );
+        let h = guillotine::spawn(async { std::panic::panic_any(7u8) });
+        let id = h.id();
+        let err = h.await.unwrap_err();
+        assert_eq!(
+            format!("{err:?}"),
+            format!("JoinError::Panic(Id({id}), ...)")
+        );
+        let h = guillotine::spawn(std::future::pending::<()>());
+        let id = h.id();
+        h.abort();
+        let err = h.await.unwrap_err();
+        assert_eq!(
+            format!("{err:?}"),
+            format!("JoinError::Cancelled(Id({id}))")
+        );
+    });
 }
