@@ -322,9 +322,13 @@ fn a_sleep_awaited_after_shutdown_timeout_panics(rt: Runtime) {
     rt.shutdown_timeout(Duration::from_secs(10));
     let msg = expect_panic(|| futures::executor::block_on(sleep));
     assert!(msg.contains(TIMER_SHUT_DOWN), "{msg}");
-    let msg = expect_panic(|| drop(futures::executor::block_on(timeout)));
+    let msg = expect_panic(|| {
+        let _ = futures::executor::block_on(timeout);
+    });
     assert!(msg.contains(TIMER_SHUT_DOWN), "{msg}");
-    let msg = expect_panic(|| drop(futures::executor::block_on(interval.tick())));
+    let msg = expect_panic(|| {
+        futures::executor::block_on(interval.tick());
+    });
     assert!(msg.contains(TIMER_SHUT_DOWN), "{msg}");
 }
 
