@@ -207,8 +207,10 @@
 //! **Shutdown.** Dropping the `Runtime` closes the injection queue, drops
 //! every unfinished future inside the runtime's context, resolves their
 //! `JoinHandle`s to a cancelled [`JoinError`](task::JoinError), and waits
-//! for running blocking jobs. A waker that outlives the runtime finds its
-//! task complete and does nothing.
+//! for the blocking jobs (those queued beyond the pool's cap are
+//! cancelled). A waker that outlives the runtime finds its
+//! task complete and does nothing; a socket fails, and a timer polled
+//! after the shutdown panics saying so, as in tokio.
 //!
 //! **The multi-thread flavor.** [`Builder::new_multi_thread`](runtime::Builder::new_multi_thread)
 //! starts one worker thread per CPU (or

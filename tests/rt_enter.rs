@@ -145,7 +145,7 @@ fn task_ids(rt: Runtime) {
         assert_eq!(err.id(), id);
         assert_eq!(
             format!("{err:?}"),
-            format!("JoinError::Panic(Id({id}), \"boom\", ..)")
+            format!("JoinError::Panic(Id({id}), \"boom\", ...)")
         );
         assert_eq!(
             err.to_string(),

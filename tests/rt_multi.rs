@@ -213,7 +213,7 @@ fn block_in_place_keeps_the_other_tasks_running() {
 }
 
 #[guillotine::test]
-#[should_panic(expected = "cannot be called on the current-thread runtime")]
+#[should_panic(expected = "cannot be called on the thread that runs a current-thread runtime")]
 async fn block_in_place_on_the_current_thread_runtime_panics() {
     guillotine::task::block_in_place(|| ());
 }

@@ -42,24 +42,51 @@ fn within<T: Send + 'static>(
     }
 }
 
+/// The message of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("<not a string>")
+}
+
+/// Whether `payload` is the panic of a timer whose runtime is shut down.
+fn is_shutdown_panic(payload: &(dyn std::any::Any + Send)) -> bool {
+    panic_message(payload).contains("it is shut down")
+}
+
 /// 16 foreign threads loop `Handle::block_on(sleep(..))` while the runtime is
-/// dropped: a sleep first polled during the shutdown must complete (the
-/// runtime is gone) rather than park its thread forever.
+/// dropped: a sleep polled during or after the shutdown must not park its
+/// thread forever. As in tokio, it panics saying the runtime is shut down
+/// (a sleep the runtime fired first completes); never before the drop.
 #[test]
 fn foreign_sleepers_racing_runtime_drop_never_hang() {
     within(Duration::from_secs(120), "a foreign sleeper", || {
         for round in 0..1000u32 {
             let rt = mt(2);
-            let stop = Arc::new(AtomicBool::new(false));
+            let dropping = Arc::new(AtomicBool::new(false));
             let slept = Arc::new(AtomicUsize::new(0));
             let threads: Vec<_> = (0..16u32)
                 .map(|t| {
-                    let (handle, stop, slept) = (rt.handle(), stop.clone(), slept.clone());
+                    let (handle, dropping, slept) = (rt.handle(), dropping.clone(), slept.clone());
                     std::thread::spawn(move || {
                         let mut seed = (round * 16 + t) | 1;
-                        while !stop.load(SeqCst) {
+                        loop {
                             let d = jitter(&mut seed);
-                            handle.block_on(async move { sleep(d).await });
+                            let slept_once = std::panic::catch_unwind(|| {
+                                handle.block_on(async move { sleep(d).await });
+                            });
+                            if let Err(payload) = slept_once {
+                                assert!(dropping.load(SeqCst), "a panic before the drop");
+                                assert!(
+                                    is_shutdown_panic(&*payload),
+                                    "{}",
+                                    panic_message(&*payload)
+                                );
+                                // Every later sleep panics the same way.
+                                return;
+                            }
                             slept.fetch_add(1, SeqCst);
                         }
                     })
@@ -69,8 +96,8 @@ fn foreign_sleepers_racing_runtime_drop_never_hang() {
             while slept.load(SeqCst) < 16 {
                 std::thread::yield_now();
             }
+            dropping.store(true, SeqCst);
             drop(rt);
-            stop.store(true, SeqCst);
             for t in threads {
                 t.join().unwrap();
             }
@@ -79,29 +106,43 @@ fn foreign_sleepers_racing_runtime_drop_never_hang() {
 }
 
 /// The same loop inside blocking jobs: dropping the runtime waits for them,
-/// so a sleep nobody fires would hang the drop itself.
+/// so a sleep nobody fires would hang the drop itself. Each job ends with
+/// all its sleeps done, or with the shutdown's panic, or is cancelled (if
+/// it had not started).
 #[test]
 fn blocking_sleepers_racing_runtime_drop_never_hang() {
     within(Duration::from_secs(120), "dropping the runtime", || {
         for round in 0..500u32 {
             let rt = mt(2);
             let started = Arc::new(AtomicUsize::new(0));
-            for t in 0..16u32 {
-                let started = started.clone();
-                drop(rt.spawn_blocking(move || {
-                    let handle = guillotine::runtime::Handle::current();
-                    let mut seed = (round * 16 + t) | 1;
-                    started.fetch_add(1, SeqCst);
-                    for _ in 0..40 {
-                        let d = jitter(&mut seed);
-                        handle.block_on(async move { sleep(d).await });
-                    }
-                }));
-            }
+            let jobs: Vec<_> = (0..16u32)
+                .map(|t| {
+                    let started = started.clone();
+                    rt.spawn_blocking(move || {
+                        let handle = guillotine::runtime::Handle::current();
+                        let mut seed = (round * 16 + t) | 1;
+                        started.fetch_add(1, SeqCst);
+                        for _ in 0..40 {
+                            let d = jitter(&mut seed);
+                            handle.block_on(async move { sleep(d).await });
+                        }
+                    })
+                })
+                .collect();
             while started.load(SeqCst) < 16 {
                 std::thread::yield_now();
             }
             drop(rt);
+            for job in jobs {
+                match futures::executor::block_on(job) {
+                    Ok(()) => {}
+                    Err(e) if e.is_cancelled() => {}
+                    Err(e) => {
+                        let payload = e.into_panic();
+                        assert!(is_shutdown_panic(&*payload), "{}", panic_message(&*payload));
+                    }
+                }
+            }
         }
     });
 }

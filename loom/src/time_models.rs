@@ -1,7 +1,8 @@
 //! A model of the timer queue's shutdown (`src/runtime/driver/time/mod.rs`):
 //! a `Sleep`'s first poll racing the runtime's shutdown, which fires every
-//! timer. Whatever the interleaving, the sleep completes: its poll is
-//! `Ready`, or its waker is woken by the shutdown and its next poll is.
+//! timer. Whatever the interleaving, the sleep never hangs: its poll
+//! reports the shutdown, or its waker is woken by the shutdown and its next
+//! poll reports it (the `Sleep` then panics saying so, as in tokio).
 
 use std::sync::Arc as StdArc;
 use std::task::{Wake, Waker};
@@ -44,19 +45,20 @@ fn loom_first_poll_racing_shutdown() {
         closer.join().unwrap();
 
         match first {
-            TimerPoll::Ready => {}
+            TimerPoll::Ready => panic!("a timer an hour away fired"),
+            TimerPoll::Shutdown => {}
             TimerPoll::Pending { .. } => {
                 assert_eq!(flag.0.load(SeqCst), 1, "a pending timer was never fired");
-                assert_eq!(time.poll(&mut key, deadline, &waker), TimerPoll::Ready);
+                assert_eq!(time.poll(&mut key, deadline, &waker), TimerPoll::Shutdown);
             }
         }
-        // Once shut down, a new sleep completes at once and a reset one
-        // stays complete.
+        // Once shut down, every poll reports it: a new sleep's and a reset
+        // one's.
         let mut fresh = None;
-        assert_eq!(time.poll(&mut fresh, deadline, &waker), TimerPoll::Ready);
+        assert_eq!(time.poll(&mut fresh, deadline, &waker), TimerPoll::Shutdown);
         if let Some(k) = key {
             time.reset(k, deadline);
-            assert_eq!(time.poll(&mut key, deadline, &waker), TimerPoll::Ready);
+            assert_eq!(time.poll(&mut key, deadline, &waker), TimerPoll::Shutdown);
             time.remove(k);
         }
         assert_eq!(time.len(), 0);
@@ -64,7 +66,7 @@ fn loom_first_poll_racing_shutdown() {
 }
 
 /// A registered sleep re-polled (refreshing its waker) while the queue
-/// shuts down: its waker is woken or the poll completes.
+/// shuts down: its waker is woken or the poll reports the shutdown.
 #[test]
 fn loom_repoll_racing_shutdown() {
     loom::model(|| {
@@ -84,9 +86,9 @@ fn loom_repoll_racing_shutdown() {
         };
         let second = time.poll(&mut key, deadline, &waker);
         closer.join().unwrap();
-        if second != TimerPoll::Ready {
+        if second != TimerPoll::Shutdown {
             assert!(flag.0.load(SeqCst) >= 1, "a pending timer was never fired");
         }
-        assert_eq!(time.poll(&mut key, deadline, &waker), TimerPoll::Ready);
+        assert_eq!(time.poll(&mut key, deadline, &waker), TimerPoll::Shutdown);
     });
 }

@@ -2,6 +2,13 @@
 //!
 //! Threads start on demand, up to `max_threads`; one that has waited
 //! `keep_alive` without a job exits. Jobs beyond the cap wait in a FIFO queue.
+//!
+//! Shutdown, as in tokio: a job handed to the pool while it had room for it
+//! (a thread was started or an idle one woken for it) still runs, and its
+//! `JoinHandle` yields its value; only the jobs waiting for a busy thread
+//! (beyond the cap) are cancelled. The claims are counted, not tied to
+//! jobs: threads take jobs in FIFO order, so the oldest `claimed` jobs are
+//! the ones kept.
 //! A job is an ordinary task whose future runs the closure in one poll, so
 //! its `JoinHandle`, panics and cancellation (abort before it starts) work as
 //! for any task, and completion wakes the joiner through the usual wake path.
@@ -108,7 +115,18 @@ struct PoolState {
     /// Wake-ups sent to idle workers and not yet consumed; a push only
     /// counts on an idle worker that nobody has claimed yet.
     notified: usize,
+    /// Threads started for a job that have not yet taken the lock in their
+    /// loop. With `notified`, the queued jobs a thread is on its way to.
+    starting: usize,
     shutdown: bool,
+}
+
+impl PoolState {
+    /// Queued jobs that a thread was started or woken for (see the module
+    /// docs); at most the queue's length.
+    fn claimed(&self) -> usize {
+        (self.notified + self.starting).min(self.queue.len())
+    }
 }
 
 impl BlockingPool {
@@ -151,6 +169,7 @@ impl BlockingPool {
             return;
         }
         st.threads += 1;
+        st.starting += 1;
         drop(st);
         let pool = self.clone();
         let spawned = std::thread::Builder::new()
@@ -161,6 +180,7 @@ impl BlockingPool {
             // worker is left to take them, the queued jobs are cancelled.
             let mut st = self.lock();
             st.threads -= 1;
+            st.starting -= 1;
             let orphans: Vec<RawTask> = if st.threads == 0 {
                 st.queue.drain(..).collect()
             } else {
@@ -183,6 +203,7 @@ impl BlockingPool {
     fn work(&self) {
         let keep_alive = self.inner.config.keep_alive;
         let mut st = self.lock();
+        st.starting -= 1;
         loop {
             while let Some(task) = st.queue.pop_front() {
                 drop(st);
@@ -224,12 +245,14 @@ impl BlockingPool {
         self.inner.worker_exited.notify_all();
     }
 
-    /// Stops accepting jobs, cancels queued ones and waits for running ones
-    /// (until `deadline`, if given).
+    /// Stops accepting jobs, cancels the queued ones no thread was started
+    /// or woken for, and waits for the others and the running ones (until
+    /// `deadline`, if given).
     pub(crate) fn shutdown(&self, deadline: Option<Instant>) {
         let mut st = self.lock();
         st.shutdown = true;
-        let queued: Vec<RawTask> = st.queue.drain(..).collect();
+        let keep = st.claimed();
+        let queued: Vec<RawTask> = st.queue.drain(keep..).collect();
         drop(st);
         self.inner.job_ready.notify_all();
         queued.into_iter().for_each(RawTask::cancel_new);

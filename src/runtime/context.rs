@@ -17,6 +17,9 @@
 //! * `Runtime::enter` and shutdown set the handle and the core;
 //! * `Handle::enter` and blocking threads set the handle only: spawns go
 //!   through the injection queue, timers and sockets register remotely.
+//!
+//! Guards nest, and each records its depth: a user's `EnterGuard` dropped
+//! before one entered after it panics, as in tokio (see [`SetGuard`]).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -36,6 +39,13 @@ struct Context {
     core: RefCell<Option<Rc<Core>>>,
     /// A `block_on` is running on this thread.
     running: Cell<bool>,
+    /// That `block_on`'s future may block the thread in
+    /// `task::block_in_place`: false only for a current-thread runtime's
+    /// `Runtime::block_on`, whose thread runs every task.
+    may_block: Cell<bool>,
+    /// How many context guards are alive on this thread: each guard
+    /// records the depth it set, which tells a guard dropped out of order.
+    depth: Cell<usize>,
 }
 
 thread_local! {
@@ -44,6 +54,8 @@ thread_local! {
             handle: RefCell::new(None),
             core: RefCell::new(None),
             running: Cell::new(false),
+            may_block: Cell::new(true),
+            depth: Cell::new(0),
         }
     };
 }
@@ -71,11 +83,24 @@ thread_local! {
 }
 
 /// Restores the previous context on drop.
+///
+/// Guards nest: each restores what the one before it set, so they must be
+/// dropped in the reverse order of their creation. The runtime's own guards
+/// are scoped and always are; a user's `EnterGuard`s may not be. A guard
+/// dropped while guards entered after it are still alive restores the
+/// context from before it anyway (the later guards' saved contexts are
+/// stale by then, and they restore nothing), then, if it is an
+/// `EnterGuard` and the thread is not already panicking, panics naming the
+/// mistake, as tokio does.
 #[derive(Debug)]
 pub(crate) struct SetGuard {
     /// `None` when the context could not be entered (thread teardown): then
     /// there is nothing to restore.
     prev: Option<Saved>,
+    /// The depth this guard set (see [`Context::depth`]).
+    depth: usize,
+    /// An `EnterGuard`'s: dropping it out of order is the user's mistake.
+    user: bool,
 }
 
 #[derive(Debug)]
@@ -83,37 +108,93 @@ struct Saved {
     handle: Option<Arc<Shared>>,
     core: Option<Rc<Core>>,
     running: bool,
+    may_block: bool,
     driver: usize,
+}
+
+impl SetGuard {
+    /// Marks this guard as an `EnterGuard`'s (see [`SetGuard`]).
+    pub(crate) fn for_user(mut self) -> SetGuard {
+        self.user = true;
+        self
+    }
 }
 
 impl Drop for SetGuard {
     fn drop(&mut self) {
-        if let Some(prev) = self.prev.take() {
+        let Some(prev) = self.prev.take() else {
+            return;
+        };
+        // The values are dropped outside the borrow: dropping the last
+        // reference to a core may run user code.
+        let restored = CONTEXT.try_with(|c| {
+            let depth = c.depth.get();
+            if depth < self.depth {
+                // A guard entered before this one was dropped first and
+                // restored the context from before both.
+                return None;
+            }
+            c.depth.set(self.depth - 1);
+            c.running.set(prev.running);
+            c.may_block.set(prev.may_block);
             TASK.with(|t| t.driver.set(prev.driver));
-            // The values are dropped outside the borrow: dropping the last
-            // reference to a core may run user code.
-            let old = CONTEXT.try_with(|c| {
-                c.running.set(prev.running);
-                (c.handle.replace(prev.handle), c.core.replace(prev.core))
-            });
-            drop(old);
+            let old = (c.handle.replace(prev.handle), c.core.replace(prev.core));
+            Some((old, depth == self.depth))
+        });
+        let in_order = match restored {
+            Ok(Some((old, in_order))) => {
+                drop(old);
+                in_order
+            }
+            _ => true,
+        };
+        if !in_order && self.user && !std::thread::panicking() {
+            panic!(
+                "`EnterGuard`s dropped out of order: the guards of `Runtime::enter` and \
+                 `Handle::enter` restore the context that was current when they were made, so \
+                 they must be dropped in the reverse order of their creation (drop the last one \
+                 entered first)"
+            );
         }
     }
 }
 
 /// Replaces the context; `None` when the slot is gone (thread teardown).
-fn set(handle: Arc<Shared>, core: Option<Rc<Core>>, running: bool) -> SetGuard {
+/// `running` and `may_block`: `None` keeps the current values.
+fn set(
+    handle: Arc<Shared>,
+    core: Option<Rc<Core>>,
+    running: Option<bool>,
+    may_block: Option<bool>,
+) -> SetGuard {
     // The thread that owns a core is the one that turns its driver.
     let driver = core.as_ref().map_or(0, |c| driver_addr(&c.shared.driver));
-    let prev = CONTEXT
-        .try_with(|c| Saved {
-            running: c.running.replace(running),
-            handle: c.handle.replace(Some(handle)),
-            core: c.core.replace(core),
-            driver: TASK.with(|t| t.driver.replace(driver)),
+    let entered = CONTEXT
+        .try_with(|c| {
+            let depth = c.depth.get() + 1;
+            c.depth.set(depth);
+            let saved = Saved {
+                running: c.running.replace(running.unwrap_or(c.running.get())),
+                may_block: c.may_block.replace(may_block.unwrap_or(c.may_block.get())),
+                handle: c.handle.replace(Some(handle)),
+                core: c.core.replace(core),
+                driver: TASK.with(|t| t.driver.replace(driver)),
+            };
+            (saved, depth)
         })
         .ok();
-    SetGuard { prev }
+    match entered {
+        Some((saved, depth)) => SetGuard {
+            prev: Some(saved),
+            depth,
+            user: false,
+        },
+        None => SetGuard {
+            prev: None,
+            depth: 0,
+            user: false,
+        },
+    }
 }
 
 fn driver_addr(driver: &driver::Handle) -> usize {
@@ -126,10 +207,17 @@ pub(crate) fn turns_driver(driver: &driver::Handle) -> bool {
     TASK.with(|t| t.driver.get() == driver_addr(driver))
 }
 
+/// Whether this thread runs async code: a `block_on` (also
+/// `Handle::block_on`), or a worker's loop; not inside `block_in_place`.
+/// Blocking such a thread stalls the tasks it runs.
+pub(crate) fn in_async_context() -> bool {
+    CONTEXT.try_with(|c| c.running.get()).unwrap_or(false)
+}
+
 /// Panics if this thread is running a `block_on`.
 #[track_caller]
 fn assert_not_running() {
-    if CONTEXT.try_with(|c| c.running.get()).unwrap_or(false) {
+    if in_async_context() {
         panic!(
             "Cannot start a runtime from within a runtime: `block_on` was called on a thread \
              that is already running a guillotine runtime. This would block the thread that \
@@ -140,20 +228,26 @@ fn assert_not_running() {
 
 /// Enters `core` for `block_on` on the runtime `handle` (the core's own,
 /// or a multi-thread runtime whose `block_on` thread runs only its local
-/// tasks on `core`).
+/// tasks on `core`). `may_block`: the future may call
+/// `task::block_in_place` (see [`Context::may_block`]).
 ///
 /// # Panics
 /// If this thread is already running a runtime: blocking it would deadlock
 /// the tasks that runtime is driving.
 #[track_caller]
-pub(crate) fn enter_block_on(core: &Rc<Core>, handle: &Arc<Shared>) -> SetGuard {
+pub(crate) fn enter_block_on(core: &Rc<Core>, handle: &Arc<Shared>, may_block: bool) -> SetGuard {
     assert_not_running();
-    set(handle.clone(), Some(core.clone()), true)
+    set(
+        handle.clone(),
+        Some(core.clone()),
+        Some(true),
+        Some(may_block),
+    )
 }
 
 /// Enters a worker's core for the worker thread's life.
 pub(crate) fn enter_worker(core: &Rc<Core>, runtime: &Arc<Shared>) -> SetGuard {
-    set(runtime.clone(), Some(core.clone()), true)
+    set(runtime.clone(), Some(core.clone()), Some(true), Some(true))
 }
 
 /// Enters `shared` for `Handle::block_on` on a thread that does not own the
@@ -164,7 +258,7 @@ pub(crate) fn enter_worker(core: &Rc<Core>, runtime: &Arc<Shared>) -> SetGuard {
 #[track_caller]
 pub(crate) fn enter_block_on_remote(shared: &Arc<Shared>) -> SetGuard {
     assert_not_running();
-    set(shared.clone(), None, true)
+    set(shared.clone(), None, Some(true), Some(true))
 }
 
 /// Makes `core` current without running it (`Runtime::enter`, shutdown).
@@ -175,27 +269,60 @@ pub(crate) fn enter_core(core: &Rc<Core>) -> SetGuard {
 /// Makes `core` current without running it, with `handle` as the runtime
 /// (a multi-thread runtime's `Runtime::enter`: local tasks go to `core`).
 pub(crate) fn enter_core_in(core: &Rc<Core>, handle: &Arc<Shared>) -> SetGuard {
-    let running = CONTEXT.try_with(|c| c.running.get()).unwrap_or(false);
-    set(handle.clone(), Some(core.clone()), running)
+    set(handle.clone(), Some(core.clone()), None, None)
 }
 
 /// Leaves the core for `task::block_in_place`: the runtime stays current,
 /// but this thread neither runs it nor counts as running a `block_on`, so
-/// the closure may call `Handle::block_on`.
+/// the closure may call `Handle::block_on` or start another runtime.
 pub(crate) fn enter_blocking(handle: &Arc<Shared>) -> SetGuard {
-    set(handle.clone(), None, false)
+    set(handle.clone(), None, Some(false), Some(true))
+}
+
+/// What `task::block_in_place` finds on a thread that is not a worker.
+#[derive(Debug)]
+pub(crate) enum BlockingPlace {
+    /// No `block_on` runs here: the closure just runs.
+    Free,
+    /// The future of a `block_on` that may block its thread (a multi-thread
+    /// runtime's, or `Handle::block_on`'s): the closure runs outside it,
+    /// with this runtime still current.
+    Leave(Arc<Shared>),
+    /// This thread runs a current-thread runtime's tasks (a task, or the
+    /// future of that runtime's `Runtime::block_on`), or local tasks
+    /// (`spawn_local` on a multi-thread runtime's `block_on` thread):
+    /// blocking it would stall them.
+    Forbidden,
+}
+
+/// Where `task::block_in_place` is called from, off a worker.
+pub(crate) fn blocking_place() -> BlockingPlace {
+    let in_task = task_id().is_some();
+    CONTEXT
+        .try_with(|c| {
+            if !c.running.get() {
+                return BlockingPlace::Free;
+            }
+            let drives_tasks = c.core.borrow().is_some() && in_task;
+            match c.handle.borrow().as_ref() {
+                Some(handle) if c.may_block.get() && !drives_tasks => {
+                    BlockingPlace::Leave(handle.clone())
+                }
+                _ => BlockingPlace::Forbidden,
+            }
+        })
+        .unwrap_or(BlockingPlace::Free)
 }
 
 /// Makes the runtime of `shared` current without its core (`Handle::enter`,
 /// blocking threads). The core stays if it is this runtime's.
 pub(crate) fn enter_handle(shared: &Arc<Shared>) -> SetGuard {
-    let (core, running) = CONTEXT
-        .try_with(|c| {
-            let core = c.core.borrow().clone();
-            (core.filter(|core| core.runs(shared)), c.running.get())
-        })
-        .unwrap_or((None, false));
-    set(shared.clone(), core, running)
+    let core = CONTEXT
+        .try_with(|c| c.core.borrow().clone())
+        .ok()
+        .flatten()
+        .filter(|core| core.runs(shared));
+    set(shared.clone(), core, None, None)
 }
 
 /// Runs `f` with the core this thread owns, if any. `f` must not run user

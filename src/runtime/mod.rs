@@ -46,8 +46,27 @@ pub use task::{AbortHandle, JoinError, JoinHandle};
 /// they run on the worker threads all the time; `block_on` runs only its
 /// own future (and `spawn_local` tasks of its thread). Dropping the runtime
 /// stops the workers, drops every unfinished task's future (inside the
-/// runtime's context) and waits for running blocking jobs; their
-/// `JoinHandle`s then yield a cancelled [`JoinError`].
+/// runtime's context; their `JoinHandle`s then yield a cancelled
+/// [`JoinError`]) and waits for the blocking jobs. As in tokio, a job the
+/// blocking pool had a thread for runs to completion, also one that thread
+/// had not yet reached; only jobs queued beyond
+/// [`max_blocking_threads`](Builder::max_blocking_threads) are cancelled.
+///
+/// # Panics
+/// Dropping a runtime inside an asynchronous context (a task, or the future
+/// of a `block_on`) panics, as in tokio: waiting for its workers and
+/// blocking jobs there would block a thread that runs async code. The
+/// runtime is shut down without waiting first. Use
+/// [`shutdown_background`](Runtime::shutdown_background) there, or drop it
+/// inside `spawn_blocking` or `task::block_in_place`.
+///
+/// ```should_panic
+/// let outer = guillotine::runtime::Runtime::new().unwrap();
+/// outer.block_on(async {
+///     let inner = guillotine::runtime::Runtime::new().unwrap();
+///     drop(inner); // panics: this thread is running `outer`
+/// });
+/// ```
 ///
 /// `Runtime` is neither `Send` nor `Sync`: it belongs to the thread that made
 /// it, which is what lets `spawn_local` tasks of that thread hold `!Send`
@@ -68,6 +87,8 @@ pub struct Runtime {
     core: Rc<Core>,
     /// Multi-thread: the workers.
     multi: Option<Launched>,
+    /// Shut down already (`shutdown_timeout`): the drop has nothing to do.
+    shut_down: bool,
 }
 
 impl Runtime {
@@ -113,7 +134,11 @@ impl Runtime {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.core.block_on_in(self.shared(), future)
+        // As in tokio, the future of a multi-thread runtime's `block_on`
+        // may call `task::block_in_place`; a current-thread runtime's may
+        // not (its thread runs every task).
+        self.core
+            .block_on_in(self.shared(), self.multi.is_some(), future)
     }
 
     /// The runtime's shared half (what a `Handle` holds).
@@ -212,21 +237,26 @@ impl Runtime {
     /// ```
     pub fn enter(&self) -> EnterGuard<'_> {
         EnterGuard {
-            _reset: context::enter_core_in(&self.core, self.shared()),
+            _reset: context::enter_core_in(&self.core, self.shared()).for_user(),
             _runtime: PhantomData,
         }
     }
 
     /// Shuts down: drops every unfinished task, then waits at most `timeout`
-    /// in all for running blocking jobs (which cannot be interrupted) and,
-    /// on the multi-thread runtime, for the workers to stop.
+    /// in all for the blocking jobs (which cannot be interrupted: those it
+    /// does not wait for still run to completion) and, on the multi-thread
+    /// runtime, for the workers to stop.
     ///
     /// A worker still stuck in a poll (or in `block_in_place`) when the time
     /// is up is left to finish it on its own, as in tokio: the task it polls
     /// is dropped on that thread when the poll returns, then the tasks pinned
     /// to that worker (`spawn_local`); every other task is dropped before this
-    /// returns. The stuck worker's timers complete and its sockets fail at
-    /// once, as for any runtime that is gone.
+    /// returns. The stuck worker's timers panic when polled and its sockets
+    /// fail at once, as for any runtime that is gone.
+    ///
+    /// # Panics
+    /// Inside an asynchronous context, unless `timeout` is zero, as dropping
+    /// the runtime does (see [`Runtime`]).
     ///
     /// ```
     /// use std::time::Duration;
@@ -241,8 +271,9 @@ impl Runtime {
     }
 
     /// Shuts down without waiting for blocking jobs or stuck workers: the
-    /// same as `shutdown_timeout(Duration::ZERO)`, as in tokio. Handy for
-    /// dropping a runtime inside another runtime's task.
+    /// same as `shutdown_timeout(Duration::ZERO)`, as in tokio. This is how
+    /// to drop a runtime inside an asynchronous context (another runtime's
+    /// task or `block_on`), where dropping it panics.
     ///
     /// ```
     /// use std::time::Duration;
@@ -257,6 +288,21 @@ impl Runtime {
     }
 
     fn shutdown(&mut self, timeout: Option<Duration>) {
+        if std::mem::replace(&mut self.shut_down, true) {
+            return;
+        }
+        // As in tokio, waiting for the workers and blocking jobs is refused
+        // on a thread that runs async code (a task, a `block_on`'s future):
+        // it would stall that thread's tasks, or deadlock on one of them.
+        // The runtime still shuts down, without waiting, before the panic.
+        let misplaced = timeout != Some(Duration::ZERO)
+            && context::in_async_context()
+            && !std::thread::panicking();
+        let timeout = if misplaced {
+            Some(Duration::ZERO)
+        } else {
+            timeout
+        };
         // One deadline for every wait: the workers, then each blocking pool.
         let deadline = timeout.map(|t| {
             let now = Instant::now();
@@ -266,6 +312,16 @@ impl Runtime {
         self.core.shutdown(deadline);
         if let Some(multi) = &mut self.multi {
             multi.shutdown(deadline);
+        }
+        if misplaced {
+            panic!(
+                "Cannot drop a runtime in a context where blocking is not allowed: a guillotine \
+                 runtime was dropped (or shut down with `shutdown_timeout`) inside an \
+                 asynchronous context (a task, or the future of a `block_on`), where waiting for \
+                 its workers and blocking jobs would block a thread that runs async code. It was \
+                 shut down without waiting. Use `shutdown_background` there, or drop it in \
+                 `spawn_blocking` or `block_in_place`."
+            );
         }
     }
 
@@ -618,7 +674,11 @@ impl Builder {
         };
         let Some(n) = self.workers else {
             let core = Core::new(config)?;
-            return Ok(Runtime { core, multi: None });
+            return Ok(Runtime {
+                core,
+                multi: None,
+                shut_down: false,
+            });
         };
         let n = if n == 0 {
             std::thread::available_parallelism().map_or(1, usize::from)
@@ -633,7 +693,11 @@ impl Builder {
         }
         let core = Core::new(local)?;
         let multi = Some(multi_thread::launch(&config, n)?);
-        Ok(Runtime { core, multi })
+        Ok(Runtime {
+            core,
+            multi,
+            shut_down: false,
+        })
     }
 }
 
@@ -747,7 +811,7 @@ impl Handle {
     /// ```
     pub fn enter(&self) -> EnterGuard<'_> {
         EnterGuard {
-            _reset: context::enter_handle(&self.shared),
+            _reset: context::enter_handle(&self.shared).for_user(),
             _runtime: PhantomData,
         }
     }
@@ -766,8 +830,8 @@ impl Handle {
     ///
     /// Timers and sockets created inside this `block_on` register with the
     /// runtime (with one of the workers' drivers on the multi-thread
-    /// runtime); once the runtime is gone they complete or fail at once
-    /// rather than hang.
+    /// runtime); once the runtime is gone, sockets fail at once and timers
+    /// panic saying so (as in tokio) rather than hang.
     ///
     /// # Panics
     /// If this thread is already running a runtime's `block_on`.
@@ -868,8 +932,12 @@ impl fmt::Debug for Handle {
 
 /// The guard of [`Runtime::enter`] and [`Handle::enter`]: the runtime is
 /// current on this thread until it is dropped, when the previous context
-/// comes back. Guards must be dropped in the reverse order of their
-/// creation.
+/// comes back.
+///
+/// # Panics
+/// Guards must be dropped in the reverse order of their creation, as in
+/// tokio: dropping one while a guard entered after it on the same thread is
+/// still alive panics (the context from before it is restored first).
 ///
 /// Like tokio's, it does not keep the runtime or handle borrowed while it
 /// lives (it has no `Drop` of its own; a field restores the context).

@@ -167,10 +167,15 @@ where
 /// The worker's queued tasks move to the injection queue for the other
 /// workers, and an idle worker is woken to run them and to turn this
 /// worker's driver while `f` runs, so its I/O and timers keep firing. The
-/// task calling this stays on this thread. Inside `f` the runtime is still
-/// current, and [`Handle::block_on`](crate::runtime::Handle::block_on) may
-/// be used. Outside a runtime, and on the `block_on` thread of a
-/// multi-thread runtime, `f` simply runs.
+/// task calling this stays on this thread. Inside `f` the thread is no
+/// longer a worker, as in tokio: the runtime is still current,
+/// [`Handle::block_on`](crate::runtime::Handle::block_on) may be used and
+/// another runtime may be built and driven there.
+///
+/// Elsewhere, as in tokio: outside a runtime, or under `Runtime::enter`
+/// without a `block_on`, `f` simply runs; in the future of a multi-thread
+/// runtime's `block_on`, or of `Handle::block_on`, `f` runs outside that
+/// `block_on` (it may start a runtime of its own).
 ///
 /// Unlike tokio, the worker does not hand its role to a new thread: tasks
 /// pinned to it by [`spawn_local`] wait until `f` returns, and if every
@@ -178,8 +183,12 @@ where
 /// come back. Prefer [`spawn_blocking`] for long jobs.
 ///
 /// # Panics
-/// On the current-thread runtime's thread: blocking it would stall every
-/// task, so use [`spawn_blocking`] there.
+/// On the thread that runs a current-thread runtime's tasks, while it runs
+/// them (in a task, or in the future of that runtime's
+/// [`Runtime::block_on`](crate::runtime::Runtime::block_on)), and in a
+/// [`spawn_local`] task on a multi-thread runtime's `block_on` thread (a
+/// tokio `LocalSet`'s): blocking the thread would stall every task it
+/// runs, so use [`spawn_blocking`] there.
 ///
 /// ```
 /// let rt = guillotine::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
@@ -196,36 +205,28 @@ pub fn block_in_place<F, R>(f: F) -> R
 where
     F: FnOnce() -> R,
 {
-    enum Place {
-        Worker(std::sync::Arc<crate::runtime::scheduler::Shared>),
-        CurrentThread,
-        Elsewhere,
-    }
-    let place = context::with_core(|core| match core {
-        Some(core) => match &core.worker {
-            Some(worker) => {
-                // Yielded tasks too: this worker will not turn its driver.
-                core.wake_deferred();
-                worker.hand_off();
-                Place::Worker(worker.mt.clone())
-            }
-            None if context::handle().is_some_and(|h| core.runs(&h)) => Place::CurrentThread,
-            None => Place::Elsewhere,
-        },
-        None => Place::Elsewhere,
+    let on_worker = context::with_core(|core| {
+        let worker = core?.worker.as_ref()?;
+        // Yielded tasks too: this worker will not turn its driver.
+        core?.wake_deferred();
+        worker.hand_off();
+        Some(worker.mt.clone())
     });
-    match place {
-        Place::Worker(runtime) => {
-            let _blocking = context::enter_blocking(&runtime);
-            f()
-        }
-        Place::CurrentThread => panic!(
-            "`guillotine::task::block_in_place` cannot be called on the current-thread runtime: \
-             it would block the thread that runs every task. Use `spawn_blocking`, or build the \
-             runtime with `Builder::new_multi_thread`"
-        ),
-        Place::Elsewhere => f(),
-    }
+    let runtime = match on_worker {
+        Some(runtime) => runtime,
+        None => match context::blocking_place() {
+            context::BlockingPlace::Free => return f(),
+            context::BlockingPlace::Leave(runtime) => runtime,
+            context::BlockingPlace::Forbidden => panic!(
+                "`guillotine::task::block_in_place` cannot be called on the thread that runs a \
+                 current-thread runtime's tasks (in a task, or in `Runtime::block_on`'s future) \
+                 or a thread's `spawn_local` tasks: it would stall every one of them. Use \
+                 `spawn_blocking`, or build the runtime with `Builder::new_multi_thread`"
+            ),
+        },
+    };
+    let _blocking = context::enter_blocking(&runtime);
+    f()
 }
 
 /// Yields to the runtime: the task resumes after the runtime has looked at

@@ -74,8 +74,22 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// has passed.
 ///
 /// It is `Send` and `Unpin`, and may be polled or dropped on any thread; it
-/// is driven by the runtime it was created in. Once that runtime is gone it
-/// completes at once rather than hang.
+/// is driven by the runtime it was created in.
+///
+/// # Panics
+/// When polled after that runtime has shut down (dropped, or
+/// `shutdown_timeout`), as in tokio: nothing could ever fire it, and a
+/// sleep that completed at once would let retry loops spin. A sleep being
+/// awaited when its runtime shuts down is woken for that poll, so it
+/// panics rather than hang. A sleep that has completed stays complete.
+///
+/// ```should_panic
+/// use guillotine::time::{sleep, Duration};
+/// let rt = guillotine::runtime::Runtime::new().unwrap();
+/// let timer = rt.block_on(async { sleep(Duration::from_millis(1)) });
+/// drop(rt);
+/// futures_lite::future::block_on(timer); // panics: its runtime is shut down
+/// ```
 ///
 /// ```
 /// use guillotine::time::{sleep, Duration, Instant};
@@ -197,6 +211,12 @@ impl Sleep {
                 this.done = true;
                 Poll::Ready(())
             }
+            TimerPoll::Shutdown => panic!(
+                "A guillotine runtime was found, but it is shut down: a timer (`sleep`, \
+                 `sleep_until`, or one inside `timeout` or `interval`) was polled after the \
+                 runtime it was created in was dropped or shut down, so nothing can ever fire \
+                 it. Await timers only while their runtime runs."
+            ),
             TimerPoll::Pending { new_first } => {
                 if new_first {
                     // Polled off the runtime thread while it is parked on a

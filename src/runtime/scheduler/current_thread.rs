@@ -514,22 +514,26 @@ impl Core {
         }
     }
 
-    /// Runs `future` to completion, and the runtime's tasks meanwhile.
+    /// Runs `future` to completion, and the runtime's tasks meanwhile
+    /// (`Handle::block_on` on the thread that owns a current-thread
+    /// runtime: as in tokio, its future may call `task::block_in_place`).
     #[track_caller]
     pub(crate) fn block_on<F: Future>(self: &Rc<Self>, future: F) -> F::Output {
-        self.block_on_in(&self.shared.clone(), future)
+        self.block_on_in(&self.shared.clone(), true, future)
     }
 
     /// Runs `future` to completion with `handle` as the current runtime
     /// (a multi-thread runtime's `block_on`: this core then runs only the
-    /// `spawn_local` tasks of this thread).
+    /// `spawn_local` tasks of this thread). `may_block`: the future may call
+    /// `task::block_in_place`.
     #[track_caller]
     pub(crate) fn block_on_in<F: Future>(
         self: &Rc<Self>,
         handle: &Arc<Shared>,
+        may_block: bool,
         future: F,
     ) -> F::Output {
-        let _guard = context::enter_block_on(self, handle);
+        let _guard = context::enter_block_on(self, handle, may_block);
         let _slack = TightTimerSlack::new();
         let _busy = Busy::start(self);
         let waker = Waker::from(self.main.clone());

@@ -404,8 +404,8 @@ impl fmt::Debug for JoinError {
         match &self.repr {
             Repr::Cancelled => write!(f, "JoinError::Cancelled({id:?})"),
             Repr::Panic(p) => match panic_message(p) {
-                Some(m) => write!(f, "JoinError::Panic({id:?}, {m:?}, ..)"),
-                None => write!(f, "JoinError::Panic({id:?}, ..)"),
+                Some(m) => write!(f, "JoinError::Panic({id:?}, {m:?}, ...)"),
+                None => write!(f, "JoinError::Panic({id:?}, ...)"),
             },
         }
     }

@@ -61,8 +61,10 @@ const MAX_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 /// What a `Sleep`'s poll found.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum TimerPoll {
-    /// Fired (or the runtime is gone): the `Sleep` is complete.
+    /// Fired: the `Sleep` is complete.
     Ready,
+    /// The runtime has shut down: nothing will ever fire the timer.
+    Shutdown,
     /// Armed; the waker is stored. `new_first`: it became the earliest
     /// timer, so a runtime parked on a later deadline must be woken.
     Pending { new_first: bool },
@@ -122,8 +124,9 @@ impl TimeHandle {
         let result = match *key {
             // Decided under the lock that `shutdown` holds while it closes
             // the queue and fires every timer: a poll either inserts before
-            // that (and is fired by it) or sees the queue closed.
-            _ if q.is_closed() => TimerPoll::Ready,
+            // that (and is woken by it, to see the queue closed at its next
+            // poll) or sees the queue closed.
+            _ if q.is_closed() => TimerPoll::Shutdown,
             Some(k) if q.is_fired(k) => TimerPoll::Ready,
             Some(k) => {
                 stale = q.set_waker(k, waker);
@@ -233,9 +236,10 @@ impl TimeHandle {
         wake_all(wakers);
     }
 
-    /// Fires every timer for good (runtime shutdown); later polls complete
-    /// at once. The queue is closed under the same lock hold that fires
-    /// it, so no poll can insert a timer after the fire that nobody fires.
+    /// Fires every timer for good (runtime shutdown): their wakers are woken,
+    /// and every later poll finds the queue closed. The queue is closed under
+    /// the same lock hold that fires it, so no poll can insert a timer after
+    /// the fire that nobody fires.
     pub(crate) fn shutdown(&self) {
         let mut wakers = Vec::new();
         let mut q = self.lock();
