@@ -35,8 +35,10 @@ pub(crate) struct OwnedTasks {
 
 // SAFETY: the list holds task pointers (as `RawTask`, which is `Send`) and
 // touches their links only through `&mut self`. A list holding `!Send`
-// futures lives in a thread's `Core`, which is `!Send` itself; the
-// multi-thread flavor's shards, behind mutexes, hold only `Send` tasks.
+// futures lives in a thread's `Core`, which is only ever reached through an
+// `Rc<Core>` (`!Send`), so it never leaves that thread; the multi-thread
+// flavor's shards, behind mutexes, hold only `Send` tasks. (A change that
+// lets a `Core` move between threads must first move its local tasks out.)
 unsafe impl Send for OwnedTasks {}
 
 /// # Safety
