@@ -156,12 +156,16 @@ impl State {
 
     /// The runtime thread takes a task off a queue. The queue entry's
     /// reference is kept by the caller for the duration of the poll.
+    /// `Done` if the task is complete, or being cancelled by a shutdown
+    /// that stopped waiting for this worker (it holds `RUNNING` for that):
+    /// the caller only drops the entry's reference.
     pub(crate) fn transition_to_running(&self) -> ToRunning {
         self.fetch_update(|s| {
-            if s.is_complete() {
+            if s.is_complete() || s.is_running() {
+                debug_assert!(s.is_complete() || s.is_cancelled(), "bad state {s:?}");
                 return (None, ToRunning::Done);
             }
-            debug_assert!(s.is_notified() && !s.is_running(), "bad state {s:?}");
+            debug_assert!(s.is_notified(), "bad state {s:?}");
             let next = (s.0 & !NOTIFIED) | RUNNING;
             if s.is_cancelled() {
                 (Some(next), ToRunning::Cancel)

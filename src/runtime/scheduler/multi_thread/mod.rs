@@ -70,6 +70,11 @@ pub(crate) struct Workers {
     next_driver: AtomicUsize,
     /// The watcher thread's side of its protocol with the workers.
     watcher: Watcher,
+    /// Workers that have not exited: the watcher keeps watching until
+    /// none is left, since a worker may still wait on its own driver
+    /// (e.g. `Handle::block_on` inside `block_in_place`) after shutdown
+    /// began.
+    alive: AtomicUsize,
 }
 
 /// The part of a worker other threads reach.
@@ -259,6 +264,7 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
         shutdown: AtomicBool::new(false),
         next_driver: AtomicUsize::new(0),
         watcher: Watcher::default(),
+        alive: AtomicUsize::new(n),
     };
     let metrics = Arc::new(Metrics::new(n));
     let first = workers.remotes[0].handle.clone();
@@ -297,9 +303,12 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
             // open until this thread no longer needs its wake (a shutdown
             // that stopped waiting for this thread must not close it under
             // a pending `epoll_wait`).
-            let remote = &shared.workers.as_ref().expect("workers").remotes[index];
+            let workers = shared.workers.as_ref().expect("workers");
+            let remote = &workers.remotes[index];
             drop(lock_driver(&own).take());
             remote.handle.unparker.close();
+            workers.alive.fetch_sub(1, Relaxed);
+            workers.watcher.unpark();
             blocking::call(config.pool.on_stop.as_ref());
         });
         if let Err(e) = started {

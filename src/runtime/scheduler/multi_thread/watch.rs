@@ -88,7 +88,8 @@ struct Seen {
     since: Instant,
 }
 
-/// The watcher thread's loop, until the runtime shuts down.
+/// The watcher thread's loop, until the runtime has shut down and every
+/// worker has exited (a worker may wait on its own driver until then).
 pub(crate) fn run(workers: &Workers) {
     let watcher = &workers.watcher;
     let _ = watcher.thread.set(std::thread::current());
@@ -100,9 +101,12 @@ pub(crate) fn run(workers: &Workers) {
         };
         workers.remotes.len()
     ];
-    while !workers.is_shutdown() {
+    while !workers.is_shutdown() || workers.alive.load(Relaxed) > 0 {
         match look(workers, &mut seen) {
             Some(wait) => std::thread::park_timeout(wait),
+            // Shutting down: a worker's exit unparks the watcher, but keep
+            // a timeout rather than rely on the sleep protocol here.
+            None if workers.is_shutdown() => std::thread::park_timeout(WATCH_INTERVAL),
             None => {
                 watcher.asleep.store(true, Relaxed);
                 fence(SeqCst);
