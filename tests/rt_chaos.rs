@@ -60,7 +60,8 @@ const MAX_DEPTH: u32 = 4;
 
 /// How long the end of a round may wait for stuck workers and blocking
 /// jobs left behind by `shutdown_timeout` to finish, and for task counts
-/// to reach zero.
+/// to reach zero; also the timeout of a `shutdown_timeout` whose deadline
+/// must not pass.
 const SETTLE: Duration = Duration::from_secs(10);
 
 type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send>>;
