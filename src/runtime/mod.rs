@@ -251,8 +251,10 @@ impl Runtime {
     /// is up is left to finish it on its own, as in tokio: the task it polls
     /// is dropped on that thread when the poll returns, then the tasks pinned
     /// to that worker (`spawn_local`); every other task is dropped before this
-    /// returns. The stuck worker's timers panic when polled and its sockets
-    /// fail at once, as for any runtime that is gone.
+    /// returns. Timers and sockets keep being served until that worker has
+    /// left (it may still wait on them); the last worker out then shuts
+    /// the drivers down, and from then on they behave as for any runtime
+    /// that is gone (timers panic when polled, sockets fail).
     ///
     /// # Panics
     /// Inside an asynchronous context, unless `timeout` is zero, as dropping

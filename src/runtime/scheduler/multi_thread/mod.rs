@@ -26,7 +26,7 @@ mod worker;
 
 pub(crate) use worker::Worker;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::AcqRel, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -148,6 +148,22 @@ impl Workers {
         self.shutdown.load(Relaxed)
     }
 
+    /// Shuts every worker's driver down once no worker is left to poll a
+    /// task (as in tokio, the drivers outlive the last worker): timers
+    /// complete (later polls panic saying the runtime is shut down),
+    /// I/O waits fail, and the epoll and eventfd close with the runtime,
+    /// not with the last reference to a driver's shared half.
+    fn close_drivers(&self) {
+        for remote in &self.remotes {
+            remote.handle.time.shutdown();
+            // Fail I/O waits (e.g. of a blocking job) before the runtime
+            // waits for the blocking pool.
+            remote.handle.io.shutdown();
+            drop(lock_driver(&remote.driver).take());
+            remote.handle.unparker.close();
+        }
+    }
+
     /// Each worker's driver in turn.
     pub(crate) fn next_driver(&self) -> Arc<driver::Handle> {
         let i = self.next_driver.fetch_add(1, Relaxed) % self.remotes.len();
@@ -264,7 +280,7 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
         shutdown: AtomicBool::new(false),
         next_driver: AtomicUsize::new(0),
         watcher: Watcher::default(),
-        alive: AtomicUsize::new(n),
+        alive: AtomicUsize::new(0),
     };
     let metrics = Arc::new(Metrics::new(n));
     let first = workers.remotes[0].handle.clone();
@@ -283,9 +299,10 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
     for (index, (local, cell)) in locals.into_iter().zip(cells).enumerate() {
         let shared = shared.clone();
         let config = config.clone();
+        let workers = launched.shared.workers.as_ref().expect("workers");
+        workers.alive.fetch_add(1, Relaxed);
         let started = launched.start(&name, move || {
             blocking::call(config.pool.on_start.as_ref());
-            let own = cell.clone();
             let worker = Worker::new(shared.clone(), index, local);
             let pinned = Arc::new(Shared::new(
                 shared.workers.as_ref().expect("workers").remotes[index]
@@ -298,20 +315,24 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
             let core = Core::new_worker(config.clone(), pinned, cell, worker);
             core.run_worker(&shared);
             drop(core);
-            // The runtime has shut down: nobody turns this driver any more.
-            // Closing it here, not in `Launched::shutdown`, keeps the eventfd
-            // open until this thread no longer needs its wake (a shutdown
-            // that stopped waiting for this thread must not close it under
-            // a pending `epoll_wait`).
+            // The last worker out closes every driver. Until then the
+            // watcher turns the drivers of the workers that left: a worker
+            // still running (in `block_in_place`, say) may wait on a timer
+            // or socket registered with any of them. And a shutdown that
+            // stopped waiting for the workers must not close an eventfd
+            // under a pending `epoll_wait`, or wait for a sleeper's lock.
             let workers = shared.workers.as_ref().expect("workers");
-            let remote = &workers.remotes[index];
-            drop(lock_driver(&own).take());
-            remote.handle.unparker.close();
-            workers.alive.fetch_sub(1, Relaxed);
+            if workers.alive.fetch_sub(1, AcqRel) == 1 {
+                workers.close_drivers();
+            }
             workers.watcher.unpark();
             blocking::call(config.pool.on_stop.as_ref());
         });
         if let Err(e) = started {
+            let workers = launched.shared.workers.as_ref().expect("workers");
+            if workers.alive.fetch_sub(1, AcqRel) == 1 {
+                workers.close_drivers();
+            }
             launched.shutdown(None);
             return Err(e);
         }
@@ -350,8 +371,9 @@ impl Launched {
     /// A worker still stuck in a poll at the deadline is left to finish on
     /// its own, as in tokio: the tasks it is not polling are dropped here
     /// as usual (the one it polls is dropped when its poll returns, on that
-    /// thread), its driver is closed (its timers complete, its sockets fail),
-    /// and once its poll returns it drops the tasks pinned to it and exits.
+    /// thread), the drivers keep serving timers and sockets (the watcher
+    /// turns them) until it has returned, dropped the tasks pinned to it
+    /// and exited; it then shuts them down, as the last worker out.
     pub(crate) fn shutdown(&mut self, deadline: Option<Instant>) {
         let shared = &self.shared;
         let workers = shared.workers.as_ref().expect("a multi-thread runtime");
@@ -404,18 +426,8 @@ impl Launched {
                 shared.metrics.task_finished();
             }
         }
-        for remote in &workers.remotes {
-            remote.handle.time.shutdown();
-            // Fail I/O waits (e.g. of a blocking job) before waiting for the pool.
-            remote.handle.io.shutdown();
-            if stopped {
-                // Each worker closed its own on the way out; the watcher
-                // may have beaten one to its lock. Nothing turns it now.
-                remote.handle.unparker.close();
-                drop(lock_driver(&remote.driver).take());
-            }
-            // Else a worker still running closes its own when it exits.
-        }
+        // The last worker out shut the drivers down already (with every
+        // worker stopped), or will when it leaves.
         shared.shutdown_blocking(deadline);
     }
 }
