@@ -1775,6 +1775,13 @@ fn chaos() {
 // ---------------------------------------------------------------------------
 // Runtime bugs the rounds found, reduced to regression tests (all fixed).
 
+/// How many times a regression test repeats its race: `full`, or fewer
+/// where `CHAOS_REGRESSION_REPEATS` says so (valgrind runs every thread
+/// about 50 times slower; its hang bounds stay as they are).
+fn repeats(full: usize) -> usize {
+    env_u64("CHAOS_REGRESSION_REPEATS").map_or(full, |n| full.min(n as usize))
+}
+
 /// Runs `f` on a thread; fails if it has not returned within `limit` (a
 /// hang is a failure, not a stuck run).
 fn within(limit: Duration, what: &str, f: impl FnOnce() + Send + 'static) {
@@ -1807,7 +1814,7 @@ fn within(limit: Duration, what: &str, f: impl FnOnce() + Send + 'static) {
 #[test]
 fn shutdown_background_never_strands_a_parking_worker() {
     within(Duration::from_secs(60), "shutdown_background", || {
-        for _ in 0..2000 {
+        for _ in 0..repeats(2000) {
             let rt = Builder::new_multi_thread()
                 .worker_threads(8)
                 .build()
@@ -1873,7 +1880,7 @@ fn shutdown_background_while_workers_run_drops_each_task_once() {
     }
     const TASKS: usize = 32;
     within(Duration::from_secs(60), "shutdown_background", || {
-        for round in 0..200 {
+        for round in 0..repeats(200) {
             let rt = Builder::new_multi_thread()
                 .worker_threads(2)
                 .build()
