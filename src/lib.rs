@@ -164,12 +164,10 @@
 //! thread), and once asleep it probes with one spin every 64 remote wakes.
 //! A producer that wakes the runtime at its own pace, every 10 µs or every
 //! millisecond, thus costs about the CPU a runtime that never spins would
-//! use, while a ping-pong partner keeps both threads awake. After bulk
-//! input (a stream read of 16 KiB or more) it spins for up to 20 µs, for as
-//! long as the sender's next segment keeps arriving within the spin: the
-//! sender is spared the wake-up and the input gathers into fuller reads.
-//! Request-sized reads never start that spin, and no spin runs past a
-//! timer's deadline or on a one-CPU machine. When no descriptor is
+//! use, while a ping-pong partner keeps both threads awake. Socket input
+//! never starts a spin: waiting for a streaming sender's next segment
+//! gathered fuller reads, but cost more CPU per byte than it saved. No
+//! spin runs past a timer's deadline or on a one-CPU machine. When no descriptor is
 //! registered, the periodic non-blocking look at epoll is skipped.
 //!
 //! **I/O.** Every socket (and every [`AsyncFd`](io::AsyncFd)) is registered

@@ -13,7 +13,6 @@ use std::task::{Context, Poll, ready};
 use crate::io::Interest;
 use crate::runtime::driver::scheduled_io::{Direction, Ready, ReadyEvent, ScheduledIo};
 use crate::runtime::driver::{self, io::Token};
-use crate::runtime::spin::BULK_READ;
 use crate::runtime::{context, coop};
 
 /// The panic message for I/O created outside a runtime.
@@ -120,9 +119,6 @@ impl<T: AsFd> Registered<T> {
             let event = ready!(self.poll_ready(cx, direction))?;
             match self.attempt(event, &mut f) {
                 Some(Ok(n)) => {
-                    if direction == Direction::Read && n >= BULK_READ {
-                        context::note_bulk_input();
-                    }
                     if n > 0 && n < len {
                         self.clear_readiness(ReadyEvent {
                             tick: event.tick,

@@ -449,11 +449,3 @@ pub(crate) fn driver() -> Option<Arc<driver::Handle>> {
         .flatten()
 }
 
-/// A stream read on this thread returned bulk input (see `Core::park`).
-pub(crate) fn note_bulk_input() {
-    with_running_core(|core| {
-        if let Some(core) = core {
-            core.note_bulk_input();
-        }
-    });
-}

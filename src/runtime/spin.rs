@@ -25,13 +25,6 @@
 
 use std::time::{Duration, Instant};
 
-/// A stream read of at least this many bytes is bulk input: a sender is
-/// streaming, and its next segment is usually microseconds away. Spinning
-/// then saves the sender the wake-up and lets the input gather into fuller
-/// reads (the `tcp_stream` benchmark gains 10–20%). Request-sized reads
-/// stay below it, so request/response traffic never waits on the spin.
-pub(crate) const BULK_READ: usize = 16 * 1024;
-
 /// A catch within this long of the start of the spin paid for it: about
 /// what a sleep and a wake-up cost the runtime thread in CPU.
 pub(crate) const PAYS: Duration = Duration::from_micros(5);
