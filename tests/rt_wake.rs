@@ -1,7 +1,7 @@
 //! The wake path: wakes from other threads end a parked `block_on`, an idle
 //! runtime sleeps in `epoll_wait` rather than spinning, and the waker of the
 //! main future works from anywhere. On both runtime flavors, except the
-//! CPU measurements of the current-thread park policy (its bulk spin).
+//! CPU measurements of the current-thread park policy (bulk input never spins).
 
 mod support;
 
