@@ -462,7 +462,7 @@ impl Core {
                         if worker.is_shutdown() {
                             return None;
                         }
-                        if !worker.find_work(self) {
+                        if !worker.find_work(self) && !worker.help_peers() {
                             worker.park(self);
                         }
                     }
