@@ -341,6 +341,21 @@ impl Core {
         }
     }
 
+    /// A worker's blocking turn that busy peers' events also end (see
+    /// `Worker::arm_busy_peers`).
+    fn turn_watching_locked(&self, driver: &mut Option<Driver>, timeout: Option<Duration>) {
+        let Some(d) = driver.as_mut() else {
+            return;
+        };
+        let turned = match &self.worker {
+            Some(worker) => worker.turning(|| d.turn_watching(timeout)),
+            None => d.turn_watching(timeout),
+        };
+        if let Err(e) = turned {
+            panic!("guillotine: epoll_wait failed: {e}");
+        }
+    }
+
     /// Blocks in the driver unless a wake came since the last look; at most
     /// `limit` (`None`: until a wake, an event or a timer).
     pub(crate) fn park(&self, limit: Option<Duration>) {
@@ -389,7 +404,15 @@ impl Core {
             let worker = self.worker_metrics();
             let slept_at = Instant::now();
             worker.parking(slept_at - self.busy_since.get());
-            self.turn_locked(&mut driver, limit);
+            let watching = match (&self.worker, driver.as_ref()) {
+                (Some(w), Some(d)) => w.arm_busy_peers(d),
+                _ => false,
+            };
+            if watching {
+                self.turn_watching_locked(&mut driver, limit);
+            } else {
+                self.turn_locked(&mut driver, limit);
+            }
             drop(driver);
             let woke_at = Instant::now();
             worker.unparked();

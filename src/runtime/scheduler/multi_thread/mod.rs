@@ -86,6 +86,8 @@ struct Remote {
     driver: Arc<DriverCell>,
     /// Its driver's shared half.
     handle: Arc<driver::Handle>,
+    /// Its driver's epoll descriptor, for its peers' watch sets.
+    epoll: std::os::fd::RawFd,
     /// How often the worker turned its own driver: a worker whose count
     /// stops moving while it is awake is stuck in a poll (see [`watch`]).
     turns: AtomicU64,
@@ -256,10 +258,20 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
     for _ in 0..n {
         drivers.push(Driver::with_claims(Some(claims.clone()))?);
     }
+    // Each worker sleeps in a watch set that can also hold its busy peers'
+    // epolls (see `Worker::arm_busy_peers`). The drivers' epolls close only
+    // once every worker has exited (`Workers::close_drivers`).
+    let epolls: Vec<_> = drivers.iter().map(Driver::epoll_fd).collect();
+    if n > 1 {
+        for (i, driver) in drivers.iter_mut().enumerate() {
+            let peers: Vec<_> = (0..n).filter(|&j| j != i).map(|j| epolls[j]).collect();
+            driver.watch_peers(&peers)?;
+        }
+    }
     let mut locals = Vec::with_capacity(n);
     let mut remotes = Vec::with_capacity(n);
     let mut cells = Vec::with_capacity(n);
-    for driver in drivers {
+    for (driver, epoll) in drivers.into_iter().zip(epolls) {
         let (local, steal) = queue::local::<CAPACITY>();
         let handle = driver.handle().clone();
         let cell = Arc::new(Mutex::new(Some(driver)));
@@ -269,6 +281,7 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
             steal,
             driver: cell,
             handle,
+            epoll,
             turns: AtomicU64::new(0),
         });
     }

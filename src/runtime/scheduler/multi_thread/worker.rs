@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use super::Workers;
 use super::queue::{CAPACITY, Local};
+use crate::runtime::driver::Driver;
 use crate::runtime::scheduler::{Core, Shared};
 use crate::runtime::task::{JoinHandle, RawTask, new_task};
 
@@ -265,6 +266,21 @@ impl Worker {
             }
         }
         !self.ring.borrow().is_empty()
+    }
+
+    /// About to sleep in `driver` (this worker's): arms its watch set for
+    /// each awake peer, so that the peer's next socket or timer event wakes
+    /// this worker to take it over. Returns whether any was armed (then
+    /// sleep with `Driver::turn_watching`). A peer asleep is not watched: it
+    /// wakes for its own events, and watching it would wake both.
+    pub(crate) fn arm_busy_peers(&self, driver: &Driver) -> bool {
+        let mut armed = false;
+        for (i, remote) in self.workers().remotes.iter().enumerate() {
+            if i != self.index && !remote.handle.park.is_parked() {
+                armed |= driver.arm_peer(remote.epoll);
+            }
+        }
+        armed
     }
 
     /// Steals half of another worker's run queue, starting at a random one.
