@@ -65,6 +65,10 @@ macro_rules! every_workload {
             $f::<sched::YieldMany>(),
             $f::<sched::PingPong>(),
             $f::<sched::ChainedSpawn>(),
+            $f::<sched::SpawnManyInTask>(),
+            $f::<sched::YieldManyInTask>(),
+            $f::<sched::PingPongInTask>(),
+            $f::<sched::ChainedSpawnInTask>(),
             $f::<SkewedFanOut<true>>(),
             $f::<SkewedFanOut<false>>(),
         ]
@@ -236,6 +240,62 @@ fn targets_table(contenders: &[Contender], rows: &[Row]) -> Option<String> {
     any.then_some(out)
 }
 
+/// guillotine-mt ÷ guillotine-ct (paired medians) on each `*_in_task`
+/// row beside its `block_on`-shaped sibling; with 1 worker
+/// (`MULTI_BENCH_WORKERS=1`) the in-task rows' target is ≤ 1.10.
+fn in_task_table(contenders: &[Contender], rows: &[Row]) -> Option<String> {
+    use runtimes::{GUILLOTINE_CT, GUILLOTINE_MT, Workload};
+    let ours = contenders.iter().position(|c| c.name == GUILLOTINE_MT)?;
+    let theirs = contenders.iter().position(|c| c.name == GUILLOTINE_CT)?;
+    let ratio = |name: &str| {
+        let row = rows.iter().find(|r| r.bench == name)?;
+        match (&row.cells[ours], &row.cells[theirs]) {
+            (Cell::Measured { by_round: a, .. }, Cell::Measured { by_round: b, .. })
+                if a.len() == b.len() =>
+            {
+                Some(paired_median(a, b))
+            }
+            _ => None,
+        }
+    };
+    let pairs = [
+        (sched::SpawnManyLocal::NAME, sched::SpawnManyInTask::NAME),
+        (sched::YieldMany::NAME, sched::YieldManyInTask::NAME),
+        (sched::PingPong::NAME, sched::PingPongInTask::NAME),
+        (sched::ChainedSpawn::NAME, sched::ChainedSpawnInTask::NAME),
+    ];
+    let workers = sched::workers();
+    let header = [
+        format!(
+            "{GUILLOTINE_MT} ({workers} worker{}) ÷ {GUILLOTINE_CT}",
+            if workers == 1 { "" } else { "s" }
+        ),
+        "block_on shape".into(),
+        "in a task".into(),
+        "in a task ≤ 1.10 (1 worker)".into(),
+    ];
+    let mut out = harness::table_head(&header);
+    let mut any = false;
+    for (shaped, in_task) in pairs {
+        let Some(inside) = ratio(in_task) else {
+            continue;
+        };
+        any = true;
+        let verdict = match (workers, inside <= 1.10) {
+            (1, true) => "met",
+            (1, false) => "**missed**",
+            _ => "– (MULTI_BENCH_WORKERS=1)",
+        };
+        out.push_str(&harness::table_row(&[
+            in_task.to_string(),
+            ratio(shaped).map_or_else(|| "–".into(), |r| format!("{shaped} {r:.3}")),
+            format!("{inside:.3}"),
+            verdict.into(),
+        ]));
+    }
+    any.then_some(out)
+}
+
 /// guillotine-mt's requests/s against tokio-mt's, per hyper table (the
 /// target: at least tokio-mt's).
 fn hyper_targets(http: &[Contender], results: &[harness::ReportResult]) -> Option<String> {
@@ -320,7 +380,14 @@ fn main() {
         print!("{}", harness::markdown_table(&contenders, &rows));
         println!();
         print!("{}", harness::paired_table(&contenders, &rows));
-        if let Some(table) = harness::cpu_table_as(&contenders, &rows, "block_on thread CPU") {
+        let thread = |bench: &str| {
+            if bench.ends_with("_in_task") {
+                "the task's first thread CPU"
+            } else {
+                "block_on thread CPU"
+            }
+        };
+        if let Some(table) = harness::cpu_table_as(&contenders, &rows, thread) {
             println!();
             print!("{table}");
         }
@@ -329,6 +396,10 @@ fn main() {
             print!("{table}");
         }
         if let Some(table) = targets_table(&contenders, &rows) {
+            println!();
+            print!("{table}");
+        }
+        if let Some(table) = in_task_table(&contenders, &rows) {
             println!();
             print!("{table}");
         }

@@ -885,13 +885,17 @@ fn paired_ratios(a: &[f64], b: &[f64]) -> String {
 /// its share of the wall time (100% = one CPU busy throughout). `None` if
 /// no row has CPU times.
 pub fn cpu_table(contenders: &[Contender], rows: &[Row]) -> Option<String> {
-    cpu_table_as(contenders, rows, "runtime thread CPU")
+    cpu_table_as(contenders, rows, |_| "runtime thread CPU")
 }
 
-/// [`cpu_table`] with another name for the thread whose clock the
-/// [`Stopwatch`] read (a multi-thread runtime's `block_on` thread is not
-/// the one that runs its tasks).
-pub fn cpu_table_as(contenders: &[Contender], rows: &[Row], thread: &str) -> Option<String> {
+/// [`cpu_table`] with another name, per row, for the thread whose clock
+/// the [`Stopwatch`] read (a multi-thread runtime's `block_on` thread is
+/// not the one that runs its tasks).
+pub fn cpu_table_as(
+    contenders: &[Contender],
+    rows: &[Row],
+    thread: fn(&str) -> &'static str,
+) -> Option<String> {
     type Text = fn(&CpuPerOp) -> String;
     fn share(cpu: f64, wall: f64) -> String {
         format!(
@@ -916,7 +920,7 @@ pub fn cpu_table_as(contenders: &[Contender], rows: &[Row], thread: &str) -> Opt
             (format!("{}: wall per {op}", row.bench), |c| {
                 format_value(c.wall, Unit::Seconds)
             }),
-            (format!("{}: {thread}", row.bench), |c| {
+            (format!("{}: {}", row.bench, thread(row.bench)), |c| {
                 share(c.runtime_thread, c.wall)
             }),
             (format!("{}: process CPU", row.bench), |c| {
