@@ -404,7 +404,7 @@ fn main() {
             print!("{table}");
         }
     }
-    let (_, results) = harness::run_all(&http, &[], &reports, &cfg);
+    let (_, results) = harness::run_all(&http, &[], &reports, &hyper_hello::config(&cfg));
     for result in &results {
         println!();
         print!("{}", (result.table)(&http, result));
