@@ -1,25 +1,33 @@
-//! Multi-thread benchmarks: tokio's multi-thread scheduler workloads, a
-//! skewed fan-out and an HTTP/1 hello server, on tokio's multi-thread
-//! runtime and smol's `Executor` (2 workers each), guillotine's
-//! multi-thread flavor (the contender under test) and its current-thread
-//! runtime.
+//! Multi-thread benchmarks: tokio's multi-thread scheduler workloads, the
+//! same workloads run inside a spawned task, a skewed fan-out and an
+//! HTTP/1 server under four loads, on tokio's multi-thread runtime and
+//! smol's `Executor` (2 workers each), guillotine's multi-thread flavor
+//! (the contender under test) and its current-thread runtime (the hyper
+//! tables add tokio's current-thread runtime and guillotine-2ct).
 //!
 //! ```text
 //! cargo bench --bench multi --features hyper         # everything
-//! cargo bench --bench multi                          # hyper without guillotine's servers
 //! BENCH_ROUNDS=5 cargo bench --bench multi -- spawn  # names containing a word
-//! cargo bench --bench multi -- hyper                 # only the hyper tables (needs wrk)
+//! BENCH_ROUNDS=5 cargo bench --bench multi --features hyper -- hyper
+//!                                                    # only the hyper tables (needs wrk)
+//! MULTI_BENCH_HYPER_ROWS=hello,work MULTI_BENCH_HYPER_PIN=cpu0 \
+//!   MULTI_BENCH_HYPER_SERVERS=guillotine-mt,tokio-mt MULTI_BENCH_HYPER_SECS=5 \
+//!   cargo bench --bench multi --features hyper -- hyper
+//!                                                    # some hyper rows and servers
 //! MULTI_BENCH_WORKERS=8 cargo bench --bench multi    # 8 workers instead of 2
-//! MULTI_BENCH_WORKERS=1 cargo bench --bench multi    # guillotine-mt on 1 worker
+//! MULTI_BENCH_WORKERS=1 BENCH_RUNTIMES=guillotine-mt,guillotine-ct \
+//!   cargo bench --bench multi -- in_task             # guillotine-mt on 1 worker
 //!                                                    # against guillotine-ct
 //! BENCH_ROUNDS=3 cargo bench --bench multi --features hyper -- syscalls
 //!                                                    # system calls per 1,000 tasks
 //!                                                    # (strace, perf; only on request)
 //! ```
 //!
+//! Without `--features hyper` guillotine's servers are "pending".
+//!
 //! Nothing is pinned for the scheduler rows (a runtime's threads inherit
 //! the affinity of the thread that builds it, so pinning the bench's main
-//! thread would put every worker on one CPU); the hyper tables run once
+//! thread would put every worker on one CPU); each hyper row runs once
 //! unpinned and once with the server on CPU 0 and wrk on CPU 1. The
 //! contenders alternate round by round as in the compare bench (whose
 //! `compare/harness.rs` this reuses): one warm-up round, then
@@ -28,10 +36,12 @@
 //! Layout: `multi/runtimes.rs` has the `MtRt` trait and the contenders,
 //! `multi/guillotine_mt.rs` the multi-thread flavor's (and its hyper
 //! server), `multi/sched.rs` the scheduler workloads,
-//! `multi/hyper_hello.rs` the HTTP server and its wrk driver,
+//! `multi/hyper_hello.rs` the HTTP servers and their wrk driver,
 //! `multi/counts.rs` the `syscalls` report. After the tables of medians,
 //! paired ratios and CPU per iteration, a targets table marks each of
-//! guillotine-mt's rows against its target (see `targets_table`).
+//! guillotine-mt's rows against its target (see `targets_table`), and
+//! `in_task_table` sets guillotine-mt against guillotine-ct on the
+//! in-task rows.
 
 // The compare bench uses all of the harness; this one only part of it.
 #[path = "multi/counts.rs"]
@@ -370,7 +380,7 @@ fn main() {
     }
     eprintln!(
         "multi: {selected} workload(s), median of {} round(s) per runtime after a warm-up; \
-         {} workers, nothing pinned but the hyper_hello_cpu0 table",
+         {} workers, nothing pinned but the hyper *_cpu0 tables",
         cfg.rounds,
         sched::workers(),
     );

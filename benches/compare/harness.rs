@@ -11,6 +11,7 @@
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -517,6 +518,17 @@ pub fn run_all(
     (rows, results)
 }
 
+/// Whether the round running is a warm-up round (see [`warming_up`]).
+static WARMING_UP: AtomicBool = AtomicBool::new(false);
+
+/// Whether the run in progress is in an unrecorded warm-up round: a run
+/// whose figures only count after a warm-up may shorten it.
+// Only the multi bench's hyper rows do; the compare bench does not.
+#[allow(dead_code)]
+pub fn warming_up() -> bool {
+    WARMING_UP.load(Ordering::Relaxed)
+}
+
 struct Runner<'a> {
     contenders: &'a [Contender],
     cfg: &'a Config,
@@ -556,6 +568,7 @@ impl Runner<'_> {
             })
             .collect();
         for round in 0..warmups + rounds {
+            WARMING_UP.store(round < warmups, Ordering::Relaxed);
             for (i, contender) in self.contenders.iter().enumerate() {
                 let Ok(done) = &mut results[i] else {
                     continue;

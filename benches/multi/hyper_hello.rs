@@ -184,8 +184,12 @@ fn env_list<'a>(var: &str, all: &[&'a str]) -> Vec<&'a str> {
     chosen
 }
 
-/// wrk's duration in seconds ([`SECS_ENV`]).
+/// wrk's duration in seconds ([`SECS_ENV`]); 1 s in a warm-up round,
+/// whose figures are thrown away.
 fn wrk_secs() -> u64 {
+    if harness::warming_up() {
+        return 1;
+    }
     match std::env::var(SECS_ENV) {
         Ok(text) => text
             .trim()
@@ -313,18 +317,34 @@ fn run(load: &Load, i: usize, cpus: Option<(usize, usize)>) -> Vec<Figure> {
     let status = server.wait().expect("wait for the server");
     assert!(status.success(), "the server failed: {status}");
     assert!(output.status.success(), "wrk failed: {text}");
-    let accepted: u64 = line
+    let (accepted, open): (u64, u64) = line
+        .trim()
         .strip_prefix("accepted ")
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("the server said {line:?}, not its connection count"));
+        .and_then(|rest| rest.split_once(" open "))
+        .and_then(|(a, o)| Some((a.parse().ok()?, o.parse().ok()?)))
+        .unwrap_or_else(|| panic!("the server said {line:?}, not its connection counts"));
+    assert_eq!(
+        open, 0,
+        "{open} connection(s) still open {CLOSE_GRACE:?} after wrk closed them: \
+         their tasks never finished"
+    );
 
     let wrk = parse_wrk(&text);
-    // The check's connection is one of them.
-    let connections = accepted.saturating_sub(1);
+    // Not wrk's: the check's connection, and the one wrk opens and closes
+    // to probe the address before its run.
+    let connections = accepted.saturating_sub(2);
     if load.close {
+        // One request per connection, but for those still in flight when
+        // wrk stopped (at most one per wrk connection).
+        let in_flight = u64::from(load.connections);
         assert!(
             connections >= wrk.requests,
             "{} requests on {connections} connections: the server kept connections open",
+            wrk.requests
+        );
+        assert!(
+            connections <= wrk.requests + in_flight,
+            "{connections} connections for {} requests: the server closed some unanswered",
             wrk.requests
         );
     } else {
@@ -566,8 +586,9 @@ fn pin_child(command: &mut Command, cpu: usize) {
 // ------------------------------------------------------------ the server
 
 /// The server child's body: binds, prints `listening <port>`, serves until
-/// its standard input closes, then prints `accepted <connections>` and
-/// exits.
+/// its standard input closes (after wrk exited and so closed its
+/// connections), then waits up to [`CLOSE_GRACE`] for every connection to
+/// finish, prints `accepted <connections> open <still open>` and exits.
 pub fn serve(name: &str) -> ! {
     if let Ok(cpu) = std::env::var(SERVER_CPU_ENV) {
         let cpu = cpu.parse().expect("a CPU number");
@@ -593,11 +614,17 @@ pub fn serve(name: &str) -> ! {
     std::thread::spawn(move || {
         // The parent closes our stdin when wrk is done.
         let _ = io::copy(&mut io::stdin(), &mut io::sink());
+        // A connection still open now is one whose task missed wrk's close.
+        let deadline = Instant::now() + CLOSE_GRACE;
+        while OPEN.load(Relaxed) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let accepted: Vec<_> = ACCEPTED[..count].iter().map(|a| a.load(Relaxed)).collect();
         if reuse_port {
             eprintln!("  {who}: connections per runtime thread {accepted:?}");
         }
-        println!("accepted {}", accepted.iter().sum::<usize>());
+        let (accepted, open) = (accepted.iter().sum::<usize>(), OPEN.load(Relaxed));
+        println!("accepted {accepted} open {open}");
         let _ = io::stdout().flush();
         std::process::exit(0);
     });
@@ -624,8 +651,30 @@ pub fn serve(name: &str) -> ! {
 static WORK_ROUNDS: AtomicU64 = AtomicU64::new(0);
 
 /// Connections accepted per accept loop (guillotine-2ct has one per worker).
-pub static ACCEPTED: [AtomicUsize; MAX_LOOPS] = [const { AtomicUsize::new(0) }; MAX_LOOPS];
+static ACCEPTED: [AtomicUsize; MAX_LOOPS] = [const { AtomicUsize::new(0) }; MAX_LOOPS];
 const MAX_LOOPS: usize = 256;
+/// Connections accepted and not yet done with (see [`Open`]).
+static OPEN: AtomicUsize = AtomicUsize::new(0);
+/// How long the server waits at the end for its connections to finish.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// A connection accepted and not done with: counted in [`OPEN`] until
+/// dropped (with its connection's future, even one never polled). One
+/// atomic increment and decrement per connection, for every server alike.
+pub struct Open(());
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        OPEN.fetch_sub(1, Relaxed);
+    }
+}
+
+/// Counts a connection accepted by accept loop `index`.
+fn accepted(index: usize) -> Open {
+    ACCEPTED[index].fetch_add(1, Relaxed);
+    OPEN.fetch_add(1, Relaxed);
+    Open(())
+}
 
 /// A listener on 127.0.0.1:`port` (0: any), non-blocking; with
 /// `SO_REUSEPORT` if `reuse_port`, so that others can bind the same port.
@@ -670,10 +719,8 @@ impl Nap for TokioNap {
 struct SmolNap;
 
 impl Nap for SmolNap {
-    fn nap(duration: Duration) -> impl Future<Output = ()> + Send + 'static {
-        async move {
-            smol::Timer::after(duration).await;
-        }
+    async fn nap(duration: Duration) {
+        smol::Timer::after(duration).await;
     }
 }
 
@@ -688,13 +735,14 @@ impl Nap for GuillotineNap {
 }
 
 /// Serves one connection until the client closes it (or, after a
-/// `Connection: close` request, until hyper does). wrk drops its
-/// connections mid-request when it stops, so errors are expected and
-/// ignored. `N` is the runtime's sleep, for the `work` row.
-pub async fn connection<N: Nap, I>(io: I)
+/// `Connection: close` request, until hyper does), then drops `open`.
+/// wrk drops its connections mid-request when it stops, so errors are
+/// expected and ignored. `N` is the runtime's sleep, for the `work` row.
+pub async fn connection<N: Nap, I>(io: I, open: Open)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
 {
+    let _open = open;
     let builder = http1::Builder::new();
     let _ = match WORK_ROUNDS.load(Relaxed) {
         0 => builder.serve_connection(io, service_fn(hello)).await,
@@ -722,8 +770,7 @@ fn serve_tokio(listener: std::net::TcpListener, multi_thread: bool) -> io::Resul
         loop {
             let (stream, _) = listener.accept().await?;
             stream.set_nodelay(true)?;
-            ACCEPTED[0].fetch_add(1, Relaxed);
-            exec.execute(connection::<TokioNap, _>(TokioIo::new(stream)));
+            exec.execute(connection::<TokioNap, _>(TokioIo::new(stream), accepted(0)));
         }
     })
 }
@@ -742,8 +789,7 @@ pub fn serve_guillotine(
         loop {
             let (stream, _) = listener.accept().await?;
             stream.set_nodelay(true)?;
-            ACCEPTED[0].fetch_add(1, Relaxed);
-            exec.execute(connection::<GuillotineNap, _>(stream));
+            exec.execute(connection::<GuillotineNap, _>(stream, accepted(0)));
         }
     })
 }
@@ -758,8 +804,7 @@ fn serve_smol(listener: std::net::TcpListener) -> io::Result<()> {
         loop {
             let (stream, _) = listener.accept().await?;
             stream.get_ref().set_nodelay(true)?;
-            ACCEPTED[0].fetch_add(1, Relaxed);
-            exec.execute(connection::<SmolNap, _>(FuturesIo(stream)));
+            exec.execute(connection::<SmolNap, _>(FuturesIo(stream), accepted(0)));
         }
     })
 }
@@ -882,8 +927,7 @@ mod guillotine_2ct {
             loop {
                 let (stream, _) = listener.accept().await?;
                 stream.set_nodelay(true)?;
-                ACCEPTED[index].fetch_add(1, Relaxed);
-                GuillotineLocal.execute(connection::<GuillotineNap, _>(stream));
+                GuillotineLocal.execute(connection::<GuillotineNap, _>(stream, accepted(index)));
             }
         })
     }
