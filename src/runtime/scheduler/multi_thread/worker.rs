@@ -272,11 +272,17 @@ impl Worker {
     /// each awake peer, so that the peer's next socket or timer event wakes
     /// this worker to take it over. Returns whether any was armed (then
     /// sleep with `Driver::turn_watching`). A peer asleep is not watched: it
-    /// wakes for its own events, and watching it would wake both.
+    /// wakes for its own events, and watching it would wake both. Nor is a
+    /// peer without registered descriptors.
     pub(crate) fn arm_busy_peers(&self, driver: &Driver) -> bool {
         let mut armed = false;
         for (i, remote) in self.workers().remotes.iter().enumerate() {
-            if i != self.index && !remote.handle.park.is_parked() {
+            // A peer with no sockets has no events to watch for: spare the
+            // system call (and the deeper sleep) on pure task workloads.
+            if i != self.index
+                && !remote.handle.park.is_parked()
+                && remote.handle.io.has_registrations()
+            {
                 armed |= driver.arm_peer(remote.epoll);
             }
         }
