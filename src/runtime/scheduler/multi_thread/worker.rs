@@ -254,7 +254,12 @@ impl Worker {
     pub(crate) fn help_peers(&self) -> bool {
         let workers = self.workers();
         for (i, remote) in workers.remotes.iter().enumerate() {
-            if i == self.index || remote.handle.park.is_parked() {
+            // A peer without descriptors has only timers, which the
+            // watcher serves; its lock is better left alone.
+            if i == self.index
+                || remote.handle.park.is_parked()
+                || !remote.handle.io.has_registrations()
+            {
                 continue;
             }
             if let Ok(mut driver) = remote.driver.try_lock()
