@@ -245,6 +245,18 @@
 //!   that creates them (from other threads, with each worker's in turn);
 //!   their wakes queue the task on the thread that turns that driver. A
 //!   stolen task's sockets keep working: the driver wakes it wherever it is.
+//! - *Sharing I/O.* Per-worker epolls would let a worker sleep while its
+//!   busy peer's sockets are ready. So a worker out of work first turns
+//!   each awake peer's driver that has sockets, non-blocking under a
+//!   try-lock, and runs what it wakes. If it still has nothing, it sleeps
+//!   in a second epoll, its watch set. That set holds its own epoll, plus
+//!   the epoll of each peer that is awake and has sockets, armed for one
+//!   event (`EPOLLONESHOT`). The next ready socket of a busy peer then
+//!   wakes this worker to take it over. A sleeping peer is not watched: it
+//!   wakes for its own events. The peers' epolls sit in no other set, so
+//!   the nesting has no cycle. Under HTTP load this halves the context
+//!   switches per request (BENCHMARKS.md). Pure task workloads, with no
+//!   sockets, keep the plain park.
 //! - *No stranded driver.* A worker holds its driver's lock while it turns
 //!   it or sleeps in it. A watcher thread looks at the awake workers every
 //!   2 ms (sooner when one has a timer due), and turns the driver of one
