@@ -323,6 +323,7 @@ pub mod hyper;
 pub mod coming_from_tokio {}
 pub mod io;
 pub mod net;
+pub mod process;
 pub mod runtime;
 pub mod signal;
 pub mod task;
