@@ -44,6 +44,9 @@ both_flavors! {
     a_dropped_running_child_is_reaped_once_it_exits,
     a_dropped_exited_child_is_reaped,
     try_wait_reports_running_then_exited,
+    wait_and_status_close_piped_stdin,
+    writing_to_an_exited_child_is_broken_pipe,
+    a_dropped_status_future_kills_with_kill_on_drop,
     wait_is_cancel_safe,
     a_missing_program_is_not_found,
     one_childs_stdout_feeds_the_next,
@@ -380,6 +383,71 @@ fn try_wait_reports_running_then_exited(rt: Runtime) {
             child.wait().now_or_never().unwrap().unwrap(),
             status.unwrap()
         );
+    });
+}
+
+fn wait_and_status_close_piped_stdin(rt: Runtime) {
+    rt.block_on(async {
+        // cat reads until end-of-file: it ends only if wait closes stdin.
+        let mut child = Command::new("cat")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        assert!(within("cat", child.wait()).await.unwrap().success());
+        assert!(child.stdin.is_none());
+        let status = Command::new("cat")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .status();
+        assert!(within("cat", status).await.unwrap().success());
+    });
+}
+
+fn writing_to_an_exited_child_is_broken_pipe(rt: Runtime) {
+    rt.block_on(async {
+        let mut child = Command::new("true").stdin(Stdio::piped()).spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        child.wait().await.unwrap();
+        // The child's end is closed: EPIPE (Rust programs ignore SIGPIPE).
+        let err = stdin.write_all(&[0; 1024]).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+    });
+}
+
+fn a_dropped_status_future_kills_with_kill_on_drop(rt: Runtime) {
+    rt.block_on(async {
+        // A duration no other test uses, to find this child among ours.
+        let mut command = Command::new("sleep");
+        command.arg("4242").kill_on_drop(true);
+        let mine = |pid: i32| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == b"sleep\x004242\x00")
+        };
+        let before: Vec<i32> = our_children().iter().map(|&(pid, _)| pid).collect();
+        // The child starts when `status` is called; dropping the future
+        // drops the Child.
+        let status = command.status();
+        let mut started = Vec::new();
+        // Its command line shows once its exec has set it up.
+        eventually("the child to start", || {
+            started = our_children()
+                .into_iter()
+                .filter(|&(pid, _)| !before.contains(&pid) && mine(pid))
+                .filter_map(|(pid, _)| {
+                    Some(Pid {
+                        pid,
+                        start: proc_stat(pid)?.2,
+                    })
+                })
+                .collect();
+            !started.is_empty()
+        })
+        .await;
+        drop(status);
+        eventually("the killed child to be reaped", || {
+            started.iter().all(|p| !p.unreaped())
+        })
+        .await;
     });
 }
 
