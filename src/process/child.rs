@@ -209,7 +209,9 @@ impl Child {
     ///
     /// # Errors
     /// If the runtime that spawned the child has shut down (the wait could
-    /// never end), or `ECHILD` if something else in the program reaped it.
+    /// never end), or `ECHILD` if something else in the program reaped it
+    /// (a `waitpid(-1)`, or SIGCHLD set to `SIG_IGN`, with which the kernel
+    /// reaps children itself), as with std.
     ///
     /// ```
     /// let rt = guillotine::runtime::Runtime::new().unwrap();

@@ -194,7 +194,15 @@ impl Process {
     /// the pidfd: without one, `kill(2)` could hit a recycled pid then).
     pub(crate) fn kill(&mut self) -> io::Result<()> {
         match &self.watch {
-            ExitWatch::Pidfd(pidfd) => sys::pidfd_send_signal(pidfd.get_ref(), libc::SIGKILL)?,
+            ExitWatch::Pidfd(pidfd) => match sys::pidfd_send_signal(pidfd.get_ref(), libc::SIGKILL)
+            {
+                // A seccomp filter that allows pidfd_open but not this
+                // (both came in 5.x): the pid is ours while unreaped.
+                Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
+                    sys::kill(self.pid, libc::SIGKILL)?;
+                }
+                result => result?,
+            },
             ExitWatch::Polling { .. } => sys::kill(self.pid, libc::SIGKILL)?,
         }
         self.killed = true;
