@@ -306,6 +306,17 @@
 //! with its runtime like any socket, and compares counters when woken; no
 //! signal mask is touched (see [`signal`]).
 //!
+//! **Child processes.** [`process::Command`] spawns with std's builder, then
+//! opens the child's pidfd (`pidfd_open`) and registers it with the reactor
+//! like a socket: it becomes readable when the child exits, and `wait`
+//! reaps it with `waitpid(pid, WNOHANG)`. No SIGCHLD handler is installed
+//! and no thread waits in `waitpid`. A `Child` dropped before it was reaped
+//! leaves its pidfd to a small detached task, which reaps the child when it
+//! exits; `kill` signals through the pidfd, so a recycled pid is never
+//! hit. The piped stdin, stdout and stderr are non-blocking pipes on the
+//! reactor. Without pidfd (Linux before 5.3), waiters poll `waitpid` on a
+//! timer instead.
+//!
 //! **hyper and axum.** With the `hyper` feature, the streams implement hyper's I/O traits and
 //! the `guillotine::hyper` module has hyper's executor and timer, an HTTP/1
 //! and HTTP/2 server with graceful shutdown, and a connector for
@@ -335,6 +346,7 @@ pub mod hyper;
 pub mod coming_from_tokio {}
 pub mod io;
 pub mod net;
+pub mod process;
 pub mod runtime;
 pub mod signal;
 pub mod task;
