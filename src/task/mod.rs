@@ -125,7 +125,7 @@ where
     F::Output: 'static,
 {
     match context::core() {
-        Some(core) => core.spawn(future),
+        Some(core) => core.spawn_local(future),
         None if context::handle().is_some() => panic!(
             "`guillotine::task::spawn_local` must be called on the thread that owns the runtime \
              (inside `Runtime::block_on`, a task, or `Runtime::enter`), not on a blocking thread \
