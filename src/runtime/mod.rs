@@ -264,7 +264,8 @@ impl Runtime {
     /// dropped, without running it: tasks can be spawned and sockets and
     /// timers created outside `block_on`. On the current-thread runtime they
     /// make progress at the next `block_on`; on the multi-thread runtime the
-    /// workers run them at once.
+    /// workers run them at once. `spawn_local` tasks spawned here run during
+    /// this thread's `block_on` calls.
     ///
     /// ```
     /// use std::time::Duration;
@@ -877,14 +878,20 @@ impl Handle {
     /// Runs `future` to completion on this thread, inside this runtime's
     /// context, and returns its output.
     ///
-    /// On the thread that owns a current-thread runtime, with its context
-    /// entered ([`Runtime::enter`]), this drives the runtime like
-    /// [`Runtime::block_on`]. On any other thread (a blocking thread, a
-    /// plain OS thread, or inside `task::block_in_place` on a worker) it
-    /// parks the thread until the future is woken. Its I/O, timers and
-    /// spawned tasks are driven by the runtime: on the multi-thread runtime
-    /// by the workers, at any time; on the current-thread runtime while its
-    /// own thread runs a `block_on`, as in tokio.
+    /// On a thread that entered a current-thread runtime with
+    /// [`Runtime::enter`], this drives the runtime like
+    /// [`Runtime::block_on`] (waiting for it while another thread drives
+    /// it). Anywhere else (a blocking thread, a plain OS thread, or inside
+    /// `task::block_in_place` on a worker) it parks the thread until the
+    /// future is woken. Its I/O, timers and spawned tasks are driven by the
+    /// runtime: on the multi-thread runtime by the workers, at any time; on
+    /// the current-thread runtime while some thread runs its `block_on`, as
+    /// in tokio.
+    ///
+    /// Dropping a current-thread runtime while this drives it on another
+    /// thread (the `EnterGuard` does not borrow the runtime) waits for this
+    /// to return; `shutdown_timeout` waits at most its timeout, and this
+    /// thread then drops the runtime's tasks when it returns.
     ///
     /// Timers and sockets created inside this `block_on` register with the
     /// runtime (with one of the workers' drivers on the multi-thread
@@ -917,8 +924,8 @@ impl Handle {
         scheduler::park_on(future)
     }
 
-    /// Spawns a task onto the runtime. From its own thread this is a plain
-    /// push; from another it goes through the injection queue and wakes the
+    /// Spawns a task onto the runtime. From a thread that runs it this is a
+    /// plain push; from another it goes through the injection queue and wakes the
     /// runtime if it sleeps. If the runtime is gone, the returned handle
     /// yields a cancelled [`JoinError`].
     ///
