@@ -229,10 +229,12 @@ fn a_waiting_block_on_is_woken_by_the_driving_threads_tasks() {
     let mut b_polled_tx = Some(b_polled_tx);
     let got = rt.block_on(std::future::poll_fn(move |cx| {
         p.fetch_add(1, SeqCst);
+        let poll = std::pin::Pin::new(&mut rx).poll(cx);
+        // Pending, with its waker left: A may send now.
         if let Some(tx) = b_polled_tx.take() {
             tx.send(()).unwrap();
         }
-        std::pin::Pin::new(&mut rx).poll(cx)
+        poll
     }));
     assert_eq!(got, Ok(42));
     b_done_tx.send(()).unwrap();

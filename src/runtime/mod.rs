@@ -183,7 +183,8 @@ impl Runtime {
         match &self.multi {
             Some(_) => {
                 context::assert_not_running();
-                self.home().block_on_in(&self.shared, true, future)
+                self.home()
+                    .block_on_in(&self.shared, true, std::pin::pin!(future))
             }
             None => current_thread::block_on(&self.shared, false, future),
         }

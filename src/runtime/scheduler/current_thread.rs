@@ -28,7 +28,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
@@ -790,14 +790,13 @@ impl Core {
         self: &Rc<Self>,
         handle: &Arc<Shared>,
         may_block: bool,
-        future: F,
+        mut future: Pin<&mut F>,
     ) -> F::Output {
         let _guard = context::enter_block_on(self, handle, may_block);
         let _slack = TightTimerSlack::new();
         let _busy = Busy::start(self);
         let waker = Waker::from(self.main.clone());
         let mut cx = Context::from_waker(&waker);
-        let mut future = pin!(future);
         self.main.woken.store(true, Relaxed);
         let out = self.run(|| context::poll_scope(None, || future.as_mut().poll(&mut cx)));
         out.expect("only a worker's loop ends without an output")
@@ -929,7 +928,7 @@ fn wait_for_core<F: Future>(
     runtime: &Arc<Shared>,
     handoff: &Handoff<ParkedCore>,
     may_block: bool,
-    mut future: std::pin::Pin<&mut F>,
+    mut future: Pin<&mut F>,
 ) -> Waited<F::Output> {
     let home = local::get_or_make(runtime, || Core::new_home(runtime))
         .expect("a current-thread runtime's home opens no descriptor");

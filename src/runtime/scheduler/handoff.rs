@@ -119,6 +119,9 @@ impl<T> Handoff<T> {
             }
             debug_assert!(state.core.is_none(), "two cores in one runtime");
             state.core = Some(core);
+            if state.waiters.is_empty() {
+                return Ok(());
+            }
             std::mem::take(&mut state.waiters)
         };
         // Wake after releasing the lock: a waiter takes it at once.

@@ -49,13 +49,18 @@ fn with_homes<R>(f: impl FnOnce(&mut Vec<Rc<Core>>) -> R) -> Option<R> {
     let (stale, out) = HOMES
         .try_with(|homes| {
             let mut homes = homes.0.borrow_mut();
-            let stale: Vec<_> = homes.extract_if(.., |h| h.home_is_stale()).collect();
+            // Every `block_on` looks here: no allocation unless one is stale.
+            let stale: Vec<_> = if homes.iter().any(|h| h.home_is_stale()) {
+                homes.extract_if(.., |h| h.home_is_stale()).collect()
+            } else {
+                Vec::new()
+            };
             (stale, f(&mut homes))
         })
         .ok()?;
     // Outside the borrow: dropping a task runs user code, which may spawn.
-    for home in stale {
-        home.shutdown_home();
+    if !stale.is_empty() {
+        stale.into_iter().for_each(|home| home.shutdown_home());
     }
     Some(out)
 }
