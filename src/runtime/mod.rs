@@ -52,6 +52,15 @@ pub use task::{AbortHandle, JoinError, JoinHandle};
 /// had not yet reached; only jobs queued beyond
 /// [`max_blocking_threads`](Builder::max_blocking_threads) are cancelled.
 ///
+/// ```
+/// let rt = guillotine::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+/// let names = rt.block_on(async {
+///     let task = guillotine::spawn(async { std::thread::current().name().map(str::to_owned) });
+///     task.await.unwrap()
+/// });
+/// assert_eq!(names.as_deref(), Some("guillotine-worker"));
+/// ```
+///
 /// # Panics
 /// Dropping a runtime inside an asynchronous context (a task, or the future
 /// of a `block_on`) panics, as in tokio: waiting for its workers and
@@ -66,15 +75,6 @@ pub use task::{AbortHandle, JoinError, JoinHandle};
 ///     let inner = guillotine::runtime::Runtime::new().unwrap();
 ///     drop(inner); // panics: this thread is running `outer`
 /// });
-/// ```
-///
-/// ```
-/// let rt = guillotine::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
-/// let names = rt.block_on(async {
-///     let task = guillotine::spawn(async { std::thread::current().name().map(str::to_owned) });
-///     task.await.unwrap()
-/// });
-/// assert_eq!(names.as_deref(), Some("guillotine-worker"));
 /// ```
 ///
 /// # Sharing a runtime between threads
