@@ -20,7 +20,7 @@
 //! `spawn_local` tasks (`local.rs`) never leave their thread. A
 //! current-thread runtime's core moves: the runtime is `Send + Sync`, and
 //! whichever thread calls `block_on` takes the core out of the runtime's
-//! [`Handoff`](super::handoff::Handoff), drives it, and parks it again
+//! [`Handoff`], drives it, and parks it again
 //! ([`ParkedCore`]). That core holds only `Send` tasks: the local tasks of
 //! the driving thread stay in that thread's home, which is attached to the
 //! core for the `block_on` and detached before the core is parked.
