@@ -14,7 +14,7 @@ mod support;
 use std::io::{Read, Write};
 use std::net::{TcpListener as StdListener, TcpStream as StdStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Barrier, Mutex, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
@@ -124,7 +124,11 @@ fn scenario(workers: usize, woken_by: WokenBy, peers: Peers) {
     // One setup task per worker: the barrier holds each until all run, so
     // they run on distinct workers. Worker 0 gets the blocker (but for a
     // spawn), the others a busy loop if asked.
-    let barrier = Arc::new(Barrier::new(workers));
+    // A counting barrier with a deadline, not `std::sync::Barrier`: if the
+    // setup tasks never reach distinct workers, the test fails below
+    // instead of leaving a worker blocked for ever (which would hang the
+    // runtime's drop).
+    let barrier = Arc::new(AtomicUsize::new(0));
     let next = Arc::new(AtomicUsize::new(0));
     let wake_at = Arc::new(Mutex::new(None::<Instant>));
     for _ in 0..workers {
@@ -139,7 +143,11 @@ fn scenario(workers: usize, woken_by: WokenBy, peers: Peers) {
             (blocked_tx.clone(), trigger_tx.clone(), placed_tx.clone());
         let unpark_rx = unpark_rx.clone();
         drop(rt.spawn(async move {
-            barrier.wait();
+            barrier.fetch_add(1, SeqCst);
+            let give_up = Instant::now() + Duration::from_secs(10);
+            while barrier.load(SeqCst) < workers && Instant::now() < give_up {
+                std::thread::yield_now();
+            }
             let i = next.fetch_add(1, SeqCst);
             threads.lock().unwrap()[i] = Some(std::thread::current().id());
             drop(guillotine::task::spawn_local(async move {

@@ -179,7 +179,10 @@ impl Driver {
             timeout,
             &watch.pwait2,
         )?;
-        self.turn(Some(Duration::ZERO))
+        // Always look at the own epoll, even with no descriptors registered:
+        // an unpark's eventfd edge that ended the wait must be taken, or
+        // the watch set would stay readable and the next wait return at once.
+        self.dispatch(Some(Duration::ZERO))
     }
 
     /// The shared half.
@@ -191,14 +194,20 @@ impl Driver {
     /// never past the earliest timer, then dispatches I/O events and fires
     /// expired timers.
     pub(crate) fn turn(&mut self, timeout: Option<Duration>) -> std::io::Result<()> {
-        let handle = &*self.handle;
-        if timeout == Some(Duration::ZERO) && !handle.io.has_registrations() {
+        if timeout == Some(Duration::ZERO) && !self.handle.io.has_registrations() {
             // A non-blocking look with no descriptors registered could only
             // see the eventfd, whose wakes the scheduler already finds in its
             // injection queue: spare the system call.
-            handle.time.fire_expired(&mut self.expired);
+            self.handle.time.fire_expired(&mut self.expired);
             return Ok(());
         }
+        self.dispatch(timeout)
+    }
+
+    /// Waits on the own epoll up to `timeout` (never past the earliest
+    /// timer), then dispatches I/O events and fires expired timers.
+    fn dispatch(&mut self, timeout: Option<Duration>) -> std::io::Result<()> {
+        let handle = &*self.handle;
         self.selector.select(handle.time.wait_timeout(timeout))?;
         // The unpark token's only job was to end the wait.
         let events = self
