@@ -344,6 +344,7 @@ pub(crate) mod sys;
 pub mod hyper;
 #[doc = include_str!("coming_from_tokio.md")]
 pub mod coming_from_tokio {}
+pub mod fs;
 pub mod io;
 pub mod net;
 pub mod process;
