@@ -5,14 +5,15 @@
 
 mod support;
 
-use std::io::ErrorKind;
+use std::io::{ErrorKind, SeekFrom};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use guillotine::fs;
+use guillotine::fs::{self, File, OpenOptions};
+use guillotine::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use guillotine::runtime::Runtime;
-use support::both_flavors;
+use support::{Flavor, assert_child_ok, both_flavors, is_child, open_fds, run_child};
 
 both_flavors! {
     read_write_round_trip,
@@ -21,6 +22,14 @@ both_flavors! {
     rename_copy_links_permissions,
     errors_are_the_std_errors,
     read_dir_lists_every_entry_in_few_jobs,
+    file_round_trip_with_seeks,
+    small_writes_share_pool_jobs,
+    small_reads_share_pool_jobs,
+    writing_after_read_ahead_writes_at_the_callers_position,
+    write_errors_are_kept_until_a_seek,
+    file_methods,
+    file_errors,
+    descriptors_return_to_baseline,
 }
 
 /// A fresh directory under the system temp dir, removed on drop.
@@ -206,4 +215,259 @@ fn read_dir_lists_every_entry_in_few_jobs(rt: Runtime) {
         // 256 entries a job: 4 jobs, and the one that finds the end.
         assert!(jobs <= 5, "{jobs} pool jobs for 1,001 entries");
     });
+}
+
+fn file_round_trip_with_seeks(rt: Runtime) {
+    let dir = TempDir::new();
+    let path = dir.join("f");
+    rt.block_on(async {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .await
+            .unwrap();
+        file.write_all(b"hello world").await.unwrap();
+        assert_eq!(file.seek(SeekFrom::Start(6)).await.unwrap(), 6);
+        let mut word = [0; 5];
+        file.read_exact(&mut word).await.unwrap();
+        assert_eq!(&word, b"world");
+        // End of file, then a write past it.
+        assert_eq!(file.read(&mut word).await.unwrap(), 0);
+        file.write_all(b"!").await.unwrap();
+        assert_eq!(file.seek(SeekFrom::Current(-12)).await.unwrap(), 0);
+        let mut all = String::new();
+        file.read_to_string(&mut all).await.unwrap();
+        assert_eq!(all, "hello world!");
+        assert_eq!(file.seek(SeekFrom::End(-6)).await.unwrap(), 6);
+        // Read one byte (the job reads ahead), then ask the position.
+        file.read_exact(&mut word[..1]).await.unwrap();
+        assert_eq!(file.seek(SeekFrom::Current(0)).await.unwrap(), 7);
+        file.close().await.unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"hello world!");
+    });
+}
+
+fn small_writes_share_pool_jobs(rt: Runtime) {
+    let dir = TempDir::new();
+    let path = dir.join("f");
+    rt.block_on(async {
+        let mut file = File::create(&path).await.unwrap();
+        let mut expected = Vec::new();
+        for i in 0..2000u32 {
+            let line = format!("line {i}\n");
+            file.write_all(line.as_bytes()).await.unwrap();
+            expected.extend_from_slice(line.as_bytes());
+        }
+        file.flush().await.unwrap();
+        let (ops, hops) = file.__pool_stats();
+        assert_eq!(ops, 2000);
+        // A write made while the job writes joins its next round; a new
+        // job starts only when one finds the file idle.
+        assert!(hops * 4 <= ops, "{hops} pool jobs for {ops} writes");
+        file.close().await.unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), expected);
+    });
+}
+
+fn small_reads_share_pool_jobs(rt: Runtime) {
+    let dir = TempDir::new();
+    let path = dir.join("f");
+    let data: Vec<u8> = (0..256 * 1024).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&path, &data).unwrap();
+    rt.block_on(async {
+        let mut file = File::open(&path).await.unwrap();
+        let mut read = Vec::new();
+        let mut buf = [0; 4096];
+        loop {
+            let n = file.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            read.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(read, data);
+        let (ops, hops) = file.__pool_stats();
+        // 64 reads of 4 KiB and the end: 64 KiB a job, 4 jobs and the one
+        // that finds the end.
+        assert_eq!(ops, 65);
+        assert_eq!(hops, 5);
+    });
+}
+
+fn writing_after_read_ahead_writes_at_the_callers_position(rt: Runtime) {
+    let dir = TempDir::new();
+    let path = dir.join("f");
+    std::fs::write(&path, "abcdefghij").unwrap();
+    rt.block_on(async {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .await
+            .unwrap();
+        let mut three = [0; 3];
+        file.read_exact(&mut three).await.unwrap();
+        assert_eq!(&three, b"abc");
+        file.write_all(b"XYZ").await.unwrap();
+        file.flush().await.unwrap();
+        file.read_exact(&mut three).await.unwrap();
+        assert_eq!(&three, b"ghi");
+        // set_len and metadata also move the position back first.
+        file.set_len(10).await.unwrap();
+        file.write_all(b"J").await.unwrap();
+        file.close().await.unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"abcXYZghiJ");
+    });
+}
+
+fn write_errors_are_kept_until_a_seek(rt: Runtime) {
+    rt.block_on(async {
+        let enospc = |r: std::io::Result<()>| {
+            assert_eq!(r.unwrap_err().raw_os_error(), Some(libc::ENOSPC));
+        };
+        let mut full = OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .await
+            .unwrap();
+        // Buffered: the write succeeds, the flush reports.
+        full.write_all(b"lost").await.unwrap();
+        enospc(full.flush().await);
+        // A retried flush is not Ok: the data is gone (tokio #6325).
+        enospc(full.flush().await);
+        enospc(full.write_all(b"more").await);
+        enospc(full.sync_all().await);
+        enospc(full.flush().await);
+        // A seek says where to write next, and clears it.
+        full.seek(SeekFrom::Start(0)).await.unwrap();
+        full.flush().await.unwrap();
+
+        // The next call of any kind reports it once, then reads go on.
+        full.write_all(b"again").await.unwrap();
+        let mut buf = [0; 4];
+        let err = full.read(&mut buf).await.unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOSPC));
+        // close reports it too, even though it was reported.
+        enospc(full.close().await);
+
+        // Dropped without a flush: close still reports.
+        let mut full = OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .await
+            .unwrap();
+        full.write_all(&[7; 100_000]).await.unwrap();
+        enospc(full.close().await);
+    });
+}
+
+fn file_methods(rt: Runtime) {
+    let dir = TempDir::new();
+    let path = dir.join("f");
+    rt.block_on(async {
+        let mut file = File::create_new(&path).await.unwrap();
+        file.set_max_buf_size(16);
+        // Larger than the buffer: written in 16-byte pieces.
+        file.write_all(&[1; 100]).await.unwrap();
+        assert_eq!(file.metadata().await.unwrap().len(), 100);
+        file.set_len(10).await.unwrap();
+        file.sync_all().await.unwrap();
+        file.sync_data().await.unwrap();
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .await
+            .unwrap();
+        assert_eq!(
+            fs::metadata(&path).await.unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let mut clone = file.try_clone().await.unwrap();
+        clone.seek(SeekFrom::Start(2)).await.unwrap();
+        // The clone shares the position.
+        let std = file.into_std().await;
+        use std::io::Seek;
+        assert_eq!((&std).stream_position().unwrap(), 2);
+        let file = File::from_std(std);
+        let std = file.try_into_std().expect("idle file");
+        drop(std);
+        let mut clone_buf = Vec::new();
+        clone.read_to_end(&mut clone_buf).await.unwrap();
+        assert_eq!(clone_buf, [1; 8]);
+        let options = File::options().read(true).clone();
+        let mut again = options.open(&path).await.unwrap();
+        let mut all = Vec::new();
+        again.read_to_end(&mut all).await.unwrap();
+        assert_eq!(all, [1; 10]);
+    });
+}
+
+fn file_errors(rt: Runtime) {
+    let dir = TempDir::new();
+    rt.block_on(async {
+        let err = File::open(dir.join("missing")).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        let err = File::create_new(dir.join("..")).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+        // Reading a write-only file: EBADF from the read job.
+        let mut write_only = File::create(dir.join("w")).await.unwrap();
+        let mut buf = [0; 8];
+        let err = write_only.read(&mut buf).await.unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EBADF));
+        // Writing a read-only one: EBADF from flush.
+        let mut read_only = File::open(dir.join("w")).await.unwrap();
+        read_only.write_all(b"x").await.unwrap();
+        let err = read_only.flush().await.unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EBADF));
+        let err = read_only.seek(SeekFrom::Current(-1)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        write_only.close().await.unwrap();
+    });
+}
+
+/// In the parent: runs `name` of `flavor` alone in a child process (other
+/// tests open descriptors in parallel); in the child: returns `true`.
+fn in_child(flavor: Flavor, name: &str) -> bool {
+    if is_child(name) {
+        return true;
+    }
+    let out = run_child(&format!("{}::{name}", flavor.module()), name);
+    assert_child_ok(&out);
+    false
+}
+
+fn descriptors_return_to_baseline(flavor: Flavor) {
+    if !in_child(flavor, "descriptors_return_to_baseline") {
+        return;
+    }
+    let dir = TempDir::new();
+    let before = open_fds();
+    let rt = flavor.rt();
+    rt.block_on(async {
+        for i in 0..50 {
+            let path = dir.join(&format!("f{i}"));
+            let mut file = File::create(&path).await.unwrap();
+            file.write_all(b"data").await.unwrap();
+            if i % 2 == 0 {
+                file.close().await.unwrap();
+            } else {
+                // Dropped with a write in flight: the job closes it.
+                drop(file);
+            }
+            let mut entries = fs::read_dir(&dir.0).await.unwrap();
+            while entries.next_entry().await.unwrap().is_some() {}
+            // A listing dropped half-way.
+            let mut entries = fs::read_dir(&dir.0).await.unwrap();
+            let _ = entries.next_entry().await.unwrap();
+        }
+        let mut full = File::options().write(true).open("/dev/full").await.unwrap();
+        full.write_all(b"x").await.unwrap();
+        assert!(full.close().await.is_err());
+    });
+    drop(rt);
+    assert_eq!(open_fds(), before);
+    for i in 0..50 {
+        assert_eq!(std::fs::read(dir.join(&format!("f{i}"))).unwrap(), b"data");
+    }
 }

@@ -44,12 +44,16 @@
 //! file is repositioned (tokio reports it once, then a retried `flush`
 //! returns `Ok` although the data is gone).
 
+mod file;
+mod open_options;
 mod read_dir;
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub use file::File;
+pub use open_options::OpenOptions;
 pub use read_dir::{DirEntry, ReadDir};
 
 use crate::runtime::context;
