@@ -471,3 +471,43 @@ fn descriptors_return_to_baseline(flavor: Flavor) {
         assert_eq!(std::fs::read(dir.join(&format!("f{i}"))).unwrap(), b"data");
     }
 }
+
+/// tokio's traits (feature `tokio-io`): write, seek and read back.
+#[cfg(feature = "tokio-io")]
+#[test]
+fn tokio_traits_round_trip() {
+    let dir = TempDir::new();
+    let path = dir.join("f");
+    support::rt().block_on(async {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .await
+            .unwrap();
+        tokio::io::AsyncWriteExt::write_all(&mut file, b"tokio traits")
+            .await
+            .unwrap();
+        tokio::io::AsyncWriteExt::flush(&mut file).await.unwrap();
+        assert_eq!(
+            tokio::io::AsyncSeekExt::seek(&mut file, SeekFrom::Start(6))
+                .await
+                .unwrap(),
+            6
+        );
+        let mut rest = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut file, &mut rest)
+            .await
+            .unwrap();
+        assert_eq!(rest, "traits");
+        assert_eq!(
+            tokio::io::AsyncSeekExt::stream_position(&mut file)
+                .await
+                .unwrap(),
+            12
+        );
+        tokio::io::AsyncWriteExt::shutdown(&mut file).await.unwrap();
+    });
+}

@@ -43,7 +43,13 @@ const READ_AHEAD: usize = 64 * 1024;
 ///
 /// # guillotine::runtime::Runtime::new().unwrap().block_on(async {
 /// let path = std::env::temp_dir().join(format!("guillotine-file-{}", std::process::id()));
-/// let mut file = guillotine::fs::File::create(&path).await?;
+/// let mut file = guillotine::fs::File::options()
+///     .read(true)
+///     .write(true)
+///     .create(true)
+///     .truncate(true)
+///     .open(&path)
+///     .await?;
 /// file.write_all(b"hello, ").await?;
 /// file.write_all(b"world").await?;
 /// file.seek(SeekFrom::Start(7)).await?;
