@@ -30,6 +30,7 @@ both_flavors! {
     file_methods,
     file_errors,
     descriptors_return_to_baseline,
+    du_walk_fetches_metadata_per_chunk,
 }
 
 /// A fresh directory under the system temp dir, removed on drop.
@@ -290,10 +291,11 @@ fn small_reads_share_pool_jobs(rt: Runtime) {
         }
         assert_eq!(read, data);
         let (ops, hops) = file.__pool_stats();
-        // 64 reads of 4 KiB and the end: 64 KiB a job, 4 jobs and the one
-        // that finds the end.
+        // 64 reads of 4 KiB and the end: jobs of 64, 128 and 256 KiB (the
+        // read-ahead doubles while reads stay sequential; the third finds
+        // the last 64 KiB) and the one that finds the end.
         assert_eq!(ops, 65);
-        assert_eq!(hops, 5);
+        assert_eq!(hops, 4);
     });
 }
 
@@ -509,5 +511,34 @@ fn tokio_traits_round_trip() {
             12
         );
         tokio::io::AsyncWriteExt::shutdown(&mut file).await.unwrap();
+    });
+}
+
+fn du_walk_fetches_metadata_per_chunk(flavor: Flavor) {
+    if !in_child(flavor, "du_walk_fetches_metadata_per_chunk") {
+        return;
+    }
+    let dir = TempDir::new();
+    for i in 0..1000 {
+        std::fs::write(dir.join(&format!("f{i}")), vec![0; i % 7]).unwrap();
+    }
+    flavor.rt().block_on(async {
+        let (_, hops_before) = fs::__pool_stats();
+        let mut entries = fs::read_dir(&dir.0).await.unwrap();
+        let mut total = 0;
+        let mut seen = 0;
+        while let Some(entry) = entries.next_entry().await.unwrap() {
+            let name = entry.file_name().into_string().unwrap();
+            let i: usize = name[1..].parse().unwrap();
+            let len = entry.metadata().await.unwrap().len();
+            assert_eq!(len, (i % 7) as u64, "{name}");
+            total += len;
+            seen += 1;
+        }
+        assert_eq!(seen, 1000);
+        assert_eq!(total, (0..1000).map(|i| (i % 7) as u64).sum::<u64>());
+        let (_, hops) = fs::__pool_stats();
+        // 4 chunks of entries (and the end), 4 of metadata.
+        assert!(hops - hops_before <= 10, "{} pool jobs", hops - hops_before);
     });
 }

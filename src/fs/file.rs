@@ -31,6 +31,8 @@ const DEFAULT_MAX_BUF_SIZE: usize = 2 * 1024 * 1024;
 /// The least a read job asks the kernel for: later small reads are served
 /// from what it returned, without a job.
 const READ_AHEAD: usize = 64 * 1024;
+/// Sequential reads double the read-ahead up to this (or `max_buf_size`).
+const MAX_READ_AHEAD: usize = 1024 * 1024;
 
 /// An open file on the blocking pool, as tokio's `fs::File`; implements
 /// [`AsyncRead`](crate::io::AsyncRead), [`AsyncWrite`](crate::io::AsyncWrite)
@@ -69,7 +71,8 @@ const READ_AHEAD: usize = 64 * 1024;
 /// buffer (up to [`set_max_buf_size`](File::set_max_buf_size), 2 MiB by
 /// default) which the same job writes before it ends: a stream of small
 /// writes costs about one job, not one each. Reads ask the kernel for at
-/// least 64 KiB and serve later reads from what came back.
+/// least 64 KiB, doubling up to 1 MiB while reads stay sequential (a seek
+/// starts again at 64 KiB), and serve later reads from what came back.
 ///
 /// # Errors are never lost
 ///
@@ -129,6 +132,9 @@ struct Inner {
     /// Read-ahead: `read_buf[read_pos..]` is not yet returned.
     read_buf: Vec<u8>,
     read_pos: usize,
+    /// What the next read job asks for at least (0: [`READ_AHEAD`]);
+    /// doubled by each read job that fills it, reset by a seek.
+    read_ahead: usize,
     /// The last read job found end-of-file; reported once.
     read_eof: bool,
     /// The last read job's error, not yet returned.
@@ -710,7 +716,8 @@ impl File {
         if dst.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let len = dst.len().max(READ_AHEAD).min(self.max_buf_size);
+        let ahead = inner.read_ahead.max(READ_AHEAD);
+        let len = dst.len().max(ahead).min(self.max_buf_size);
         let back = std::mem::take(&mut inner.seek_before_write);
         let mut buf = std::mem::take(&mut inner.read_buf);
         inner.read_pos = 0;
@@ -726,6 +733,9 @@ impl File {
             });
             guard.finish(|inner| match result {
                 Ok(n) => {
+                    if n == len {
+                        inner.read_ahead = (ahead * 2).min(MAX_READ_AHEAD);
+                    }
                     buf.truncate(n);
                     inner.read_eof = n == 0;
                     inner.read_buf = buf;
@@ -807,6 +817,7 @@ impl File {
             return Poll::Pending;
         }
         let back = inner.take_seek_back();
+        inner.read_ahead = 0;
         let pos = match pos {
             SeekFrom::Current(n) => SeekFrom::Current(n + back),
             other => other,

@@ -33,9 +33,12 @@
 //! - [`File`] writes return once the bytes are buffered; writes made while a
 //!   job is writing join a second buffer that the same job drains before it
 //!   ends, so a stream of small writes costs about one job, not one each.
-//! - [`File`] reads ahead (64 KiB by default, bounded by
-//!   [`set_max_buf_size`](File::set_max_buf_size)), so 4 KiB reads cost one
-//!   job per 16 of them.
+//! - [`DirEntry::metadata`] fetches, in the same job, the metadata of the
+//!   entries after it in its chunk: a `du`-style walk costs a job per
+//!   chunk, not one per entry.
+//! - [`File`] reads ahead (64 KiB, doubling to 1 MiB while reads stay
+//!   sequential, bounded by [`set_max_buf_size`](File::set_max_buf_size)),
+//!   so 4 KiB reads cost one job per 16 or more of them.
 //!
 //! # Errors are never lost
 //!

@@ -9,7 +9,7 @@ use std::io;
 use std::os::unix::fs::DirEntryExt;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 
 use super::{asyncify, count_ops, job_failed, spawn_blocking};
@@ -62,29 +62,76 @@ impl Chunk {
     /// Reads up to [`CHUNK`] more entries (blocking).
     fn fill(mut self) -> Chunk {
         if let Some(std) = &mut self.std {
+            let mut entries = Vec::with_capacity(CHUNK);
+            let mut error = None;
             for _ in 0..CHUNK {
                 match std.next() {
-                    Some(Ok(entry)) => {
-                        let file_type = entry.file_type().ok();
-                        self.ready.push_back(Ok(DirEntry {
-                            std: Arc::new(entry),
-                            file_type,
-                        }));
-                    }
+                    Some(Ok(entry)) => entries.push(entry),
                     Some(Err(e)) => {
-                        self.ready.push_back(Err(e));
-                        self.std = None;
+                        error = Some(e);
                         break;
                     }
-                    None => {
-                        self.std = None;
-                        break;
-                    }
+                    None => break,
                 }
             }
-            count_ops(self.ready.len() as u64);
+            if entries.len() < CHUNK {
+                self.std = None;
+            }
+            count_ops(entries.len() as u64);
+            let batch = Arc::new(Batch {
+                metadata: Mutex::new(Vec::new()),
+                entries: entries.into_iter().map(Arc::new).collect(),
+            });
+            for (index, entry) in batch.entries.iter().enumerate() {
+                self.ready.push_back(Ok(DirEntry {
+                    file_type: entry.file_type().ok(),
+                    std: Arc::clone(entry),
+                    batch: Arc::clone(&batch),
+                    index,
+                }));
+            }
+            if let Some(e) = error {
+                self.ready.push_back(Err(e));
+            }
         }
         self
+    }
+}
+
+/// The entries of one chunk, so that the first [`DirEntry::metadata`]
+/// call fetches the metadata of the entries after it in the same job.
+#[derive(Debug)]
+struct Batch {
+    entries: Vec<Arc<std::fs::DirEntry>>,
+    /// Metadata fetched ahead, by index; each is taken by one call.
+    metadata: Mutex<Vec<Option<Metadata>>>,
+}
+
+impl Batch {
+    /// The metadata of entry `index`, and of the later entries not yet
+    /// fetched, stored for their own calls (blocking).
+    fn fetch_from(&self, index: usize) -> io::Result<Metadata> {
+        let own = self.entries[index].metadata();
+        let mut ahead = Vec::with_capacity(self.entries.len());
+        ahead.resize(index + 1, None);
+        ahead.extend(self.entries[index + 1..].iter().map(|e| e.metadata().ok()));
+        count_ops(ahead.len().saturating_sub(index + 1) as u64);
+        let mut metadata = self.metadata.lock().unwrap_or_else(PoisonError::into_inner);
+        if metadata.len() < ahead.len() {
+            metadata.resize(ahead.len(), None);
+        }
+        for (slot, m) in metadata.iter_mut().zip(ahead).skip(index + 1) {
+            if slot.is_none() {
+                *slot = m;
+            }
+        }
+        own
+    }
+
+    /// Takes entry `index`'s metadata if it was fetched ahead.
+    fn take(&self, index: usize) -> Option<Metadata> {
+        let mut metadata = self.metadata.lock().unwrap_or_else(PoisonError::into_inner);
+        metadata.get_mut(index)?.take()
     }
 }
 
@@ -187,6 +234,9 @@ impl ReadDir {
 #[derive(Debug)]
 pub struct DirEntry {
     std: Arc<std::fs::DirEntry>,
+    /// The chunk this entry came in, and its place there.
+    batch: Arc<Batch>,
+    index: usize,
     /// Read with the entry; `None` if that failed (then asked again).
     file_type: Option<FileType>,
 }
@@ -230,7 +280,13 @@ impl DirEntry {
         self.std.ino()
     }
 
-    /// The entry's metadata, not following a symlink (one pool job).
+    /// The entry's metadata, not following a symlink.
+    ///
+    /// The job that fetches it also fetches the metadata of the entries
+    /// that came after this one in the same chunk, for their own calls: a
+    /// `du`-style walk pays one job per chunk, not one per entry (tokio).
+    /// Each fetched-ahead value serves one call (a second call asks again),
+    /// and is as old as that job.
     ///
     /// ```
     /// # guillotine::runtime::Runtime::new().unwrap().block_on(async {
@@ -239,8 +295,12 @@ impl DirEntry {
     /// # Ok::<_, std::io::Error>(()) }).unwrap();
     /// ```
     pub async fn metadata(&self) -> io::Result<Metadata> {
-        let std = Arc::clone(&self.std);
-        asyncify(move || std.metadata()).await
+        if let Some(metadata) = self.batch.take(self.index) {
+            return Ok(metadata);
+        }
+        let batch = Arc::clone(&self.batch);
+        let index = self.index;
+        asyncify(move || batch.fetch_from(index)).await
     }
 
     /// The entry's file type, not following a symlink: known from the
