@@ -246,6 +246,16 @@ fn file_round_trip_with_seeks(rt: Runtime) {
         // Read one byte (the job reads ahead), then ask the position.
         file.read_exact(&mut word[..1]).await.unwrap();
         assert_eq!(file.seek(SeekFrom::Current(0)).await.unwrap(), 7);
+        // A seek whose future is dropped after its first poll does not
+        // answer the next seek.
+        {
+            use futures::FutureExt;
+            let abandoned = file.seek(SeekFrom::Start(3)).now_or_never();
+            assert!(abandoned.is_none());
+        }
+        assert_eq!(file.seek(SeekFrom::Start(1)).await.unwrap(), 1);
+        file.read_exact(&mut word[..1]).await.unwrap();
+        assert_eq!(word[0], b'e');
         file.close().await.unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"hello world!");
     });

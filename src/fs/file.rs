@@ -139,8 +139,9 @@ struct Inner {
     read_eof: bool,
     /// The last read job's error, not yet returned.
     read_err: Option<io::Error>,
-    /// The finished seek job's result, not yet returned.
-    seek_result: Option<io::Result<u64>>,
+    /// The finished seek job's result, not yet returned, with the
+    /// position it was asked for (a later seek elsewhere discards it).
+    seek_result: Option<(SeekFrom, io::Result<u64>)>,
     /// A background write's error (see the type's docs), kept until a
     /// seek or `set_len` succeeds.
     write_err: Option<StoredError>,
@@ -266,7 +267,11 @@ impl Drop for JobGuard {
         let mut inner = self.shared.lock();
         match self.job {
             Job::Read => inner.read_err = Some(shut_down()),
-            Job::Seek => inner.seek_result = Some(Err(shut_down())),
+            Job::Seek => {
+                if let Some((_, result)) = &mut inner.seek_result {
+                    *result = Err(shut_down());
+                }
+            }
             Job::Write => {
                 inner.pending.clear();
                 inner.write_err = Some(StoredError::new(&shut_down()));
@@ -600,7 +605,10 @@ impl File {
     pub fn try_into_std(mut self) -> Result<StdFile, File> {
         {
             let inner = self.shared.lock();
-            if !inner.is_idle() || inner.read_pos < inner.read_buf.len() {
+            if !inner.is_idle()
+                || inner.read_pos < inner.read_buf.len()
+                || inner.seek_before_write != 0
+            {
                 drop(inner);
                 return Err(self);
             }
@@ -690,6 +698,10 @@ impl File {
 
     fn poll_read_priv(&self, cx: &mut Context<'_>, dst: &mut [u8]) -> Poll<io::Result<usize>> {
         let mut inner = self.shared.lock();
+        if inner.busy != Some(Job::Seek) {
+            // A seek result nobody claimed: its caller gave up.
+            inner.seek_result = None;
+        }
         if let Some(e) = inner.unreported_write_err() {
             return Poll::Ready(Err(e));
         }
@@ -750,6 +762,9 @@ impl File {
 
     fn poll_write_priv(&self, cx: &mut Context<'_>, src: &[u8]) -> Poll<io::Result<usize>> {
         let mut inner = self.shared.lock();
+        if inner.busy != Some(Job::Seek) {
+            inner.seek_result = None;
+        }
         if let Some(e) = inner.write_err() {
             return Poll::Ready(Err(e));
         }
@@ -806,8 +821,14 @@ impl File {
 
     fn poll_seek_priv(&self, cx: &mut Context<'_>, pos: SeekFrom) -> Poll<io::Result<u64>> {
         let mut inner = self.shared.lock();
-        if let Some(result) = inner.seek_result.take() {
-            return Poll::Ready(result);
+        if inner.busy == Some(Job::Seek) {
+            inner.register(cx);
+            return Poll::Pending;
+        }
+        match inner.seek_result.take() {
+            Some((asked, result)) if asked == pos => return Poll::Ready(result),
+            // A seek whose caller gave up (the future was dropped).
+            Some(_) | None => {}
         }
         if let Some(e) = inner.unreported_write_err() {
             return Poll::Ready(Err(e));
@@ -818,18 +839,21 @@ impl File {
         }
         let back = inner.take_seek_back();
         inner.read_ahead = 0;
+        let asked = pos;
         let pos = match pos {
             SeekFrom::Current(n) => SeekFrom::Current(n + back),
             other => other,
         };
         inner.op();
+        // Reported as a shutdown error if the job never runs.
+        inner.seek_result = Some((asked, Err(shut_down())));
         self.start(&mut inner, Job::Seek, move |mut file, guard| {
             let result = file.seek(pos);
             guard.finish(|inner| {
                 if result.is_ok() {
                     inner.write_err = None;
                 }
-                inner.seek_result = Some(result);
+                inner.seek_result = Some((asked, result));
             });
         });
         inner.register(cx);
