@@ -16,7 +16,9 @@
 //! current-thread with its own blocking pool, and each round runs on a
 //! fresh runtime in a fresh temporary directory. The table gives the median
 //! wall time per runtime over `BENCH_ROUNDS` (default 5) after one warm-up,
-//! alternating runtimes.
+//! alternating runtimes, and the operations per pool job guillotine
+//! counted (`fs::__pool_stats`: file reads and writes, directory entries,
+//! metadata, whole-file calls).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -407,8 +409,10 @@ mod std_on_pool {
     }
 }
 
-/// One timed round of `workload` on `runtime`, in a fresh directory.
-fn round(runtime: &str, workload: &str, sizes: Sizes) -> Duration {
+/// One timed round of `workload` on `runtime`, in a fresh directory;
+/// guillotine's rounds also add their operations and pool jobs to `hops`.
+fn round(runtime: &str, workload: &str, sizes: Sizes, hops: &mut (u64, u64)) -> Duration {
+    let stats_before = guillotine::fs::__pool_stats();
     let dir = temp_dir(&format!("{workload}-{}", runtime.replace(' ', "_")));
     prepare(workload, &dir, sizes);
     let d = dir.clone();
@@ -437,6 +441,11 @@ fn round(runtime: &str, workload: &str, sizes: Sizes) -> Duration {
         _ => unreachable!(),
     }
     let elapsed = start.elapsed();
+    if runtime == "guillotine" {
+        let after = guillotine::fs::__pool_stats();
+        hops.0 += after.0 - stats_before.0;
+        hops.1 += after.1 - stats_before.1;
+    }
     std::fs::remove_dir_all(&dir).unwrap();
     elapsed
 }
@@ -457,18 +466,19 @@ fn main() {
         .unwrap_or(5);
     let sizes = Sizes::from_env();
     println!(
-        "| workload | {} | guillotine / faster of tokio, async-fs |",
+        "| workload | {} | guillotine / faster of tokio, async-fs | guillotine operations per pool job |",
         RUNTIMES.join(" | ")
     );
-    println!("|---|{}---|", "---|".repeat(RUNTIMES.len()));
+    println!("|---|{}---|---|", "---|".repeat(RUNTIMES.len()));
     for workload in WORKLOADS {
         if !filters.is_empty() && !filters.iter().any(|f| workload.contains(f.as_str())) {
             continue;
         }
         let mut times: Vec<Vec<Duration>> = vec![Vec::new(); RUNTIMES.len()];
+        let mut hops = (0, 0);
         for r in 0..=rounds {
             for (i, runtime) in RUNTIMES.iter().enumerate() {
-                let t = round(runtime, workload, sizes);
+                let t = round(runtime, workload, sizes, &mut hops);
                 eprintln!("{workload} {runtime} round {r}: {t:?}");
                 if r > 0 {
                     times[i].push(t);
@@ -482,9 +492,10 @@ fn main() {
             .map(|d| format!("{:.1} ms", d.as_secs_f64() * 1e3))
             .collect();
         println!(
-            "| {workload} | {} | {:.2} |",
+            "| {workload} | {} | {:.2} | {:.1} |",
             cells.join(" | "),
-            medians[0].as_secs_f64() / best_other.as_secs_f64()
+            medians[0].as_secs_f64() / best_other.as_secs_f64(),
+            hops.0 as f64 / hops.1.max(1) as f64
         );
     }
 }

@@ -31,6 +31,7 @@ both_flavors! {
     file_errors,
     descriptors_return_to_baseline,
     du_walk_fetches_metadata_per_chunk,
+    streaming_reads_keep_the_callers_position,
 }
 
 /// A fresh directory under the system temp dir, removed on drop.
@@ -550,5 +551,55 @@ fn du_walk_fetches_metadata_per_chunk(flavor: Flavor) {
         let (_, hops) = fs::__pool_stats();
         // 4 chunks of entries (and the end), 4 of metadata.
         assert!(hops - hops_before <= 10, "{} pool jobs", hops - hops_before);
+    });
+}
+
+fn streaming_reads_keep_the_callers_position(rt: Runtime) {
+    let dir = TempDir::new();
+    let path = dir.join("f");
+    let pattern = |i: usize| (i % 253) as u8;
+    let data: Vec<u8> = (0..3 * 1024 * 1024 + 17).map(pattern).collect();
+    std::fs::write(&path, &data).unwrap();
+    rt.block_on(async {
+        // All of it, 4 KiB at a time, while pieces are fetched ahead.
+        let mut file = File::open(&path).await.unwrap();
+        let mut all = Vec::new();
+        let mut buf = vec![0; 4096];
+        loop {
+            let n = file.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+        }
+        assert!(all == data, "the bytes read differ from the file's");
+
+        // Stop part-way (a piece may be in flight), then ask the position
+        // and write there.
+        for stop in [100, 70_000, 1_500_000 + 100] {
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .await
+                .unwrap();
+            let mut read = 0;
+            while read < stop {
+                let want = (stop - read).min(4096);
+                let n = file.read(&mut buf[..want]).await.unwrap();
+                assert_eq!(&buf[..n], &data[read..read + n]);
+                read += n;
+            }
+            assert_eq!(file.seek(SeekFrom::Current(0)).await.unwrap(), stop as u64);
+            file.write_all(b"XYZ").await.unwrap();
+            let mut next = [0; 10];
+            file.read_exact(&mut next).await.unwrap();
+            assert_eq!(&next[..], &data[stop + 3..stop + 13]);
+            file.close().await.unwrap();
+            let on_disk = std::fs::read(&path).unwrap();
+            assert_eq!(&on_disk[stop..stop + 3], b"XYZ");
+            assert_eq!(on_disk.len(), data.len());
+            std::fs::write(&path, &data).unwrap();
+        }
     });
 }

@@ -72,7 +72,9 @@ const MAX_READ_AHEAD: usize = 1024 * 1024;
 /// default) which the same job writes before it ends: a stream of small
 /// writes costs about one job, not one each. Reads ask the kernel for at
 /// least 64 KiB, doubling up to 1 MiB while reads stay sequential (a seek
-/// starts again at 64 KiB), and serve later reads from what came back.
+/// starts again at 64 KiB), and serve later reads from what came back;
+/// while reads stream, the next piece is fetched as the caller reads the
+/// last one.
 ///
 /// # Errors are never lost
 ///
@@ -135,6 +137,11 @@ struct Inner {
     /// What the next read job asks for at least (0: [`READ_AHEAD`]);
     /// doubled by each read job that fills it, reset by a seek.
     read_ahead: usize,
+    /// Prefetched bytes that follow `read_buf`'s (empty when none).
+    next_buf: Vec<u8>,
+    /// A free read buffer: a read job fills it while the caller reads
+    /// `read_buf`.
+    spare: Vec<u8>,
     /// The last read job found end-of-file; reported once.
     read_eof: bool,
     /// The last read job's error, not yet returned.
@@ -215,11 +222,20 @@ impl Inner {
         self.busy.is_none() && self.pending.is_empty()
     }
 
+    /// Bytes read ahead and not yet returned.
+    fn unread(&self) -> usize {
+        self.read_buf.len() - self.read_pos + self.next_buf.len()
+    }
+
     /// Drops the read-ahead; the OS position must move back over the
     /// bytes returned, by the seek this returns.
     fn discard_read_ahead(&mut self) -> i64 {
-        let unread = self.read_buf.len() - self.read_pos;
+        let unread = self.unread();
         self.read_buf.clear();
+        if self.spare.capacity() < self.next_buf.capacity() {
+            self.spare = std::mem::take(&mut self.next_buf);
+        }
+        self.next_buf.clear();
         self.read_pos = 0;
         self.read_eof = false;
         -(unread as i64)
@@ -605,10 +621,7 @@ impl File {
     pub fn try_into_std(mut self) -> Result<StdFile, File> {
         {
             let inner = self.shared.lock();
-            if !inner.is_idle()
-                || inner.read_pos < inner.read_buf.len()
-                || inner.seek_before_write != 0
-            {
+            if !inner.is_idle() || inner.unread() > 0 || inner.seek_before_write != 0 {
                 drop(inner);
                 return Err(self);
             }
@@ -705,12 +718,31 @@ impl File {
         if let Some(e) = inner.unreported_write_err() {
             return Poll::Ready(Err(e));
         }
+        if inner.read_pos == inner.read_buf.len() && !inner.next_buf.is_empty() {
+            // Move on to the prefetched piece.
+            let next = std::mem::take(&mut inner.next_buf);
+            inner.spare = std::mem::replace(&mut inner.read_buf, next);
+            inner.read_pos = 0;
+        }
         if inner.read_pos < inner.read_buf.len() {
             let start = inner.read_pos;
             let n = dst.len().min(inner.read_buf.len() - start);
             dst[..n].copy_from_slice(&inner.read_buf[start..start + n]);
             inner.read_pos += n;
             inner.op();
+            // Streaming (the last job filled its buffer): fetch the next
+            // piece while the caller reads this one.
+            let unread = inner.unread();
+            if inner.read_ahead > 0
+                && unread < inner.read_ahead / 2
+                && inner.is_idle()
+                && inner.next_buf.is_empty()
+                && inner.seek_before_write == 0
+                && !inner.read_eof
+                && inner.read_err.is_none()
+            {
+                self.start_read(&mut inner, 0);
+            }
             return Poll::Ready(Ok(n));
         }
         if let Some(e) = inner.read_err.take() {
@@ -728,16 +760,24 @@ impl File {
         if dst.is_empty() {
             return Poll::Ready(Ok(0));
         }
+        self.start_read(&mut inner, dst.len());
+        inner.register(cx);
+        Poll::Pending
+    }
+
+    /// Starts a read job for at least `want` bytes (and the read-ahead),
+    /// whose bytes join the unread ones in `read_buf`.
+    fn start_read(&self, inner: &mut Inner, want: usize) {
         let ahead = inner.read_ahead.max(READ_AHEAD);
-        let len = dst.len().max(ahead).min(self.max_buf_size);
+        let len = want.max(ahead).min(self.max_buf_size);
         let back = std::mem::take(&mut inner.seek_before_write);
-        let mut buf = std::mem::take(&mut inner.read_buf);
-        inner.read_pos = 0;
-        self.start(&mut inner, Job::Read, move |mut file, guard| {
+        // Not cleared between jobs: only growth is zero-filled.
+        let mut buf = std::mem::take(&mut inner.spare);
+        self.start(inner, Job::Read, move |mut file, guard| {
             buf.resize(len, 0);
             let result = seek_by(file, back).and_then(|()| {
                 loop {
-                    match file.read(&mut buf) {
+                    match file.read(&mut buf[..len]) {
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         other => break other,
                     }
@@ -748,16 +788,25 @@ impl File {
                     if n == len {
                         inner.read_ahead = (ahead * 2).min(MAX_READ_AHEAD);
                     }
-                    buf.truncate(n);
                     inner.read_eof = n == 0;
-                    inner.read_buf = buf;
-                    inner.read_pos = 0;
+                    buf.truncate(n);
+                    if inner.next_buf.is_empty() && inner.read_pos >= inner.read_buf.len() {
+                        inner.spare = std::mem::replace(&mut inner.read_buf, buf);
+                        inner.read_pos = 0;
+                    } else if inner.next_buf.is_empty() {
+                        // Behind the bytes the caller has yet to read.
+                        inner.next_buf = buf;
+                    } else {
+                        inner.next_buf.extend_from_slice(&buf);
+                        inner.spare = buf;
+                    }
                 }
-                Err(e) => inner.read_err = Some(e),
+                Err(e) => {
+                    inner.read_err = Some(e);
+                    inner.spare = buf;
+                }
             });
         });
-        inner.register(cx);
-        Poll::Pending
     }
 
     fn poll_write_priv(&self, cx: &mut Context<'_>, src: &[u8]) -> Poll<io::Result<usize>> {
@@ -768,7 +817,7 @@ impl File {
         if let Some(e) = inner.write_err() {
             return Poll::Ready(Err(e));
         }
-        if inner.read_pos < inner.read_buf.len() || inner.read_eof {
+        if inner.unread() > 0 || inner.read_eof {
             // Read-ahead: the OS position is past the caller's. Write
             // where the caller is, once the read job (if any) is done.
             if inner.busy.is_some() {
@@ -776,6 +825,7 @@ impl File {
                 return Poll::Pending;
             }
             inner.seek_before_write = inner.take_seek_back();
+            inner.read_ahead = 0;
         }
         if src.is_empty() {
             return Poll::Ready(Ok(0));
