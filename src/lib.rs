@@ -274,10 +274,12 @@
 //! - *Pinned tasks.* [`task::spawn_local`] on a worker pins the task there:
 //!   it lives on the worker's own queue, which is never stolen from, and its
 //!   header points to that worker, so its wakes can only queue it there.
-//! - *The `block_on` thread* is not a worker: it runs the main future and
+//! - *A `block_on` thread* is not a worker: it runs the main future and
 //!   the `spawn_local` tasks of that thread (like a `LocalSet`), and sleeps
-//!   in its own epoll meanwhile; `spawn` from there goes to the injection
-//!   queue. When the workers have every CPU it does not spin.
+//!   in its own epoll meanwhile (one per thread, opened at its first
+//!   `block_on`, closed with the runtime); `spawn` from there goes to the
+//!   injection queue. Several threads may be in `block_on` at once. When
+//!   the workers have every CPU it does not spin.
 //! - *Owned tasks* are sharded by task id behind mutexes, since any worker
 //!   may complete any `Send` task. Shutdown closes the injection queue and
 //!   then the shards (later spawns are cancelled at once), stops the

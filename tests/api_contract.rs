@@ -30,6 +30,9 @@ fn signatures_match_the_contract() {
     let _: fn() -> Handle = Handle::current;
     let _: fn() -> Result<Handle, TryCurrentError> = Handle::try_current;
     send_sync::<Handle>();
+    // As tokio's, on both flavors: kept in a `static`, shared in an `Arc`,
+    // moved and dropped anywhere (tests/rt_send_sync.rs).
+    send_sync::<Runtime>();
     // task
     let _: fn(&JoinHandle<u8>) = JoinHandle::abort;
     let _: fn(&JoinHandle<u8>) -> bool = JoinHandle::is_finished;

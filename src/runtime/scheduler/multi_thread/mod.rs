@@ -27,7 +27,7 @@ mod worker;
 pub(crate) use worker::Worker;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::AcqRel, Ordering::Relaxed};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -75,6 +75,11 @@ pub(crate) struct Workers {
     /// (e.g. `Handle::block_on` inside `block_in_place`) after shutdown
     /// began.
     alive: AtomicUsize,
+    /// The drivers of the threads' homes of local tasks (their `block_on`
+    /// cores, `scheduler/local.rs`): the runtime closes them when it shuts
+    /// down, whichever thread drops it. A home dropped with its thread
+    /// takes its driver along.
+    homes: Mutex<Vec<Weak<DriverCell>>>,
 }
 
 /// The part of a worker other threads reach.
@@ -163,6 +168,25 @@ impl Workers {
             remote.handle.io.shutdown();
             drop(lock_driver(&remote.driver).take());
             remote.handle.unparker.close();
+        }
+    }
+
+    /// Keeps a weak reference to the driver of a thread's home of local
+    /// tasks, to close it at shutdown.
+    pub(crate) fn adopt_driver(&self, cell: &Arc<DriverCell>) {
+        let mut homes = self.homes.lock().unwrap_or_else(PoisonError::into_inner);
+        homes.retain(|home| home.strong_count() > 0);
+        homes.push(Arc::downgrade(cell));
+    }
+
+    /// Closes the epoll instances and eventfds of the threads' homes (no
+    /// thread sleeps in them: a `block_on` borrows the runtime).
+    fn close_homes(&self) {
+        let homes = std::mem::take(&mut *self.homes.lock().unwrap_or_else(PoisonError::into_inner));
+        for cell in homes.iter().filter_map(Weak::upgrade) {
+            if let Some(driver) = lock_driver(&cell).take() {
+                driver.handle().unparker.close();
+            }
         }
     }
 
@@ -294,15 +318,11 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
         next_driver: AtomicUsize::new(0),
         watcher: Watcher::default(),
         alive: AtomicUsize::new(0),
+        homes: Mutex::default(),
     };
     let metrics = Arc::new(Metrics::new(n));
     let first = workers.remotes[0].handle.clone();
-    let shared = Arc::new(Shared::new(
-        first,
-        config.pool.clone(),
-        metrics,
-        Some(workers),
-    ));
+    let shared = Arc::new(Shared::new(first, config, metrics, Some(workers)));
     let mut launched = Launched {
         shared: shared.clone(),
         threads: Vec::with_capacity(n + 1),
@@ -321,7 +341,7 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
                 shared.workers.as_ref().expect("workers").remotes[index]
                     .handle
                     .clone(),
-                config.pool.clone(),
+                &config,
                 shared.metrics.clone(),
                 None,
             ));
@@ -440,7 +460,9 @@ impl Launched {
             }
         }
         // The last worker out shut the drivers down already (with every
-        // worker stopped), or will when it leaves.
+        // worker stopped), or will when it leaves. The threads' homes have
+        // no worker in them: their drivers close now.
+        workers.close_homes();
         shared.shutdown_blocking(deadline);
     }
 }
