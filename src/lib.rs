@@ -319,6 +319,12 @@
 //! reactor. Without pidfd (Linux before 5.3), waiters poll `waitpid` on a
 //! timer instead.
 //!
+//! **Files.** [`fs`] runs `std::fs` calls on the blocking pool, as tokio
+//! does, but shares pool jobs: a [`fs::File`]'s write job keeps writing
+//! what was written while it ran, reads fetch at least 64 KiB, and
+//! [`fs::read_dir`] fetches 256 entries a job. A failed background write
+//! is kept and returned until a seek; [`fs::File::close`] reports it.
+//!
 //! **hyper and axum.** With the `hyper` feature, the streams implement hyper's I/O traits and
 //! the `guillotine::hyper` module has hyper's executor and timer, an HTTP/1
 //! and HTTP/2 server with graceful shutdown, and a connector for
@@ -346,6 +352,7 @@ pub(crate) mod sys;
 pub mod hyper;
 #[doc = include_str!("coming_from_tokio.md")]
 pub mod coming_from_tokio {}
+pub mod fs;
 pub mod io;
 pub mod net;
 pub mod process;

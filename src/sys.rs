@@ -280,3 +280,16 @@ pub(crate) fn set_nonblocking(fd: &OwnedFd, nonblocking: bool) -> io::Result<()>
     }
     Ok(())
 }
+
+/// `close(fd)`, reporting its error (std's `Drop` for a descriptor ignores
+/// it; on NFS a failed write-back shows up only here). `EINTR` is success:
+/// Linux always releases the descriptor, so retrying could close another.
+pub(crate) fn close(fd: OwnedFd) -> io::Result<()> {
+    let raw = std::os::fd::IntoRawFd::into_raw_fd(fd);
+    // SAFETY: `raw` was an owned descriptor whose ownership we just took;
+    // it is closed exactly once, here.
+    match syscall!(close(raw)) {
+        Err(e) if e.kind() != io::ErrorKind::Interrupted => Err(e),
+        _ => Ok(()),
+    }
+}

@@ -446,6 +446,103 @@ fn process_matches_the_contract() {
     assert_eq!(out.stdout, b"contract\n");
 }
 
+/// `guillotine::fs` (third round): tokio's functions, `File` and
+/// `OpenOptions`, plus `File::close`.
+#[test]
+fn fs_matches_the_contract() {
+    use std::fs::{FileType, Metadata, Permissions};
+    use std::future::Future;
+    use std::io::SeekFrom;
+    use std::path::PathBuf;
+
+    use guillotine::fs::{self, DirEntry, File, OpenOptions, ReadDir};
+
+    fn io<T>(_: impl Future<Output = io::Result<T>> + Send) {}
+    let p = "Cargo.toml";
+    io::<Vec<u8>>(fs::read(p));
+    io::<String>(fs::read_to_string(p));
+    io::<()>(fs::write(p, b""));
+    io::<ReadDir>(fs::read_dir(p));
+    io::<Metadata>(fs::metadata(p));
+    io::<Metadata>(fs::symlink_metadata(p));
+    io::<()>(fs::create_dir(p));
+    io::<()>(fs::create_dir_all(p));
+    io::<()>(fs::remove_file(p));
+    io::<()>(fs::remove_dir(p));
+    io::<()>(fs::remove_dir_all(p));
+    io::<()>(fs::rename(p, p));
+    io::<u64>(fs::copy(p, p));
+    io::<PathBuf>(fs::canonicalize(p));
+    io::<()>(fs::hard_link(p, p));
+    io::<PathBuf>(fs::read_link(p));
+    io::<()>(fs::symlink(p, p));
+    io::<()>(fs::set_permissions(
+        p,
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    ));
+    io::<bool>(fs::try_exists(p));
+
+    io::<File>(File::open(p));
+    io::<File>(File::create(p));
+    io::<File>(File::create_new(p));
+    let _: fn() -> OpenOptions = File::options;
+    let _: fn(std::fs::File) -> File = File::from_std;
+    let _: fn(File) -> Result<std::fs::File, File> = File::try_into_std;
+    let _: fn(&mut File, usize) = File::set_max_buf_size;
+    fn file_methods(f: &File, g: File, h: File) {
+        io::<()>(f.sync_all());
+        io::<()>(f.sync_data());
+        io::<()>(f.set_len(0));
+        io::<Metadata>(f.metadata());
+        io::<File>(f.try_clone());
+        let perm: Permissions = std::os::unix::fs::PermissionsExt::from_mode(0o644);
+        io::<()>(f.set_permissions(perm));
+        io::<()>(g.close());
+        let _: &dyn Future<Output = std::fs::File> = &h.into_std();
+    }
+    let _ = file_methods;
+    fn stream<
+        T: guillotine::io::AsyncRead + guillotine::io::AsyncWrite + guillotine::io::AsyncSeek,
+    >() {
+    }
+    stream::<File>();
+    #[cfg(feature = "tokio-io")]
+    {
+        fn tokio_stream<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + tokio::io::AsyncSeek>() {}
+        tokio_stream::<File>();
+    }
+    let _: for<'a> fn(&'a mut OpenOptions, bool) -> &'a mut OpenOptions = OpenOptions::read;
+    let _: for<'a> fn(&'a mut OpenOptions, bool) -> &'a mut OpenOptions = OpenOptions::write;
+    let _: for<'a> fn(&'a mut OpenOptions, bool) -> &'a mut OpenOptions = OpenOptions::append;
+    let _: for<'a> fn(&'a mut OpenOptions, bool) -> &'a mut OpenOptions = OpenOptions::truncate;
+    let _: for<'a> fn(&'a mut OpenOptions, bool) -> &'a mut OpenOptions = OpenOptions::create;
+    let _: for<'a> fn(&'a mut OpenOptions, bool) -> &'a mut OpenOptions = OpenOptions::create_new;
+    let _: for<'a> fn(&'a mut OpenOptions, u32) -> &'a mut OpenOptions = OpenOptions::mode;
+    let _: for<'a> fn(&'a mut OpenOptions, i32) -> &'a mut OpenOptions = OpenOptions::custom_flags;
+    fn open(o: &OpenOptions) {
+        io::<File>(o.open("x"));
+    }
+    let _ = open;
+    fn entries(r: &mut ReadDir, e: &DirEntry) {
+        io::<Option<DirEntry>>(r.next_entry());
+        io::<Metadata>(e.metadata());
+        io::<FileType>(e.file_type());
+        let _: PathBuf = e.path();
+        let _: std::ffi::OsString = e.file_name();
+        let _: u64 = e.ino();
+    }
+    let _ = entries;
+    let _ = SeekFrom::Start(0);
+    send_sync_unpin::<File>();
+    send_sync_unpin::<ReadDir>();
+    send_sync_unpin::<DirEntry>();
+    send_sync::<OpenOptions>();
+    debug::<File>();
+    debug::<ReadDir>();
+    debug::<DirEntry>();
+    debug::<OpenOptions>();
+}
+
 /// The `hyper` feature's names: hyper's I/O traits on the streams, and
 /// `guillotine::hyper`.
 #[cfg(feature = "hyper")]

@@ -57,7 +57,7 @@ pub(crate) mod registration;
 
 pub use async_fd::AsyncFd;
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
-pub use futures_lite::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+pub use futures_lite::io::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 // tokio's `io` helpers, the runtime-agnostic ones of futures-lite.
 pub use futures_lite::io::{
     BufReader, BufWriter, Empty, ReadHalf, Repeat, Sink, WriteHalf, copy, empty, repeat, sink,
