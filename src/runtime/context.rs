@@ -448,4 +448,3 @@ pub(crate) fn driver() -> Option<Arc<driver::Handle>> {
         .ok()
         .flatten()
 }
-
