@@ -1,25 +1,33 @@
-//! Multi-thread benchmarks: tokio's multi-thread scheduler workloads, a
-//! skewed fan-out and an HTTP/1 hello server, on tokio's multi-thread
-//! runtime and smol's `Executor` (2 workers each), guillotine's
-//! multi-thread flavor (the contender under test) and its current-thread
-//! runtime.
+//! Multi-thread benchmarks: tokio's multi-thread scheduler workloads, the
+//! same workloads run inside a spawned task, a skewed fan-out and an
+//! HTTP/1 server under four loads, on tokio's multi-thread runtime and
+//! smol's `Executor` (2 workers each), guillotine's multi-thread flavor
+//! (the contender under test) and its current-thread runtime (the hyper
+//! tables add tokio's current-thread runtime and guillotine-2ct).
 //!
 //! ```text
 //! cargo bench --bench multi --features hyper         # everything
-//! cargo bench --bench multi                          # hyper without guillotine's servers
 //! BENCH_ROUNDS=5 cargo bench --bench multi -- spawn  # names containing a word
-//! cargo bench --bench multi -- hyper                 # only the hyper tables (needs wrk)
+//! BENCH_ROUNDS=5 cargo bench --bench multi --features hyper -- hyper
+//!                                                    # only the hyper tables (needs wrk)
+//! MULTI_BENCH_HYPER_ROWS=hello,work MULTI_BENCH_HYPER_PIN=cpu0 \
+//!   MULTI_BENCH_HYPER_SERVERS=guillotine-mt,tokio-mt MULTI_BENCH_HYPER_SECS=5 \
+//!   cargo bench --bench multi --features hyper -- hyper
+//!                                                    # some hyper rows and servers
 //! MULTI_BENCH_WORKERS=8 cargo bench --bench multi    # 8 workers instead of 2
-//! MULTI_BENCH_WORKERS=1 cargo bench --bench multi    # guillotine-mt on 1 worker
+//! MULTI_BENCH_WORKERS=1 BENCH_RUNTIMES=guillotine-mt,guillotine-ct \
+//!   cargo bench --bench multi -- in_task             # guillotine-mt on 1 worker
 //!                                                    # against guillotine-ct
 //! BENCH_ROUNDS=3 cargo bench --bench multi --features hyper -- syscalls
 //!                                                    # system calls per 1,000 tasks
 //!                                                    # (strace, perf; only on request)
 //! ```
 //!
+//! Without `--features hyper` guillotine's servers are "pending".
+//!
 //! Nothing is pinned for the scheduler rows (a runtime's threads inherit
 //! the affinity of the thread that builds it, so pinning the bench's main
-//! thread would put every worker on one CPU); the hyper tables run once
+//! thread would put every worker on one CPU); each hyper row runs once
 //! unpinned and once with the server on CPU 0 and wrk on CPU 1. The
 //! contenders alternate round by round as in the compare bench (whose
 //! `compare/harness.rs` this reuses): one warm-up round, then
@@ -28,10 +36,12 @@
 //! Layout: `multi/runtimes.rs` has the `MtRt` trait and the contenders,
 //! `multi/guillotine_mt.rs` the multi-thread flavor's (and its hyper
 //! server), `multi/sched.rs` the scheduler workloads,
-//! `multi/hyper_hello.rs` the HTTP server and its wrk driver,
+//! `multi/hyper_hello.rs` the HTTP servers and their wrk driver,
 //! `multi/counts.rs` the `syscalls` report. After the tables of medians,
 //! paired ratios and CPU per iteration, a targets table marks each of
-//! guillotine-mt's rows against its target (see `targets_table`).
+//! guillotine-mt's rows against its target (see `targets_table`), and
+//! `in_task_table` sets guillotine-mt against guillotine-ct on the
+//! in-task rows.
 
 // The compare bench uses all of the harness; this one only part of it.
 #[path = "multi/counts.rs"]
@@ -65,6 +75,10 @@ macro_rules! every_workload {
             $f::<sched::YieldMany>(),
             $f::<sched::PingPong>(),
             $f::<sched::ChainedSpawn>(),
+            $f::<sched::SpawnManyInTask>(),
+            $f::<sched::YieldManyInTask>(),
+            $f::<sched::PingPongInTask>(),
+            $f::<sched::ChainedSpawnInTask>(),
             $f::<SkewedFanOut<true>>(),
             $f::<SkewedFanOut<false>>(),
         ]
@@ -236,6 +250,62 @@ fn targets_table(contenders: &[Contender], rows: &[Row]) -> Option<String> {
     any.then_some(out)
 }
 
+/// guillotine-mt ÷ guillotine-ct (paired medians) on each `*_in_task`
+/// row beside its `block_on`-shaped sibling; with 1 worker
+/// (`MULTI_BENCH_WORKERS=1`) the in-task rows' target is ≤ 1.10.
+fn in_task_table(contenders: &[Contender], rows: &[Row]) -> Option<String> {
+    use runtimes::{GUILLOTINE_CT, GUILLOTINE_MT, Workload};
+    let ours = contenders.iter().position(|c| c.name == GUILLOTINE_MT)?;
+    let theirs = contenders.iter().position(|c| c.name == GUILLOTINE_CT)?;
+    let ratio = |name: &str| {
+        let row = rows.iter().find(|r| r.bench == name)?;
+        match (&row.cells[ours], &row.cells[theirs]) {
+            (Cell::Measured { by_round: a, .. }, Cell::Measured { by_round: b, .. })
+                if a.len() == b.len() =>
+            {
+                Some(paired_median(a, b))
+            }
+            _ => None,
+        }
+    };
+    let pairs = [
+        (sched::SpawnManyLocal::NAME, sched::SpawnManyInTask::NAME),
+        (sched::YieldMany::NAME, sched::YieldManyInTask::NAME),
+        (sched::PingPong::NAME, sched::PingPongInTask::NAME),
+        (sched::ChainedSpawn::NAME, sched::ChainedSpawnInTask::NAME),
+    ];
+    let workers = sched::workers();
+    let header = [
+        format!(
+            "{GUILLOTINE_MT} ({workers} worker{}) ÷ {GUILLOTINE_CT}",
+            if workers == 1 { "" } else { "s" }
+        ),
+        "block_on shape".into(),
+        "in a task".into(),
+        "in a task ≤ 1.10 (1 worker)".into(),
+    ];
+    let mut out = harness::table_head(&header);
+    let mut any = false;
+    for (shaped, in_task) in pairs {
+        let Some(inside) = ratio(in_task) else {
+            continue;
+        };
+        any = true;
+        let verdict = match (workers, inside <= 1.10) {
+            (1, true) => "met",
+            (1, false) => "**missed**",
+            _ => "– (MULTI_BENCH_WORKERS=1)",
+        };
+        out.push_str(&harness::table_row(&[
+            in_task.to_string(),
+            ratio(shaped).map_or_else(|| "–".into(), |r| format!("{shaped} {r:.3}")),
+            format!("{inside:.3}"),
+            verdict.into(),
+        ]));
+    }
+    any.then_some(out)
+}
+
 /// guillotine-mt's requests/s against tokio-mt's, per hyper table (the
 /// target: at least tokio-mt's).
 fn hyper_targets(http: &[Contender], results: &[harness::ReportResult]) -> Option<String> {
@@ -310,7 +380,7 @@ fn main() {
     }
     eprintln!(
         "multi: {selected} workload(s), median of {} round(s) per runtime after a warm-up; \
-         {} workers, nothing pinned but the hyper_hello_cpu0 table",
+         {} workers, nothing pinned but the hyper *_cpu0 tables",
         cfg.rounds,
         sched::workers(),
     );
@@ -320,7 +390,14 @@ fn main() {
         print!("{}", harness::markdown_table(&contenders, &rows));
         println!();
         print!("{}", harness::paired_table(&contenders, &rows));
-        if let Some(table) = harness::cpu_table_as(&contenders, &rows, "block_on thread CPU") {
+        let thread = |bench: &str| {
+            if bench.ends_with("_in_task") {
+                "the task's first thread CPU"
+            } else {
+                "block_on thread CPU"
+            }
+        };
+        if let Some(table) = harness::cpu_table_as(&contenders, &rows, thread) {
             println!();
             print!("{table}");
         }
@@ -332,8 +409,12 @@ fn main() {
             println!();
             print!("{table}");
         }
+        if let Some(table) = in_task_table(&contenders, &rows) {
+            println!();
+            print!("{table}");
+        }
     }
-    let (_, results) = harness::run_all(&http, &[], &reports, &cfg);
+    let (_, results) = harness::run_all(&http, &[], &reports, &hyper_hello::config(&cfg));
     for result in &results {
         println!();
         print!("{}", (result.table)(&http, result));

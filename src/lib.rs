@@ -246,6 +246,18 @@
 //!   that creates them (from other threads, with each worker's in turn);
 //!   their wakes queue the task on the thread that turns that driver. A
 //!   stolen task's sockets keep working: the driver wakes it wherever it is.
+//! - *Sharing I/O.* Per-worker epolls would let a worker sleep while its
+//!   busy peer's sockets are ready. So a worker out of work first turns
+//!   each awake peer's driver that has sockets, non-blocking under a
+//!   try-lock, and runs what it wakes. If it still has nothing, it sleeps
+//!   in a second epoll, its watch set. That set holds its own epoll, plus
+//!   the epoll of each peer that is awake and has sockets, armed for one
+//!   event (`EPOLLONESHOT`). The next ready socket of a busy peer then
+//!   wakes this worker to take it over. A sleeping peer is not watched: it
+//!   wakes for its own events. The peers' epolls sit in no other set, so
+//!   the nesting has no cycle. Under HTTP load this halves the context
+//!   switches per request (BENCHMARKS.md). Pure task workloads, with no
+//!   sockets, keep the plain park.
 //! - *No stranded driver.* A worker holds its driver's lock while it turns
 //!   it or sleeps in it. A watcher thread looks at the awake workers every
 //!   2 ms (sooner when one has a timer due), and turns the driver of one
@@ -263,10 +275,12 @@
 //! - *Pinned tasks.* [`task::spawn_local`] on a worker pins the task there:
 //!   it lives on the worker's own queue, which is never stolen from, and its
 //!   header points to that worker, so its wakes can only queue it there.
-//! - *The `block_on` thread* is not a worker: it runs the main future and
+//! - *A `block_on` thread* is not a worker: it runs the main future and
 //!   the `spawn_local` tasks of that thread (like a `LocalSet`), and sleeps
-//!   in its own epoll meanwhile; `spawn` from there goes to the injection
-//!   queue. When the workers have every CPU it does not spin.
+//!   in its own epoll meanwhile (one per thread, opened at its first
+//!   `block_on`, closed with the runtime); `spawn` from there goes to the
+//!   injection queue. Several threads may be in `block_on` at once. When
+//!   the workers have every CPU it does not spin.
 //! - *Owned tasks* are sharded by task id behind mutexes, since any worker
 //!   may complete any `Send` task. Shutdown closes the injection queue and
 //!   then the shards (later spawns are cancelled at once), stops the
@@ -294,6 +308,17 @@
 //! never closed. Each listener owns a `dup` of it, registered edge-triggered
 //! with its runtime like any socket, and compares counters when woken; no
 //! signal mask is touched (see [`signal`]).
+//!
+//! **Child processes.** [`process::Command`] spawns with std's builder, then
+//! opens the child's pidfd (`pidfd_open`) and registers it with the reactor
+//! like a socket: it becomes readable when the child exits, and `wait`
+//! reaps it with `waitpid(pid, WNOHANG)`. No SIGCHLD handler is installed
+//! and no thread waits in `waitpid`. A `Child` dropped before it was reaped
+//! leaves its pidfd to a small detached task, which reaps the child when it
+//! exits; `kill` signals through the pidfd, so a recycled pid is never
+//! hit. The piped stdin, stdout and stderr are non-blocking pipes on the
+//! reactor. Without pidfd (Linux before 5.3), waiters poll `waitpid` on a
+//! timer instead.
 //!
 //! **hyper and axum.** With the `hyper` feature, the streams implement hyper's I/O traits and
 //! the `guillotine::hyper` module has hyper's executor and timer, an HTTP/1
@@ -324,6 +349,7 @@ pub mod hyper;
 pub mod coming_from_tokio {}
 pub mod io;
 pub mod net;
+pub mod process;
 pub mod runtime;
 pub mod signal;
 pub mod task;

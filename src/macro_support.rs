@@ -187,3 +187,17 @@ where
         }
     }
 }
+
+/// Makes `command` watch its children by polling `waitpid`, as on a kernel
+/// without pidfd (Linux before 5.3): how the tests run the fallback.
+pub fn process_force_polling(
+    command: &mut crate::process::Command,
+) -> &mut crate::process::Command {
+    crate::process::hooks::force_polling(command)
+}
+
+/// Whether `child`'s exit is watched through a pidfd (`false`: polled, or
+/// already reaped).
+pub fn process_watched_by_pidfd(child: &crate::process::Child) -> bool {
+    crate::process::hooks::watched_by_pidfd(child)
+}

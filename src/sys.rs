@@ -191,3 +191,92 @@ pub(crate) fn reraise_with_default_action_in_handler(sig: libc::c_int) {
         libc::raise(sig);
     }
 }
+
+/// `pidfd_open(pid, 0)`: a descriptor that refers to the process `pid`
+/// itself, never to a later process given the same number. It is
+/// close-on-exec, and readable once the process has exited. `ENOSYS` before
+/// Linux 5.3 (or under a seccomp filter that does not know it).
+pub(crate) fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags, no pointer.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(owned(fd as RawFd))
+}
+
+/// `pidfd_send_signal(pidfd, sig, NULL, 0)`: signals the process the pidfd
+/// refers to. `ESRCH` once that process has been reaped (an exited one
+/// that is not reaped yet still takes the signal, as `kill` does).
+pub(crate) fn pidfd_send_signal(pidfd: &OwnedFd, sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: a null siginfo means "as kill(2) would send it"; the
+    // descriptor is open for the call (borrowed from `pidfd`).
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            0u32,
+        )
+    };
+    if r == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `kill(pid, sig)`.
+pub(crate) fn kill(pid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: kill takes no pointer.
+    syscall!(kill(pid, sig)).map(drop)
+}
+
+/// `waitpid(pid, WNOHANG)`: reaps the child `pid` if it has exited and
+/// returns its wait status (for `ExitStatus::from_raw`); `None` while it
+/// runs. `ECHILD` if it is not (or no longer) our child to reap.
+pub(crate) fn waitpid_nohang(pid: libc::pid_t) -> io::Result<Option<libc::c_int>> {
+    let mut status: libc::c_int = 0;
+    loop {
+        // SAFETY: `status` is a live int the call writes the status into.
+        match syscall!(waitpid(pid, &mut status, libc::WNOHANG)) {
+            Ok(0) => return Ok(None),
+            Ok(_) => return Ok(Some(status)),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Waits up to `timeout` for `fd` to become readable, with `poll(2)`;
+/// whether it did. `EINTR` counts as "not yet" (the caller looks again).
+pub(crate) fn poll_readable(fd: &OwnedFd, timeout: std::time::Duration) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+    // SAFETY: `pfd` is one live pollfd for the call.
+    match syscall!(poll(&mut pfd, 1, ms)) {
+        Ok(n) => Ok(n > 0),
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Sets or clears `O_NONBLOCK` on the open file description of `fd`.
+pub(crate) fn set_nonblocking(fd: &OwnedFd, nonblocking: bool) -> io::Result<()> {
+    // SAFETY: F_GETFL takes no argument.
+    let flags = syscall!(fcntl(fd.as_raw_fd(), libc::F_GETFL))?;
+    let new = if nonblocking {
+        flags | libc::O_NONBLOCK
+    } else {
+        flags & !libc::O_NONBLOCK
+    };
+    if new != flags {
+        // SAFETY: F_SETFL takes the flags as an int.
+        syscall!(fcntl(fd.as_raw_fd(), libc::F_SETFL, new))?;
+    }
+    Ok(())
+}

@@ -30,6 +30,9 @@ fn signatures_match_the_contract() {
     let _: fn() -> Handle = Handle::current;
     let _: fn() -> Result<Handle, TryCurrentError> = Handle::try_current;
     send_sync::<Handle>();
+    // As tokio's, on both flavors: kept in a `static`, shared in an `Arc`,
+    // moved and dropped anywhere (tests/rt_send_sync.rs).
+    send_sync::<Runtime>();
     // task
     let _: fn(&JoinHandle<u8>) = JoinHandle::abort;
     let _: fn(&JoinHandle<u8>) -> bool = JoinHandle::is_finished;
@@ -338,6 +341,109 @@ fn tokio_habits_compile_and_work() {
     assert_eq!(ct.handle().runtime_flavor(), RuntimeFlavor::CurrentThread);
     let _: fn(Runtime) = Runtime::shutdown_background;
     let _: fn(&Handle) -> RuntimeFlavor = Handle::runtime_flavor;
+}
+
+/// `guillotine::process` (third round): tokio's `Command` and `Child`, with
+/// the futures `Send` and `status`/`output` not borrowing the `Command`.
+#[test]
+fn process_matches_the_contract() {
+    use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+    use std::process::{ExitStatus, Output, Stdio};
+
+    use guillotine::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
+
+    let _: fn(&'static str) -> Command = Command::new::<&'static str>;
+    let _: fn(std::process::Command) -> Command = Command::from;
+    let _: fn(&Command) -> &std::process::Command = Command::as_std;
+    let _: fn(&mut Command) -> &mut std::process::Command = Command::as_std_mut;
+    let _: fn(Command) -> std::process::Command = Command::into_std;
+    let _: for<'a> fn(&'a mut Command, &'static str) -> &'a mut Command =
+        Command::arg::<&'static str>;
+    let _: for<'a> fn(&'a mut Command, [&'static str; 2]) -> &'a mut Command =
+        Command::args::<[&'static str; 2], &'static str>;
+    let _: for<'a> fn(&'a mut Command, &'static str, &'static str) -> &'a mut Command =
+        Command::env::<&'static str, &'static str>;
+    let _: for<'a> fn(&'a mut Command, [(&'static str, &'static str); 1]) -> &'a mut Command =
+        Command::envs::<[(&'static str, &'static str); 1], &'static str, &'static str>;
+    let _: for<'a> fn(&'a mut Command, &'static str) -> &'a mut Command =
+        Command::env_remove::<&'static str>;
+    let _: fn(&mut Command) -> &mut Command = Command::env_clear;
+    let _: for<'a> fn(&'a mut Command, &'static str) -> &'a mut Command =
+        Command::current_dir::<&'static str>;
+    let _: for<'a> fn(&'a mut Command, Stdio) -> &'a mut Command = Command::stdin::<Stdio>;
+    let _: for<'a> fn(&'a mut Command, Stdio) -> &'a mut Command = Command::stdout::<Stdio>;
+    let _: for<'a> fn(&'a mut Command, Stdio) -> &'a mut Command = Command::stderr::<Stdio>;
+    let _: for<'a> fn(&'a mut Command, bool) -> &'a mut Command = Command::kill_on_drop;
+    let _: fn(&Command) -> bool = Command::get_kill_on_drop;
+    let _: for<'a> fn(&'a mut Command, u32) -> &'a mut Command = Command::uid;
+    let _: for<'a> fn(&'a mut Command, u32) -> &'a mut Command = Command::gid;
+    let _: for<'a> fn(&'a mut Command, &'static str) -> &'a mut Command =
+        Command::arg0::<&'static str>;
+    let _: for<'a> fn(&'a mut Command, i32) -> &'a mut Command = Command::process_group;
+    let _: fn(&mut Command) -> io::Result<Child> = Command::spawn;
+    fn status(c: &mut Command) -> impl Future<Output = io::Result<ExitStatus>> + Send + 'static {
+        c.status()
+    }
+    fn output(c: &mut Command) -> impl Future<Output = io::Result<Output>> + Send + 'static {
+        c.output()
+    }
+    let _ = (status, output);
+
+    let _: fn(&Child) -> Option<u32> = Child::id;
+    let _: fn(&mut Child) -> io::Result<()> = Child::start_kill;
+    let _: fn(&mut Child) -> io::Result<Option<ExitStatus>> = Child::try_wait;
+    fn wait(c: &mut Child) -> impl Future<Output = io::Result<ExitStatus>> + Send + '_ {
+        c.wait()
+    }
+    fn kill(c: &mut Child) -> impl Future<Output = io::Result<()>> + Send + '_ {
+        c.kill()
+    }
+    fn wait_with_output(c: Child) -> impl Future<Output = io::Result<Output>> + Send {
+        c.wait_with_output()
+    }
+    let _ = (wait, kill, wait_with_output);
+    // The streams are public fields that can be moved out, as in tokio.
+    fn fields(c: Child) -> (Option<ChildStdin>, Option<ChildStdout>, Option<ChildStderr>) {
+        let Child {
+            stdin,
+            stdout,
+            stderr,
+            ..
+        } = c;
+        (stdin, stdout, stderr)
+    }
+    let _ = fields;
+
+    let _: fn(std::process::ChildStdin) -> io::Result<ChildStdin> = ChildStdin::from_std;
+    let _: fn(std::process::ChildStdout) -> io::Result<ChildStdout> = ChildStdout::from_std;
+    let _: fn(std::process::ChildStderr) -> io::Result<ChildStderr> = ChildStderr::from_std;
+    let _: fn(ChildStdin) -> io::Result<OwnedFd> = ChildStdin::into_owned_fd;
+    let _: fn(ChildStdout) -> io::Result<OwnedFd> = ChildStdout::into_owned_fd;
+    let _: fn(ChildStderr) -> io::Result<OwnedFd> = ChildStderr::into_owned_fd;
+    fn writer<T: guillotine::io::AsyncWrite + AsFd + AsRawFd + TryInto<Stdio>>() {}
+    fn reader<T: guillotine::io::AsyncRead + AsFd + AsRawFd + TryInto<Stdio>>() {}
+    writer::<ChildStdin>();
+    reader::<ChildStdout>();
+    reader::<ChildStderr>();
+    send_sync_unpin::<Child>();
+    send_sync_unpin::<ChildStdin>();
+    send_sync_unpin::<ChildStdout>();
+    send_sync_unpin::<ChildStderr>();
+    send_sync::<Command>();
+    debug::<Command>();
+    debug::<Child>();
+    debug::<ChildStdin>();
+    debug::<ChildStdout>();
+    debug::<ChildStderr>();
+
+    let rt = Runtime::new().unwrap();
+    let out = rt.block_on(async {
+        let mut command = Command::new("echo");
+        let output = command.arg("contract").output();
+        drop(command);
+        output.await.unwrap()
+    });
+    assert_eq!(out.stdout, b"contract\n");
 }
 
 /// The `hyper` feature's names: hyper's I/O traits on the streams, and

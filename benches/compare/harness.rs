@@ -11,6 +11,7 @@
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -517,6 +518,17 @@ pub fn run_all(
     (rows, results)
 }
 
+/// Whether the round running is a warm-up round (see [`warming_up`]).
+static WARMING_UP: AtomicBool = AtomicBool::new(false);
+
+/// Whether the run in progress is in an unrecorded warm-up round: a run
+/// whose figures only count after a warm-up may shorten it.
+// Only the multi bench's hyper rows do; the compare bench does not.
+#[allow(dead_code)]
+pub fn warming_up() -> bool {
+    WARMING_UP.load(Ordering::Relaxed)
+}
+
 struct Runner<'a> {
     contenders: &'a [Contender],
     cfg: &'a Config,
@@ -556,6 +568,7 @@ impl Runner<'_> {
             })
             .collect();
         for round in 0..warmups + rounds {
+            WARMING_UP.store(round < warmups, Ordering::Relaxed);
             for (i, contender) in self.contenders.iter().enumerate() {
                 let Ok(done) = &mut results[i] else {
                     continue;
@@ -885,13 +898,17 @@ fn paired_ratios(a: &[f64], b: &[f64]) -> String {
 /// its share of the wall time (100% = one CPU busy throughout). `None` if
 /// no row has CPU times.
 pub fn cpu_table(contenders: &[Contender], rows: &[Row]) -> Option<String> {
-    cpu_table_as(contenders, rows, "runtime thread CPU")
+    cpu_table_as(contenders, rows, |_| "runtime thread CPU")
 }
 
-/// [`cpu_table`] with another name for the thread whose clock the
-/// [`Stopwatch`] read (a multi-thread runtime's `block_on` thread is not
-/// the one that runs its tasks).
-pub fn cpu_table_as(contenders: &[Contender], rows: &[Row], thread: &str) -> Option<String> {
+/// [`cpu_table`] with another name, per row, for the thread whose clock
+/// the [`Stopwatch`] read (a multi-thread runtime's `block_on` thread is
+/// not the one that runs its tasks).
+pub fn cpu_table_as(
+    contenders: &[Contender],
+    rows: &[Row],
+    thread: fn(&str) -> &'static str,
+) -> Option<String> {
     type Text = fn(&CpuPerOp) -> String;
     fn share(cpu: f64, wall: f64) -> String {
         format!(
@@ -916,7 +933,7 @@ pub fn cpu_table_as(contenders: &[Contender], rows: &[Row], thread: &str) -> Opt
             (format!("{}: wall per {op}", row.bench), |c| {
                 format_value(c.wall, Unit::Seconds)
             }),
-            (format!("{}: {thread}", row.bench), |c| {
+            (format!("{}: {}", row.bench, thread(row.bench)), |c| {
                 share(c.runtime_thread, c.wall)
             }),
             (format!("{}: process CPU", row.bench), |c| {

@@ -16,28 +16,13 @@ guillotine_mt_rt!(GuillotineMt, |workers| {
         .expect("build a guillotine multi-thread runtime")
 });
 
-/// The hyper hello server as tokio-mt's: the accept loop in `block_on`,
-/// each connection a task on the workers (spawned through
-/// `guillotine::hyper::Executor`), streams handed to hyper as they are
-/// (`hyper` feature: no `TokioIo`).
+/// The hyper server as tokio-mt's, on this flavor: the accept loop in
+/// `block_on`, each connection a task on the workers (see
+/// `hyper_hello::serve_guillotine`).
 #[cfg(feature = "hyper")]
 pub fn serve_hyper(listener: std::net::TcpListener) -> std::io::Result<()> {
-    use hyper::rt::Executor as _;
-    use std::sync::atomic::Ordering::Relaxed;
-
-    use crate::hyper_hello::{ACCEPTED, connection};
-
     let rt = guillotine::runtime::Builder::new_multi_thread()
         .worker_threads(crate::sched::workers())
         .build()?;
-    rt.block_on(async {
-        let listener = guillotine::net::TcpListener::from_std(listener)?;
-        let exec = guillotine::hyper::Executor::new();
-        loop {
-            let (stream, _) = listener.accept().await?;
-            stream.set_nodelay(true)?;
-            ACCEPTED[0].fetch_add(1, Relaxed);
-            exec.execute(connection(stream));
-        }
-    })
+    crate::hyper_hello::serve_guillotine(&rt, listener)
 }

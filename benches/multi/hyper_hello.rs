@@ -1,5 +1,11 @@
-//! hyper hello: an HTTP/1 server (hyper 1 + hyper-util) that answers every
-//! request with "Hello, World!", loaded by `wrk -t1 -c64 -d5s`.
+//! hyper: an HTTP/1 server (hyper 1 + hyper-util) on every runtime,
+//! loaded by wrk (`-t1 --latency`) in four rows ([`LOADS`]): `hello`
+//! (64 keep-alive connections, "Hello, World!"), `c1000` (the same on
+//! 1,000 connections), `churn` (every request with `Connection: close`, so
+//! accepting and registering connections dominate) and `work` (the
+//! handler burns ~50 µs of CPU and awaits a 1 ms sleep on the runtime's
+//! own timer). Each row runs unpinned and with the server on CPU 0 and wrk
+//! on CPU 1 (`hyper_<row>` and `hyper_<row>_cpu0`).
 //!
 //! The bench re-executes itself as the server ([`SERVER_ENV`] names the
 //! contender), so the server's CPU time can be read from
@@ -8,21 +14,29 @@
 //! - tokio-mt: 2 workers (`MULTI_BENCH_WORKERS`); the accept loop in `block_on` (as under
 //!   `#[tokio::main]`), connections spawned with hyper-util's
 //!   `TokioExecutor`, streams wrapped in `TokioIo`.
+//! - tokio-ct: the same on `Builder::new_current_thread()`.
 //! - smol-mt: one `smol::Executor` run by as many threads under `smol::block_on`
 //!   (async-io's, which lets an idle worker drive the reactor), the accept
 //!   loop in `smol::block_on` on the main thread; `smol::Async` streams
 //!   through [`FuturesIo`], a futures-io to hyper adapter.
-//! - guillotine-2ct: what can be built today: one current-thread runtime
-//!   per worker (two), each on its own thread accepting on its own listener
-//!   bound to the same port with `SO_REUSEPORT` (the kernel spreads connections over them),
-//!   connections spawned with `spawn_local` through [`GuillotineLocal`],
-//!   streams handed to hyper as they are (needs `--features hyper`).
+//! - guillotine-2ct: what can be built without the multi-thread flavor:
+//!   one current-thread runtime per worker (two), each on its own thread
+//!   accepting on its own listener bound to the same port with
+//!   `SO_REUSEPORT` (the kernel spreads connections over them),
+//!   connections spawned with `spawn_local` through `GuillotineLocal`.
 //! - guillotine-mt: the same server as tokio-mt's on the multi-thread
-//!   flavor, connections spawned with `guillotine::hyper::Executor`,
-//!   streams as they are (`guillotine_mt.rs`; needs `--features hyper`).
+//!   flavor, connections spawned with `guillotine::hyper::Executor`
+//!   (`guillotine_mt.rs`).
+//! - guillotine-ct: the same on `Runtime::new()`.
 //!
-//! No server sets a hyper timer (so no header-read timeout), as in hyper's
-//! examples. Every accepted stream gets `TCP_NODELAY`.
+//! guillotine's servers need `--features hyper` (their streams go to hyper
+//! as they are). No server sets a hyper timer (so no header-read timeout),
+//! as in hyper's examples. Every accepted stream gets `TCP_NODELAY`.
+//!
+//! Knobs: `MULTI_BENCH_HYPER_ROWS` (rows by word, comma-separated),
+//! `MULTI_BENCH_HYPER_PIN` (`unpinned`, `cpu0`), `MULTI_BENCH_HYPER_SERVERS`
+//! (contenders, for the hyper tables only), `MULTI_BENCH_HYPER_SECS` (wrk's
+//! `-d`, default [`DEFAULT_SECS`]).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -30,8 +44,8 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -43,58 +57,222 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
-use crate::harness::{self, Contender, Figure, ReportBench, Sample, Unit};
-use crate::runtimes::{GUILLOTINE_MT, SMOL_MT, SmolMt, TOKIO_MT};
+use crate::harness::{self, Config, Contender, Figure, ReportBench, Sample, Unit};
+use crate::runtimes::{GUILLOTINE_CT, GUILLOTINE_MT, SMOL_MT, SmolMt, TOKIO_MT};
 
 /// Set in the server child: the contender whose server to run.
 pub const SERVER_ENV: &str = "MULTI_BENCH_HYPER_SERVER";
 /// Set in the server child: pin it (every thread) to this CPU.
 const SERVER_CPU_ENV: &str = "MULTI_BENCH_HYPER_CPU";
+/// Set in the server child: [`burn`]'s rounds per request (0: hello only).
+const WORK_ENV: &str = "MULTI_BENCH_HYPER_WORK";
+const ROWS_ENV: &str = "MULTI_BENCH_HYPER_ROWS";
+const PIN_ENV: &str = "MULTI_BENCH_HYPER_PIN";
+const SERVERS_ENV: &str = "MULTI_BENCH_HYPER_SERVERS";
+const SECS_ENV: &str = "MULTI_BENCH_HYPER_SECS";
+/// wrk's `-d` in seconds unless [`SECS_ENV`] says otherwise: short enough
+/// that every row, server and pinning fit in about ten minutes with
+/// `BENCH_ROUNDS=5`.
+pub const DEFAULT_SECS: u64 = 2;
 /// One current-thread guillotine runtime per worker, sharing the port.
 pub const GUILLOTINE_2CT: &str = "guillotine-2ct";
-/// wrk's arguments before the URL.
-const WRK_ARGS: [&str; 3] = ["-t1", "-c64", "-d5s"];
+/// tokio's current-thread runtime.
+pub const TOKIO_CT: &str = "tokio-ct";
 const BODY: &[u8] = b"Hello, World!";
+/// The `work` row's CPU per request (calibrated as rounds of [`burn`])...
+const WORK: Duration = Duration::from_micros(50);
+/// ... and its sleep per request, on the server runtime's timer.
+const NAP: Duration = Duration::from_millis(1);
+
+/// One row of the hyper tables: how wrk loads the server, and what the
+/// handler does.
+pub struct Load {
+    /// In [`ROWS_ENV`], and in the report names `hyper_<word>[_cpu0]`.
+    pub word: &'static str,
+    /// wrk's `-c`.
+    connections: u32,
+    /// Every request with `Connection: close`: one connection per request.
+    close: bool,
+    /// The handler burns [`WORK`] of CPU and sleeps [`NAP`].
+    work: bool,
+    about: &'static str,
+}
+
+/// The rows, in table order.
+pub const LOADS: [Load; 4] = [
+    Load {
+        word: "hello",
+        connections: 64,
+        close: false,
+        work: false,
+        about: "keep-alive, \"Hello, World!\"",
+    },
+    Load {
+        word: "c1000",
+        connections: 1000,
+        close: false,
+        work: false,
+        about: "hello on 1,000 keep-alive connections",
+    },
+    Load {
+        word: "churn",
+        connections: 64,
+        close: true,
+        work: false,
+        about: "hello, every request with Connection: close (a connection per request)",
+    },
+    Load {
+        word: "work",
+        connections: 64,
+        close: false,
+        work: true,
+        about: "keep-alive; the handler burns ~50 µs of CPU, then sleeps 1 ms on its runtime's timer",
+    },
+];
+
+/// The two pinnings, as [`PIN_ENV`] names them.
+const PINNINGS: [&str; 2] = ["unpinned", "cpu0"];
 
 /// The hyper contenders, in table order (as for the scheduler rows: the
 /// multi-thread flavor first). guillotine's servers need `hyper`.
 pub fn contenders() -> Vec<Contender> {
-    [GUILLOTINE_MT, GUILLOTINE_2CT, TOKIO_MT, SMOL_MT]
-        .map(|name| Contender {
-            name,
-            available: cfg!(feature = "hyper") || !name.starts_with("guillotine"),
-        })
-        .to_vec()
-}
-
-/// The two reports: everything unpinned, and the server on CPU 0 with wrk
-/// on CPU 1.
-pub fn reports() -> Vec<ReportBench> {
-    vec![
-        ReportBench {
-            name: "hyper_hello",
-            about: "wrk -t1 -c64 -d5s against the hello server; nothing pinned",
-            rounds: true,
-            run: |i| run(i, None),
-            table: harness::report_table,
-        },
-        ReportBench {
-            name: "hyper_hello_cpu0",
-            about: "wrk -t1 -c64 -d5s against the hello server; server on CPU 0, wrk on CPU 1",
-            rounds: true,
-            run: |i| run(i, Some((0, 1))),
-            table: harness::report_table,
-        },
+    [
+        GUILLOTINE_MT,
+        GUILLOTINE_CT,
+        GUILLOTINE_2CT,
+        TOKIO_MT,
+        TOKIO_CT,
+        SMOL_MT,
     ]
+    .map(|name| Contender {
+        name,
+        available: cfg!(feature = "hyper") || !name.starts_with("guillotine"),
+    })
+    .to_vec()
 }
 
-/// One wrk run against a fresh server of contender `i`, with `(server,
-/// wrk)` CPUs if pinned.
-fn run(i: usize, cpus: Option<(usize, usize)>) -> Vec<Figure> {
+/// `cfg` for the hyper tables: with [`SERVERS_ENV`] set, its servers
+/// instead of `BENCH_RUNTIMES`'.
+pub fn config(cfg: &Config) -> Config {
+    let mut cfg = cfg.clone();
+    if std::env::var_os(SERVERS_ENV).is_some() {
+        let names: Vec<_> = contenders().iter().map(|c| c.name).collect();
+        cfg.runtimes = env_list(SERVERS_ENV, &names)
+            .into_iter()
+            .map(String::from)
+            .collect();
+    }
+    cfg
+}
+
+/// The names in the comma-separated variable `var`, each one of `all`
+/// (all of them if it is unset); exits naming the choices otherwise.
+fn env_list<'a>(var: &str, all: &[&'a str]) -> Vec<&'a str> {
+    let Ok(text) = std::env::var(var) else {
+        return all.to_vec();
+    };
+    let mut chosen = Vec::new();
+    for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        match all.iter().find(|a| **a == word) {
+            Some(name) => chosen.push(*name),
+            None => {
+                eprintln!("{var}: no {word:?}; choose from {all:?}");
+                std::process::exit(1);
+            }
+        }
+    }
+    chosen
+}
+
+/// wrk's duration in seconds ([`SECS_ENV`]); 1 s in a warm-up round,
+/// whose figures are thrown away.
+fn wrk_secs() -> u64 {
+    if harness::warming_up() {
+        return 1;
+    }
+    match std::env::var(SECS_ENV) {
+        Ok(text) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|s| *s > 0)
+            .unwrap_or_else(|| panic!("{SECS_ENV}={text:?} is not a number of seconds")),
+        Err(_) => DEFAULT_SECS,
+    }
+}
+
+/// The reports: per row of [`LOADS`] (as [`ROWS_ENV`] selects), unpinned
+/// and with the server on CPU 0 and wrk on CPU 1 (as [`PIN_ENV`] selects).
+pub fn reports() -> Vec<ReportBench> {
+    type Run = fn(usize) -> Vec<Figure>;
+    const RUNS: [[Run; 2]; 4] = [
+        [run_load::<0, false>, run_load::<0, true>],
+        [run_load::<1, false>, run_load::<1, true>],
+        [run_load::<2, false>, run_load::<2, true>],
+        [run_load::<3, false>, run_load::<3, true>],
+    ];
+    let rows = env_list(ROWS_ENV, &LOADS.map(|l| l.word));
+    let pins = env_list(PIN_ENV, &PINNINGS);
+    let mut reports = Vec::new();
+    for (load, runs) in LOADS.iter().zip(RUNS) {
+        if !rows.contains(&load.word) {
+            continue;
+        }
+        for ((pinning, run), pinned) in PINNINGS.into_iter().zip(runs).zip([false, true]) {
+            if !pins.contains(&pinning) {
+                continue;
+            }
+            let (suffix, where_) = if pinned {
+                ("_cpu0", "server on CPU 0, wrk on CPU 1")
+            } else {
+                ("", "nothing pinned")
+            };
+            let about = format!(
+                "wrk {} against the server: {}; {where_}",
+                wrk_args(load).join(" "),
+                load.about
+            );
+            reports.push(ReportBench {
+                name: format!("hyper_{}{suffix}", load.word).leak(),
+                about: about.leak(),
+                rounds: true,
+                run,
+                table: harness::report_table,
+            });
+        }
+    }
+    reports
+}
+
+fn run_load<const LOAD: usize, const PINNED: bool>(i: usize) -> Vec<Figure> {
+    run(&LOADS[LOAD], i, PINNED.then_some((0, 1)))
+}
+
+/// wrk's arguments before the URL for `load`.
+fn wrk_args(load: &Load) -> Vec<String> {
+    let mut args = vec![
+        "-t1".to_string(),
+        format!("-c{}", load.connections),
+        format!("-d{}s", wrk_secs()),
+        "--latency".to_string(),
+    ];
+    if load.close {
+        args.extend(["-H".to_string(), "Connection: close".to_string()]);
+    }
+    args
+}
+
+/// One wrk run of `load` against a fresh server of contender `i`, with
+/// `(server, wrk)` CPUs if pinned.
+fn run(load: &Load, i: usize, cpus: Option<(usize, usize)>) -> Vec<Figure> {
     let name = contenders()[i].name;
+    // Both the server and wrk inherit it.
+    raise_nofile(load.connections);
+    let work = if load.work { work_rounds() } else { 0 };
     let mut server = Command::new(std::env::current_exe().expect("find the bench executable"));
     server
         .env(SERVER_ENV, name)
+        .env(WORK_ENV, work.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -116,7 +294,7 @@ fn run(i: usize, cpus: Option<(usize, usize)>) -> Vec<Figure> {
     let (cpu_before, wall) = (process_cpu(pid), Instant::now());
     let wrk_before = children_cpu();
     let mut wrk = Command::new("wrk");
-    wrk.args(WRK_ARGS)
+    wrk.args(wrk_args(load))
         .arg(format!("http://127.0.0.1:{port}/"))
         .stdin(Stdio::null())
         .stderr(Stdio::inherit());
@@ -130,38 +308,144 @@ fn run(i: usize, cpus: Option<(usize, usize)>) -> Vec<Figure> {
     let (server_cpu, wall) = (process_cpu(pid) - cpu_before, wall.elapsed());
     let switches = context_switches(pid) - switches_before;
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "wrk failed: {text}");
 
+    // Stop the server (it reports the connections it accepted) before
+    // judging, so that no failure leaves it running.
     drop(server.stdin.take());
+    line.clear();
+    let _ = lines.read_line(&mut line);
     let status = server.wait().expect("wait for the server");
     assert!(status.success(), "the server failed: {status}");
+    assert!(output.status.success(), "wrk failed: {text}");
+    let (accepted, open): (u64, u64) = line
+        .trim()
+        .strip_prefix("accepted ")
+        .and_then(|rest| rest.split_once(" open "))
+        .and_then(|(a, o)| Some((a.parse().ok()?, o.parse().ok()?)))
+        .unwrap_or_else(|| panic!("the server said {line:?}, not its connection counts"));
+    assert_eq!(
+        open, 0,
+        "{open} connection(s) still open {CLOSE_GRACE:?} after wrk closed them: \
+         their tasks never finished"
+    );
 
-    let (requests, rate) = parse_wrk(&text);
+    let wrk = parse_wrk(&text);
+    // Not wrk's: the check's connection, and the one wrk opens and closes
+    // to probe the address before its run.
+    let connections = accepted.saturating_sub(2);
+    if load.close {
+        // One request per connection, but for those still in flight when
+        // wrk stopped (at most one per wrk connection).
+        let in_flight = u64::from(load.connections);
+        assert!(
+            connections >= wrk.requests,
+            "{} requests on {connections} connections: the server kept connections open",
+            wrk.requests
+        );
+        assert!(
+            connections <= wrk.requests + in_flight,
+            "{connections} connections for {} requests: the server closed some unanswered",
+            wrk.requests
+        );
+    } else {
+        assert!(
+            connections <= u64::from(load.connections),
+            "{connections} connections for wrk's {}: some were closed and reopened",
+            load.connections
+        );
+    }
     let share = |cpu: Duration| Sample::percent(cpu.as_secs_f64() / wall.as_secs_f64());
+    let count = |value: f64| Sample {
+        value,
+        unit: Unit::Count,
+        cpu: None,
+    };
     vec![
         Figure::row(
             "requests/s",
             Sample {
-                value: rate,
+                value: wrk.rate,
                 unit: Unit::PerSecond,
                 cpu: None,
             },
         ),
+        Figure::row("latency p50", Sample::time(wrk.p50)),
+        Figure::row("latency p99", Sample::time(wrk.p99)),
         Figure::row(
             "server CPU per request",
-            Sample::time(server_cpu.div_f64(requests as f64)),
+            Sample::time(server_cpu.div_f64(wrk.requests as f64)),
         ),
-        Figure::row("server CPU (share of one CPU)", share(server_cpu)),
         Figure::row(
             "server context switches per request",
-            Sample {
-                value: switches as f64 / requests as f64,
-                unit: Unit::Count,
-                cpu: None,
-            },
+            count(switches as f64 / wrk.requests as f64),
         ),
+        Figure::row("server CPU (share of one CPU)", share(server_cpu)),
         Figure::row("wrk CPU (share of one CPU)", share(wrk_cpu)),
+        Figure::detail(
+            "connections per request",
+            count(connections as f64 / wrk.requests as f64),
+        ),
     ]
+}
+
+/// Raises this process's soft `RLIMIT_NOFILE` (the server and wrk inherit
+/// it) to fit `connections` sockets and some room; panics if the hard
+/// limit is too low.
+fn raise_nofile(connections: u32) {
+    let needed = libc::rlim_t::from(connections) + 256;
+    // SAFETY: getrlimit and setrlimit only read and write the struct we own.
+    unsafe {
+        let mut limit = std::mem::zeroed::<libc::rlimit>();
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+        if limit.rlim_cur >= needed {
+            return;
+        }
+        assert!(
+            limit.rlim_max >= needed,
+            "RLIMIT_NOFILE's hard limit {} is below the {needed} descriptors wrk -c{connections} needs \
+             (raise it: ulimit -Hn)",
+            limit.rlim_max
+        );
+        limit.rlim_cur = needed;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
+    }
+}
+
+/// The rounds of [`burn`] that take [`WORK`] of CPU here: the fastest of
+/// a few timed trials, scaled (measured once, in the parent, so that every
+/// server does the same work).
+fn work_rounds() -> u64 {
+    static ROUNDS: OnceLock<u64> = OnceLock::new();
+    *ROUNDS.get_or_init(|| {
+        const TRIAL: u64 = 100_000;
+        let fastest = (0..7)
+            .map(|_| {
+                let start = harness::thread_cpu_time();
+                std::hint::black_box(burn(TRIAL));
+                harness::thread_cpu_time() - start
+            })
+            .min()
+            .expect("trials");
+        let rounds = (TRIAL as f64 * WORK.as_secs_f64() / fastest.as_secs_f64().max(1e-9)) as u64;
+        eprintln!(
+            "  hyper_work: {rounds} rounds of splitmix64 per request (~{} µs of CPU here)",
+            WORK.as_micros()
+        );
+        rounds.max(1)
+    })
+}
+
+/// `rounds` dependent steps of splitmix64: CPU work without memory
+/// traffic that the compiler can neither skip nor shorten.
+fn burn(rounds: u64) -> u64 {
+    let mut x = 0u64;
+    for _ in 0..std::hint::black_box(rounds) {
+        let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        x = z ^ (z >> 31);
+    }
+    x
 }
 
 /// Reads one response on a connection of its own and checks it.
@@ -181,25 +465,70 @@ fn check_response(port: u16) {
     );
 }
 
-/// The request count and requests/s from wrk's report; panics on errors
-/// or non-2xx answers, so a server that fails requests cannot win.
-fn parse_wrk(text: &str) -> (u64, f64) {
-    assert!(
-        !text.contains("Non-2xx") && !text.contains("Socket errors"),
-        "wrk saw errors:\n{text}"
-    );
-    let requests = text
+/// What the bench reads from wrk's report.
+struct WrkReport {
+    requests: u64,
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// Reads wrk's report; panics on non-2xx answers and on socket errors
+/// (connect, read, write, timeout), so a server that fails requests cannot
+/// win. A server closing a connection after its `Connection: close`
+/// answer is no error to wrk: it reconnects without counting one.
+fn parse_wrk(text: &str) -> WrkReport {
+    let fail = |what: &str| -> ! { panic!("{what} in wrk's report:\n{text}") };
+    if text.contains("Non-2xx") {
+        fail("non-2xx answers");
+    }
+    if let Some(errors) = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Socket errors:"))
+    {
+        fail(&format!("socket errors ({})", errors.trim()));
+    }
+    let requests: u64 = text
         .lines()
         .find_map(|l| l.trim().split_once(" requests in "))
         .and_then(|(n, _)| n.parse().ok())
-        .unwrap_or_else(|| panic!("no request count in wrk's report:\n{text}"));
+        .unwrap_or_else(|| fail("no request count"));
     let rate = text
         .lines()
         .find_map(|l| l.strip_prefix("Requests/sec:"))
         .and_then(|r| r.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no Requests/sec in wrk's report:\n{text}"));
-    assert!(requests > 0, "wrk got no answer:\n{text}");
-    (requests, rate)
+        .unwrap_or_else(|| fail("no Requests/sec"));
+    // `--latency`'s distribution: "     50%  123.45us".
+    let percentile = |p: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(p))
+            .and_then(|t| wrk_time(t.trim()))
+            .unwrap_or_else(|| fail(&format!("no {p} latency")))
+    };
+    if requests == 0 {
+        fail("no answer");
+    }
+    WrkReport {
+        requests,
+        rate,
+        p50: percentile("50%"),
+        p99: percentile("99%"),
+    }
+}
+
+/// A time as wrk prints it: "812.00us", "1.25ms", "2.00s", "1.50m".
+fn wrk_time(text: &str) -> Option<Duration> {
+    let (number, scale) = [
+        ("us", 1e-6),
+        ("ms", 1e-3),
+        ("s", 1.0),
+        ("m", 60.0),
+        ("h", 3600.0),
+    ]
+    .into_iter()
+    .find_map(|(unit, scale)| Some((text.strip_suffix(unit)?, scale)))?;
+    let value: f64 = number.parse().ok()?;
+    Some(Duration::from_secs_f64(value * scale))
 }
 
 /// utime + stime of process `pid` (every thread), from `/proc/<pid>/stat`.
@@ -257,11 +586,16 @@ fn pin_child(command: &mut Command, cpu: usize) {
 // ------------------------------------------------------------ the server
 
 /// The server child's body: binds, prints `listening <port>`, serves until
-/// its standard input closes, then exits.
+/// its standard input closes (after wrk exited and so closed its
+/// connections), then waits up to [`CLOSE_GRACE`] for every connection to
+/// finish, prints `accepted <connections> open <still open>` and exits.
 pub fn serve(name: &str) -> ! {
     if let Ok(cpu) = std::env::var(SERVER_CPU_ENV) {
         let cpu = cpu.parse().expect("a CPU number");
         harness::pin_current_thread(cpu).expect("pin the server");
+    }
+    if let Ok(rounds) = std::env::var(WORK_ENV) {
+        WORK_ROUNDS.store(rounds.parse().expect("rounds of work"), Relaxed);
     }
     let reuse_port = name == GUILLOTINE_2CT;
     // guillotine-2ct: one listener per worker, all bound before the
@@ -280,29 +614,67 @@ pub fn serve(name: &str) -> ! {
     std::thread::spawn(move || {
         // The parent closes our stdin when wrk is done.
         let _ = io::copy(&mut io::stdin(), &mut io::sink());
+        // A connection still open now is one whose task missed wrk's close.
+        let deadline = Instant::now() + CLOSE_GRACE;
+        while OPEN.load(Relaxed) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let accepted: Vec<_> = ACCEPTED[..count].iter().map(|a| a.load(Relaxed)).collect();
         if reuse_port {
             eprintln!("  {who}: connections per runtime thread {accepted:?}");
         }
+        let (accepted, open) = (accepted.iter().sum::<usize>(), OPEN.load(Relaxed));
+        println!("accepted {accepted} open {open}");
+        let _ = io::stdout().flush();
         std::process::exit(0);
     });
     println!("listening {port}");
     io::stdout().flush().expect("flush stdout");
     let result = match name {
-        TOKIO_MT => serve_tokio(first),
+        TOKIO_MT => serve_tokio(first, true),
+        TOKIO_CT => serve_tokio(first, false),
         SMOL_MT => serve_smol(first),
         #[cfg(feature = "hyper")]
         GUILLOTINE_2CT => guillotine_2ct::serve(first, listeners),
         #[cfg(feature = "hyper")]
         GUILLOTINE_MT => crate::guillotine_mt::serve_hyper(first),
+        #[cfg(feature = "hyper")]
+        GUILLOTINE_CT => {
+            guillotine::runtime::Runtime::new().and_then(|rt| serve_guillotine(&rt, first))
+        }
         _ => panic!("no hyper server for {name}"),
     };
     panic!("the {name} server stopped: {result:?}");
 }
 
+/// [`burn`]'s rounds per request: 0 but in the `work` row's server.
+static WORK_ROUNDS: AtomicU64 = AtomicU64::new(0);
+
 /// Connections accepted per accept loop (guillotine-2ct has one per worker).
-pub static ACCEPTED: [AtomicUsize; MAX_LOOPS] = [const { AtomicUsize::new(0) }; MAX_LOOPS];
+static ACCEPTED: [AtomicUsize; MAX_LOOPS] = [const { AtomicUsize::new(0) }; MAX_LOOPS];
 const MAX_LOOPS: usize = 256;
+/// Connections accepted and not yet done with (see [`Open`]).
+static OPEN: AtomicUsize = AtomicUsize::new(0);
+/// How long the server waits at the end for its connections to finish.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// A connection accepted and not done with: counted in [`OPEN`] until
+/// dropped (with its connection's future, even one never polled). One
+/// atomic increment and decrement per connection, for every server alike.
+pub struct Open(());
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        OPEN.fetch_sub(1, Relaxed);
+    }
+}
+
+/// Counts a connection accepted by accept loop `index`.
+fn accepted(index: usize) -> Open {
+    ACCEPTED[index].fetch_add(1, Relaxed);
+    OPEN.fetch_add(1, Relaxed);
+    Open(())
+}
 
 /// A listener on 127.0.0.1:`port` (0: any), non-blocking; with
 /// `SO_REUSEPORT` if `reuse_port`, so that others can bind the same port.
@@ -323,30 +695,101 @@ async fn hello(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible
     Ok(Response::new(Full::new(Bytes::from_static(BODY))))
 }
 
-/// Serves one connection until the client closes it. wrk drops its
-/// connections mid-request when it stops, so errors are expected and ignored.
-pub async fn connection<I>(io: I)
+/// The `work` row's handler: `rounds` of [`burn`] (~[`WORK`] of CPU), then
+/// [`NAP`] on the runtime's timer.
+async fn work<N: Nap>(rounds: u64) -> Result<Response<Full<Bytes>>, Infallible> {
+    std::hint::black_box(burn(rounds));
+    N::nap(NAP).await;
+    Ok(Response::new(Full::new(Bytes::from_static(BODY))))
+}
+
+/// A runtime's own sleep, for [`work`].
+pub trait Nap: 'static {
+    fn nap(duration: Duration) -> impl Future<Output = ()> + Send + 'static;
+}
+
+struct TokioNap;
+
+impl Nap for TokioNap {
+    fn nap(duration: Duration) -> impl Future<Output = ()> + Send + 'static {
+        tokio::time::sleep(duration)
+    }
+}
+
+struct SmolNap;
+
+impl Nap for SmolNap {
+    async fn nap(duration: Duration) {
+        smol::Timer::after(duration).await;
+    }
+}
+
+#[cfg(feature = "hyper")]
+pub struct GuillotineNap;
+
+#[cfg(feature = "hyper")]
+impl Nap for GuillotineNap {
+    fn nap(duration: Duration) -> impl Future<Output = ()> + Send + 'static {
+        guillotine::time::sleep(duration)
+    }
+}
+
+/// Serves one connection until the client closes it (or, after a
+/// `Connection: close` request, until hyper does), then drops `open`.
+/// wrk drops its connections mid-request when it stops, so errors are
+/// expected and ignored. `N` is the runtime's sleep, for the `work` row.
+pub async fn connection<N: Nap, I>(io: I, open: Open)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
 {
-    let _ = http1::Builder::new()
-        .serve_connection(io, service_fn(hello))
-        .await;
+    let _open = open;
+    let builder = http1::Builder::new();
+    let _ = match WORK_ROUNDS.load(Relaxed) {
+        0 => builder.serve_connection(io, service_fn(hello)).await,
+        rounds => {
+            builder
+                .serve_connection(io, service_fn(move |_| work::<N>(rounds)))
+                .await
+        }
+    };
 }
 
-fn serve_tokio(listener: std::net::TcpListener) -> io::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(crate::sched::workers())
-        .enable_all()
-        .build()?;
+/// tokio-mt's server (tokio-ct's if not `multi_thread`).
+fn serve_tokio(listener: std::net::TcpListener, multi_thread: bool) -> io::Result<()> {
+    let mut builder = if multi_thread {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(crate::sched::workers());
+        builder
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let rt = builder.enable_all().build()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         let exec = TokioExecutor::new();
         loop {
             let (stream, _) = listener.accept().await?;
             stream.set_nodelay(true)?;
-            ACCEPTED[0].fetch_add(1, Relaxed);
-            exec.execute(connection(TokioIo::new(stream)));
+            exec.execute(connection::<TokioNap, _>(TokioIo::new(stream), accepted(0)));
+        }
+    })
+}
+
+/// guillotine-mt's and guillotine-ct's server on `rt`: tokio's shape, the
+/// accept loop in `block_on`, each connection a task spawned through
+/// `guillotine::hyper::Executor`, streams handed to hyper as they are.
+#[cfg(feature = "hyper")]
+pub fn serve_guillotine(
+    rt: &guillotine::runtime::Runtime,
+    listener: std::net::TcpListener,
+) -> io::Result<()> {
+    rt.block_on(async {
+        let listener = guillotine::net::TcpListener::from_std(listener)?;
+        let exec = guillotine::hyper::Executor::new();
+        loop {
+            let (stream, _) = listener.accept().await?;
+            stream.set_nodelay(true)?;
+            exec.execute(connection::<GuillotineNap, _>(stream, accepted(0)));
         }
     })
 }
@@ -361,8 +804,7 @@ fn serve_smol(listener: std::net::TcpListener) -> io::Result<()> {
         loop {
             let (stream, _) = listener.accept().await?;
             stream.get_ref().set_nodelay(true)?;
-            ACCEPTED[0].fetch_add(1, Relaxed);
-            exec.execute(connection(FuturesIo(stream)));
+            exec.execute(connection::<SmolNap, _>(FuturesIo(stream), accepted(0)));
         }
     })
 }
@@ -485,8 +927,7 @@ mod guillotine_2ct {
             loop {
                 let (stream, _) = listener.accept().await?;
                 stream.set_nodelay(true)?;
-                ACCEPTED[index].fetch_add(1, Relaxed);
-                GuillotineLocal.execute(connection(stream));
+                GuillotineLocal.execute(connection::<GuillotineNap, _>(stream, accepted(index)));
             }
         })
     }

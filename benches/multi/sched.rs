@@ -9,6 +9,12 @@
 //! channel, or the join handles), so the same code runs on guillotine-ct,
 //! whose `block_on` thread is the one that runs the tasks. Every workload
 //! checks its result.
+//!
+//! In tokio's shapes `block_on`'s thread spawns or waits, and on a
+//! multi-thread runtime it is not a worker, so every iteration crosses
+//! threads. The `*_in_task` rows run the same iterations inside one
+//! spawned task instead, timed there ([`in_task`]): with one worker the
+//! multi-thread flavor then runs them as guillotine-ct does, on one thread.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -44,7 +50,11 @@ fn per_iteration<R: MtRt>(rt: &R, iters: u32, mut iteration: impl FnMut(&R)) -> 
     for _ in 0..iters {
         iteration(rt);
     }
-    let mut sample = watch.stop(1, "iteration");
+    per_iter(watch.stop(1, "iteration"), iters)
+}
+
+/// `sample`, a window of `iters` iterations, per iteration.
+fn per_iter(mut sample: Sample, iters: u32) -> Sample {
     let n = f64::from(iters);
     sample.value /= n;
     if let Some(cpu) = &mut sample.cpu {
@@ -52,6 +62,27 @@ fn per_iteration<R: MtRt>(rt: &R, iters: u32, mut iteration: impl FnMut(&R)) -> 
         cpu.process /= n;
     }
     sample
+}
+
+/// Runs `iteration` once unrecorded and then `iters` times, all inside one
+/// task spawned on `rt` (guillotine-ct: on `block_on`'s thread; a
+/// multi-thread runtime: on a worker), timed there: the hand-over into the
+/// task and its result's way back through the `JoinHandle` stay out of the
+/// window, so a 1-worker runtime runs the timed part without crossing
+/// threads. Per iteration; the thread CPU is that of the thread the task
+/// started on.
+fn in_task<R: MtRt, F>(rt: &R, iters: u32, iteration: fn() -> F) -> Sample
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    rt.block_on(rt.spawn_outside(async move {
+        iteration().await;
+        let watch = Stopwatch::start(Some(ThreadClock::current()));
+        for _ in 0..iters {
+            iteration().await;
+        }
+        per_iter(watch.stop(1, "iteration"), iters)
+    }))
 }
 
 /// tokio's `stall`: keeps a worker busy for [`STALL`], yielding the CPU.
@@ -92,22 +123,46 @@ impl Workload for SpawnManyLocal {
 
     fn run<R: MtRt>() -> Sample {
         let rt = R::build(workers());
-        per_iteration(&rt, Self::ITERS, |rt| {
-            let rem = Arc::new(AtomicUsize::new(NUM_SPAWN));
-            rt.block_on(async {
-                let (tx, mut rx) = mpsc::unbounded::<()>();
-                for _ in 0..NUM_SPAWN {
-                    let (tx, rem) = (tx.clone(), Arc::clone(&rem));
-                    R::spawn_detached(async move {
-                        if rem.fetch_sub(1, Relaxed) == 1 {
-                            tx.unbounded_send(()).expect("block_on gone");
-                        }
-                    });
+        per_iteration(&rt, Self::ITERS, |rt| rt.block_on(Self::iteration::<R>()))
+    }
+}
+
+impl SpawnManyLocal {
+    /// Spawns [`NUM_SPAWN`] empty tasks from where it runs; the last to
+    /// run signals it.
+    async fn iteration<R: MtRt>() {
+        let rem = Arc::new(AtomicUsize::new(NUM_SPAWN));
+        let (tx, mut rx) = mpsc::unbounded::<()>();
+        for _ in 0..NUM_SPAWN {
+            let (tx, rem) = (tx.clone(), Arc::clone(&rem));
+            R::spawn_detached(async move {
+                if rem.fetch_sub(1, Relaxed) == 1 {
+                    tx.unbounded_send(()).expect("the spawner is gone");
                 }
-                rx.next().await.expect("no task signalled");
             });
-            assert_eq!(rem.load(Relaxed), 0);
-        })
+        }
+        rx.next().await.expect("no task signalled");
+        assert_eq!(rem.load(Relaxed), 0);
+    }
+}
+
+/// [`SpawnManyLocal`]'s iterations inside a spawned task.
+pub struct SpawnManyInTask;
+
+impl Workload for SpawnManyInTask {
+    const NAME: &'static str = "spawn_many_in_task";
+    const ABOUT: &'static str = "in a spawned task: spawn 10,000 empty tasks, the last to run \
+                                 signals; timed in the task; per iteration";
+    const ITERS: u32 = SpawnManyLocal::ITERS;
+    const OPS: u64 = SpawnManyLocal::OPS;
+    const OP: &'static str = "task";
+
+    fn run<R: MtRt>() -> Sample {
+        in_task(
+            &R::build(workers()),
+            Self::ITERS,
+            SpawnManyLocal::iteration::<R>,
+        )
     }
 }
 
@@ -243,16 +298,44 @@ impl Workload for YieldMany {
         let rt = R::build(workers());
         per_iteration(&rt, Self::ITERS, |rt| {
             let handles: Vec<_> = (0..Self::TASKS)
-                .map(|_| {
-                    rt.spawn_outside(async {
-                        for _ in 0..Self::YIELDS {
-                            R::yield_now().await;
-                        }
-                        Self::YIELDS
-                    })
-                })
+                .map(|_| rt.spawn_outside(Self::yields::<R>()))
                 .collect();
             assert_eq!(rt.block_on(join_sum(handles)), Self::TASKS * Self::YIELDS);
+        })
+    }
+}
+
+impl YieldMany {
+    /// One task's body.
+    async fn yields<R: MtRt>() -> usize {
+        for _ in 0..Self::YIELDS {
+            R::yield_now().await;
+        }
+        Self::YIELDS
+    }
+}
+
+/// [`YieldMany`] inside a spawned task: it spawns the 200 tasks (from a
+/// worker, not from outside) and joins them.
+pub struct YieldManyInTask;
+
+impl Workload for YieldManyInTask {
+    const NAME: &'static str = "yield_many_in_task";
+    const ABOUT: &'static str = "in a spawned task: spawn 200 tasks x 1,000 yield_now each, \
+                                 join them; timed in the task; per iteration";
+    const ITERS: u32 = YieldMany::ITERS;
+    const OPS: u64 = YieldMany::OPS;
+    const OP: &'static str = "yield";
+
+    fn run<R: MtRt>() -> Sample {
+        in_task(&R::build(workers()), Self::ITERS, || async {
+            let handles: Vec<_> = (0..YieldMany::TASKS)
+                .map(|_| R::spawn(YieldMany::yields::<R>()))
+                .collect();
+            assert_eq!(
+                join_sum(handles).await,
+                YieldMany::TASKS * YieldMany::YIELDS
+            );
         })
     }
 }
@@ -275,33 +358,52 @@ impl Workload for PingPong {
 
     fn run<R: MtRt>() -> Sample {
         let rt = R::build(workers());
-        per_iteration(&rt, Self::ITERS, |rt| {
-            let rem = Arc::new(AtomicUsize::new(Self::PINGS));
-            let remaining = Arc::clone(&rem);
-            rt.block_on(async move {
-                let (done_tx, mut done_rx) = mpsc::unbounded::<()>();
+        per_iteration(&rt, Self::ITERS, |rt| rt.block_on(Self::iteration::<R>()))
+    }
+}
+
+impl PingPong {
+    /// Spawns the task that spawns the pairs, and waits for the last pair.
+    async fn iteration<R: MtRt>() {
+        let rem = Arc::new(AtomicUsize::new(Self::PINGS));
+        let remaining = Arc::clone(&rem);
+        let (done_tx, mut done_rx) = mpsc::unbounded::<()>();
+        R::spawn_detached(async move {
+            for _ in 0..Self::PINGS {
+                let (rem, done_tx) = (Arc::clone(&remaining), done_tx.clone());
                 R::spawn_detached(async move {
-                    for _ in 0..Self::PINGS {
-                        let (rem, done_tx) = (Arc::clone(&remaining), done_tx.clone());
-                        R::spawn_detached(async move {
-                            let (tx1, rx1) = oneshot::channel::<()>();
-                            let (tx2, rx2) = oneshot::channel::<()>();
-                            R::spawn_detached(async move {
-                                rx1.await.expect("ping lost");
-                                tx2.send(()).expect("pinger gone");
-                            });
-                            tx1.send(()).expect("ponger gone");
-                            rx2.await.expect("pong lost");
-                            if rem.fetch_sub(1, Relaxed) == 1 {
-                                done_tx.unbounded_send(()).expect("block_on gone");
-                            }
-                        });
+                    let (tx1, rx1) = oneshot::channel::<()>();
+                    let (tx2, rx2) = oneshot::channel::<()>();
+                    R::spawn_detached(async move {
+                        rx1.await.expect("ping lost");
+                        tx2.send(()).expect("pinger gone");
+                    });
+                    tx1.send(()).expect("ponger gone");
+                    rx2.await.expect("pong lost");
+                    if rem.fetch_sub(1, Relaxed) == 1 {
+                        done_tx.unbounded_send(()).expect("the waiter is gone");
                     }
                 });
-                done_rx.next().await.expect("no pair signalled");
-            });
-            assert_eq!(rem.load(Relaxed), 0);
-        })
+            }
+        });
+        done_rx.next().await.expect("no pair signalled");
+        assert_eq!(rem.load(Relaxed), 0);
+    }
+}
+
+/// [`PingPong`]'s iterations inside a spawned task.
+pub struct PingPongInTask;
+
+impl Workload for PingPongInTask {
+    const NAME: &'static str = "ping_pong_in_task";
+    const ABOUT: &'static str = "in a spawned task: ping_pong's iteration (a task spawns 1,000 \
+                                 pairs that ping-pong once); timed in the task; per iteration";
+    const ITERS: u32 = PingPong::ITERS;
+    const OPS: u64 = PingPong::OPS;
+    const OP: &'static str = "task";
+
+    fn run<R: MtRt>() -> Sample {
+        in_task(&R::build(workers()), Self::ITERS, PingPong::iteration::<R>)
     }
 }
 
@@ -330,14 +432,36 @@ impl Workload for ChainedSpawn {
 
     fn run<R: MtRt>() -> Sample {
         let rt = R::build(workers());
-        per_iteration(&rt, Self::ITERS, |rt| {
-            let length = rt.block_on(async {
-                let (done_tx, done_rx) = oneshot::channel();
-                R::spawn_detached(async move { Self::link::<R>(Self::LENGTH, done_tx) });
-                done_rx.await.expect("the chain broke")
-            });
-            assert_eq!(length, Self::LENGTH);
-        })
+        per_iteration(&rt, Self::ITERS, |rt| rt.block_on(Self::iteration::<R>()))
+    }
+}
+
+impl ChainedSpawn {
+    /// Starts the chain and waits for its end.
+    async fn iteration<R: MtRt>() {
+        let (done_tx, done_rx) = oneshot::channel();
+        R::spawn_detached(async move { Self::link::<R>(Self::LENGTH, done_tx) });
+        assert_eq!(done_rx.await.expect("the chain broke"), Self::LENGTH);
+    }
+}
+
+/// [`ChainedSpawn`]'s iterations inside a spawned task.
+pub struct ChainedSpawnInTask;
+
+impl Workload for ChainedSpawnInTask {
+    const NAME: &'static str = "chained_spawn_in_task";
+    const ABOUT: &'static str = "in a spawned task: a chain of 1,000 tasks each spawning the \
+                                 next; timed in the task; per iteration";
+    const ITERS: u32 = ChainedSpawn::ITERS;
+    const OPS: u64 = ChainedSpawn::OPS;
+    const OP: &'static str = "task";
+
+    fn run<R: MtRt>() -> Sample {
+        in_task(
+            &R::build(workers()),
+            Self::ITERS,
+            ChainedSpawn::iteration::<R>,
+        )
     }
 }
 

@@ -1,8 +1,10 @@
 //! loom models of guillotine's task state word (`src/runtime/task/state.rs`),
 //! park protocol (`src/runtime/driver/park.rs`), injection queue
 //! (`src/runtime/scheduler/inject.rs`), and the multi-thread scheduler's run
-//! queue and idle bookkeeping (`src/runtime/scheduler/multi_thread/`), and the
-//! timer queue's shutdown (`src/runtime/driver/time/`). The files are
+//! queue and idle bookkeeping (`src/runtime/scheduler/multi_thread/`), the
+//! timer queue's shutdown (`src/runtime/driver/time/`), and the hand-off of a
+//! current-thread runtime's core between `block_on` threads
+//! (`src/runtime/scheduler/handoff.rs`). The files are
 //! compiled here as they are, against loom's atomics and locks:
 //!
 //! ```sh
@@ -27,6 +29,11 @@ mod loom {
 
 // Only under `--cfg loom` (as `queue` below): its unit tests run on std
 // locks, in the main crate.
+// Only under `--cfg loom`: its unit tests run on std locks, in the main
+// crate.
+#[cfg(loom)]
+#[path = "../../src/runtime/scheduler/handoff.rs"]
+mod handoff;
 #[cfg(loom)]
 #[path = "../../src/runtime/scheduler/inject.rs"]
 mod inject;
@@ -48,6 +55,8 @@ mod idle;
 #[path = "../../src/runtime/scheduler/multi_thread/queue.rs"]
 mod queue;
 
+#[cfg(all(test, loom))]
+mod handoff_models;
 #[cfg(all(test, loom))]
 mod idle_models;
 #[cfg(all(test, loom))]

@@ -13,8 +13,11 @@
 //! The slots are set by RAII guards that restore the previous values on drop,
 //! also when a poll panics:
 //! * `block_on` sets the handle, the core and `running` (a nested `block_on`
-//!   panics while `running` is set);
-//! * `Runtime::enter` and shutdown set the handle and the core;
+//!   panics while `running` is set); a thread waiting for a current-thread
+//!   runtime's core meanwhile has its home of local tasks as its core;
+//! * `Runtime::enter` sets the handle and this thread's home of local tasks
+//!   (or keeps the core if this thread drives that runtime already);
+//!   shutdown sets the handle and the core it shuts down;
 //! * `Handle::enter` and blocking threads set the handle only: spawns go
 //!   through the injection queue, timers and sockets register remotely.
 //!
@@ -34,8 +37,10 @@ use crate::runtime::task::Id;
 struct Context {
     /// The runtime spawns, timers and sockets go to.
     handle: RefCell<Option<Arc<Shared>>>,
-    /// That runtime's core, when this thread owns it (`Runtime::block_on`,
-    /// `Runtime::enter`, shutdown).
+    /// The core this thread runs or holds for that runtime: the one it
+    /// drives (`Runtime::block_on`, a worker), this thread's home of local
+    /// tasks (`Runtime::enter`, waiting for a current-thread runtime's
+    /// core), or the one being shut down.
     core: RefCell<Option<Rc<Core>>>,
     /// A `block_on` is running on this thread.
     running: Cell<bool>,
@@ -167,8 +172,13 @@ fn set(
     running: Option<bool>,
     may_block: Option<bool>,
 ) -> SetGuard {
-    // The thread that owns a core is the one that turns its driver.
-    let driver = core.as_ref().map_or(0, |c| driver_addr(&c.shared.driver));
+    // The thread that holds a core is the one that turns its driver; a home
+    // of a current-thread runtime's local tasks turns none (the runtime's
+    // core may be driven by another thread meanwhile).
+    let driver = core
+        .as_ref()
+        .filter(|c| !c.is_passive())
+        .map_or(0, |c| driver_addr(&c.shared.driver));
     let entered = CONTEXT
         .try_with(|c| {
             let depth = c.depth.get() + 1;
@@ -216,7 +226,7 @@ pub(crate) fn in_async_context() -> bool {
 
 /// Panics if this thread is running a `block_on`.
 #[track_caller]
-fn assert_not_running() {
+pub(crate) fn assert_not_running() {
     if in_async_context() {
         panic!(
             "Cannot start a runtime from within a runtime: `block_on` was called on a thread \
@@ -245,6 +255,27 @@ pub(crate) fn enter_block_on(core: &Rc<Core>, handle: &Arc<Shared>, may_block: b
     )
 }
 
+/// Enters `home` (this thread's home of local tasks) for a `block_on` on
+/// the current-thread runtime `handle` that waits while another thread
+/// drives it.
+///
+/// # Panics
+/// As [`enter_block_on`].
+#[track_caller]
+pub(crate) fn enter_block_on_waiting(
+    home: &Rc<Core>,
+    handle: &Arc<Shared>,
+    may_block: bool,
+) -> SetGuard {
+    assert_not_running();
+    set(
+        handle.clone(),
+        Some(home.clone()),
+        Some(true),
+        Some(may_block),
+    )
+}
+
 /// Enters a worker's core for the worker thread's life.
 pub(crate) fn enter_worker(core: &Rc<Core>, runtime: &Arc<Shared>) -> SetGuard {
     set(runtime.clone(), Some(core.clone()), Some(true), Some(true))
@@ -261,13 +292,9 @@ pub(crate) fn enter_block_on_remote(shared: &Arc<Shared>) -> SetGuard {
     set(shared.clone(), None, Some(true), Some(true))
 }
 
-/// Makes `core` current without running it (`Runtime::enter`, shutdown).
-pub(crate) fn enter_core(core: &Rc<Core>) -> SetGuard {
-    enter_core_in(core, core.runtime())
-}
-
 /// Makes `core` current without running it, with `handle` as the runtime
-/// (a multi-thread runtime's `Runtime::enter`: local tasks go to `core`).
+/// (`Runtime::enter`: `core` is this thread's home of local tasks, or the
+/// core it drives; shutdown: the core shut down).
 pub(crate) fn enter_core_in(core: &Rc<Core>, handle: &Arc<Shared>) -> SetGuard {
     set(handle.clone(), Some(core.clone()), None, None)
 }
@@ -321,7 +348,7 @@ pub(crate) fn enter_handle(shared: &Arc<Shared>) -> SetGuard {
         .try_with(|c| c.core.borrow().clone())
         .ok()
         .flatten()
-        .filter(|core| core.runs(shared));
+        .filter(|core| core.belongs_to(shared));
     set(shared.clone(), core, None, None)
 }
 

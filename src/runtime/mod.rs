@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use blocking::{Hook, PoolConfig};
 pub use metrics::RuntimeMetrics;
 use scheduler::multi_thread::{self, Launched};
-use scheduler::{Config, Core, Shared};
+use scheduler::{Config, Core, Shared, current_thread, local};
 pub use task::{AbortHandle, JoinError, JoinHandle};
 
 /// An async runtime on epoll: current-thread ([`Runtime::new`]) or
@@ -52,6 +52,15 @@ pub use task::{AbortHandle, JoinError, JoinHandle};
 /// had not yet reached; only jobs queued beyond
 /// [`max_blocking_threads`](Builder::max_blocking_threads) are cancelled.
 ///
+/// ```
+/// let rt = guillotine::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+/// let names = rt.block_on(async {
+///     let task = guillotine::spawn(async { std::thread::current().name().map(str::to_owned) });
+///     task.await.unwrap()
+/// });
+/// assert_eq!(names.as_deref(), Some("guillotine-worker"));
+/// ```
+///
 /// # Panics
 /// Dropping a runtime inside an asynchronous context (a task, or the future
 /// of a `block_on`) panics, as in tokio: waiting for its workers and
@@ -68,23 +77,49 @@ pub use task::{AbortHandle, JoinError, JoinHandle};
 /// });
 /// ```
 ///
-/// `Runtime` is neither `Send` nor `Sync`: it belongs to the thread that made
-/// it, which is what lets `spawn_local` tasks of that thread hold `!Send`
-/// data. Use a [`Handle`] to reach it from other threads.
+/// # Sharing a runtime between threads
+///
+/// `Runtime` is `Send + Sync` on both flavors, as tokio's: keep it in a
+/// `static`, share an `Arc<Runtime>`, move it to another thread, drop it
+/// anywhere, and call `block_on` from any thread, from several at once.
+/// A multi-thread runtime's `block_on` calls run side by side. A
+/// current-thread runtime has one core, which the `block_on` calls take in
+/// turn, as in tokio: while one thread drives the runtime, a `block_on` on
+/// another thread polls its own future (woken like any other) and takes the
+/// core when the first returns; spawned tasks then run on whichever thread
+/// drives.
 ///
 /// ```
-/// let rt = guillotine::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
-/// let names = rt.block_on(async {
-///     let task = guillotine::spawn(async { std::thread::current().name().map(str::to_owned) });
-///     task.await.unwrap()
-/// });
-/// assert_eq!(names.as_deref(), Some("guillotine-worker"));
+/// use std::sync::{Arc, OnceLock};
+/// use guillotine::runtime::Runtime;
+/// static RT: OnceLock<Runtime> = OnceLock::new();
+/// let rt = RT.get_or_init(|| Runtime::new().unwrap());
+/// let task = rt.spawn(async { 6 * 7 });
+/// let on_another_thread = std::thread::spawn(move || RT.get().unwrap().block_on(task));
+/// assert_eq!(on_another_thread.join().unwrap().unwrap(), 42);
+///
+/// let shared = Arc::new(Runtime::new().unwrap());
+/// let threads: Vec<_> = (0..4)
+///     .map(|i| {
+///         let rt = shared.clone();
+///         std::thread::spawn(move || rt.block_on(async move { guillotine::spawn(async move { i }).await.unwrap() }))
+///     })
+///     .collect();
+/// let sum: i32 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+/// assert_eq!(sum, 6);
 /// ```
+///
+/// A [`spawn_local`](crate::task::spawn_local) task (which need not be
+/// `Send`) is polled and dropped only on the thread that spawned it: on a
+/// current-thread runtime it runs while that thread drives the runtime, and
+/// waits while another thread does. When the runtime is dropped, the local
+/// tasks of the dropping thread are dropped with it; those of another
+/// thread are dropped on that thread, the next time it calls `block_on` or
+/// `Runtime::enter` on any runtime, or when it exits.
 pub struct Runtime {
-    /// Current-thread: the runtime's core. Multi-thread: the core of the
-    /// thread that built the runtime, which runs that thread's
-    /// `spawn_local` tasks during `block_on`.
-    core: Rc<Core>,
+    /// The runtime's shared half. Current-thread: its core waits in the
+    /// handoff between the `block_on` calls that drive it.
+    shared: Arc<Shared>,
     /// Multi-thread: the workers.
     multi: Option<Launched>,
     /// Shut down already (`shutdown_timeout`): the drop has nothing to do.
@@ -119,9 +154,17 @@ impl Runtime {
     /// Runs `future` to completion on this thread, running spawned tasks
     /// meanwhile, and returns its output.
     ///
+    /// Any thread may call it, several at once. On the current-thread
+    /// runtime, while another thread's `block_on` drives the runtime, this
+    /// one polls `future` (its wakes come from the driving thread's tasks
+    /// like any other) and drives the runtime once that thread returns, if
+    /// `future` is still pending.
+    ///
     /// # Panics
     /// If called from inside a runtime (a task, or another `block_on`), and if
-    /// `future` panics (the runtime stays usable).
+    /// `future` panics (the runtime stays usable). On the multi-thread
+    /// runtime, on a thread's first `block_on` (or `enter`) if its epoll
+    /// instance cannot be opened (`EMFILE`).
     ///
     /// ```
     /// let runtime = guillotine::runtime::Runtime::new().unwrap();
@@ -137,16 +180,29 @@ impl Runtime {
         // As in tokio, the future of a multi-thread runtime's `block_on`
         // may call `task::block_in_place`; a current-thread runtime's may
         // not (its thread runs every task).
-        self.core
-            .block_on_in(self.shared(), self.multi.is_some(), future)
+        match &self.multi {
+            Some(_) => {
+                context::assert_not_running();
+                self.home()
+                    .block_on_in(&self.shared, true, std::pin::pin!(future))
+            }
+            None => current_thread::block_on(&self.shared, false, future),
+        }
     }
 
     /// The runtime's shared half (what a `Handle` holds).
     fn shared(&self) -> &Arc<Shared> {
-        match &self.multi {
-            Some(multi) => &multi.shared,
-            None => &self.core.shared,
-        }
+        &self.shared
+    }
+
+    /// This thread's home of the runtime's local tasks, made on first use
+    /// (on the multi-thread runtime, the core this thread's `block_on`
+    /// drives).
+    #[track_caller]
+    fn home(&self) -> Rc<Core> {
+        local::get_or_make(&self.shared, || Core::new_home(&self.shared)).unwrap_or_else(|e| {
+            panic!("guillotine: cannot open this thread's epoll instance for the runtime: {e}")
+        })
     }
 
     /// Spawns a task; on the current-thread runtime it runs during
@@ -162,10 +218,7 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        match &self.multi {
-            Some(multi) => scheduler::spawn(&multi.shared, future),
-            None => self.core.spawn(future),
-        }
+        scheduler::spawn(&self.shared, future)
     }
 
     /// Runs `f` on the blocking thread pool, keeping the event loop free.
@@ -212,7 +265,8 @@ impl Runtime {
     /// dropped, without running it: tasks can be spawned and sockets and
     /// timers created outside `block_on`. On the current-thread runtime they
     /// make progress at the next `block_on`; on the multi-thread runtime the
-    /// workers run them at once.
+    /// workers run them at once. `spawn_local` tasks spawned here run during
+    /// this thread's `block_on` calls.
     ///
     /// ```
     /// use std::time::Duration;
@@ -236,8 +290,12 @@ impl Runtime {
     /// rt.shutdown_timeout(Duration::from_secs(1));
     /// ```
     pub fn enter(&self) -> EnterGuard<'_> {
+        // The core this thread drives the runtime with, or its home.
+        let core = context::core()
+            .filter(|core| core.belongs_to(&self.shared))
+            .unwrap_or_else(|| self.home());
         EnterGuard {
-            _reset: context::enter_core_in(&self.core, self.shared()).for_user(),
+            _reset: context::enter_core_in(&core, &self.shared).for_user(),
             _runtime: PhantomData,
         }
     }
@@ -311,9 +369,15 @@ impl Runtime {
             now.checked_add(t)
                 .unwrap_or(now + Duration::from_secs(86_400 * 365))
         });
-        self.core.shutdown(deadline);
-        if let Some(multi) = &mut self.multi {
-            multi.shutdown(deadline);
+        match &mut self.multi {
+            Some(multi) => {
+                self.shared.mark_shut_down();
+                if let Some(home) = local::take(&self.shared) {
+                    home.shutdown_home();
+                }
+                multi.shutdown(deadline);
+            }
+            None => current_thread::shutdown(&self.shared, deadline),
         }
         if misplaced {
             panic!(
@@ -338,10 +402,7 @@ impl Runtime {
     /// assert_eq!(runtime.num_tasks(), 1);
     /// ```
     pub fn num_tasks(&self) -> usize {
-        match &self.multi {
-            Some(multi) => multi.shared.metrics.alive() + self.core.task_count(),
-            None => self.core.task_count(),
-        }
+        self.shared.metrics.alive()
     }
 
     /// The number of timers waiting in the runtime's queue: every `Sleep`
@@ -375,9 +436,9 @@ impl Drop for Runtime {
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runtime")
-            .field("core", &self.core)
             .field("multi_thread", &self.multi.is_some())
-            .finish()
+            .field("num_tasks", &self.num_tasks())
+            .finish_non_exhaustive()
     }
 }
 
@@ -675,9 +736,8 @@ impl Builder {
             pool: self.pool.clone(),
         };
         let Some(n) = self.workers else {
-            let core = Core::new(config)?;
             return Ok(Runtime {
-                core,
+                shared: Core::new_current_thread(config)?,
                 multi: None,
                 shut_down: false,
             });
@@ -687,19 +747,17 @@ impl Builder {
         } else {
             n
         };
-        // The `block_on` thread waits for the workers. When they have every
-        // CPU, its spin would only take one from them.
-        let mut local = config.clone();
-        if n >= crate::sys::online_cpus() {
-            local.max_spin = Duration::ZERO;
-        }
-        let core = Core::new(local)?;
-        let multi = Some(multi_thread::launch(&config, n)?);
-        Ok(Runtime {
-            core,
-            multi,
+        let multi = multi_thread::launch(&config, n)?;
+        let runtime = Runtime {
+            shared: multi.shared.clone(),
+            multi: Some(multi),
             shut_down: false,
-        })
+        };
+        // The building thread's `block_on` core, made now so that its
+        // descriptors are counted (and can fail) here. Other threads make
+        // theirs at their first `block_on`; a failure drops the runtime.
+        local::get_or_make(&runtime.shared, || Core::new_home(&runtime.shared))?;
+        Ok(runtime)
     }
 }
 
@@ -821,14 +879,20 @@ impl Handle {
     /// Runs `future` to completion on this thread, inside this runtime's
     /// context, and returns its output.
     ///
-    /// On the thread that owns a current-thread runtime, with its context
-    /// entered ([`Runtime::enter`]), this drives the runtime like
-    /// [`Runtime::block_on`]. On any other thread (a blocking thread, a
-    /// plain OS thread, or inside `task::block_in_place` on a worker) it
-    /// parks the thread until the future is woken. Its I/O, timers and
-    /// spawned tasks are driven by the runtime: on the multi-thread runtime
-    /// by the workers, at any time; on the current-thread runtime while its
-    /// own thread runs a `block_on`, as in tokio.
+    /// On a thread that entered a current-thread runtime with
+    /// [`Runtime::enter`], this drives the runtime like
+    /// [`Runtime::block_on`] (waiting for it while another thread drives
+    /// it). Anywhere else (a blocking thread, a plain OS thread, or inside
+    /// `task::block_in_place` on a worker) it parks the thread until the
+    /// future is woken. Its I/O, timers and spawned tasks are driven by the
+    /// runtime: on the multi-thread runtime by the workers, at any time; on
+    /// the current-thread runtime while some thread runs its `block_on`, as
+    /// in tokio.
+    ///
+    /// Dropping a current-thread runtime while this drives it on another
+    /// thread (the `EnterGuard` does not borrow the runtime) waits for this
+    /// to return; `shutdown_timeout` waits at most its timeout, and this
+    /// thread then drops the runtime's tasks when it returns.
     ///
     /// Timers and sockets created inside this `block_on` register with the
     /// runtime (with one of the workers' drivers on the multi-thread
@@ -852,16 +916,17 @@ impl Handle {
     /// ```
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let owner = context::core().filter(|c| c.worker.is_none() && c.runs(&self.shared));
-        if let Some(core) = owner {
-            return core.block_on(future);
+        let entered = self.shared.handoff.is_some()
+            && context::core().is_some_and(|core| core.is_home_of(&self.shared));
+        if entered {
+            return current_thread::block_on(&self.shared, true, future);
         }
         let _guard = context::enter_block_on_remote(&self.shared);
         scheduler::park_on(future)
     }
 
-    /// Spawns a task onto the runtime. From its own thread this is a plain
-    /// push; from another it goes through the injection queue and wakes the
+    /// Spawns a task onto the runtime. From a thread that runs it this is a
+    /// plain push; from another it goes through the injection queue and wakes the
     /// runtime if it sleeps. If the runtime is gone, the returned handle
     /// yields a cancelled [`JoinError`].
     ///

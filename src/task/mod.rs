@@ -93,20 +93,26 @@ where
 
 /// Spawns a `!Send` future onto the current runtime, to run on this thread
 /// only, so it may hold `Rc`s and `RefCell`s across `.await`s. No
-/// `LocalSet` is needed:
+/// `LocalSet` is needed. The task is polled and dropped only on this
+/// thread:
 ///
-/// - on the current-thread runtime every task runs on its thread anyway;
+/// - on a thread in `block_on` (or that entered the runtime with
+///   `Runtime::enter`), the task runs on that thread while it drives the
+///   runtime, like a `LocalSet` of that thread: on the current-thread
+///   runtime, whose `block_on` calls may come from several threads and take
+///   the runtime in turn, it waits while another thread drives;
 /// - on a worker of the multi-thread runtime the task is pinned to that
 ///   worker: it is never stolen, and its wakes queue it there;
-/// - on the thread that runs a multi-thread runtime's `block_on` (or has
-///   entered it with `Runtime::enter`), the task runs on that thread while
-///   a `block_on` runs, like a `LocalSet`.
+/// - when the runtime is dropped, the local tasks of the dropping thread are
+///   dropped with it; those of another thread are dropped on that thread, at
+///   its next `block_on` or `Runtime::enter` (of any runtime) or when it
+///   exits, and their `JoinHandle`s then resolve as cancelled.
 ///
 /// # Panics
-/// Outside a runtime, and on a thread that does not own the runtime (a
-/// blocking thread, or one that entered it through
-/// [`Handle::enter`](crate::runtime::Handle::enter)): the task could never
-/// move to a thread that runs it.
+/// Outside a runtime, and on a thread that neither runs the runtime nor
+/// entered it through `Runtime::enter` (a blocking thread, or one that
+/// entered it through [`Handle::enter`](crate::runtime::Handle::enter)): the
+/// task could never move to a thread that runs it.
 ///
 /// ```
 /// use std::rc::Rc;
@@ -125,9 +131,9 @@ where
     F::Output: 'static,
 {
     match context::core() {
-        Some(core) => core.spawn(future),
+        Some(core) => core.spawn_local(future),
         None if context::handle().is_some() => panic!(
-            "`guillotine::task::spawn_local` must be called on the thread that owns the runtime \
+            "`guillotine::task::spawn_local` must be called on a thread that runs the runtime \
              (inside `Runtime::block_on`, a task, or `Runtime::enter`), not on a blocking thread \
              or one that entered it through `Handle::enter`"
         ),

@@ -195,12 +195,37 @@ impl Future for Sleep {
         if this.done {
             return Poll::Ready(());
         }
-        coop::poll_budgeted(cx, |cx| this.poll_timer(cx))
+        coop::poll_budgeted(cx, |cx| match this.poll_timer(cx) {
+            Poll::Ready(Err(RuntimeGone)) => panic!(
+                "A guillotine runtime was found, but it is shut down: a timer (`sleep`, \
+                 `sleep_until`, or one inside `timeout` or `interval`) was polled after the \
+                 runtime it was created in was dropped or shut down, so nothing can ever fire \
+                 it. Await timers only while their runtime runs."
+            ),
+            Poll::Ready(Ok(())) => Poll::Ready(()),
+            Poll::Pending => Poll::Pending,
+        })
     }
 }
 
+/// A timer's runtime has shut down.
+struct RuntimeGone;
+
 impl Sleep {
-    fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    /// [`Future::poll`] for I/O objects that wait on a timer inside the
+    /// crate: a runtime that has shut down is their error (they fail with
+    /// an `io::Error`), not a panic.
+    pub(crate) fn poll_or_gone(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        if self.done {
+            return Poll::Ready(Ok(()));
+        }
+        coop::poll_budgeted(cx, |cx| {
+            self.poll_timer(cx)
+                .map_err(|RuntimeGone| crate::runtime::driver::scheduled_io::gone())
+        })
+    }
+
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RuntimeGone>> {
         let this = self;
         match this
             .driver
@@ -209,14 +234,9 @@ impl Sleep {
         {
             TimerPoll::Ready => {
                 this.done = true;
-                Poll::Ready(())
+                Poll::Ready(Ok(()))
             }
-            TimerPoll::Shutdown => panic!(
-                "A guillotine runtime was found, but it is shut down: a timer (`sleep`, \
-                 `sleep_until`, or one inside `timeout` or `interval`) was polled after the \
-                 runtime it was created in was dropped or shut down, so nothing can ever fire \
-                 it. Await timers only while their runtime runs."
-            ),
+            TimerPoll::Shutdown => Poll::Ready(Err(RuntimeGone)),
             TimerPoll::Pending { new_first } => {
                 if new_first {
                     // Polled off the runtime thread while it is parked on a

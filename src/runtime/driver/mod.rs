@@ -10,7 +10,9 @@ pub(crate) mod scheduled_io;
 pub(crate) mod time;
 pub(crate) mod unpark;
 
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::task::Waker;
 use std::time::Duration;
 
@@ -63,7 +65,26 @@ pub(crate) struct Driver {
     /// Ready I/O's wakers, woken after the registry's lock is released;
     /// kept to reuse its allocation.
     io_wakers: Vec<Waker>,
+    /// A multi-thread worker's: where it sleeps while a peer is busy.
+    watch: Option<Watch>,
 }
+
+/// A second epoll instance a multi-thread worker sleeps in while a peer is
+/// busy: it holds the worker's own epoll (level-triggered: readable while
+/// that has events) and every peer's epoll, each armed for one event at a
+/// time (`EPOLLONESHOT`). A busy peer's sockets that become ready then wake
+/// this sleeper, which takes them over (`Worker::help_peers`) instead of
+/// leaving them until the peer looks. The peers' epolls are in no other
+/// set, so the nesting has no cycle.
+#[derive(Debug)]
+struct Watch {
+    ep: OwnedFd,
+    events: Vec<libc::epoll_event>,
+    pwait2: AtomicBool,
+}
+
+/// The token of the driver's own epoll in its watch set.
+const OWN_TOKEN: u64 = u64::MAX;
 
 impl Driver {
     /// Creates the epoll instance and the eventfd, and registers the latter.
@@ -91,7 +112,74 @@ impl Driver {
             handle,
             io_wakers: Vec::new(),
             expired: Vec::new(),
+            watch: None,
         })
+    }
+
+    /// This driver's epoll descriptor, for the watch sets of its peers.
+    pub(crate) fn epoll_fd(&self) -> RawFd {
+        self.selector.raw_fd()
+    }
+
+    /// Gives this driver a watch set holding its own epoll and `peers`'
+    /// (disarmed until [`arm_peer`](Self::arm_peer)). The peers' epolls
+    /// must outlive this driver's use of them.
+    pub(crate) fn watch_peers(&mut self, peers: &[RawFd]) -> std::io::Result<()> {
+        let ep = crate::sys::epoll_create()?;
+        crate::sys::epoll_ctl(
+            ep.as_raw_fd(),
+            libc::EPOLL_CTL_ADD,
+            self.selector.raw_fd(),
+            libc::EPOLLIN as u32,
+            OWN_TOKEN,
+        )?;
+        for &peer in peers {
+            crate::sys::epoll_ctl(
+                ep.as_raw_fd(),
+                libc::EPOLL_CTL_ADD,
+                peer,
+                libc::EPOLLONESHOT as u32,
+                peer as u64,
+            )?;
+        }
+        self.watch = Some(Watch {
+            ep,
+            events: vec![libc::epoll_event { events: 0, u64: 0 }; peers.len() + 1],
+            pwait2: AtomicBool::new(true),
+        });
+        Ok(())
+    }
+
+    /// Lets the next event of `peer`'s epoll end this driver's next
+    /// watching turn. Returns whether it could.
+    pub(crate) fn arm_peer(&self, peer: RawFd) -> bool {
+        let Some(watch) = &self.watch else {
+            return false;
+        };
+        crate::sys::epoll_ctl(
+            watch.ep.as_raw_fd(),
+            libc::EPOLL_CTL_MOD,
+            peer,
+            (libc::EPOLLIN | libc::EPOLLONESHOT) as u32,
+            peer as u64,
+        )
+        .is_ok()
+    }
+
+    /// Like [`turn`](Self::turn), but sleeps in the watch set, so that an
+    /// armed peer's event ends the wait too.
+    pub(crate) fn turn_watching(&mut self, timeout: Option<Duration>) -> std::io::Result<()> {
+        let Some(watch) = &mut self.watch else {
+            return self.turn(timeout);
+        };
+        let timeout = self.handle.time.wait_timeout(timeout);
+        crate::sys::epoll_wait(
+            watch.ep.as_raw_fd(),
+            &mut watch.events,
+            timeout,
+            &watch.pwait2,
+        )?;
+        self.turn(Some(Duration::ZERO))
     }
 
     /// The shared half.

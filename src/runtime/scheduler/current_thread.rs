@@ -12,11 +12,23 @@
 //! queue: no lock, no syscall. Any other wake pushes onto the injection
 //! queue and writes the eventfd only if this thread is parked (see
 //! `driver/park.rs`).
+//!
+//! # Which thread touches a core
+//!
+//! A `Core` is reached through an `Rc`, so only one thread at a time holds
+//! it; the `Cell`s need nothing more. A worker's core and a home of
+//! `spawn_local` tasks (`local.rs`) never leave their thread. A
+//! current-thread runtime's core moves: the runtime is `Send + Sync`, and
+//! whichever thread calls `block_on` takes the core out of the runtime's
+//! [`Handoff`], drives it, and parks it again
+//! ([`ParkedCore`]). That core holds only `Send` tasks: the local tasks of
+//! the driving thread stay in that thread's home, which is attached to the
+//! core for the `block_on` and detached before the core is parked.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
@@ -26,9 +38,10 @@ use std::time::{Duration, Instant};
 
 use crate::runtime::context;
 use crate::runtime::driver::Driver;
-use crate::runtime::metrics::Metrics;
+use crate::runtime::metrics::{Metrics, WorkerMetrics};
+use crate::runtime::scheduler::handoff::{Handoff, Take};
 use crate::runtime::scheduler::multi_thread::{DriverCell, Worker, lock_driver};
-use crate::runtime::scheduler::{Config, Shared, TightTimerSlack};
+use crate::runtime::scheduler::{Config, Shared, ThreadWake, TightTimerSlack, local};
 use crate::runtime::spin::{SpinPolicy, spin_until};
 use crate::runtime::task::{JoinHandle, OwnedTasks, RawTask, RunOutcome, new_task};
 
@@ -64,8 +77,9 @@ impl Busy<'_> {
 impl Drop for Busy<'_> {
     fn drop(&mut self) {
         let core = self.0;
-        core.worker_metrics()
-            .stopped(core.busy_since.get().elapsed());
+        if let Some(metrics) = core.worker_metrics() {
+            metrics.stopped(core.busy_since.get().elapsed());
+        }
     }
 }
 
@@ -100,6 +114,63 @@ pub(crate) struct Core {
     busy_since: Cell<Instant>,
     /// A multi-thread worker's own part.
     pub(crate) worker: Option<Worker>,
+    /// A current-thread runtime's core, while a thread drives it: that
+    /// thread's home of local tasks (`local.rs`), whose queue entries sit in
+    /// `run_queue` meanwhile, in FIFO order with the runtime's. `None`
+    /// whenever the core is parked.
+    local: RefCell<Option<Rc<Core>>>,
+    /// Whether `run_queue` may hold entries of `local`'s tasks.
+    local_queued: Cell<bool>,
+    /// A home of local tasks: the runtime whose `spawn_local` tasks of this
+    /// thread it holds (its `shared` is the home's own, for their wakes).
+    home_of: Option<Arc<Shared>>,
+}
+
+/// A current-thread runtime's core while no thread drives it: in the
+/// runtime's [`Handoff`], for the next `block_on` on any thread to take.
+pub(crate) struct ParkedCore(Rc<Core>);
+
+// SAFETY: a `ParkedCore` is made only by `ParkedCore::park`, which checks
+// that the `Rc` is the only reference to the core (no other `Rc`, no
+// `Weak`), so moving it to another thread moves the `Core` as a `Box`
+// would, and that the core is a current-thread runtime's, with no home of
+// local tasks attached. What is left in it is `Send`: the `Cell`s and
+// `RefCell`s are only `!Sync`, and its tasks are `Send` ones, since
+// `spawn_local` never puts a task in this core's owned list (`spawn_local`
+// goes to a thread's home, `local.rs`) and the entries of the home's tasks
+// leave `run_queue` when it is detached. The handoff's mutex orders the
+// last touch of one driving thread before the first touch of the next.
+unsafe impl Send for ParkedCore {}
+
+impl ParkedCore {
+    /// Parks `core`, or hands it back if it cannot move between threads: a
+    /// reference to it is left somewhere (a leaked `EnterGuard` made while
+    /// it was driven holds one), or it is not a current-thread runtime's
+    /// core with its local home detached.
+    pub(crate) fn park(core: Rc<Core>) -> Result<ParkedCore, Rc<Core>> {
+        let movable = Rc::strong_count(&core) == 1
+            && Rc::weak_count(&core) == 0
+            && core.worker.is_none()
+            && core.home_of.is_none()
+            && core.local.borrow().is_none()
+            && !core.local_queued.get();
+        if movable {
+            Ok(ParkedCore(core))
+        } else {
+            Err(core)
+        }
+    }
+
+    /// The core, to drive on this thread.
+    pub(crate) fn into_core(self) -> Rc<Core> {
+        self.0
+    }
+}
+
+impl std::fmt::Debug for ParkedCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ParkedCore").field(&self.0).finish()
+    }
 }
 
 impl std::fmt::Debug for Core {
@@ -114,21 +185,67 @@ impl std::fmt::Debug for Core {
 }
 
 impl Core {
-    /// A current-thread runtime's core. Opens the epoll instance and
-    /// eventfd; fails with their `io::Error`.
-    pub(crate) fn new(config: Config) -> std::io::Result<Rc<Core>> {
+    /// A current-thread runtime: its shared half, with the core parked in
+    /// its handoff. Opens the epoll instance and eventfd; fails with their
+    /// `io::Error`.
+    pub(crate) fn new_current_thread(config: Config) -> std::io::Result<Arc<Shared>> {
         let driver = Driver::new()?;
-        let shared = Arc::new(Shared::new(
+        let mut shared = Shared::new(
             driver.handle().clone(),
-            config.pool.clone(),
+            &config,
             Arc::new(Metrics::new(1)),
             None,
-        ));
+        );
+        shared.handoff = Some(Handoff::new());
+        let shared = Arc::new(shared);
+        let core = Core::build(
+            config,
+            shared.clone(),
+            Arc::new(Mutex::new(Some(driver))),
+            None,
+            None,
+        );
+        let parked = ParkedCore::park(core).expect("a new core is unique");
+        let handoff = shared.handoff.as_ref().expect("set above");
+        if handoff.put_back(parked).is_err() {
+            unreachable!("a new runtime is not closed");
+        }
+        Ok(shared)
+    }
+
+    /// This thread's home for the `spawn_local` tasks of `runtime`
+    /// (`local.rs`). On a multi-thread runtime it is also the core this
+    /// thread's `block_on` drives, with an epoll instance and eventfd of its
+    /// own to sleep on (the runtime closes them when it shuts down, on
+    /// whichever thread); fails with their `io::Error`. On a current-thread
+    /// runtime it never drives: the runtime's core runs its tasks while
+    /// this thread drives the runtime, and wakes from other threads reach
+    /// that core through the runtime's driver.
+    pub(crate) fn new_home(runtime: &Arc<Shared>) -> std::io::Result<Rc<Core>> {
+        let config = runtime.config.clone();
+        let (handle, cell, config) = match &runtime.workers {
+            Some(workers) => {
+                let driver = Driver::new()?;
+                let handle = driver.handle().clone();
+                let cell = Arc::new(Mutex::new(Some(driver)));
+                workers.adopt_driver(&cell);
+                // The `block_on` thread waits for the workers. When they
+                // have every CPU, its spin would only take one from them.
+                let mut config = config;
+                if workers.len() >= crate::sys::online_cpus() {
+                    config.max_spin = Duration::ZERO;
+                }
+                (handle, cell, config)
+            }
+            None => (runtime.driver.clone(), Arc::new(Mutex::new(None)), config),
+        };
+        let shared = Arc::new(Shared::new(handle, &config, runtime.metrics.clone(), None));
         Ok(Core::build(
             config,
             shared,
-            Arc::new(Mutex::new(Some(driver))),
+            cell,
             None,
+            Some(runtime.clone()),
         ))
     }
 
@@ -140,7 +257,7 @@ impl Core {
         driver: Arc<DriverCell>,
         worker: Worker,
     ) -> Rc<Core> {
-        Core::build(config, pinned, driver, Some(worker))
+        Core::build(config, pinned, driver, Some(worker), None)
     }
 
     fn build(
@@ -148,6 +265,7 @@ impl Core {
         shared: Arc<Shared>,
         driver: Arc<DriverCell>,
         worker: Option<Worker>,
+        home_of: Option<Arc<Shared>>,
     ) -> Rc<Core> {
         let can_spin = crate::sys::online_cpus() > 1 && !config.max_spin.is_zero();
         let main = Arc::new(MainWake {
@@ -168,6 +286,9 @@ impl Core {
             can_spin,
             busy_since: Cell::new(Instant::now()),
             worker,
+            local: RefCell::new(None),
+            local_queued: Cell::new(false),
+            home_of,
         })
     }
 
@@ -185,9 +306,44 @@ impl Core {
         Arc::ptr_eq(self.runtime(), handle)
     }
 
-    fn worker_metrics(&self) -> &crate::runtime::metrics::WorkerMetrics {
+    /// Whether this core is this thread's home of `runtime`'s local tasks.
+    pub(crate) fn is_home_of(&self, runtime: &Arc<Shared>) -> bool {
+        self.home_of
+            .as_ref()
+            .is_some_and(|r| Arc::ptr_eq(r, runtime))
+    }
+
+    /// Whether this core is `handle`'s on this thread: it runs its tasks, or
+    /// is this thread's home of its local tasks.
+    pub(crate) fn belongs_to(&self, handle: &Arc<Shared>) -> bool {
+        self.runs(handle) || self.is_home_of(handle)
+    }
+
+    /// A home of a current-thread runtime's local tasks: it never runs a
+    /// tick loop or turns a driver of its own (see [`Core::new_home`]).
+    pub(crate) fn is_passive(&self) -> bool {
+        self.home_of.as_ref().is_some_and(|r| r.workers.is_none())
+    }
+
+    /// A home whose runtime has shut down: its tasks can never run again.
+    pub(crate) fn home_is_stale(&self) -> bool {
+        self.home_of.as_ref().is_some_and(|r| r.is_shut_down())
+    }
+
+    /// The runtime this core's futures see as current when they are dropped
+    /// (a home's runtime, not the home's own half).
+    fn context_runtime(&self) -> &Arc<Shared> {
+        self.home_of.as_ref().unwrap_or_else(|| self.runtime())
+    }
+
+    /// The busy and park counters this core keeps: a worker's, or the
+    /// current-thread runtime's; a home of local tasks keeps none.
+    fn worker_metrics(&self) -> Option<&WorkerMetrics> {
+        if self.home_of.is_some() {
+            return None;
+        }
         let index = self.worker.as_ref().map_or(0, |w| w.index);
-        &self.shared.metrics.workers[index]
+        Some(&self.shared.metrics.workers[index])
     }
 
     /// The driver this core turns (for registrations on its thread).
@@ -207,8 +363,90 @@ impl Core {
                 worker.push(task);
                 true
             }
-            _ => false,
+            Some(_) => false,
+            None => self.schedule_local(shared, task),
         }
+    }
+
+    /// Queues a woken task of the attached home of local tasks, if `shared`
+    /// is that home's.
+    fn schedule_local(&self, shared: &Arc<Shared>, task: RawTask) -> bool {
+        let local = self.local.borrow();
+        if !local
+            .as_ref()
+            .is_some_and(|l| Arc::ptr_eq(&l.shared, shared))
+        {
+            return false;
+        }
+        self.run_queue.borrow_mut().push_back(task);
+        self.local_queued.set(true);
+        true
+    }
+
+    /// Attaches this thread's home of local tasks to a current-thread
+    /// runtime's core for a `block_on`: its queued tasks join the run queue.
+    pub(crate) fn attach_local(&self, home: Rc<Core>) {
+        debug_assert!(self.home_of.is_none() && self.worker.is_none() && home.is_passive());
+        let mut queued = home.run_queue.borrow_mut();
+        if !queued.is_empty() {
+            self.run_queue.borrow_mut().extend(queued.drain(..));
+            self.local_queued.set(true);
+        }
+        drop(queued);
+        *self.local.borrow_mut() = Some(home);
+    }
+
+    /// Detaches the home of local tasks at the end of a `block_on`: their
+    /// queue entries go back to it, in order, so that they run only when its
+    /// thread drives the runtime again.
+    pub(crate) fn detach_local(&self) {
+        let Some(home) = self.local.borrow_mut().take() else {
+            return;
+        };
+        if self.local_queued.replace(false) {
+            let mut theirs = home.run_queue.borrow_mut();
+            self.run_queue.borrow_mut().retain(|task| {
+                let local = Arc::ptr_eq(&task.header().shared, &home.shared);
+                if local {
+                    theirs.push_back(*task);
+                }
+                !local
+            });
+        }
+    }
+
+    /// Spawns a `!Send` task onto this thread's home of local tasks: this
+    /// core if it is one (or a worker, which pins it), else the home
+    /// attached to this current-thread runtime's core, made on first use.
+    pub(crate) fn spawn_local<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+    {
+        if self.worker.is_some() || self.home_of.is_some() {
+            return self.spawn(future);
+        }
+        if self.local.borrow().is_none() && !self.closed.get() {
+            let home = local::get_or_make(&self.shared, || Core::new_home(&self.shared))
+                .expect("a current-thread runtime's home opens no descriptor");
+            self.attach_local(home);
+        }
+        let local = self.local.borrow();
+        let home = match local.as_ref() {
+            Some(home) if !home.closed.get() => home,
+            // Spawned while this core shuts down (from a future's drop):
+            // never runs, and is dropped here, on its own thread.
+            _ => {
+                let (raw, handle) = new_task(future, self.shared.clone());
+                raw.cancel_new();
+                return handle;
+            }
+        };
+        let (raw, handle) = new_task(future, home.shared.clone());
+        home.owned.borrow_mut().push(raw);
+        self.run_queue.borrow_mut().push_back(raw);
+        self.local_queued.set(true);
+        home.shared.metrics.task_spawned();
+        handle
     }
 
     /// Spawns a `Send` task from this thread onto [`Core::runtime`].
@@ -241,13 +479,19 @@ impl Core {
         handle
     }
 
-    pub(super) fn defer(&self, waker: &Waker) {
+    /// Puts `waker` behind the next driver turn; returns false on a home
+    /// of local tasks that does not drive (the caller wakes it at once).
+    pub(super) fn defer(&self, waker: &Waker) -> bool {
+        if self.is_passive() {
+            return false;
+        }
         let mut deferred = self.deferred.borrow_mut();
         // A task that yields repeatedly before the next turn is queued once.
         if deferred.last().is_some_and(|last| last.will_wake(waker)) {
-            return;
+            return true;
         }
         deferred.push(waker.clone());
+        true
     }
 
     /// Wakes the tasks deferred behind the driver.
@@ -278,6 +522,13 @@ impl Core {
             }
             rq.push_back(task);
         });
+        // The attached home's tasks woken from other threads (never spawned
+        // there: its owned list took them at their spawn).
+        if let Some(home) = self.local.borrow().as_ref()
+            && home.shared.inject.drain(|task, _| rq.push_back(task)) > 0
+        {
+            self.local_queued.set(true);
+        }
     }
 
     /// The next task to poll: this core's own queue first (the tasks
@@ -293,20 +544,31 @@ impl Core {
     /// Takes a task of `shared` off this core's owned list, if this core
     /// owns that runtime's tasks; returns whether it was listed.
     pub(crate) fn unlist(&self, shared: &Arc<Shared>, task: RawTask) -> bool {
-        Arc::ptr_eq(&self.shared, shared) && self.owned.borrow_mut().remove(task)
+        if Arc::ptr_eq(&self.shared, shared) {
+            return self.owned.borrow_mut().remove(task);
+        }
+        let local = self.local.borrow();
+        match local.as_ref() {
+            Some(home) if Arc::ptr_eq(&home.shared, shared) => home.owned.borrow_mut().remove(task),
+            _ => false,
+        }
     }
 
     pub(crate) fn run_task(&self, task: RawTask) {
         let own = Arc::ptr_eq(&task.header().shared, &self.shared);
         match task.run() {
             RunOutcome::Idle | RunOutcome::Stale => task.drop_ref(),
-            RunOutcome::Reschedule => {
-                if own {
+            RunOutcome::Reschedule => match &self.worker {
+                Some(worker) if !own => worker.push(task),
+                // Its own, or (a current-thread core) the attached home's,
+                // whose entries stay in this queue while it is attached.
+                _ => {
+                    if !own {
+                        self.local_queued.set(true);
+                    }
                     self.run_queue.borrow_mut().push_back(task);
-                } else if let Some(worker) = &self.worker {
-                    worker.push(task);
                 }
-            }
+            },
             // Taken off the owned list just before completing (`release`).
             RunOutcome::Complete { listed } => task.drop_refs(if listed { 2 } else { 1 }),
         }
@@ -337,6 +599,21 @@ impl Core {
         if let Err(e) = turned {
             // epoll_wait only fails on a broken epoll descriptor, which would
             // leave the runtime unable to ever wake: a bug, not an input.
+            panic!("guillotine: epoll_wait failed: {e}");
+        }
+    }
+
+    /// A worker's blocking turn that busy peers' events also end (see
+    /// `Worker::arm_busy_peers`).
+    fn turn_watching_locked(&self, driver: &mut Option<Driver>, timeout: Option<Duration>) {
+        let Some(d) = driver.as_mut() else {
+            return;
+        };
+        let turned = match &self.worker {
+            Some(worker) => worker.turning(|| d.turn_watching(timeout)),
+            None => d.turn_watching(timeout),
+        };
+        if let Err(e) = turned {
             panic!("guillotine: epoll_wait failed: {e}");
         }
     }
@@ -386,13 +663,25 @@ impl Core {
         // eventfd's edge meant to wake this thread.
         let mut driver = lock_driver(&self.driver);
         if park.prepare_park() {
-            let worker = self.worker_metrics();
+            let metrics = self.worker_metrics();
             let slept_at = Instant::now();
-            worker.parking(slept_at - self.busy_since.get());
-            self.turn_locked(&mut driver, limit);
+            if let Some(metrics) = metrics {
+                metrics.parking(slept_at - self.busy_since.get());
+            }
+            let watching = match (&self.worker, driver.as_ref()) {
+                (Some(w), Some(d)) => w.arm_busy_peers(d),
+                _ => false,
+            };
+            if watching {
+                self.turn_watching_locked(&mut driver, limit);
+            } else {
+                self.turn_locked(&mut driver, limit);
+            }
             drop(driver);
             let woke_at = Instant::now();
-            worker.unparked();
+            if let Some(metrics) = metrics {
+                metrics.unparked();
+            }
             self.busy_since.set(woke_at);
             let remote = park.unparked();
             if let Some(worker) = &self.worker {
@@ -462,7 +751,7 @@ impl Core {
                         if worker.is_shutdown() {
                             return None;
                         }
-                        if !worker.find_work(self) {
+                        if !worker.find_work(self) && !worker.help_peers() {
                             worker.park(self);
                         }
                     }
@@ -471,31 +760,23 @@ impl Core {
         }
     }
 
-    /// Runs `future` to completion, and the runtime's tasks meanwhile
-    /// (`Handle::block_on` on the thread that owns a current-thread
-    /// runtime: as in tokio, its future may call `task::block_in_place`).
-    #[track_caller]
-    pub(crate) fn block_on<F: Future>(self: &Rc<Self>, future: F) -> F::Output {
-        self.block_on_in(&self.shared.clone(), true, future)
-    }
-
-    /// Runs `future` to completion with `handle` as the current runtime
-    /// (a multi-thread runtime's `block_on`: this core then runs only the
-    /// `spawn_local` tasks of this thread). `may_block`: the future may call
-    /// `task::block_in_place`.
+    /// Runs `future` to completion with `handle` as the current runtime:
+    /// a current-thread runtime's core taken out of its handoff, or a
+    /// multi-thread runtime's `block_on` (this thread's home then runs only
+    /// the `spawn_local` tasks of this thread). `may_block`: the future may
+    /// call `task::block_in_place`.
     #[track_caller]
     pub(crate) fn block_on_in<F: Future>(
         self: &Rc<Self>,
         handle: &Arc<Shared>,
         may_block: bool,
-        future: F,
+        mut future: Pin<&mut F>,
     ) -> F::Output {
         let _guard = context::enter_block_on(self, handle, may_block);
         let _slack = TightTimerSlack::new();
         let _busy = Busy::start(self);
         let waker = Waker::from(self.main.clone());
         let mut cx = Context::from_waker(&waker);
-        let mut future = pin!(future);
         self.main.woken.store(true, Relaxed);
         let out = self.run(|| context::poll_scope(None, || future.as_mut().poll(&mut cx)));
         out.expect("only a worker's loop ends without an output")
@@ -517,11 +798,11 @@ impl Core {
     }
 
     /// Drops every unfinished task of this core, inside its context.
-    fn shutdown_tasks(self: &Rc<Self>) {
+    pub(crate) fn shutdown_tasks(self: &Rc<Self>) {
         if self.closed.replace(true) {
             return;
         }
-        let _guard = context::enter_core(self);
+        let _guard = context::enter_core_in(self, self.context_runtime());
         let (spawned, woken) = self.shared.inject.close();
         for task in spawned {
             task.cancel_new();
@@ -548,22 +829,173 @@ impl Core {
         }
     }
 
-    /// Drops every unfinished task, inside this runtime's context, then waits
-    /// for running blocking jobs (until `deadline`, if given).
-    pub(crate) fn shutdown(self: &Rc<Self>, deadline: Option<Instant>) {
-        if self.closed.get() {
-            return;
-        }
-        self.shutdown_tasks();
+    /// Shuts this core's driver down: timers complete (later polls panic
+    /// saying the runtime is shut down), I/O waits fail (e.g. of a blocking
+    /// job, before the runtime waits for its pool), and the epoll instance
+    /// and eventfd close now, not with the last reference to the driver.
+    fn shutdown_driver(&self) {
         let driver = &self.shared.driver;
         driver.time.shutdown();
-        // Fail I/O waits (e.g. of a blocking job) before waiting for the pool.
         driver.io.shutdown();
         driver.unparker.close();
-        self.shared.shutdown_blocking(deadline);
+        drop(lock_driver(&self.driver).take());
     }
 
-    pub(crate) fn task_count(&self) -> usize {
-        self.owned.borrow().len()
+    /// Drops a home of local tasks, on its thread: its tasks, and (a
+    /// multi-thread runtime's home) its driver.
+    pub(crate) fn shutdown_home(self: &Rc<Self>) {
+        debug_assert!(self.home_of.is_some());
+        self.shutdown_tasks();
+        if !self.is_passive() {
+            self.shutdown_driver();
+        }
+    }
+}
+
+/// What a thread waiting for the core of a current-thread runtime got.
+enum Waited<T> {
+    /// Its future completed meanwhile.
+    Done(T),
+    /// The core: the thread drives it now.
+    Core(ParkedCore),
+}
+
+/// `Runtime::block_on` of a current-thread runtime (and `Handle::block_on`
+/// under `Runtime::enter`), on any thread: takes the runtime's core out of
+/// its handoff and drives it, with this thread's local tasks, until `future`
+/// completes. If another thread drives it, polls `future` meanwhile (as
+/// tokio does) and takes the core when that thread gives it back.
+#[track_caller]
+pub(crate) fn block_on<F: Future>(runtime: &Arc<Shared>, may_block: bool, future: F) -> F::Output {
+    context::assert_not_running();
+    let handoff = runtime.handoff.as_ref().expect("a current-thread runtime");
+    let mut future = pin!(future);
+    let core = match handoff.take(None) {
+        Take::Core(core) => core,
+        Take::Lost => lost_core(),
+        Take::Busy | Take::Closed => {
+            match wait_for_core(runtime, handoff, may_block, future.as_mut()) {
+                Waited::Done(out) => return out,
+                Waited::Core(core) => core,
+            }
+        }
+    };
+    let driving = Driving {
+        core: Some(core.into_core()),
+        handoff,
+    };
+    let core = driving.core.as_ref().expect("taken only in drop");
+    if let Some(home) = local::find(runtime) {
+        core.attach_local(home);
+    }
+    core.block_on_in(runtime, may_block, future)
+}
+
+#[track_caller]
+fn lost_core() -> ! {
+    panic!(
+        "this current-thread runtime cannot be driven any more: a `block_on` could not hand its          core on, because a reference to it was leaked while it ran (an `EnterGuard` made inside          `block_on` and passed to `mem::forget`)"
+    )
+}
+
+/// Polls `future` on this thread while another thread drives the runtime,
+/// until it completes or the core comes back. Its spawns go through the
+/// injection queue; its `spawn_local` tasks wait in this thread's home
+/// until this thread drives. After a shutdown (`Handle::block_on` under a
+/// `Runtime::enter` that outlived the runtime) it just polls the future.
+#[track_caller]
+fn wait_for_core<F: Future>(
+    runtime: &Arc<Shared>,
+    handoff: &Handoff<ParkedCore>,
+    may_block: bool,
+    mut future: Pin<&mut F>,
+) -> Waited<F::Output> {
+    let home = local::get_or_make(runtime, || Core::new_home(runtime))
+        .expect("a current-thread runtime's home opens no descriptor");
+    let _guard = context::enter_block_on_waiting(&home, runtime, may_block);
+    let wake = Arc::new(ThreadWake::current());
+    let waker = Waker::from(wake.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut closed = false;
+    loop {
+        if !closed {
+            match handoff.take(Some(&waker)) {
+                Take::Core(core) => return Waited::Core(core),
+                Take::Busy => {}
+                Take::Closed => closed = true,
+                Take::Lost => lost_core(),
+            }
+        }
+        if let Poll::Ready(out) = context::poll_scope(None, || future.as_mut().poll(&mut cx)) {
+            handoff.forget(&waker);
+            return Waited::Done(out);
+        }
+        wake.wait(None);
+    }
+}
+
+/// The core a thread drives, given back to the handoff when its `block_on`
+/// returns or unwinds (after the context that referred to it is gone).
+struct Driving<'a> {
+    core: Option<Rc<Core>>,
+    handoff: &'a Handoff<ParkedCore>,
+}
+
+impl Drop for Driving<'_> {
+    fn drop(&mut self) {
+        let Some(core) = self.core.take() else {
+            return;
+        };
+        core.detach_local();
+        match ParkedCore::park(core) {
+            Ok(parked) => {
+                if let Err(parked) = self.handoff.put_back(parked) {
+                    // The runtime shut down while this thread drove it (a
+                    // `Handle::block_on` under a `Runtime::enter` that
+                    // outlived the runtime): its tasks are dropped here.
+                    let core = parked.into_core();
+                    core.shutdown_tasks();
+                    core.shutdown_driver();
+                }
+            }
+            // A leaked reference pins the core to this thread: it can never
+            // be driven again, and its tasks are never dropped.
+            Err(_) => self.handoff.lose(),
+        }
+    }
+}
+
+/// Shuts a current-thread runtime down on this thread: its local tasks of
+/// this thread, then (waiting until `deadline` for a thread that drives it)
+/// its core's tasks and driver, then its blocking pool.
+pub(crate) fn shutdown(runtime: &Arc<Shared>, deadline: Option<Instant>) {
+    runtime.mark_shut_down();
+    if let Some(home) = local::take(runtime) {
+        home.shutdown_home();
+    }
+    let handoff = runtime.handoff.as_ref().expect("a current-thread runtime");
+    if let Some(core) = take_for_shutdown(handoff, deadline) {
+        core.shutdown_tasks();
+        core.shutdown_driver();
+    }
+    runtime.shutdown_blocking(deadline);
+}
+
+/// Takes the core for good, waiting until `deadline` if a thread drives it
+/// (only a `Handle::block_on` under a `Runtime::enter` that outlived the
+/// runtime can). Past the deadline, that thread shuts it down when its
+/// `block_on` returns.
+fn take_for_shutdown(handoff: &Handoff<ParkedCore>, deadline: Option<Instant>) -> Option<Rc<Core>> {
+    let wake = Arc::new(ThreadWake::current());
+    let waker = Waker::from(wake.clone());
+    loop {
+        match handoff.take(Some(&waker)) {
+            Take::Core(core) => {
+                handoff.close();
+                return Some(core.into_core());
+            }
+            Take::Busy if wake.wait(deadline) => {}
+            _ => return handoff.close().map(ParkedCore::into_core),
+        }
     }
 }

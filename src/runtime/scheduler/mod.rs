@@ -11,14 +11,16 @@
 //! protocol and the watch over other workers' drivers.
 
 pub(crate) mod current_thread;
+pub(crate) mod handoff;
 pub(crate) mod inject;
+pub(crate) mod local;
 pub(crate) mod multi_thread;
 
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::Ordering::{Acquire, Release};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
@@ -29,6 +31,8 @@ use crate::runtime::context;
 use crate::runtime::driver;
 use crate::runtime::metrics::Metrics;
 use crate::runtime::task::{JoinHandle, RawTask, new_task};
+use current_thread::ParkedCore;
+use handoff::Handoff;
 use inject::{Entry, Inject};
 
 /// The injection queue holds a task as its header's address.
@@ -58,7 +62,8 @@ pub(crate) struct Config {
 /// A current-thread runtime has one. A multi-thread runtime has one for its
 /// `Send` tasks (with `workers` set), and each worker has one more for the
 /// tasks pinned to it by `spawn_local`: a pinned task's header points to its
-/// worker's, so its wakes can only ever queue it on that worker.
+/// worker's, so its wakes can only ever queue it on that worker. So does
+/// each thread's home of local tasks (`local.rs`), on either flavor.
 #[derive(Debug)]
 pub(crate) struct Shared {
     /// Tasks woken or spawned from threads that do not run them.
@@ -74,22 +79,43 @@ pub(crate) struct Shared {
     /// The multi-thread flavor's workers; `None` for a current-thread
     /// runtime and for a worker's pinned half.
     pub(crate) workers: Option<multi_thread::Workers>,
+    /// A current-thread runtime's core, between the `block_on` calls that
+    /// drive it (`handoff.rs`); `None` for the other kinds.
+    pub(crate) handoff: Option<Handoff<ParkedCore>>,
+    /// The runtime's settings, for the homes of local tasks threads make.
+    pub(crate) config: Config,
+    /// Set when the runtime starts shutting down: the homes of its local
+    /// tasks left on other threads are dropped there (`local.rs`).
+    shut_down: AtomicBool,
 }
 
 impl Shared {
     pub(crate) fn new(
         driver: Arc<driver::Handle>,
-        pool: PoolConfig,
+        config: &Config,
         metrics: Arc<Metrics>,
         workers: Option<multi_thread::Workers>,
     ) -> Shared {
         Shared {
             inject: Inject::new(),
-            blocking: BlockingPool::new(pool),
+            blocking: BlockingPool::new(config.pool.clone()),
             driver,
             metrics,
             workers,
+            handoff: None,
+            config: config.clone(),
+            shut_down: AtomicBool::new(false),
         }
+    }
+
+    /// The runtime starts shutting down.
+    pub(crate) fn mark_shut_down(&self) {
+        self.shut_down.store(true, Relaxed);
+    }
+
+    /// Whether the runtime has started shutting down.
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Relaxed)
     }
 
     /// Queues a woken task from a thread that does not run it. A closed
@@ -235,13 +261,7 @@ where
 /// runtime's `block_on`, it is woken after the driver has been looked at;
 /// anywhere else, at once.
 pub(crate) fn defer(waker: &Waker) {
-    let deferred = context::with_running_core(|core| match core {
-        Some(core) => {
-            core.defer(waker);
-            true
-        }
-        None => false,
-    });
+    let deferred = context::with_running_core(|core| core.is_some_and(|core| core.defer(waker)));
     if !deferred {
         waker.wake_by_ref();
     }
@@ -281,10 +301,38 @@ impl Drop for TightTimerSlack {
     }
 }
 
-/// Wakes a thread parked in [`park_on`].
-struct ThreadWake {
+/// Wakes a thread parked in [`park_on`] (or waiting for a current-thread
+/// runtime's core).
+pub(crate) struct ThreadWake {
     thread: std::thread::Thread,
     woken: AtomicBool,
+}
+
+impl ThreadWake {
+    /// A wake for this thread.
+    pub(crate) fn current() -> ThreadWake {
+        ThreadWake {
+            thread: std::thread::current(),
+            woken: AtomicBool::new(false),
+        }
+    }
+
+    /// Parks this thread (the one it was made on) until woken, or until
+    /// `deadline`; returns whether it was woken.
+    pub(crate) fn wait(&self, deadline: Option<Instant>) -> bool {
+        loop {
+            if self.woken.swap(false, Acquire) {
+                return true;
+            }
+            match deadline {
+                None => std::thread::park(),
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => std::thread::park_timeout(left),
+                    _ => return false,
+                },
+            }
+        }
+    }
 }
 
 impl Wake for ThreadWake {
@@ -301,10 +349,7 @@ impl Wake for ThreadWake {
 /// Runs `future` on this thread, which does not own the runtime, parking
 /// the thread between wakes (`Handle::block_on` off the runtime's thread).
 pub(crate) fn park_on<F: Future>(future: F) -> F::Output {
-    let wake = Arc::new(ThreadWake {
-        thread: std::thread::current(),
-        woken: AtomicBool::new(false),
-    });
+    let wake = Arc::new(ThreadWake::current());
     let waker = Waker::from(wake.clone());
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
@@ -312,8 +357,6 @@ pub(crate) fn park_on<F: Future>(future: F) -> F::Output {
         if let Poll::Ready(out) = context::poll_scope(None, || future.as_mut().poll(&mut cx)) {
             return out;
         }
-        while !wake.woken.swap(false, Acquire) {
-            std::thread::park();
-        }
+        wake.wait(None);
     }
 }

@@ -35,10 +35,12 @@ pub(crate) struct OwnedTasks {
 
 // SAFETY: the list holds task pointers (as `RawTask`, which is `Send`) and
 // touches their links only through `&mut self`. A list holding `!Send`
-// futures lives in a thread's `Core`, which is only ever reached through an
-// `Rc<Core>` (`!Send`), so it never leaves that thread; the multi-thread
-// flavor's shards, behind mutexes, hold only `Send` tasks. (A change that
-// lets a `Core` move between threads must first move its local tasks out.)
+// futures lives in a worker's `Core` or in a thread's home of local tasks
+// (`scheduler/local.rs`), which are only ever reached through an `Rc<Core>`
+// (`!Send`) and never leave their thread. The one `Core` that moves, a
+// current-thread runtime's (as a `ParkedCore`, `current_thread.rs`), holds
+// only `Send` tasks: `spawn_local` never lists a task there. The
+// multi-thread flavor's shards, behind mutexes, hold only `Send` tasks.
 unsafe impl Send for OwnedTasks {}
 
 /// # Safety

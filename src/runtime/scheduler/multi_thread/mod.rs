@@ -27,7 +27,7 @@ mod worker;
 pub(crate) use worker::Worker;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::AcqRel, Ordering::Relaxed};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -75,6 +75,11 @@ pub(crate) struct Workers {
     /// (e.g. `Handle::block_on` inside `block_in_place`) after shutdown
     /// began.
     alive: AtomicUsize,
+    /// The drivers of the threads' homes of local tasks (their `block_on`
+    /// cores, `scheduler/local.rs`): the runtime closes them when it shuts
+    /// down, whichever thread drops it. A home dropped with its thread
+    /// takes its driver along.
+    homes: Mutex<Vec<Weak<DriverCell>>>,
 }
 
 /// The part of a worker other threads reach.
@@ -86,6 +91,8 @@ struct Remote {
     driver: Arc<DriverCell>,
     /// Its driver's shared half.
     handle: Arc<driver::Handle>,
+    /// Its driver's epoll descriptor, for its peers' watch sets.
+    epoll: std::os::fd::RawFd,
     /// How often the worker turned its own driver: a worker whose count
     /// stops moving while it is awake is stuck in a poll (see [`watch`]).
     turns: AtomicU64,
@@ -161,6 +168,25 @@ impl Workers {
             remote.handle.io.shutdown();
             drop(lock_driver(&remote.driver).take());
             remote.handle.unparker.close();
+        }
+    }
+
+    /// Keeps a weak reference to the driver of a thread's home of local
+    /// tasks, to close it at shutdown.
+    pub(crate) fn adopt_driver(&self, cell: &Arc<DriverCell>) {
+        let mut homes = self.homes.lock().unwrap_or_else(PoisonError::into_inner);
+        homes.retain(|home| home.strong_count() > 0);
+        homes.push(Arc::downgrade(cell));
+    }
+
+    /// Closes the epoll instances and eventfds of the threads' homes (no
+    /// thread sleeps in them: a `block_on` borrows the runtime).
+    fn close_homes(&self) {
+        let homes = std::mem::take(&mut *self.homes.lock().unwrap_or_else(PoisonError::into_inner));
+        for cell in homes.iter().filter_map(Weak::upgrade) {
+            if let Some(driver) = lock_driver(&cell).take() {
+                driver.handle().unparker.close();
+            }
         }
     }
 
@@ -256,10 +282,20 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
     for _ in 0..n {
         drivers.push(Driver::with_claims(Some(claims.clone()))?);
     }
+    // Each worker sleeps in a watch set that can also hold its busy peers'
+    // epolls (see `Worker::arm_busy_peers`). The drivers' epolls close only
+    // once every worker has exited (`Workers::close_drivers`).
+    let epolls: Vec<_> = drivers.iter().map(Driver::epoll_fd).collect();
+    if n > 1 {
+        for (i, driver) in drivers.iter_mut().enumerate() {
+            let peers: Vec<_> = (0..n).filter(|&j| j != i).map(|j| epolls[j]).collect();
+            driver.watch_peers(&peers)?;
+        }
+    }
     let mut locals = Vec::with_capacity(n);
     let mut remotes = Vec::with_capacity(n);
     let mut cells = Vec::with_capacity(n);
-    for driver in drivers {
+    for (driver, epoll) in drivers.into_iter().zip(epolls) {
         let (local, steal) = queue::local::<CAPACITY>();
         let handle = driver.handle().clone();
         let cell = Arc::new(Mutex::new(Some(driver)));
@@ -269,6 +305,7 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
             steal,
             driver: cell,
             handle,
+            epoll,
             turns: AtomicU64::new(0),
         });
     }
@@ -281,15 +318,11 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
         next_driver: AtomicUsize::new(0),
         watcher: Watcher::default(),
         alive: AtomicUsize::new(0),
+        homes: Mutex::default(),
     };
     let metrics = Arc::new(Metrics::new(n));
     let first = workers.remotes[0].handle.clone();
-    let shared = Arc::new(Shared::new(
-        first,
-        config.pool.clone(),
-        metrics,
-        Some(workers),
-    ));
+    let shared = Arc::new(Shared::new(first, config, metrics, Some(workers)));
     let mut launched = Launched {
         shared: shared.clone(),
         threads: Vec::with_capacity(n + 1),
@@ -308,7 +341,7 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
                 shared.workers.as_ref().expect("workers").remotes[index]
                     .handle
                     .clone(),
-                config.pool.clone(),
+                &config,
                 shared.metrics.clone(),
                 None,
             ));
@@ -427,7 +460,9 @@ impl Launched {
             }
         }
         // The last worker out shut the drivers down already (with every
-        // worker stopped), or will when it leaves.
+        // worker stopped), or will when it leaves. The threads' homes have
+        // no worker in them: their drivers close now.
+        workers.close_homes();
         shared.shutdown_blocking(deadline);
     }
 }

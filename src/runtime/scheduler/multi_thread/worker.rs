@@ -20,9 +20,11 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
 
 use super::Workers;
 use super::queue::{CAPACITY, Local};
+use crate::runtime::driver::Driver;
 use crate::runtime::scheduler::{Core, Shared};
 use crate::runtime::task::{JoinHandle, RawTask, new_task};
 
@@ -241,6 +243,58 @@ impl Worker {
             return true;
         }
         false
+    }
+
+    /// Out of work, before sleeping: turns the driver of every awake peer
+    /// that is not turning it right now, non-blocking, so that the wakes of
+    /// a busy peer's sockets and timers run here instead of waiting for
+    /// that peer. Returns whether this worker has work now.
+    ///
+    /// Each worker's sockets live in its own epoll; without this, a worker
+    /// whose own connections are quiet sleeps while its peer's are ready,
+    /// and each worker parks and wakes about twice as often as one that
+    /// serves them all.
+    pub(crate) fn help_peers(&self) -> bool {
+        let workers = self.workers();
+        for (i, remote) in workers.remotes.iter().enumerate() {
+            // A peer without descriptors has only timers, which the
+            // watcher serves; its lock is better left alone.
+            if i == self.index
+                || remote.handle.park.is_parked()
+                || !remote.handle.io.has_registrations()
+            {
+                continue;
+            }
+            if let Ok(mut driver) = remote.driver.try_lock()
+                && let Some(driver) = driver.as_mut()
+            {
+                // An error here is the owner's to report: it turns the same
+                // epoll descriptor.
+                let _ = self.turning(|| driver.turn(Some(Duration::ZERO)));
+            }
+        }
+        !self.ring.borrow().is_empty()
+    }
+
+    /// About to sleep in `driver` (this worker's): arms its watch set for
+    /// each awake peer, so that the peer's next socket or timer event wakes
+    /// this worker to take it over. Returns whether any was armed (then
+    /// sleep with `Driver::turn_watching`). A peer asleep is not watched: it
+    /// wakes for its own events, and watching it would wake both. Nor is a
+    /// peer without registered descriptors.
+    pub(crate) fn arm_busy_peers(&self, driver: &Driver) -> bool {
+        let mut armed = false;
+        for (i, remote) in self.workers().remotes.iter().enumerate() {
+            // A peer with no sockets has no events to watch for: spare the
+            // system call (and the deeper sleep) on pure task workloads.
+            if i != self.index
+                && !remote.handle.park.is_parked()
+                && remote.handle.io.has_registrations()
+            {
+                armed |= driver.arm_peer(remote.epoll);
+            }
+        }
+        armed
     }
 
     /// Steals half of another worker's run queue, starting at a random one.
