@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the task and waker test binaries under valgrind's memcheck: every
-# unsafe block of the task, waker and syscall layers is exercised there, and
-# without nightly (no miri, no sanitizers) this is how leaks, double frees and
-# use-after-free are caught. Fails on any error or leak.
+# unsafe block of the task, waker and syscall layers (and of the injection
+# queue's blocks: rt_stress and rt_chaos queue across many) is exercised
+# there, and without nightly (no miri, no sanitizers) this is how leaks,
+# double frees and use-after-free are caught. Fails on any error or leak.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -228,8 +228,9 @@
 //!   two stealers).
 //! - *The injection queue.* Spawns and wakes from threads that are not
 //!   workers (the `block_on` thread, blocking threads, other runtimes) go to
-//!   one mutex-protected queue; a new task joins the owned list when a
-//!   worker takes it from there. A worker takes a fair share (queued ÷
+//!   one lock-free queue (blocks of 63 slots; a push is one compare-exchange
+//!   and one store); a new task joins the owned list when a worker takes it
+//!   from there, under a lock only the takers use. A worker takes a fair share (queued ÷
 //!   workers, at most 64) whenever its ring runs dry, and looks there first
 //!   every 8 polls even when it does not, so a busy local chain delays a
 //!   remote spawn by a few polls, never a whole queue.

@@ -17,6 +17,13 @@ mod loom {
     pub(crate) mod sync {
         pub(crate) use ::loom::sync::atomic;
         pub(crate) use ::loom::sync::{Mutex, MutexGuard};
+        pub(crate) use std::sync::TryLockError;
+    }
+    pub(crate) mod hint {
+        pub(crate) use ::loom::hint::spin_loop;
+    }
+    pub(crate) mod thread {
+        pub(crate) use ::loom::thread::yield_now;
     }
 }
 
@@ -52,6 +59,8 @@ mod queue;
 mod handoff_models;
 #[cfg(all(test, loom))]
 mod idle_models;
+#[cfg(all(test, loom))]
+mod inject_models;
 #[cfg(all(test, loom))]
 mod models;
 #[cfg(all(test, loom))]

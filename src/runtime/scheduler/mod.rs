@@ -33,7 +33,17 @@ use crate::runtime::metrics::Metrics;
 use crate::runtime::task::{JoinHandle, RawTask, new_task};
 use current_thread::ParkedCore;
 use handoff::Handoff;
-use inject::Inject;
+use inject::{Entry, Inject};
+
+/// The injection queue holds a task as its header's address.
+impl Entry for RawTask {
+    fn into_addr(self) -> std::num::NonZeroUsize {
+        self.addr()
+    }
+    fn from_addr(addr: std::num::NonZeroUsize) -> RawTask {
+        RawTask::from_addr(addr)
+    }
+}
 
 /// Settings the scheduler reads on every tick.
 #[derive(Debug, Clone)]

@@ -415,8 +415,8 @@ impl Launched {
         }
         // Nothing new is accepted: spawns are cancelled, wakes dropped. The
         // injection queue closes first: a worker links a new task it takes
-        // from there into the owned list under the queue's lock, so no task
-        // can be left between the two.
+        // from there into the owned list under the queue's consumer lock,
+        // which the close takes, so no task can be left between the two.
         let (spawned, woken) = shared.inject.close();
         {
             let _guard = context::enter_handle(shared);

@@ -177,8 +177,11 @@ impl Worker {
         inject.pop_batch(max, |task, spawned| {
             // A new task joins the owned list here. Shutdown closes the
             // injection queue before the owned list, and this runs under the
-            // queue's lock, so this only fails on a bug; the task is then
-            // cancelled below, outside the lock.
+            // queue's consumer lock (which the close takes), so this only
+            // fails on a bug; the task is then cancelled below, outside the
+            // lock. Another worker holding that lock makes this take none:
+            // that worker takes its share, and the rest waits for the next
+            // look (the last searcher looks once more before it sleeps).
             if spawned && workers.bind(task).is_err() {
                 refused.push(task);
             } else if first.is_none() {
