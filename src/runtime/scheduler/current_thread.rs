@@ -577,14 +577,16 @@ impl Core {
     /// Turns the driver; `None` blocks until an event, an unpark or a timer.
     fn turn(&self, timeout: Option<Duration>) {
         let mut driver = lock_driver(&self.driver);
-        self.turn_locked(&mut driver, timeout);
+        self.turn_locked(&mut driver, timeout, false);
         drop(driver);
         if let Some(worker) = &self.worker {
             worker.turned();
         }
     }
 
-    fn turn_locked(&self, driver: &mut Option<Driver>, timeout: Option<Duration>) {
+    /// `watching`: sleep in the worker's watch set, so that busy peers'
+    /// events end the wait too (see `Worker::arm_busy_peers`).
+    fn turn_locked(&self, driver: &mut Option<Driver>, timeout: Option<Duration>, watching: bool) {
         let Some(driver) = driver.as_mut() else {
             // Closed by a `shutdown_timeout` that gave up on this worker
             // while it was stuck in a poll: its loop ends at the next look
@@ -592,28 +594,20 @@ impl Core {
             debug_assert!(self.worker.as_ref().is_some_and(|w| w.is_shutdown()));
             return;
         };
+        let mut turn = || {
+            if watching {
+                driver.turn_watching(timeout)
+            } else {
+                driver.turn(timeout)
+            }
+        };
         let turned = match &self.worker {
-            Some(worker) => worker.turning(|| driver.turn(timeout)),
-            None => driver.turn(timeout),
+            Some(worker) => worker.turning(turn),
+            None => turn(),
         };
         if let Err(e) = turned {
             // epoll_wait only fails on a broken epoll descriptor, which would
             // leave the runtime unable to ever wake: a bug, not an input.
-            panic!("guillotine: epoll_wait failed: {e}");
-        }
-    }
-
-    /// A worker's blocking turn that busy peers' events also end (see
-    /// `Worker::arm_busy_peers`).
-    fn turn_watching_locked(&self, driver: &mut Option<Driver>, timeout: Option<Duration>) {
-        let Some(d) = driver.as_mut() else {
-            return;
-        };
-        let turned = match &self.worker {
-            Some(worker) => worker.turning(|| d.turn_watching(timeout)),
-            None => d.turn_watching(timeout),
-        };
-        if let Err(e) = turned {
             panic!("guillotine: epoll_wait failed: {e}");
         }
     }
@@ -672,11 +666,7 @@ impl Core {
                 (Some(w), Some(d)) => w.arm_busy_peers(d),
                 _ => false,
             };
-            if watching {
-                self.turn_watching_locked(&mut driver, limit);
-            } else {
-                self.turn_locked(&mut driver, limit);
-            }
+            self.turn_locked(&mut driver, limit, watching);
             drop(driver);
             let woke_at = Instant::now();
             if let Some(metrics) = metrics {
@@ -696,7 +686,7 @@ impl Core {
             // Something was woken from elsewhere: still collect I/O and
             // timers, but without blocking.
             self.remote_active.set(true);
-            self.turn_locked(&mut driver, Some(Duration::ZERO));
+            self.turn_locked(&mut driver, Some(Duration::ZERO), false);
         }
         if let Some(worker) = &self.worker {
             worker.turned();

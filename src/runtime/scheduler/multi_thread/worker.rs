@@ -245,6 +245,22 @@ impl Worker {
         false
     }
 
+    /// The other workers that are awake and have descriptors registered. A
+    /// peer with none has only timers, which the watcher serves: its lock
+    /// is better left alone, and watching it would cost pure task
+    /// workloads a system call per park.
+    fn busy_peers(&self) -> impl Iterator<Item = &super::Remote> {
+        let index = self.index;
+        self.workers()
+            .remotes
+            .iter()
+            .enumerate()
+            .filter(move |&(i, r)| {
+                i != index && !r.handle.park.is_parked() && r.handle.io.has_registrations()
+            })
+            .map(|(_, r)| r)
+    }
+
     /// Out of work, before sleeping: turns the driver of every awake peer
     /// that is not turning it right now, non-blocking, so that the wakes of
     /// a busy peer's sockets and timers run here instead of waiting for
@@ -255,16 +271,7 @@ impl Worker {
     /// and each worker parks and wakes about twice as often as one that
     /// serves them all.
     pub(crate) fn help_peers(&self) -> bool {
-        let workers = self.workers();
-        for (i, remote) in workers.remotes.iter().enumerate() {
-            // A peer without descriptors has only timers, which the
-            // watcher serves; its lock is better left alone.
-            if i == self.index
-                || remote.handle.park.is_parked()
-                || !remote.handle.io.has_registrations()
-            {
-                continue;
-            }
+        for remote in self.busy_peers() {
             if let Ok(mut driver) = remote.driver.try_lock()
                 && let Some(driver) = driver.as_mut()
             {
@@ -277,22 +284,14 @@ impl Worker {
     }
 
     /// About to sleep in `driver` (this worker's): arms its watch set for
-    /// each awake peer, so that the peer's next socket or timer event wakes
+    /// each busy peer (`busy_peers`), so that the peer's next socket event wakes
     /// this worker to take it over. Returns whether any was armed (then
     /// sleep with `Driver::turn_watching`). A peer asleep is not watched: it
-    /// wakes for its own events, and watching it would wake both. Nor is a
-    /// peer without registered descriptors.
+    /// wakes for its own events, and watching it would wake both.
     pub(crate) fn arm_busy_peers(&self, driver: &Driver) -> bool {
         let mut armed = false;
-        for (i, remote) in self.workers().remotes.iter().enumerate() {
-            // A peer with no sockets has no events to watch for: spare the
-            // system call (and the deeper sleep) on pure task workloads.
-            if i != self.index
-                && !remote.handle.park.is_parked()
-                && remote.handle.io.has_registrations()
-            {
-                armed |= driver.arm_peer(remote.epoll);
-            }
+        for remote in self.busy_peers() {
+            armed |= driver.arm_peer(remote.epoll);
         }
         armed
     }
