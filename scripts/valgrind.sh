@@ -50,10 +50,14 @@ for bin in "${bins[@]}"; do
     echo "valgrind: $(basename "$bin")"
     threads=2
     case "$(basename "$bin")" in rt_chaos-*) threads=1 ;; esac
+    # --fair-sched=yes: valgrind runs one thread at a time, and its default
+    # lock lets a thread that blocks and wakes often (a `block_on` polling a
+    # condition) starve a worker for seconds; a test then waited 20 s for a
+    # worker to finish one instruction sequence.
     # The CPU-time assertions (tests named *without_spinning) measure idleness
     # and spinning, which valgrind's emulation cannot reproduce; everything
     # else runs as usual.
-    valgrind --quiet --leak-check=full --error-exitcode=1 \
+    valgrind --quiet --fair-sched=yes --leak-check=full --error-exitcode=1 \
         --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
         "$bin" --test-threads="$threads" --skip without_spinning -q
 done

@@ -467,9 +467,11 @@ fn a_missing_program_is_not_found(rt: Runtime) {
         for missing in ["guillotine-no-such-program", "/nonexistent/dir/prog"] {
             if under_valgrind() {
                 // valgrind runs glibc's posix_spawn as a plain fork, so the
-                // exec error never reaches the parent: the child exits 127.
+                // exec error never reaches the parent: the child exits with
+                // a failure (127 from glibc, or 1 when valgrind's own exec
+                // emulation reports it first).
                 let status = Command::new(missing).status().await.unwrap();
-                assert_eq!(status.code(), Some(127));
+                assert!(matches!(status.code(), Some(1 | 127)), "{status:?}");
                 continue;
             }
             let err = Command::new(missing).spawn().unwrap_err();
