@@ -27,12 +27,44 @@ pub struct Settings {
     /// `None`: current-thread; `Some(0)`: multi-thread with the default
     /// number of workers; `Some(n)`: multi-thread with `n` workers.
     workers: Option<usize>,
+    /// `start_paused` and `auto_advance` (paused time, `test-util`).
+    start_paused: bool,
+    auto_advance: bool,
 }
+
+/// What `start_paused` and `auto_advance` need: implemented only with the
+/// `test-util` feature, so that without it the attribute fails to compile
+/// with this message rather than at run time.
+#[diagnostic::on_unimplemented(
+    message = "`start_paused` and `auto_advance` need guillotine's `test-util` feature",
+    label = "paused time is behind the `test-util` feature",
+    note = "enable it for tests: guillotine = {{ version = \"...\", features = [\"test-util\"] }} in [dev-dependencies]"
+)]
+pub trait PausedTime {}
+
+#[cfg(feature = "test-util")]
+impl PausedTime for () {}
 
 impl Settings {
     /// `flavor = "current_thread"`.
     pub const fn current_thread() -> Settings {
-        Settings { workers: None }
+        Settings {
+            workers: None,
+            start_paused: false,
+            auto_advance: true,
+        }
+    }
+
+    /// `start_paused = ..`.
+    pub const fn start_paused<P: PausedTime>(mut self, paused: bool) -> Settings {
+        self.start_paused = paused;
+        self
+    }
+
+    /// `auto_advance = ..`.
+    pub const fn auto_advance<P: PausedTime>(mut self, on: bool) -> Settings {
+        self.auto_advance = on;
+        self
     }
 
     /// `flavor = "multi_thread"`, with `worker_threads` if given (the macro
@@ -43,6 +75,8 @@ impl Settings {
                 Some(n) => Some(n),
                 None => Some(0),
             },
+            start_paused: false,
+            auto_advance: true,
         }
     }
 
@@ -57,6 +91,10 @@ impl Settings {
                 builder
             }
         };
+        #[cfg(feature = "test-util")]
+        builder
+            .start_paused(self.start_paused)
+            .auto_advance(self.auto_advance);
         builder
             .build()
             .expect("failed to build the guillotine runtime")

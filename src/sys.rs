@@ -251,8 +251,15 @@ pub(crate) fn waitpid_nohang(pid: libc::pid_t) -> io::Result<Option<libc::c_int>
 /// Waits up to `timeout` for `fd` to become readable, with `poll(2)`;
 /// whether it did. `EINTR` counts as "not yet" (the caller looks again).
 pub(crate) fn poll_readable(fd: &OwnedFd, timeout: std::time::Duration) -> io::Result<bool> {
+    poll_readable_raw(fd.as_raw_fd(), timeout)
+}
+
+/// [`poll_readable`] on a descriptor the caller keeps open by other means
+/// (a wrong one only makes `poll` report it invalid: `Ok(true)`, as
+/// "look at it").
+pub(crate) fn poll_readable_raw(fd: RawFd, timeout: std::time::Duration) -> io::Result<bool> {
     let mut pfd = libc::pollfd {
-        fd: fd.as_raw_fd(),
+        fd,
         events: libc::POLLIN,
         revents: 0,
     };

@@ -27,8 +27,10 @@ impl Kind {
     /// The keys this attribute takes, for the unknown-key message.
     fn keys(self) -> &'static str {
         match self {
-            Kind::Main => "`flavor`, `worker_threads` and `crate`",
-            Kind::Test => "`flavor`, `worker_threads`, `timeout` and `crate`",
+            Kind::Main => "`flavor`, `worker_threads`, `start_paused`, `auto_advance` and `crate`",
+            Kind::Test => {
+                "`flavor`, `worker_threads`, `start_paused`, `auto_advance`, `timeout` and `crate`"
+            }
         }
     }
 }
@@ -49,6 +51,9 @@ pub(crate) struct Config {
     pub(crate) krate: Option<Path>,
     /// `timeout` (`#[guillotine::test]` only).
     pub(crate) timeout: Option<Timeout>,
+    /// `start_paused` and `auto_advance` (paused time, `test-util`).
+    pub(crate) start_paused: Option<bool>,
+    pub(crate) auto_advance: Option<bool>,
 }
 
 impl Config {
@@ -63,6 +68,8 @@ impl Config {
             worker_threads: None,
             krate: None,
             timeout: None,
+            start_paused: None,
+            auto_advance: None,
         }
     }
 }
@@ -171,11 +178,22 @@ pub(crate) fn parse(kind: Kind, args: TokenStream) -> syn::Result<Config> {
                     "`timeout` is for tests: #[guillotine::main] does not take it",
                 ));
             }
-            "start_paused" => {
-                return Err(error(
-                    &key,
-                    "`start_paused` needs paused time, which guillotine does not have yet",
-                ));
+            "start_paused" | "auto_advance" => {
+                let example = format!("{name} = true");
+                let on = match literal(&key, value, &example)? {
+                    Lit::Bool(b) => b.value,
+                    other => {
+                        return Err(error(
+                            &other,
+                            format!("`{name}` takes `true` or `false`, such as `{example}`"),
+                        ));
+                    }
+                };
+                if name == "start_paused" {
+                    config.start_paused = Some(on);
+                } else {
+                    config.auto_advance = Some(on);
+                }
             }
             "current_thread" | "multi_thread" if value.is_none() => {
                 return Err(error(

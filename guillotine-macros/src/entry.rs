@@ -135,6 +135,14 @@ fn generate(kind: Kind, config: &Config, function: Function, takes_arguments: bo
             quote!(#support::Settings::multi_thread(::core::option::Option::Some(#n)))
         }
     };
+    let settings = match config.start_paused {
+        Some(on) => quote!(#settings.start_paused::<()>(#on)),
+        None => settings,
+    };
+    let settings = match config.auto_advance {
+        Some(on) => quote!(#settings.auto_advance::<()>(#on)),
+        None => settings,
+    };
     // The function's return type when it can be named (not `impl Trait`):
     // the body's type is checked against it where the body is, and `?` in
     // the body knows what to convert errors into.

@@ -86,8 +86,9 @@ use proc_macro::TokenStream;
 ///
 /// Compile errors: a function that is not `async`, that takes arguments, an
 /// unknown or repeated key, a bad flavor, `worker_threads = 0`,
-/// `worker_threads` on the current-thread flavor, and `start_paused`
-/// (guillotine has no paused time yet).
+/// `worker_threads` on the current-thread flavor, a `start_paused` or
+/// `auto_advance` that is not `true` or `false`, and either of those two
+/// without guillotine's `test-util` feature.
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     entry::expand(args::Kind::Main, args.into(), item.into()).into()
@@ -118,6 +119,10 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `flavor`, `worker_threads` and `crate`, as for
 /// [`#[guillotine::main]`](macro@main), and:
 ///
+/// - `start_paused = true` (feature `test-util`): the runtime's clock
+///   starts paused, as `Builder::start_paused`; `auto_advance = false`
+///   turns off its automatic advance to the next timer (see
+///   `guillotine::time::pause`). The `timeout` key counts real time.
 /// - `timeout = "5s"`: the test fails if it has not finished in time
 ///   (units `ms`, `s` and `m`; `"1.5s"` works too), instead of hanging the
 ///   test run.

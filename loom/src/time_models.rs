@@ -12,7 +12,7 @@ use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 
-use crate::time::{TimeHandle, TimerPoll};
+use crate::time::{Clock, TimeHandle, TimerPoll};
 
 /// Counts its wakes.
 struct Flag(AtomicUsize);
@@ -30,7 +30,7 @@ impl Wake for Flag {
 #[test]
 fn loom_first_poll_racing_shutdown() {
     loom::model(|| {
-        let time = Arc::new(TimeHandle::new());
+        let time = Arc::new(TimeHandle::new(StdArc::new(Clock::new(false, false))));
         let deadline = Instant::now() + Duration::from_secs(3600);
 
         let closer = {
@@ -70,7 +70,7 @@ fn loom_first_poll_racing_shutdown() {
 #[test]
 fn loom_repoll_racing_shutdown() {
     loom::model(|| {
-        let time = Arc::new(TimeHandle::new());
+        let time = Arc::new(TimeHandle::new(StdArc::new(Clock::new(false, false))));
         let deadline = Instant::now() + Duration::from_secs(3600);
         let flag = StdArc::new(Flag(AtomicUsize::new(0)));
         let waker = Waker::from(flag.clone());

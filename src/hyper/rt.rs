@@ -186,9 +186,8 @@ impl ::hyper::rt::Timer for Timer {
     }
 
     fn now(&self) -> Instant {
-        // The runtime's clock is the system's monotonic clock. A paused
-        // (test) clock, once the runtime has one, is read here.
-        Instant::now()
+        // The runtime's clock: paused time (`test-util`) included.
+        crate::time::now()
     }
 
     #[track_caller]

@@ -119,6 +119,8 @@ impl<T: AsFd> Registered<T> {
             let event = ready!(self.poll_ready(cx, direction))?;
             match self.attempt(event, &mut f) {
                 Some(Ok(n)) => {
+                    #[cfg(feature = "test-util")]
+                    self.watch_reply(direction, n);
                     if n > 0 && n < len {
                         self.clear_readiness(ReadyEvent {
                             tick: event.tick,
@@ -136,6 +138,19 @@ impl<T: AsFd> Registered<T> {
     /// Runs `f` when `direction` is ready, until it stops failing with
     /// `WouldBlock`; for `async fn`s (cancel-safe: dropping it leaves no
     /// waker behind).
+    /// Paused time: a write to a local peer awaits its reply; a read got it.
+    #[cfg(feature = "test-util")]
+    fn watch_reply(&self, direction: Direction, n: usize) {
+        if !self.driver.time.clock.is_paused() {
+            return;
+        }
+        match direction {
+            Direction::Write if n > 0 => self.scheduled.reply.sent(self.get_ref().as_fd()),
+            Direction::Write => {}
+            Direction::Read => self.scheduled.reply.received(),
+        }
+    }
+
     pub(crate) async fn async_io<R>(
         &self,
         direction: Direction,

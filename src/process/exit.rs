@@ -81,6 +81,14 @@ pub(crate) struct Process {
     killed: bool,
     /// The runtime that spawned it, where a dropped child is reaped.
     runtime: Arc<Shared>,
+    /// Paused time: held from a wait's first pending poll until the exit
+    /// is seen, so the clock does not jump past it (pidfd only: a polled
+    /// exit is seen through the runtime's timers, which jumps serve).
+    #[cfg(feature = "test-util")]
+    in_flight: Option<crate::runtime::driver::time::clock::InFlight>,
+    /// Dropped by its `Child`: nobody waits, so it holds no paused time.
+    #[cfg(feature = "test-util")]
+    orphaned: bool,
 }
 
 /// How a waiter learns that the child has exited.
@@ -134,6 +142,10 @@ impl Process {
             watch,
             killed: false,
             runtime,
+            #[cfg(feature = "test-util")]
+            in_flight: None,
+            #[cfg(feature = "test-util")]
+            orphaned: false,
         })
     }
 
@@ -164,8 +176,20 @@ impl Process {
         loop {
             match &mut self.watch {
                 ExitWatch::Pidfd(pidfd) => {
-                    let event = ready!(pidfd.poll_ready(cx, Direction::Read))?;
+                    let event = match pidfd.poll_ready(cx, Direction::Read) {
+                        Poll::Ready(event) => event?,
+                        Poll::Pending => {
+                            #[cfg(feature = "test-util")]
+                            if self.in_flight.is_none() && !self.orphaned {
+                                let clock = &self.runtime.config.clock;
+                                self.in_flight = Some(clock.in_flight(self.runtime.driver.clone()));
+                            }
+                            return Poll::Pending;
+                        }
+                    };
                     if let Some(status) = reap(pid)? {
+                        #[cfg(feature = "test-util")]
+                        self.in_flight.take();
                         return Poll::Ready(Ok(status));
                     }
                     // Readable while running is not in the kernel's
@@ -178,7 +202,8 @@ impl Process {
                         return Poll::Ready(Ok(status));
                     }
                     if sleep.is_elapsed() {
-                        std::pin::Pin::new(&mut *sleep).reset(Instant::now() + *delay);
+                        let next = sleep.now() + *delay;
+                        std::pin::Pin::new(&mut *sleep).reset(next);
                         *delay = (*delay * 2).min(POLL_MAX);
                     }
                     ready!(sleep.poll_or_gone(cx))?;
@@ -212,7 +237,13 @@ impl Process {
     /// The `Child` was dropped before reaping this process: reap it now if
     /// it has exited, else from a detached task of its runtime once it
     /// does (see the module docs for what happens at shutdown).
-    pub(crate) fn orphan(self) {
+    pub(crate) fn orphan(#[allow(unused_mut)] mut self) {
+        // Nobody waits for a dropped child: it does not hold paused time.
+        #[cfg(feature = "test-util")]
+        {
+            self.in_flight.take();
+            self.orphaned = true;
+        }
         if !matches!(reap(self.pid), Ok(None)) {
             // Reaped now, or not ours to reap any more.
             return;

@@ -212,6 +212,8 @@ impl BlockingPool {
                 // reported through its JoinHandle.
                 let context = context::enter_handle(&task.header().shared);
                 task.run();
+                #[cfg(feature = "test-util")]
+                crate::runtime::driver::time::clock::job_done();
                 drop(context);
                 task.drop_refs(2);
                 st = self.lock();

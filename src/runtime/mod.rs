@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use blocking::{Hook, PoolConfig};
+use driver::time::Clock;
 pub use metrics::RuntimeMetrics;
 use scheduler::multi_thread::{self, Launched};
 use scheduler::{Config, Core, Shared, current_thread, local};
@@ -463,6 +464,10 @@ pub struct Builder {
     event_interval: u32,
     max_spin: Duration,
     pool: PoolConfig,
+    /// Paused time (`test-util`): the clock starts paused; an idle paused
+    /// runtime jumps to its next timer.
+    start_paused: bool,
+    auto_advance: bool,
 }
 
 impl Default for Builder {
@@ -485,6 +490,8 @@ impl Builder {
             event_interval: 61,
             max_spin: Duration::from_micros(50),
             pool: PoolConfig::default(),
+            start_paused: false,
+            auto_advance: true,
         }
     }
 
@@ -720,6 +727,61 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime's clock paused (feature `test-util`), as
+    /// [`time::pause`](crate::time::pause) would as the first thing in the
+    /// runtime: timers then fire only when the clock is advanced, by hand
+    /// or automatically when the runtime is idle (see
+    /// [`auto_advance`](Builder::auto_advance)). What the attribute's
+    /// `start_paused = true` sets.
+    ///
+    /// ```
+    /// use guillotine::time::{self, sleep, Duration};
+    /// let rt = guillotine::runtime::Builder::new_current_thread()
+    ///     .start_paused(true)
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     let start = time::now();
+    ///     sleep(Duration::from_secs(3600)).await; // at once
+    ///     assert_eq!(time::now() - start, Duration::from_secs(3600));
+    /// });
+    /// ```
+    #[cfg(feature = "test-util")]
+    pub fn start_paused(&mut self, paused: bool) -> &mut Self {
+        self.start_paused = paused;
+        self
+    }
+
+    /// Whether a paused clock jumps to the next timer when the runtime has
+    /// nothing else to do (feature `test-util`; on by default, as in tokio).
+    /// Off, a paused clock moves only through
+    /// [`time::advance`](crate::time::advance) and
+    /// [`time::advance_to_next_timer`](crate::time::advance_to_next_timer);
+    /// [`time::set_auto_advance`](crate::time::set_auto_advance) changes it
+    /// later. The attribute's key is `auto_advance = false`.
+    ///
+    /// ```
+    /// use guillotine::time::{self, sleep, Duration};
+    /// let rt = guillotine::runtime::Builder::new_current_thread()
+    ///     .start_paused(true)
+    ///     .auto_advance(false)
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     let start = time::now();
+    ///     let sleeper = guillotine::spawn(sleep(Duration::from_secs(60)));
+    ///     guillotine::task::yield_now().await;
+    ///     assert_eq!(time::now(), start, "nothing moves the clock by itself");
+    ///     time::advance(Duration::from_secs(60)).await;
+    ///     sleeper.await.unwrap();
+    /// });
+    /// ```
+    #[cfg(feature = "test-util")]
+    pub fn auto_advance(&mut self, on: bool) -> &mut Self {
+        self.auto_advance = on;
+        self
+    }
+
     /// Creates the runtime.
     ///
     /// # Errors
@@ -734,6 +796,7 @@ impl Builder {
             event_interval: self.event_interval,
             max_spin: self.max_spin,
             pool: self.pool.clone(),
+            clock: Arc::new(Clock::new(self.start_paused, self.auto_advance)),
         };
         let Some(n) = self.workers else {
             return Ok(Runtime {

@@ -32,7 +32,7 @@ const MISSED_AFTER: Duration = Duration::from_millis(5);
 /// ```
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
-    Interval::new(Instant::now(), period, "guillotine::time::interval")
+    Interval::new(super::now(), period, "guillotine::time::interval")
 }
 
 /// An interval whose first tick completes at `start`, then every `period`.
@@ -93,7 +93,7 @@ impl MissedTickBehavior {
 /// `at + d`, or about 30 years from now if that overflows.
 fn add(at: Instant, d: Duration) -> Instant {
     at.checked_add(d)
-        .unwrap_or_else(|| deadline_after(Duration::MAX))
+        .unwrap_or_else(|| deadline_after(at, Duration::MAX))
 }
 
 /// Ticks every period; see [`interval`]. `Send`, and driven by the runtime
@@ -161,7 +161,7 @@ impl Interval {
             return Poll::Pending;
         }
         let due = self.delay.deadline();
-        let now = Instant::now();
+        let now = self.delay.now();
         let next = if now > add(due, MISSED_AFTER) {
             self.missed.next_tick(due, now, self.period)
         } else {
@@ -184,7 +184,8 @@ impl Interval {
     /// });
     /// ```
     pub fn reset(&mut self) {
-        Pin::new(&mut self.delay).reset(add(Instant::now(), self.period));
+        let now = self.delay.now();
+        Pin::new(&mut self.delay).reset(add(now, self.period));
     }
 
     /// What the interval does about missed ticks.

@@ -23,8 +23,40 @@
 //! ```
 
 mod interval;
+#[cfg(feature = "test-util")]
+mod pause;
 mod sleep;
 mod timeout;
+
+#[cfg(feature = "test-util")]
+pub use pause::{advance, advance_to_next_timer, pause, resume, set_auto_advance};
+
+/// The current runtime's clock: what every timer's deadline is measured
+/// on. It is the OS's monotonic clock ([`Instant::now`]) unless the
+/// runtime's time was paused (feature `test-util`, see [`pause`](crate::time)),
+/// in which case it stands still until advanced; outside a runtime it is
+/// `Instant::now()`.
+///
+/// [`Instant`] is std's, so `Instant::now()` and `Instant::elapsed` always
+/// read the OS clock, paused or not: under paused time, measure with this
+/// function (`time::now() - start`), which is what tokio's own `Instant`
+/// type does.
+///
+/// ```
+/// use guillotine::time::{self, sleep, Duration};
+/// let rt = guillotine::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let start = time::now();
+///     sleep(Duration::from_millis(2)).await;
+///     assert!(time::now() - start >= Duration::from_millis(2));
+/// });
+/// ```
+pub fn now() -> Instant {
+    match crate::runtime::context::driver() {
+        Some(driver) => driver.time.clock.now(),
+        None => Instant::now(),
+    }
+}
 
 pub use interval::{Interval, MissedTickBehavior, interval, interval_at};
 pub use sleep::{Sleep, sleep, sleep_until};

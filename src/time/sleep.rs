@@ -21,8 +21,7 @@ use crate::runtime::{context, coop};
 const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 /// `now + duration`, or a deadline about 30 years away if that overflows.
-pub(crate) fn deadline_after(duration: Duration) -> Instant {
-    let now = Instant::now();
+pub(crate) fn deadline_after(now: Instant, duration: Duration) -> Instant {
     now.checked_add(duration)
         .unwrap_or_else(|| now + FAR_FUTURE)
 }
@@ -48,7 +47,7 @@ pub(crate) fn deadline_after(duration: Duration) -> Instant {
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    Sleep::new(deadline_after(duration), "guillotine::time::sleep")
+    Sleep::after(duration, "guillotine::time::sleep")
 }
 
 /// Waits until `deadline`; a deadline in the past completes at once.
@@ -128,6 +127,19 @@ impl Sleep {
         }
     }
 
+    /// A sleep until `duration` from now on the runtime's clock.
+    #[track_caller]
+    pub(crate) fn after(duration: Duration, what: &str) -> Sleep {
+        let mut sleep = Sleep::new(Instant::now(), what);
+        sleep.deadline = deadline_after(sleep.now(), duration);
+        sleep
+    }
+
+    /// The reading of its runtime's clock (see [`time::now`](super::now)).
+    pub(crate) fn now(&self) -> Instant {
+        self.driver.time.clock.now()
+    }
+
     /// The instant at which this sleep completes.
     ///
     /// ```
@@ -155,7 +167,7 @@ impl Sleep {
     /// });
     /// ```
     pub fn is_elapsed(&self) -> bool {
-        self.done || Instant::now() >= self.deadline
+        self.done || self.now() >= self.deadline
     }
 
     /// Moves the deadline, earlier or later, also after completion: the

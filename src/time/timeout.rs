@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use pin_project_lite::pin_project;
 
-use super::sleep::{Sleep, deadline_after};
+use super::sleep::Sleep;
 use crate::runtime::coop;
 
 /// Runs `future` for at most `duration`: `Ok(output)` if it finishes in
@@ -36,7 +36,7 @@ use crate::runtime::coop;
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
         value: future.into_future(),
-        delay: Sleep::new(deadline_after(duration), "guillotine::time::timeout"),
+        delay: Sleep::after(duration, "guillotine::time::timeout"),
     }
 }
 

@@ -264,6 +264,29 @@ impl Registry {
         self.slots().entries.len()
     }
 
+    /// Whether the epoll instance has events no thread has taken yet (the
+    /// paused clock's quiet check).
+    #[cfg(feature = "test-util")]
+    pub(crate) fn has_events_waiting(&self) -> bool {
+        let epoll = self.epoll.read().unwrap_or_else(PoisonError::into_inner);
+        epoll
+            .is_some_and(|fd| sys::poll_readable_raw(fd, std::time::Duration::ZERO).unwrap_or(true))
+    }
+
+    /// How much longer the paused clock is held by a stream awaiting a
+    /// reply from a local peer, with a reader waiting for it (the first
+    /// such hold to end, each at most `grace`), if any is.
+    #[cfg(feature = "test-util")]
+    pub(crate) fn awaited_reply(&self, grace: std::time::Duration) -> Option<std::time::Duration> {
+        let slots = self.slots();
+        slots
+            .entries
+            .iter()
+            .filter(|(_, slot)| slot.io.awaits_reader())
+            .filter_map(|(_, slot)| slot.io.reply.holds(grace))
+            .min()
+    }
+
     /// Whether any descriptor is registered (a hint: exact on the runtime
     /// thread, which is where registrations are made).
     pub(crate) fn has_registrations(&self) -> bool {

@@ -88,12 +88,15 @@ const OWN_TOKEN: u64 = u64::MAX;
 
 impl Driver {
     /// Creates the epoll instance and the eventfd, and registers the latter.
-    pub(crate) fn new() -> std::io::Result<Driver> {
-        Driver::with_claims(None)
+    pub(crate) fn new(clock: Arc<time::Clock>) -> std::io::Result<Driver> {
+        Driver::with_claims(None, clock)
     }
 
     /// A driver that shares `claims` with the other drivers of its runtime.
-    pub(crate) fn with_claims(claims: Option<Arc<io::Claims>>) -> std::io::Result<Driver> {
+    pub(crate) fn with_claims(
+        claims: Option<Arc<io::Claims>>,
+        clock: Arc<time::Clock>,
+    ) -> std::io::Result<Driver> {
         let unparker = Unparker::new()?;
         let selector = Selector::new()?;
         if let Some(fd) = unparker.raw_fd() {
@@ -102,11 +105,13 @@ impl Driver {
             selector.add(fd, (libc::EPOLLIN | libc::EPOLLET) as u32, UNPARK_TOKEN)?;
         }
         let handle = Arc::new(Handle {
-            time: TimeHandle::new(),
+            time: TimeHandle::new(clock),
             io: io::Registry::new(selector.raw_fd(), claims),
             park: ParkState::new(),
             unparker,
         });
+        #[cfg(feature = "test-util")]
+        handle.time.clock.add_driver(&handle);
         Ok(Driver {
             selector,
             handle,

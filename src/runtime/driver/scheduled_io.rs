@@ -174,6 +174,9 @@ pub(crate) struct ScheduledIo {
     readiness: AtomicU64,
     /// Wakers; taken by the driver when readiness arrives.
     waiters: Mutex<Waiters>,
+    /// Paused time: whether a reply from a local peer is awaited.
+    #[cfg(feature = "test-util")]
+    pub(crate) reply: super::time::clock::ReplyWatch,
 }
 
 /// Who waits on a registration.
@@ -202,7 +205,16 @@ impl ScheduledIo {
         ScheduledIo {
             readiness: AtomicU64::new(u64::from(initial.0)),
             waiters: Mutex::new(Waiters::default()),
+            #[cfg(feature = "test-util")]
+            reply: Default::default(),
         }
+    }
+
+    /// Whether a task waits to read.
+    #[cfg(feature = "test-util")]
+    pub(crate) fn awaits_reader(&self) -> bool {
+        let w = self.waiters();
+        w.reader.is_some() || w.list.iter().any(|w| w.direction == Direction::Read)
     }
 
     fn waiters(&self) -> MutexGuard<'_, Waiters> {

@@ -189,7 +189,7 @@ impl Core {
     /// its handoff. Opens the epoll instance and eventfd; fails with their
     /// `io::Error`.
     pub(crate) fn new_current_thread(config: Config) -> std::io::Result<Arc<Shared>> {
-        let driver = Driver::new()?;
+        let driver = Driver::new(config.clock.clone())?;
         let mut shared = Shared::new(
             driver.handle().clone(),
             &config,
@@ -225,7 +225,7 @@ impl Core {
         let config = runtime.config.clone();
         let (handle, cell, config) = match &runtime.workers {
             Some(workers) => {
-                let driver = Driver::new()?;
+                let driver = Driver::new(config.clock.clone())?;
                 let handle = driver.handle().clone();
                 let cell = Arc::new(Mutex::new(Some(driver)));
                 workers.adopt_driver(&cell);
@@ -623,6 +623,11 @@ impl Core {
                 rq.shrink_to(1024);
             }
         }
+        #[cfg(feature = "test-util")]
+        if self.config.clock.is_paused() {
+            self.park_paused(limit);
+            return;
+        }
         let park = &self.shared.driver.park;
         let mut policy = self.spin_policy.get();
         // Only a peer thread's wakes are worth a spin. Bulk input is not:
@@ -666,7 +671,13 @@ impl Core {
                 (Some(w), Some(d)) => w.arm_busy_peers(d),
                 _ => false,
             };
+            // Asleep for the paused clock's count too: time may be paused
+            // while this thread sleeps.
+            #[cfg(feature = "test-util")]
+            self.config.clock.thread_asleep();
             self.turn_locked(&mut driver, limit, watching);
+            #[cfg(feature = "test-util")]
+            self.config.clock.thread_awake();
             drop(driver);
             let woke_at = Instant::now();
             if let Some(metrics) = metrics {
@@ -693,11 +704,71 @@ impl Core {
         }
     }
 
+    /// [`park`](Self::park) while the clock is paused (`test-util`): no
+    /// spin (nothing is timed), and the last of the runtime's threads to go
+    /// to sleep first jumps the clock to the next timer if the runtime is
+    /// idle (`Clock::auto_advance`).
+    #[cfg(feature = "test-util")]
+    fn park_paused(&self, limit: Option<Duration>) {
+        use crate::runtime::driver::time::clock::Advance;
+        let clock = &self.config.clock;
+        let park = &self.shared.driver.park;
+        let mut driver = lock_driver(&self.driver);
+        if park.prepare_park() {
+            let mut wait = limit;
+            let mut sleep = true;
+            if clock.thread_asleep() {
+                // The last one: take what the own driver has first.
+                self.turn_locked(&mut driver, Some(Duration::ZERO), false);
+                if self.has_runnable() || park.is_notified() {
+                    sleep = false;
+                } else {
+                    match clock.auto_advance(&self.shared.driver) {
+                        Advance::Off => {}
+                        Advance::Jumped => sleep = false,
+                        Advance::Wait(hold) => {
+                            wait = match (wait, hold) {
+                                (Some(a), Some(b)) => Some(a.min(b)),
+                                (a, b) => a.or(b),
+                            };
+                        }
+                    }
+                }
+            }
+            if sleep {
+                self.turn_locked(&mut driver, wait, false);
+            }
+            clock.thread_awake();
+            drop(driver);
+            park.unparked();
+            if let Some(worker) = &self.worker {
+                worker.woke();
+            }
+        } else {
+            self.turn_locked(&mut driver, Some(Duration::ZERO), false);
+            drop(driver);
+        }
+        if let Some(worker) = &self.worker {
+            worker.turned();
+        }
+    }
+
+    /// Whether this core has a task or its main future to poll.
+    #[cfg(feature = "test-util")]
+    fn has_runnable(&self) -> bool {
+        !self.run_queue.borrow().is_empty()
+            || self.main.woken.load(Acquire)
+            || !self.shared.inject.is_empty()
+            || self.worker.as_ref().is_some_and(|w| w.has_work())
+    }
+
     /// The tick loop: polls the `block_on` future when it is woken (`main`),
     /// runs queued tasks, turns the driver every `event_interval` polls and
     /// sleeps when there is nothing to do. Returns the main future's output,
     /// or `None` when a worker's runtime shuts down.
     fn run<T>(&self, mut main: impl FnMut() -> Poll<T>) -> Option<T> {
+        #[cfg(feature = "test-util")]
+        let _awake = Awake::new(&self.config.clock);
         let interval = self.config.event_interval;
         let mut since_turn: u32 = 0;
         loop {
@@ -987,5 +1058,25 @@ fn take_for_shutdown(handoff: &Handoff<ParkedCore>, deadline: Option<Instant>) -
             Take::Busy if wake.wait(deadline) => {}
             _ => return handoff.close().map(ParkedCore::into_core),
         }
+    }
+}
+
+/// Counts a thread running a core as awake on the runtime's clock, for the
+/// paused clock's automatic advance (`test-util`).
+#[cfg(feature = "test-util")]
+struct Awake<'a>(&'a crate::runtime::driver::time::Clock);
+
+#[cfg(feature = "test-util")]
+impl<'a> Awake<'a> {
+    fn new(clock: &'a crate::runtime::driver::time::Clock) -> Awake<'a> {
+        clock.thread_awake();
+        Awake(clock)
+    }
+}
+
+#[cfg(feature = "test-util")]
+impl Drop for Awake<'_> {
+    fn drop(&mut self) {
+        self.0.thread_asleep();
     }
 }

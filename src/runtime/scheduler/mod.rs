@@ -54,6 +54,8 @@ pub(crate) struct Config {
     pub(crate) max_spin: Duration,
     /// The blocking pool's settings.
     pub(crate) pool: PoolConfig,
+    /// The runtime's clock, shared by all of its drivers.
+    pub(crate) clock: Arc<driver::time::Clock>,
 }
 
 /// The part of a runtime that any thread may reach: through a `Handle`, a
@@ -177,6 +179,16 @@ impl Shared {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        // Paused time does not jump while the job is queued or running.
+        #[cfg(feature = "test-util")]
+        let f = {
+            let in_flight = self.config.clock.in_flight(self.driver.clone());
+            move || {
+                let out = f();
+                driver::time::clock::hold_until_job_done(in_flight);
+                out
+            }
+        };
         let (raw, handle) = new_task(BlockingTask::new(f), self.clone());
         self.blocking.push(raw);
         handle

@@ -37,6 +37,7 @@
 //! timers at all. A stale value only delays firing to the next turn; the
 //! blocking turn reads the queue itself.
 
+pub(crate) mod clock;
 #[cfg(all(test, not(loom)))]
 mod heap;
 mod wheel;
@@ -46,8 +47,11 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use crate::loom::sync::atomic::AtomicU64;
 use crate::loom::sync::{Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
+
+pub(crate) use clock::Clock;
 
 pub(crate) use wheel::{TimerKey, TimerQueue};
 
@@ -73,8 +77,10 @@ pub(crate) enum TimerPoll {
 /// The timer queue of one runtime and the clock it counts from.
 #[derive(Debug)]
 pub(crate) struct TimeHandle {
-    /// Deadlines are nanoseconds since this instant (the runtime's birth);
-    /// earlier instants count as 0.
+    /// The runtime's clock (shared by its drivers): deadlines are
+    /// nanoseconds since its origin (the runtime's birth); earlier instants
+    /// count as 0.
+    pub(crate) clock: Arc<Clock>,
     origin: Instant,
     /// Every registered timer.
     queue: Mutex<TimerQueue>,
@@ -83,9 +89,10 @@ pub(crate) struct TimeHandle {
 }
 
 impl TimeHandle {
-    pub(crate) fn new() -> TimeHandle {
+    pub(crate) fn new(clock: Arc<Clock>) -> TimeHandle {
         TimeHandle {
-            origin: Instant::now(),
+            origin: clock.origin,
+            clock,
             queue: Mutex::new(TimerQueue::default()),
             next: AtomicU64::new(NONE),
         }
@@ -134,7 +141,7 @@ impl TimeHandle {
             }
             None => {
                 let at = self.ticks(deadline);
-                let now = self.ticks(Instant::now());
+                let now = self.ticks(self.clock.now());
                 if at <= now {
                     TimerPoll::Ready
                 } else {
@@ -157,7 +164,7 @@ impl TimeHandle {
     /// the earliest timer.
     pub(crate) fn reset(&self, key: TimerKey, deadline: Instant) -> bool {
         let at = self.ticks(deadline);
-        let now = self.ticks(Instant::now());
+        let now = self.ticks(self.clock.now());
         let mut q = self.lock();
         let mut due = None;
         if q.is_closed() {
@@ -199,8 +206,15 @@ impl TimeHandle {
         if next == NONE {
             return None;
         }
-        let now = self.ticks(Instant::now());
+        let now = self.ticks(self.clock.now());
         Some(Duration::from_nanos(next.saturating_sub(now)))
+    }
+
+    /// The earliest armed deadline, exactly (paused time jumps to it).
+    #[cfg(feature = "test-util")]
+    pub(crate) fn next_instant(&self) -> Option<Instant> {
+        let next = self.lock().earliest_deadline()?;
+        Some(self.origin + Duration::from_nanos(next))
     }
 
     /// The driver's wait: `timeout` shortened to the earliest deadline.
@@ -209,11 +223,15 @@ impl TimeHandle {
         if timeout == Some(Duration::ZERO) {
             return timeout;
         }
+        if self.clock.is_paused() {
+            // Timers wait for an advance, not for the OS clock.
+            return timeout;
+        }
         let next = self.lock().next_deadline().unwrap_or(NONE);
         if next == NONE {
             return timeout;
         }
-        let now = self.ticks(Instant::now());
+        let now = self.ticks(self.clock.now());
         let until = Duration::from_nanos(next.saturating_sub(now)).min(MAX_WAIT);
         Some(timeout.map_or(until, |t| t.min(until)))
     }
@@ -225,7 +243,7 @@ impl TimeHandle {
         if next == NONE {
             return;
         }
-        let now = self.ticks(Instant::now());
+        let now = self.ticks(self.clock.now());
         if next > now {
             return;
         }

@@ -175,6 +175,22 @@ impl TimerQueue {
         })
     }
 
+    /// The earliest deadline itself, to the nanosecond (paused time jumps
+    /// to it): the smallest in the earliest slot, since every other slot
+    /// and level holds later ticks.
+    #[cfg(feature = "test-util")]
+    pub(crate) fn earliest_deadline(&self) -> Option<u64> {
+        let (level, slot, _) = self.next_slot()?;
+        let mut key = self.heads[level * SLOTS + slot];
+        let mut min = u64::MAX;
+        while key != NIL {
+            let node = &self.nodes[key as usize];
+            min = min.min(node.deadline);
+            key = node.next;
+        }
+        Some(min)
+    }
+
     /// Fires every timer whose deadline is `<= now`, pushing its waker to
     /// `out` (the caller wakes them after releasing any lock), and cascades
     /// the slots that came due.

@@ -280,7 +280,10 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
     let claims = Arc::new(driver::io::Claims::default());
     let mut drivers = Vec::with_capacity(n);
     for _ in 0..n {
-        drivers.push(Driver::with_claims(Some(claims.clone()))?);
+        drivers.push(Driver::with_claims(
+            Some(claims.clone()),
+            config.clock.clone(),
+        )?);
     }
     // Each worker sleeps in a watch set that can also hold its busy peers'
     // epolls (see `Worker::arm_busy_peers`). The drivers' epolls close only

@@ -323,6 +323,12 @@ impl Worker {
         x
     }
 
+    /// Whether this worker, the injection queue or a peer has queued tasks.
+    #[cfg(feature = "test-util")]
+    pub(crate) fn has_work(&self) -> bool {
+        !self.ring.borrow().is_empty() || !self.mt.inject.is_empty() || self.workers().any_queued()
+    }
+
     /// Sleeps in this worker's driver, with the idle protocol around the
     /// shared park policy.
     pub(crate) fn park(&self, core: &Core) {

@@ -1,4 +1,0 @@
-#[guillotine::test(start_paused = true)]
-async fn paused() {}
-
-fn main() {}

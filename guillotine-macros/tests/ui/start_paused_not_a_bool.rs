@@ -1,0 +1,4 @@
+#[guillotine::test(start_paused = "yes")]
+async fn paused() {}
+
+fn main() {}
