@@ -65,6 +65,10 @@ struct TestClock {
     in_flight: AtomicUsize,
     /// Runtime threads (workers, `block_on` threads) not asleep.
     awake: AtomicUsize,
+    /// Bumped by every change of `awake` and every jump: a check that saw
+    /// the same value before and after saw no thread come and go (one that
+    /// woke, armed a timer and slept again would leave `awake` at 0).
+    epoch: std::sync::atomic::AtomicU64,
     /// Every driver of the runtime, for the next deadline, the fire after a
     /// jump, and the multi-thread quiet check.
     drivers: Mutex<Vec<Weak<driver::Handle>>>,
@@ -102,6 +106,7 @@ impl Clock {
                 }),
                 in_flight: AtomicUsize::new(0),
                 awake: AtomicUsize::new(0),
+                epoch: std::sync::atomic::AtomicU64::new(0),
                 drivers: Mutex::default(),
             },
         }
@@ -283,12 +288,15 @@ impl Clock {
     /// A runtime thread starts running (or wakes).
     pub(crate) fn thread_awake(&self) {
         self.test.awake.fetch_add(1, AcqRel);
+        self.test.epoch.fetch_add(1, AcqRel);
     }
 
     /// A runtime thread stops running (or goes to sleep); returns whether
     /// it was the last one awake.
     pub(crate) fn thread_asleep(&self) -> bool {
-        self.test.awake.fetch_sub(1, AcqRel) == 1
+        let last = self.test.awake.fetch_sub(1, AcqRel) == 1;
+        self.test.epoch.fetch_add(1, AcqRel);
+        last
     }
 
     /// Real work began that ends with a wake at a real instant: the paused
@@ -311,6 +319,7 @@ impl Clock {
         if !self.is_paused() || !self.state().auto_advance {
             return Advance::Off;
         }
+        let epoch = self.test.epoch.load(Acquire);
         if self.test.in_flight.load(Acquire) > 0 {
             return Advance::Wait(None);
         }
@@ -335,14 +344,19 @@ impl Clock {
         };
         {
             let mut st = self.state();
-            // A thread that woke meanwhile holds the clock: it will be the
-            // last to sleep again.
-            if self.test.awake.load(Acquire) != 0 || !st.paused {
+            // A thread that woke meanwhile (even if asleep again) holds the
+            // clock: it will be the last to sleep again, and look itself.
+            if self.test.awake.load(Acquire) != 0
+                || self.test.epoch.load(Acquire) != epoch
+                || !st.paused
+            {
                 return Advance::Wait(None);
             }
             if next > st.base {
                 st.base = next;
             }
+            // A check in progress elsewhere saw the clock before this jump.
+            self.test.epoch.fetch_add(1, AcqRel);
         }
         self.fire_all();
         Advance::Jumped
