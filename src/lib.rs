@@ -94,6 +94,7 @@
 //! | `tokio-io` | off | tokio's `AsyncRead`/`AsyncWrite` on the stream types, for crates written against them (tokio-util's codecs, hyper-util's adapters); no tokio runtime |
 //! | `hyper` | off | hyper's I/O traits on the streams and the `hyper` module: executor, timer, an HTTP/1 + HTTP/2 server with graceful shutdown, a connector for hyper-util's pooled client (hyper and axum with no glue) |
 //! | `test-util` | off | paused time for tests: `time::{pause, resume, advance, advance_to_next_timer, set_auto_advance}`, `Builder::start_paused`/`auto_advance`, the attributes' `start_paused`/`auto_advance` keys; on both flavors, and no jump while blocking jobs, fs operations, waited-for children or replies from local peers are in flight |
+//! | `bytes` | off | `recv_buf`, `recv_buf_from`, `try_recv_buf` and `try_recv_buf_from` on `UdpSocket` and `UnixDatagram`: one datagram into a `bytes::BufMut`'s spare capacity, as in tokio |
 //!
 //! # Coming from tokio
 //!

@@ -543,6 +543,144 @@ fn fs_matches_the_contract() {
     debug::<OpenOptions>();
 }
 
+/// The datagram sockets at tokio's level (issue 16, item 2): the `poll_*`
+/// methods take `&mut [u8]` where tokio's take a `ReadBuf`, and return the
+/// length (and address) instead of filling it; `recv_buf*` need the `bytes`
+/// feature.
+#[test]
+#[allow(
+    clippy::type_complexity,
+    reason = "the signatures are spelled out, as the contract has them"
+)]
+fn datagram_sockets_match_tokio() {
+    use std::future::Future;
+    use std::net::SocketAddr;
+    use std::task::{Context, Poll};
+
+    use guillotine::net::unix::SocketAddr as UnixAddr;
+    use guillotine::net::{UdpSocket, UnixDatagram};
+
+    type Udp = UdpSocket;
+    let _: fn(&Udp, &mut Context<'_>, &[u8]) -> Poll<io::Result<usize>> = Udp::poll_send;
+    let _: fn(&Udp, &mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>> = Udp::poll_recv;
+    let _: fn(&Udp, &mut Context<'_>, &[u8], SocketAddr) -> Poll<io::Result<usize>> =
+        Udp::poll_send_to;
+    let _: fn(&Udp, &mut Context<'_>, &mut [u8]) -> Poll<io::Result<(usize, SocketAddr)>> =
+        Udp::poll_recv_from;
+    let _: fn(&Udp, &mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>> = Udp::poll_peek;
+    let _: fn(&Udp, &mut Context<'_>, &mut [u8]) -> Poll<io::Result<(usize, SocketAddr)>> =
+        Udp::poll_peek_from;
+    let _: fn(&Udp, &mut Context<'_>) -> Poll<io::Result<SocketAddr>> = Udp::poll_peek_sender;
+    let _: fn(&Udp, &[u8]) -> io::Result<usize> = Udp::try_send;
+    let _: fn(&Udp, &mut [u8]) -> io::Result<usize> = Udp::try_recv;
+    let _: fn(&Udp, &[u8], SocketAddr) -> io::Result<usize> = Udp::try_send_to;
+    let _: fn(&Udp, &mut [u8]) -> io::Result<(usize, SocketAddr)> = Udp::try_recv_from;
+    let _: fn(&Udp, &mut [u8]) -> io::Result<usize> = Udp::try_peek;
+    let _: fn(&Udp, &mut [u8]) -> io::Result<(usize, SocketAddr)> = Udp::try_peek_from;
+    let _: fn(&Udp) -> io::Result<SocketAddr> = Udp::try_peek_sender;
+    fn udp_futures(s: &Udp, b: &mut [u8]) {
+        fn is<T>(_: impl Future<Output = io::Result<T>> + Send) {}
+        is::<usize>(s.peek(b));
+        is::<SocketAddr>(s.peek_sender());
+        is::<(usize, SocketAddr)>(s.peek_from(b));
+        is::<()>(s.readable());
+        is::<()>(s.writable());
+        #[cfg(feature = "bytes")]
+        {
+            let mut v = Vec::new();
+            is::<usize>(s.recv_buf(&mut v));
+            let mut v = bytes::BytesMut::new();
+            is::<(usize, SocketAddr)>(s.recv_buf_from(&mut v));
+        }
+    }
+    let _ = udp_futures;
+    #[cfg(feature = "bytes")]
+    {
+        let _: fn(&Udp, &mut Vec<u8>) -> io::Result<usize> = Udp::try_recv_buf;
+        let _: fn(&Udp, &mut bytes::BytesMut) -> io::Result<(usize, SocketAddr)> =
+            Udp::try_recv_buf_from;
+    }
+    let _: fn(&Udp) -> io::Result<u32> = Udp::multicast_ttl_v4;
+    let _: fn(&Udp, u32) -> io::Result<()> = Udp::set_multicast_ttl_v4;
+    let _: fn(&Udp) -> io::Result<bool> = Udp::multicast_loop_v4;
+    let _: fn(&Udp, bool) -> io::Result<()> = Udp::set_multicast_loop_v4;
+    let _: fn(&Udp) -> io::Result<bool> = Udp::multicast_loop_v6;
+    let _: fn(&Udp, bool) -> io::Result<()> = Udp::set_multicast_loop_v6;
+    let _: fn(&Udp) -> io::Result<u32> = Udp::tos_v4;
+    let _: fn(&Udp, u32) -> io::Result<()> = Udp::set_tos_v4;
+    #[allow(deprecated)]
+    {
+        let _: fn(&Udp) -> io::Result<u32> = Udp::tos;
+        let _: fn(&Udp, u32) -> io::Result<()> = Udp::set_tos;
+    }
+    let _: fn(&Udp) -> io::Result<u32> = Udp::tclass_v6;
+    let _: fn(&Udp, u32) -> io::Result<()> = Udp::set_tclass_v6;
+    let _: fn(&Udp) -> io::Result<Option<Vec<u8>>> = Udp::device;
+    let _: fn(&Udp, Option<&[u8]>) -> io::Result<()> = Udp::bind_device;
+    let _: fn(&Udp) -> io::Result<u32> = Udp::ttl;
+    let _: fn(&Udp, u32) -> io::Result<()> = Udp::set_ttl;
+    let _: fn(&Udp) -> io::Result<bool> = Udp::broadcast;
+    let _: fn(&Udp, bool) -> io::Result<()> = Udp::set_broadcast;
+    let _: fn(&Udp, std::net::Ipv4Addr, std::net::Ipv4Addr) -> io::Result<()> =
+        Udp::join_multicast_v4;
+    let _: fn(&Udp, std::net::Ipv4Addr, std::net::Ipv4Addr) -> io::Result<()> =
+        Udp::leave_multicast_v4;
+    let _: fn(&Udp, &std::net::Ipv6Addr, u32) -> io::Result<()> = Udp::join_multicast_v6;
+    let _: fn(&Udp, &std::net::Ipv6Addr, u32) -> io::Result<()> = Udp::leave_multicast_v6;
+
+    type Unix = UnixDatagram;
+    let _: fn(&Unix, &mut Context<'_>, &[u8]) -> Poll<io::Result<usize>> = Unix::poll_send;
+    let _: fn(&Unix, &mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>> = Unix::poll_recv;
+    let _: fn(&Unix, &mut Context<'_>, &[u8], &'static str) -> Poll<io::Result<usize>> =
+        Unix::poll_send_to::<&'static str>;
+    let _: fn(&Unix, &mut Context<'_>, &mut [u8]) -> Poll<io::Result<(usize, UnixAddr)>> =
+        Unix::poll_recv_from;
+    let _: fn(&Unix, &mut Context<'_>, &mut [u8]) -> Poll<io::Result<usize>> = Unix::poll_peek;
+    let _: fn(&Unix, &mut Context<'_>, &mut [u8]) -> Poll<io::Result<(usize, UnixAddr)>> =
+        Unix::poll_peek_from;
+    let _: fn(&Unix, &mut Context<'_>) -> Poll<io::Result<UnixAddr>> = Unix::poll_peek_sender;
+    let _: fn(&Unix, &[u8]) -> io::Result<usize> = Unix::try_send;
+    let _: fn(&Unix, &[u8], &'static str) -> io::Result<usize> = Unix::try_send_to::<&'static str>;
+    let _: fn(&Unix, &mut [u8]) -> io::Result<usize> = Unix::try_recv;
+    let _: fn(&Unix, &mut [u8]) -> io::Result<(usize, UnixAddr)> = Unix::try_recv_from;
+    let _: fn(&Unix, &mut [u8]) -> io::Result<usize> = Unix::try_peek;
+    let _: fn(&Unix, &mut [u8]) -> io::Result<(usize, UnixAddr)> = Unix::try_peek_from;
+    let _: fn(&Unix) -> io::Result<UnixAddr> = Unix::try_peek_sender;
+    fn unix_futures(s: &Unix, b: &mut [u8]) {
+        fn is<T>(_: impl Future<Output = io::Result<T>> + Send) {}
+        is::<()>(s.readable());
+        is::<()>(s.writable());
+        is::<usize>(s.peek(b));
+        is::<(usize, UnixAddr)>(s.peek_from(b));
+        is::<UnixAddr>(s.peek_sender());
+        #[cfg(feature = "bytes")]
+        {
+            let mut v = Vec::new();
+            is::<usize>(s.recv_buf(&mut v));
+            let mut v = bytes::BytesMut::new();
+            is::<(usize, UnixAddr)>(s.recv_buf_from(&mut v));
+        }
+    }
+    let _ = unix_futures;
+    #[cfg(feature = "bytes")]
+    {
+        let _: fn(&Unix, &mut Vec<u8>) -> io::Result<usize> = Unix::try_recv_buf;
+        let _: fn(&Unix, &mut bytes::BytesMut) -> io::Result<(usize, UnixAddr)> =
+            Unix::try_recv_buf_from;
+    }
+
+    // And for real: a try_* is `WouldBlock` on an empty socket.
+    let rt = Runtime::new().unwrap();
+    rt.block_on(async {
+        let (a, b) = UnixDatagram::pair().unwrap();
+        let err = b.try_recv(&mut [0; 4]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+        a.try_send(b"ok").unwrap();
+        b.readable().await.unwrap();
+        assert_eq!(b.try_recv(&mut [0; 4]).unwrap(), 2);
+    });
+}
+
 /// The `hyper` feature's names: hyper's I/O traits on the streams, and
 /// `guillotine::hyper`.
 #[cfg(feature = "hyper")]

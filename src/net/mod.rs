@@ -41,6 +41,7 @@ pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::AsFd;
 
@@ -77,6 +78,40 @@ fn send_vectored(socket: &impl AsFd, bufs: &[IoSlice<'_>]) -> io::Result<usize> 
 /// `sendto(2)` with `MSG_NOSIGNAL`.
 fn send_to(socket: &impl AsFd, buf: &[u8], addr: &SockAddr) -> io::Result<usize> {
     SockRef::from(socket).send_to_with_flags(buf, addr, libc::MSG_NOSIGNAL)
+}
+
+/// `recv(2)` with `MSG_PEEK` into initialised memory (`std` has no stable
+/// `peek` for Unix datagrams).
+fn peek(socket: &impl AsFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: an initialised slice viewed as possibly uninitialised; `recv`
+    // writes only initialised bytes into it, so it stays initialised.
+    let buf = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    SockRef::from(socket).peek(buf)
+}
+
+/// `recvfrom(2)` with `MSG_PEEK` into initialised memory.
+fn peek_from(socket: &impl AsFd, buf: &mut [u8]) -> io::Result<(usize, SockAddr)> {
+    // SAFETY: as in `peek`: `recvfrom` writes only initialised bytes.
+    let buf = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    SockRef::from(socket).peek_from(buf)
+}
+
+/// One datagram received by `recv` into `buf`'s spare capacity (nothing is
+/// zeroed first), advancing `buf` by its length. `recv` is `recv(2)` or
+/// `recvfrom(2)`, which write only initialised bytes.
+#[cfg(feature = "bytes")]
+fn recv_into_buf<B: bytes::BufMut + ?Sized, A>(
+    buf: &mut B,
+    recv: impl FnOnce(&mut [MaybeUninit<u8>]) -> io::Result<(usize, A)>,
+) -> io::Result<(usize, A)> {
+    // SAFETY: the slice goes only to `recv`, which writes no uninitialised
+    // byte into it.
+    let spare = unsafe { buf.chunk_mut().as_uninit_slice_mut() };
+    let (n, from) = recv(spare)?;
+    // SAFETY: the system call initialised the first `n` bytes of the chunk
+    // (`n` is at most its length: a longer datagram is truncated).
+    unsafe { buf.advance_mut(n) };
+    Ok((n, from))
 }
 
 /// Connects `socket` to `addr` and registers it, as tokio does: an error of

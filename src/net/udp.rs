@@ -4,6 +4,7 @@ use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::task::{Context, Poll};
 
 use socket2::{Domain, SockAddr, SockRef, Type};
 
@@ -536,6 +537,665 @@ impl UdpSocket {
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         SockRef::from(self.io.get_ref()).take_error()
     }
+
+    /// Sends to the connected peer if the socket can take the datagram now;
+    /// otherwise returns `Pending` and wakes `cx`'s task when it may. Of
+    /// the `poll_send*` calls, only the latest one's waker is kept (use
+    /// [`send`](UdpSocket::send) to wait from several tasks).
+    ///
+    /// # Errors
+    /// That of `send(2)` (never `WouldBlock`): `EDESTADDRREQ` without
+    /// [`connect`](UdpSocket::connect), `ConnectionRefused` after an ICMP
+    /// "port unreachable", ...
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let b = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.connect(b.local_addr().unwrap()).await.unwrap();
+    /// assert_eq!(poll_fn(|cx| a.poll_send(cx, b"hi")).await.unwrap(), 2);
+    /// # });
+    /// ```
+    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_io(cx, Direction::Write, |s| super::send(s, buf))
+    }
+
+    /// Receives a datagram from the connected peer into `buf` if one is
+    /// queued; otherwise returns `Pending` and wakes `cx`'s task when one
+    /// may be. Returns its length (a longer datagram is truncated to
+    /// `buf`). Takes a `&mut [u8]` where tokio's takes a `ReadBuf`. Of the
+    /// `poll_recv*`/`poll_peek*` calls, only the latest one's waker is kept.
+    ///
+    /// # Errors
+    /// That of `recv(2)` (never `WouldBlock`), e.g. `ConnectionRefused`.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.connect(a.local_addr().unwrap()).await.unwrap();
+    /// a.send(b"self").await.unwrap();
+    /// let mut buf = [0; 8];
+    /// let n = poll_fn(|cx| a.poll_recv(cx, &mut buf)).await.unwrap();
+    /// assert_eq!(&buf[..n], b"self");
+    /// # });
+    /// ```
+    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Read, |s| s.recv(buf))
+    }
+
+    /// [`poll_send`](UdpSocket::poll_send) to `target`.
+    ///
+    /// # Errors
+    /// That of `sendto(2)` (never `WouldBlock`).
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let b = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let to = b.local_addr().unwrap();
+    /// assert_eq!(poll_fn(|cx| a.poll_send_to(cx, b"hey", to)).await.unwrap(), 3);
+    /// # });
+    /// ```
+    pub fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        target: SocketAddr,
+    ) -> Poll<io::Result<usize>> {
+        let target = SockAddr::from(target);
+        self.io
+            .poll_io(cx, Direction::Write, |s| super::send_to(s, buf, &target))
+    }
+
+    /// [`poll_recv`](UdpSocket::poll_recv) from anyone: the length and the
+    /// source address (tokio's returns the address and fills a `ReadBuf`).
+    ///
+    /// # Errors
+    /// That of `recvfrom(2)` (never `WouldBlock`).
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let b = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.send_to(b"from a", b.local_addr().unwrap()).await.unwrap();
+    /// let mut buf = [0; 8];
+    /// let (n, from) = poll_fn(|cx| b.poll_recv_from(cx, &mut buf)).await.unwrap();
+    /// assert_eq!((&buf[..n], from), (&b"from a"[..], a.local_addr().unwrap()));
+    /// # });
+    /// ```
+    pub fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.io.poll_io(cx, Direction::Read, |s| s.recv_from(buf))
+    }
+
+    /// [`poll_recv`](UdpSocket::poll_recv) that leaves the datagram queued.
+    ///
+    /// # Errors
+    /// That of `recv(MSG_PEEK)` (never `WouldBlock`).
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.send_to(b"x", a.local_addr().unwrap()).await.unwrap();
+    /// let mut buf = [0; 1];
+    /// assert_eq!(poll_fn(|cx| a.poll_peek(cx, &mut buf)).await.unwrap(), 1);
+    /// assert_eq!(a.recv(&mut buf).await.unwrap(), 1, "still queued");
+    /// # });
+    /// ```
+    pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Read, |s| s.peek(buf))
+    }
+
+    /// [`poll_recv_from`](UdpSocket::poll_recv_from) that leaves the
+    /// datagram queued.
+    ///
+    /// # Errors
+    /// That of `recvfrom(MSG_PEEK)` (never `WouldBlock`).
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.send_to(b"x", a.local_addr().unwrap()).await.unwrap();
+    /// let mut buf = [0; 1];
+    /// let (n, from) = poll_fn(|cx| a.poll_peek_from(cx, &mut buf)).await.unwrap();
+    /// assert_eq!((n, from), (1, a.local_addr().unwrap()));
+    /// # });
+    /// ```
+    pub fn poll_peek_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.io.poll_io(cx, Direction::Read, |s| s.peek_from(buf))
+    }
+
+    /// The source address of the next queued datagram, which stays queued;
+    /// otherwise `Pending`, and `cx`'s task is woken when one may be there.
+    ///
+    /// # Errors
+    /// That of `recvfrom(MSG_PEEK)` (never `WouldBlock`).
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let b = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.send_to(b"x", b.local_addr().unwrap()).await.unwrap();
+    /// let from = poll_fn(|cx| b.poll_peek_sender(cx)).await.unwrap();
+    /// assert_eq!(from, a.local_addr().unwrap());
+    /// # });
+    /// ```
+    pub fn poll_peek_sender(&self, cx: &mut Context<'_>) -> Poll<io::Result<SocketAddr>> {
+        self.io.poll_io(cx, Direction::Read, peek_sender)
+    }
+
+    /// Sends to the connected peer without waiting: `WouldBlock` if the
+    /// send buffer is full (then [`writable`](UdpSocket::writable) waits).
+    ///
+    /// # Errors
+    /// `WouldBlock`, or that of `send(2)` (`EDESTADDRREQ` without
+    /// [`connect`](UdpSocket::connect)).
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let err = a.try_send(b"x").unwrap_err();
+    /// assert_eq!(err.raw_os_error(), Some(libc::EDESTADDRREQ), "not connected");
+    /// a.connect(a.local_addr().unwrap()).await.unwrap();
+    /// assert_eq!(a.try_send(b"x").unwrap(), 1);
+    /// # });
+    /// ```
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Write, |s| super::send(s, buf))
+    }
+
+    /// Receives from the connected peer without waiting: `WouldBlock` if
+    /// nothing is queued (then [`readable`](UdpSocket::readable) waits).
+    ///
+    /// # Errors
+    /// `WouldBlock`, or that of `recv(2)`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.connect(a.local_addr().unwrap()).await.unwrap();
+    /// let mut buf = [0; 4];
+    /// assert_eq!(a.try_recv(&mut buf).unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+    /// a.send(b"ping").await.unwrap();
+    /// a.readable().await.unwrap();
+    /// assert_eq!(a.try_recv(&mut buf).unwrap(), 4);
+    /// # });
+    /// ```
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Read, |s| s.recv(buf))
+    }
+
+    /// Like [`try_recv`](UdpSocket::try_recv) but leaves the datagram queued.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or that of `recv(MSG_PEEK)`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.send_to(b"ping", a.local_addr().unwrap()).await.unwrap();
+    /// a.readable().await.unwrap();
+    /// let mut buf = [0; 4];
+    /// assert_eq!(a.try_peek(&mut buf).unwrap(), 4);
+    /// assert_eq!(a.try_recv(&mut buf).unwrap(), 4, "still queued");
+    /// # });
+    /// ```
+    pub fn try_peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Direction::Read, |s| s.peek(buf))
+    }
+
+    /// Like [`try_recv_from`](UdpSocket::try_recv_from) but leaves the
+    /// datagram queued.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or that of `recvfrom(MSG_PEEK)`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.send_to(b"ping", a.local_addr().unwrap()).await.unwrap();
+    /// a.readable().await.unwrap();
+    /// let (n, from) = a.try_peek_from(&mut [0; 8]).unwrap();
+    /// assert_eq!((n, from), (4, a.local_addr().unwrap()));
+    /// # });
+    /// ```
+    pub fn try_peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Direction::Read, |s| s.peek_from(buf))
+    }
+
+    /// Receives from the connected peer without removing the datagram from
+    /// the queue; waits for one.
+    ///
+    /// # Errors
+    /// That of `recv(MSG_PEEK)`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.connect(a.local_addr().unwrap()).await.unwrap();
+    /// a.send(b"twice").await.unwrap();
+    /// let mut buf = [0; 8];
+    /// assert_eq!(a.peek(&mut buf).await.unwrap(), 5);
+    /// assert_eq!(a.recv(&mut buf).await.unwrap(), 5, "still queued");
+    /// # });
+    /// ```
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.async_io(Direction::Read, |s| s.peek(buf)).await
+    }
+
+    /// The source address of the next datagram, which stays queued; waits
+    /// for one. [`peek_from`](UdpSocket::peek_from) with no buffer.
+    ///
+    /// # Errors
+    /// That of `recvfrom(MSG_PEEK)`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let b = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.send_to(b"who?", b.local_addr().unwrap()).await.unwrap();
+    /// assert_eq!(b.peek_sender().await.unwrap(), a.local_addr().unwrap());
+    /// assert_eq!(b.recv_from(&mut [0; 4]).await.unwrap().0, 4, "still queued");
+    /// # });
+    /// ```
+    pub async fn peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io.async_io(Direction::Read, peek_sender).await
+    }
+
+    /// Like [`peek_sender`](UdpSocket::peek_sender) without waiting:
+    /// `WouldBlock` if nothing is queued.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or that of `recvfrom(MSG_PEEK)`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let err = a.try_peek_sender().unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    /// # });
+    /// ```
+    pub fn try_peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io.try_io(Direction::Read, peek_sender)
+    }
+
+    /// Receives from the connected peer into `buf`'s spare capacity (a
+    /// `Vec<u8>` or `BytesMut`, uninitialised memory is fine), advancing
+    /// it; waits for a datagram. A datagram longer than the spare capacity
+    /// (`chunk_mut`, at least 64 bytes for a full `Vec`) is truncated.
+    /// Needs the `bytes` feature.
+    ///
+    /// # Errors
+    /// That of `recv(2)`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.connect(a.local_addr().unwrap()).await.unwrap();
+    /// a.send(b"into a vec").await.unwrap();
+    /// let mut buf = Vec::with_capacity(64);
+    /// assert_eq!(a.recv_buf(&mut buf).await.unwrap(), 10);
+    /// assert_eq!(buf, b"into a vec");
+    /// # });
+    /// ```
+    #[cfg(feature = "bytes")]
+    pub async fn recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.io
+            .async_io(Direction::Read, |s| recv_buf(s, buf))
+            .await
+    }
+
+    /// Like [`recv_buf`](UdpSocket::recv_buf) without waiting: `WouldBlock`
+    /// if nothing is queued. Needs the `bytes` feature.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or that of `recv(2)`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.connect(a.local_addr().unwrap()).await.unwrap();
+    /// let mut buf = Vec::with_capacity(64);
+    /// let err = a.try_recv_buf(&mut buf).unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    /// a.send(b"now").await.unwrap();
+    /// a.readable().await.unwrap();
+    /// assert_eq!(a.try_recv_buf(&mut buf).unwrap(), 3);
+    /// assert_eq!(buf, b"now");
+    /// # });
+    /// ```
+    #[cfg(feature = "bytes")]
+    pub fn try_recv_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.io.try_io(Direction::Read, |s| recv_buf(s, buf))
+    }
+
+    /// Like [`recv_buf`](UdpSocket::recv_buf), from anyone: the length and
+    /// the source address. Needs the `bytes` feature.
+    ///
+    /// # Errors
+    /// That of `recvfrom(2)`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let b = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.send_to(b"hello", b.local_addr().unwrap()).await.unwrap();
+    /// let mut buf = Vec::with_capacity(64);
+    /// let (n, from) = b.recv_buf_from(&mut buf).await.unwrap();
+    /// assert_eq!((n, from, &buf[..]), (5, a.local_addr().unwrap(), &b"hello"[..]));
+    /// # });
+    /// ```
+    #[cfg(feature = "bytes")]
+    pub async fn recv_buf_from<B: bytes::BufMut>(
+        &self,
+        buf: &mut B,
+    ) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .async_io(Direction::Read, |s| recv_buf_from(s, buf))
+            .await
+    }
+
+    /// Like [`recv_buf_from`](UdpSocket::recv_buf_from) without waiting:
+    /// `WouldBlock` if nothing is queued. Needs the `bytes` feature.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or that of `recvfrom(2)`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let mut buf = Vec::with_capacity(64);
+    /// let err = a.try_recv_buf_from(&mut buf).unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    /// a.send_to(b"me", a.local_addr().unwrap()).await.unwrap();
+    /// a.readable().await.unwrap();
+    /// assert_eq!(a.try_recv_buf_from(&mut buf).unwrap(), (2, a.local_addr().unwrap()));
+    /// # });
+    /// ```
+    #[cfg(feature = "bytes")]
+    pub fn try_recv_buf_from<B: bytes::BufMut>(
+        &self,
+        buf: &mut B,
+    ) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_io(Direction::Read, |s| recv_buf_from(s, buf))
+    }
+
+    /// Sets `IP_MULTICAST_TTL`: how many hops our IPv4 multicast datagrams
+    /// may travel (1, the default, keeps them on the local network).
+    ///
+    /// # Errors
+    /// That of `setsockopt`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("0.0.0.0:0").await.unwrap();
+    /// a.set_multicast_ttl_v4(4).unwrap();
+    /// assert_eq!(a.multicast_ttl_v4().unwrap(), 4);
+    /// # });
+    /// ```
+    pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_multicast_ttl_v4(ttl)
+    }
+
+    /// The `IP_MULTICAST_TTL` option.
+    ///
+    /// # Errors
+    /// That of `getsockopt`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("0.0.0.0:0").await.unwrap();
+    /// assert_eq!(a.multicast_ttl_v4().unwrap(), 1, "the default");
+    /// # });
+    /// ```
+    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
+        self.io.get_ref().multicast_ttl_v4()
+    }
+
+    /// Sets `IPV6_MULTICAST_LOOP` (an IPv6 socket's): whether our own IPv6
+    /// multicast datagrams come back to us.
+    ///
+    /// # Errors
+    /// That of `setsockopt`: `ENOPROTOOPT` on an IPv4 socket.
+    ///
+    /// ```no_run
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("[::1]:0").await.unwrap();
+    /// a.set_multicast_loop_v6(false).unwrap();
+    /// assert!(!a.multicast_loop_v6().unwrap());
+    /// # });
+    /// ```
+    pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v6(on)
+    }
+
+    /// The `IPV6_MULTICAST_LOOP` option.
+    ///
+    /// # Errors
+    /// That of `getsockopt`, e.g. on an IPv4 socket.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// assert!(a.multicast_loop_v6().is_err(), "an IPv4 socket");
+    /// # });
+    /// ```
+    pub fn multicast_loop_v6(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v6()
+    }
+
+    /// Sets `IP_TOS`: the type-of-service byte of our IPv4 datagrams.
+    ///
+    /// # Errors
+    /// That of `setsockopt`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// a.set_tos_v4(0x10).unwrap(); // IPTOS_LOWDELAY
+    /// assert_eq!(a.tos_v4().unwrap(), 0x10);
+    /// # });
+    /// ```
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
+        SockRef::from(self.io.get_ref()).set_tos_v4(tos)
+    }
+
+    /// The `IP_TOS` option.
+    ///
+    /// # Errors
+    /// That of `getsockopt`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// assert_eq!(a.tos_v4().unwrap(), 0, "the default");
+    /// # });
+    /// ```
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        SockRef::from(self.io.get_ref()).tos_v4()
+    }
+
+    /// tokio's older name of [`set_tos_v4`](UdpSocket::set_tos_v4),
+    /// deprecated there too.
+    ///
+    /// # Errors
+    /// That of `setsockopt`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// #[allow(deprecated)]
+    /// a.set_tos(0x08).unwrap();
+    /// assert_eq!(a.tos_v4().unwrap(), 0x08);
+    /// # });
+    /// ```
+    #[deprecated(note = "renamed `set_tos_v4` (as in tokio): the option is IPv4's")]
+    #[doc(hidden)]
+    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+        self.set_tos_v4(tos)
+    }
+
+    /// tokio's older name of [`tos_v4`](UdpSocket::tos_v4), deprecated
+    /// there too.
+    ///
+    /// # Errors
+    /// That of `getsockopt`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// #[allow(deprecated)]
+    /// let tos = a.tos().unwrap();
+    /// assert_eq!(tos, 0);
+    /// # });
+    /// ```
+    #[deprecated(note = "renamed `tos_v4` (as in tokio): the option is IPv4's")]
+    #[doc(hidden)]
+    pub fn tos(&self) -> io::Result<u32> {
+        self.tos_v4()
+    }
+
+    /// Sets `IPV6_TCLASS` (an IPv6 socket's): the traffic class of our
+    /// IPv6 datagrams.
+    ///
+    /// # Errors
+    /// That of `setsockopt`: `ENOPROTOOPT` on an IPv4 socket.
+    ///
+    /// ```no_run
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("[::1]:0").await.unwrap();
+    /// a.set_tclass_v6(0x10).unwrap();
+    /// assert_eq!(a.tclass_v6().unwrap(), 0x10);
+    /// # });
+    /// ```
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        SockRef::from(self.io.get_ref()).set_tclass_v6(tclass)
+    }
+
+    /// The `IPV6_TCLASS` option.
+    ///
+    /// # Errors
+    /// That of `getsockopt`, e.g. on an IPv4 socket.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// assert!(a.tclass_v6().is_err(), "an IPv4 socket");
+    /// # });
+    /// ```
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        SockRef::from(self.io.get_ref()).tclass_v6()
+    }
+
+    /// Sets `SO_BINDTODEVICE`: only datagrams through the interface named
+    /// `interface` reach the socket, and ours leave through it. `None` (or
+    /// an empty name) removes the binding.
+    ///
+    /// # Errors
+    /// That of `setsockopt`: `ENODEV` for no such interface; `EPERM`
+    /// without `CAP_NET_RAW` on Linux before 5.7.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let err = a.bind_device(Some(b"no-such-if0")).unwrap_err();
+    /// assert!(matches!(err.raw_os_error(), Some(libc::ENODEV | libc::EPERM)));
+    /// # });
+    /// ```
+    pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
+        SockRef::from(self.io.get_ref()).bind_device(interface)
+    }
+
+    /// The `SO_BINDTODEVICE` option: the interface name the socket is bound
+    /// to, if any.
+    ///
+    /// # Errors
+    /// That of `getsockopt`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let a = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// assert_eq!(a.device().unwrap(), None);
+    /// # });
+    /// ```
+    pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
+        SockRef::from(self.io.get_ref()).device()
+    }
+}
+
+/// The source address of the next queued datagram (it stays queued).
+fn peek_sender(socket: &std::net::UdpSocket) -> io::Result<SocketAddr> {
+    SockRef::from(socket)
+        .peek_sender()?
+        .as_socket()
+        .ok_or_else(|| io::Error::other("the sender's address is not an IP one"))
+}
+
+/// `recv(2)` into `buf`'s spare capacity.
+#[cfg(feature = "bytes")]
+fn recv_buf<B: bytes::BufMut>(socket: &std::net::UdpSocket, buf: &mut B) -> io::Result<usize> {
+    let recv = |spare: &mut _| SockRef::from(socket).recv(spare).map(|n| (n, ()));
+    super::recv_into_buf(buf, recv).map(|(n, ())| n)
+}
+
+/// `recvfrom(2)` into `buf`'s spare capacity.
+#[cfg(feature = "bytes")]
+fn recv_buf_from<B: bytes::BufMut>(
+    socket: &std::net::UdpSocket,
+    buf: &mut B,
+) -> io::Result<(usize, SocketAddr)> {
+    super::recv_into_buf(buf, |spare| {
+        let (n, from) = SockRef::from(socket).recv_from(spare)?;
+        let from = from
+            .as_socket()
+            .ok_or_else(|| io::Error::other("the sender's address is not an IP one"))?;
+        Ok((n, from))
+    })
 }
 
 impl AsFd for UdpSocket {
