@@ -134,6 +134,24 @@ impl<T: AsFd> Registered<T> {
     }
 
     /// Runs `f` when `direction` is ready, until it stops failing with
+    /// `WouldBlock`; for the `poll_*` methods of datagram sockets, where a
+    /// short transfer says nothing about what is left (one datagram per
+    /// call), so readiness is cleared only by `WouldBlock`.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut f: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let event = ready!(self.poll_ready(cx, direction))?;
+            if let Some(result) = self.attempt(event, &mut f) {
+                return Poll::Ready(result);
+            }
+        }
+    }
+
+    /// Runs `f` when `direction` is ready, until it stops failing with
     /// `WouldBlock`; for `async fn`s (cancel-safe: dropping it leaves no
     /// waker behind).
     pub(crate) async fn async_io<R>(
