@@ -17,9 +17,7 @@ use std::time::Duration;
 
 use guillotine::io::{AsyncReadExt, AsyncWriteExt};
 use guillotine::net::unix::SocketAddr as UnixAddr;
-use guillotine::net::{
-    TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream,
-};
+use guillotine::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
 use guillotine::runtime::Runtime;
 use support::{both_flavors, fd_flags};
 
@@ -54,7 +52,10 @@ async fn tcp_pair() -> (TcpStream, TcpStream) {
 }
 
 /// Polls `fut` once with a waker that counts its wakes.
-fn poll_once<F: Future + Unpin>(fut: &mut F, wakes: &std::sync::Arc<AtomicUsize>) -> Poll<F::Output> {
+fn poll_once<F: Future + Unpin>(
+    fut: &mut F,
+    wakes: &std::sync::Arc<AtomicUsize>,
+) -> Poll<F::Output> {
     struct Count(std::sync::Arc<AtomicUsize>);
     impl std::task::Wake for Count {
         fn wake(self: std::sync::Arc<Self>) {
@@ -74,7 +75,11 @@ fn tcp_vectored_try_reads_and_writes(rt: Runtime) {
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::WouldBlock);
         let n = client
-            .try_write_vectored(&[IoSlice::new(b"one"), IoSlice::new(b""), IoSlice::new(b"three")])
+            .try_write_vectored(&[
+                IoSlice::new(b"one"),
+                IoSlice::new(b""),
+                IoSlice::new(b"three"),
+            ])
             .unwrap();
         assert_eq!(n, 8);
         server.readable().await.unwrap();
@@ -90,7 +95,12 @@ fn tcp_vectored_try_reads_and_writes(rt: Runtime) {
         // EOF reads 0.
         drop(client);
         server.readable().await.unwrap();
-        assert_eq!(server.try_read_vectored(&mut [IoSliceMut::new(&mut a)]).unwrap(), 0);
+        assert_eq!(
+            server
+                .try_read_vectored(&mut [IoSliceMut::new(&mut a)])
+                .unwrap(),
+            0
+        );
     });
 }
 
@@ -154,7 +164,10 @@ fn halves_try_read_and_try_write(rt: Runtime) {
         {
             let (crd, cwr) = client.split();
             let (srd, swr) = server.split();
-            assert_eq!(srd.try_read(&mut [0; 4]).unwrap_err().kind(), ErrorKind::WouldBlock);
+            assert_eq!(
+                srd.try_read(&mut [0; 4]).unwrap_err().kind(),
+                ErrorKind::WouldBlock
+            );
             cwr.writable().await.unwrap();
             assert_eq!(cwr.try_write(b"ab").unwrap(), 2);
             assert_eq!(cwr.try_write_vectored(&[IoSlice::new(b"cd")]).unwrap(), 2);
@@ -185,7 +198,11 @@ fn halves_try_read_and_try_write(rt: Runtime) {
         assert_eq!(srd.try_read(&mut buf).unwrap(), 2);
         swr.try_write(b"w").unwrap();
         crd.readable().await.unwrap();
-        assert_eq!(crd.try_read_vectored(&mut [IoSliceMut::new(&mut buf)]).unwrap(), 1);
+        assert_eq!(
+            crd.try_read_vectored(&mut [IoSliceMut::new(&mut buf)])
+                .unwrap(),
+            1
+        );
         // Dropping the owned write half shuts the write side: EOF.
         drop(cwr);
         srd.readable().await.unwrap();
@@ -195,7 +212,10 @@ fn halves_try_read_and_try_write(rt: Runtime) {
         let (mut a, b) = UnixStream::pair().unwrap();
         {
             let (ard, awr) = a.split();
-            assert_eq!(ard.try_read(&mut buf).unwrap_err().kind(), ErrorKind::WouldBlock);
+            assert_eq!(
+                ard.try_read(&mut buf).unwrap_err().kind(),
+                ErrorKind::WouldBlock
+            );
             awr.writable().await.unwrap();
             assert_eq!(awr.try_write(b"u").unwrap(), 1);
             assert!(ard.peer_addr().unwrap().is_unnamed());
@@ -203,7 +223,11 @@ fn halves_try_read_and_try_write(rt: Runtime) {
         }
         let (brd, bwr) = b.into_split();
         brd.readable().await.unwrap();
-        assert_eq!(brd.try_read_vectored(&mut [IoSliceMut::new(&mut buf)]).unwrap(), 1);
+        assert_eq!(
+            brd.try_read_vectored(&mut [IoSliceMut::new(&mut buf)])
+                .unwrap(),
+            1
+        );
         bwr.writable().await.unwrap();
         assert_eq!(bwr.try_write_vectored(&[IoSlice::new(b"v")]).unwrap(), 1);
         assert_eq!(bwr.try_write(b"w").unwrap(), 1);
@@ -272,12 +296,17 @@ fn poll_peek_is_pending_until_data_then_woken(rt: Runtime) {
         // An error comes back as one: a reset connection.
         client.set_zero_linger().unwrap();
         drop(client);
-        let err = poll_fn(|cx| server.poll_peek(cx, &mut buf)).await.unwrap_err();
+        let err = poll_fn(|cx| server.poll_peek(cx, &mut buf))
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ConnectionReset);
     });
 }
 
-#[allow(deprecated, reason = "set_linger is deprecated as in tokio, still tested")]
+#[allow(
+    deprecated,
+    reason = "set_linger is deprecated as in tokio, still tested"
+)]
 fn tcp_linger_reads_back_and_zero_linger_resets(rt: Runtime) {
     rt.block_on(async {
         let (client, mut server) = tcp_pair().await;
@@ -363,16 +392,23 @@ fn unix_abstract_addresses_round_trip(rt: Runtime) {
         assert_eq!(local.as_abstract_name(), addr.as_abstract_name());
         assert_eq!(local.as_pathname(), None);
         let mut client = UnixStream::connect_addr(&addr).await.unwrap();
-        assert_eq!(client.peer_addr().unwrap().as_abstract_name(), addr.as_abstract_name());
+        assert_eq!(
+            client.peer_addr().unwrap().as_abstract_name(),
+            addr.as_abstract_name()
+        );
         let (mut server, _) = listener.accept().await.unwrap();
-        assert_eq!(server.local_addr().unwrap().as_abstract_name(), addr.as_abstract_name());
+        assert_eq!(
+            server.local_addr().unwrap().as_abstract_name(),
+            addr.as_abstract_name()
+        );
         client.write_all(b"abstract").await.unwrap();
         let mut buf = [0; 8];
         server.read_exact(&mut buf).await.unwrap();
         assert_eq!(&buf, b"abstract");
         // A path address works through the same calls, and a leading NUL
         // byte in `bind`'s path means an abstract name, as in tokio.
-        let dir = std::env::temp_dir().join(format!("guillotine-net-streams-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("guillotine-net-streams-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(format!("{}.sock", NEXT_PATH.fetch_add(1, SeqCst)));
         let _ = std::fs::remove_file(&path);
@@ -385,7 +421,10 @@ fn unix_abstract_addresses_round_trip(rt: Runtime) {
         nul_path.extend_from_slice(name.as_abstract_name().unwrap());
         let nul_path = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&nul_path);
         let by_nul = UnixListener::bind(nul_path).unwrap();
-        assert_eq!(by_nul.local_addr().unwrap().as_abstract_name(), name.as_abstract_name());
+        assert_eq!(
+            by_nul.local_addr().unwrap().as_abstract_name(),
+            name.as_abstract_name()
+        );
         let _c = UnixStream::connect_addr(&name).await.unwrap();
         let _c = UnixStream::connect(nul_path).await.unwrap();
         // The name is free again once the listener is gone.
@@ -418,7 +457,10 @@ fn unix_bind_addr_and_connect_addr_errors(rt: Runtime) {
         auto.accept().await.unwrap();
         // A path whose directory does not exist.
         let missing = UnixAddr::from_pathname("/nonexistent-guillotine-dir/s.sock").unwrap();
-        assert_eq!(UnixListener::bind_addr(&missing).unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(
+            UnixListener::bind_addr(&missing).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
         assert_eq!(
             UnixStream::connect_addr(&missing).await.unwrap_err().kind(),
             ErrorKind::NotFound
@@ -431,7 +473,10 @@ fn unix_bind_addr_and_connect_addr_errors(rt: Runtime) {
 /// fdinfo's flags is the descriptor's FD_CLOEXEC).
 fn flags(fd: i32) -> (bool, bool) {
     let f = fd_flags(fd);
-    (f & libc::O_NONBLOCK as u32 != 0, f & libc::O_CLOEXEC as u32 != 0)
+    (
+        f & libc::O_NONBLOCK as u32 != 0,
+        f & libc::O_CLOEXEC as u32 != 0,
+    )
 }
 
 /// Non-blocking and close-on-exec.
@@ -445,12 +490,18 @@ fn into_std_and_from_std_keep_tcp_flags(rt: Runtime) {
         let std_listener = listener.into_std().unwrap();
         assert_eq!(std_listener.as_raw_fd(), fd);
         assert_eq!(fd_flags(fd), all, "into_std changed no flag");
-        assert_eq!(flags(fd), NONBLOCK_CLOEXEC, "still non-blocking, as in tokio");
+        assert_eq!(
+            flags(fd),
+            NONBLOCK_CLOEXEC,
+            "still non-blocking, as in tokio"
+        );
         let listener = TcpListener::from_std(std_listener).unwrap();
         assert_eq!((listener.as_raw_fd(), fd_flags(fd)), (fd, all));
 
         let (client, server) = {
-            let c = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+            let c = TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
             (c, listener.accept().await.unwrap().0)
         };
         let fd = server.as_raw_fd();
@@ -534,14 +585,22 @@ fn from_std_keeps_a_cleared_cloexec(rt: Runtime) {
         let fd = std_listener.as_raw_fd();
         assert_eq!(flags(fd), (false, false));
         let listener = TcpListener::from_std(std_listener).unwrap();
-        assert_eq!(flags(fd), (true, false), "non-blocking now; FD_CLOEXEC as it was");
+        assert_eq!(
+            flags(fd),
+            (true, false),
+            "non-blocking now; FD_CLOEXEC as it was"
+        );
         let std_client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         SockRef::from(&std_client).set_cloexec(false).unwrap();
         let cfd = std_client.as_raw_fd();
         let client = TcpStream::from_std(std_client).unwrap();
         assert_eq!(flags(cfd), (true, false));
         let (server, _) = listener.accept().await.unwrap();
-        assert_eq!(flags(server.as_raw_fd()), NONBLOCK_CLOEXEC, "accept4 sets both");
+        assert_eq!(
+            flags(server.as_raw_fd()),
+            NONBLOCK_CLOEXEC,
+            "accept4 sets both"
+        );
         let std_client = client.into_std().unwrap();
         assert_eq!(flags(cfd), (true, false));
         let std_listener = listener.into_std().unwrap();
@@ -603,7 +662,10 @@ fn try_read_buf_on_streams_and_halves(rt: Runtime) {
         // Unix: the stream and both halves.
         let (mut a, mut b) = UnixStream::pair().unwrap();
         let mut v = Vec::new();
-        assert_eq!(b.try_read_buf(&mut v).unwrap_err().kind(), ErrorKind::WouldBlock);
+        assert_eq!(
+            b.try_read_buf(&mut v).unwrap_err().kind(),
+            ErrorKind::WouldBlock
+        );
         a.write_all(b"u1").await.unwrap();
         b.readable().await.unwrap();
         assert_eq!(b.try_read_buf(&mut v).unwrap(), 2);

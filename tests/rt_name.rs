@@ -21,16 +21,21 @@ both_flavors! {
 }
 
 fn the_name_is_seen_everywhere_in_the_runtime(mut builder: Builder) {
-    let rt = builder.name("ingest").thread_name("ingest-thread").build().unwrap();
+    let rt = builder
+        .name("ingest")
+        .thread_name("ingest-thread")
+        .build()
+        .unwrap();
     assert_eq!(rt.handle().name(), Some("ingest"));
     let (in_block_on, in_task, in_blocking, in_local) = rt.block_on(async {
         let in_block_on = Handle::current().name().map(str::to_owned);
         let in_task = guillotine::spawn(async { Handle::current().name().map(str::to_owned) })
             .await
             .unwrap();
-        let in_blocking = guillotine::spawn_blocking(|| Handle::current().name().map(str::to_owned))
-            .await
-            .unwrap();
+        let in_blocking =
+            guillotine::spawn_blocking(|| Handle::current().name().map(str::to_owned))
+                .await
+                .unwrap();
         // On a worker, `spawn_local` pins the task there (its own `Shared`).
         let in_local = guillotine::spawn(async {
             guillotine::task::spawn_local(async { Handle::current().name().map(str::to_owned) })
@@ -45,7 +50,8 @@ fn the_name_is_seen_everywhere_in_the_runtime(mut builder: Builder) {
         assert_eq!(name.as_deref(), Some("ingest"));
     }
     // The name names the runtime, not its threads.
-    let thread = rt.block_on(rt.spawn_blocking(|| std::thread::current().name().map(str::to_owned)));
+    let thread =
+        rt.block_on(rt.spawn_blocking(|| std::thread::current().name().map(str::to_owned)));
     assert_eq!(thread.unwrap().as_deref(), Some("ingest-thread"));
     // A builder builds runtimes with the same name and different ids.
     let twin = builder.build().unwrap();
@@ -75,10 +81,16 @@ fn the_id_is_the_same_everywhere_in_the_runtime(flavor: Flavor) {
     assert_eq!(rt.handle().clone().id(), id);
     let seen = rt.block_on(async {
         let in_block_on = Handle::current().id();
-        let in_task = guillotine::spawn(async { Handle::current().id() }).await.unwrap();
-        let in_blocking = guillotine::spawn_blocking(|| Handle::current().id()).await.unwrap();
+        let in_task = guillotine::spawn(async { Handle::current().id() })
+            .await
+            .unwrap();
+        let in_blocking = guillotine::spawn_blocking(|| Handle::current().id())
+            .await
+            .unwrap();
         let in_local = guillotine::spawn(async {
-            guillotine::task::spawn_local(async { Handle::current().id() }).await.unwrap()
+            guillotine::task::spawn_local(async { Handle::current().id() })
+                .await
+                .unwrap()
         })
         .await
         .unwrap();

@@ -37,7 +37,10 @@ fn any_port() -> SocketAddr {
     LOCALHOST.parse().unwrap()
 }
 
-#[allow(deprecated, reason = "set_linger is deprecated as in tokio, still tested")]
+#[allow(
+    deprecated,
+    reason = "set_linger is deprecated as in tokio, still tested"
+)]
 fn options_read_back_what_was_set(rt: Runtime) {
     rt.block_on(async {
         let s = TcpSocket::new_v4().unwrap();
@@ -182,7 +185,10 @@ fn connect_keeps_the_options_set_before(rt: Runtime) {
         // A chosen source address.
         socket.bind(any_port()).unwrap();
         let source = socket.local_addr().unwrap();
-        let mut client = socket.connect(listener.local_addr().unwrap()).await.unwrap();
+        let mut client = socket
+            .connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
         assert!(client.nodelay().unwrap());
         assert_eq!(client.linger().unwrap(), Some(Duration::ZERO));
         assert_eq!(client.local_addr().unwrap(), source);
@@ -232,11 +238,18 @@ fn from_std_stream_switches_to_non_blocking_and_keeps_cloexec(rt: Runtime) {
         assert_eq!(fd_flags(fd) & libc::O_NONBLOCK as u32, 0);
         let socket = TcpSocket::from_std_stream(raw.into());
         assert_eq!(socket.as_fd().as_raw_fd(), fd);
-        let stream = socket.connect(listener.local_addr().unwrap()).await.unwrap();
+        let stream = socket
+            .connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
         assert_eq!(stream.as_raw_fd(), fd, "the same descriptor");
         let flags = fd_flags(fd);
         assert_ne!(flags & libc::O_NONBLOCK as u32, 0, "non-blocking now");
-        assert_eq!(flags & libc::O_CLOEXEC as u32, 0, "FD_CLOEXEC left as it was");
+        assert_eq!(
+            flags & libc::O_CLOEXEC as u32,
+            0,
+            "FD_CLOEXEC left as it was"
+        );
         let (server, _) = listener.accept().await.unwrap();
         (&stream).write_all(b"nb").await.unwrap();
         let mut buf = [0; 2];
@@ -251,7 +264,9 @@ fn from_std_stream_switches_to_non_blocking_and_keeps_cloexec(rt: Runtime) {
         socket.bind(any_port()).unwrap();
         let listener = socket.listen(16).unwrap();
         support::assert_cloexec_nonblocking(listener.as_raw_fd(), "listener");
-        let _c = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let _c = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
         listener.accept().await.unwrap();
     });
 }
@@ -383,7 +398,9 @@ fn bind_reuseport_fails_beside_a_plain_listener(rt: Runtime) {
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::AddrInUse);
-        let err = TcpListener::bind_reuseport("not an address").await.unwrap_err();
+        let err = TcpListener::bind_reuseport("not an address")
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
     });
 }

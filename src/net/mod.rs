@@ -348,9 +348,8 @@ macro_rules! stream_ops {
             &self,
             buf: &mut B,
         ) -> std::io::Result<usize> {
-            self.io.try_io(
-                crate::runtime::driver::scheduled_io::Direction::Read,
-                |s| {
+            self.io
+                .try_io(crate::runtime::driver::scheduled_io::Direction::Read, |s| {
                     // SAFETY: the slice goes only to `recv`, which writes no
                     // uninitialised byte into it.
                     let spare = unsafe { buf.chunk_mut().as_uninit_slice_mut() };
@@ -359,8 +358,7 @@ macro_rules! stream_ops {
                     // chunk (`n` is at most its length).
                     unsafe { buf.advance_mut(n) };
                     Ok(n)
-                },
-            )
+                })
         }
 
         pub(crate) fn poll_write_priv(

@@ -87,6 +87,10 @@ mod tests {
         let back = to_std_addr(&sock).unwrap();
         assert_eq!(back.as_abstract_name(), Some(&b"guillotine\0x"[..]));
         let unnamed = SocketAddr::from_pathname("").unwrap();
-        assert!(to_std_addr(&to_sock_addr(&unnamed).unwrap()).unwrap().is_unnamed());
+        assert!(
+            to_std_addr(&to_sock_addr(&unnamed).unwrap())
+                .unwrap()
+                .is_unnamed()
+        );
     }
 }
