@@ -715,20 +715,19 @@ fn streams_and_names_match_the_contract() {
         unix::WriteHalf::try_write_vectored;
     let _: for<'a, 'b> fn(&unix::OwnedWriteHalf, &'a [IoSlice<'b>]) -> io::Result<usize> =
         unix::OwnedWriteHalf::try_write_vectored;
-    fn readable<'a>(
-        a: &'a tcp::OwnedReadHalf,
-        b: &'a unix::OwnedReadHalf,
-        c: &'a tcp::OwnedWriteHalf,
-        d: &'a unix::OwnedWriteHalf,
-    ) -> impl Future<Output = ()> + Send + 'a {
-        async move {
-            let _: io::Result<()> = a.readable().await;
-            let _: io::Result<()> = b.readable().await;
-            let _: io::Result<()> = c.writable().await;
-            let _: io::Result<()> = d.writable().await;
-        }
+    fn readiness_futures_are_send(
+        a: &tcp::OwnedReadHalf,
+        b: &unix::OwnedReadHalf,
+        c: &tcp::OwnedWriteHalf,
+        d: &unix::OwnedWriteHalf,
+    ) {
+        fn send<F: Future<Output = io::Result<()>> + Send>(_: F) {}
+        send(a.readable());
+        send(b.readable());
+        send(c.writable());
+        send(d.writable());
     }
-    let _ = readable;
+    let _ = readiness_futures_are_send;
     let _: fn(&tcp::ReadHalf<'static>) -> io::Result<SocketAddr> = tcp::ReadHalf::peer_addr;
     let _: fn(&tcp::WriteHalf<'static>) -> io::Result<SocketAddr> = tcp::WriteHalf::local_addr;
     let _: fn(&unix::ReadHalf<'static>) -> io::Result<UnixAddr> = unix::ReadHalf::local_addr;

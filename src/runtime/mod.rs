@@ -263,33 +263,6 @@ impl Runtime {
         RuntimeMetrics::new(self.shared().clone())
     }
 
-    /// The runtime's id: different for every runtime of the process
-    /// (see [`Id`]).
-    ///
-    /// ```
-    /// use guillotine::runtime::{Builder, Handle};
-    /// let rt = Builder::new_multi_thread().worker_threads(1).build().unwrap();
-    /// let id = rt.handle().id();
-    /// let seen = rt.block_on(async { guillotine::spawn(async { Handle::current().id() }).await.unwrap() });
-    /// assert_eq!(seen, id);
-    /// assert_ne!(guillotine::runtime::Runtime::new().unwrap().handle().id(), id);
-    /// ```
-    pub fn id(&self) -> Id {
-        self.shared.config.id
-    }
-
-    /// The name given with [`Builder::name`], if any.
-    ///
-    /// ```
-    /// use guillotine::runtime::{Builder, Runtime};
-    /// assert_eq!(Runtime::new().unwrap().handle().name(), None);
-    /// let rt = Builder::new_current_thread().name("control").build().unwrap();
-    /// assert_eq!(rt.handle().name(), Some("control"));
-    /// ```
-    pub fn name(&self) -> Option<&str> {
-        self.shared.config.name.as_deref()
-    }
-
     /// Makes this runtime current on this thread until the guard is
     /// dropped, without running it: tasks can be spawned and sockets and
     /// timers created outside `block_on`. On the current-thread runtime they
