@@ -93,7 +93,7 @@
 //! | `macros` | on | [`#[guillotine::main]`](main) and [`#[guillotine::test]`](test) |
 //! | `tokio-io` | off | tokio's `AsyncRead`/`AsyncWrite` on the stream types, for crates written against them (tokio-util's codecs, hyper-util's adapters); no tokio runtime |
 //! | `hyper` | off | hyper's I/O traits on the streams and the `hyper` module: executor, timer, an HTTP/1 + HTTP/2 server with graceful shutdown, a connector for hyper-util's pooled client (hyper and axum with no glue) |
-//! | `bytes` | off | `try_read_buf` into a `bytes::BufMut` (a `Vec<u8>`'s or `BytesMut`'s spare capacity, nothing zeroed) on the streams and their read halves, as tokio's |
+//! | `bytes` | off | `recv_buf`, `recv_buf_from`, `try_recv_buf` and `try_recv_buf_from` on `UdpSocket` and `UnixDatagram`: one datagram into a `bytes::BufMut`'s spare capacity, as in tokio |
 //!
 //! # Coming from tokio
 //!
