@@ -750,3 +750,224 @@ fn hyper_names_match() {
     debug::<Server>();
     send_sync::<Server>();
 }
+
+/// Issue 16's TCP and Unix stream names (`TcpSocket`, `poll_accept`,
+/// `poll_peek`, the vectored and `BufMut` `try_*`, linger, abstract Unix
+/// addresses, `bind_reuseport`) and the runtime's names (`Builder::name`,
+/// `Handle::name`, `Handle::id`).
+#[test]
+#[allow(
+    clippy::type_complexity,
+    reason = "the signatures are spelled out, as the contract has them"
+)]
+#[allow(
+    deprecated,
+    reason = "tokio's deprecated names are part of the contract"
+)]
+fn streams_and_names_match_the_contract() {
+    use std::io::{IoSlice, IoSliceMut};
+    use std::net::SocketAddr;
+    use std::os::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd};
+    use std::task::{Context, Poll};
+
+    use guillotine::net::unix::SocketAddr as UnixAddr;
+    use guillotine::net::{TcpListener, TcpSocket, TcpStream, UnixListener, UnixStream, tcp, unix};
+    use guillotine::runtime::Id as RuntimeId;
+
+    // TcpSocket
+    let _: fn() -> io::Result<TcpSocket> = TcpSocket::new_v4;
+    let _: fn() -> io::Result<TcpSocket> = TcpSocket::new_v6;
+    for set in [
+        TcpSocket::set_keepalive,
+        TcpSocket::set_reuseaddr,
+        TcpSocket::set_reuseport,
+        TcpSocket::set_nodelay,
+    ] {
+        let _: fn(&TcpSocket, bool) -> io::Result<()> = set;
+    }
+    for get in [
+        TcpSocket::keepalive,
+        TcpSocket::reuseaddr,
+        TcpSocket::reuseport,
+        TcpSocket::nodelay,
+    ] {
+        let _: fn(&TcpSocket) -> io::Result<bool> = get;
+    }
+    for set in [
+        TcpSocket::set_send_buffer_size,
+        TcpSocket::set_recv_buffer_size,
+        TcpSocket::set_tos_v4,
+        TcpSocket::set_tos,
+        TcpSocket::set_tclass_v6,
+    ] {
+        let _: fn(&TcpSocket, u32) -> io::Result<()> = set;
+    }
+    for get in [
+        TcpSocket::send_buffer_size,
+        TcpSocket::recv_buffer_size,
+        TcpSocket::tos_v4,
+        TcpSocket::tos,
+        TcpSocket::tclass_v6,
+    ] {
+        let _: fn(&TcpSocket) -> io::Result<u32> = get;
+    }
+    let _: fn(&TcpSocket, Option<Duration>) -> io::Result<()> = TcpSocket::set_linger;
+    let _: fn(&TcpSocket) -> io::Result<()> = TcpSocket::set_zero_linger;
+    let _: fn(&TcpSocket) -> io::Result<Option<Duration>> = TcpSocket::linger;
+    let _: fn(&TcpSocket) -> io::Result<Option<Vec<u8>>> = TcpSocket::device;
+    let _: fn(&TcpSocket, Option<&[u8]>) -> io::Result<()> = TcpSocket::bind_device;
+    let _: fn(&TcpSocket) -> io::Result<SocketAddr> = TcpSocket::local_addr;
+    let _: fn(&TcpSocket) -> io::Result<Option<io::Error>> = TcpSocket::take_error;
+    let _: fn(&TcpSocket, SocketAddr) -> io::Result<()> = TcpSocket::bind;
+    fn connect(s: TcpSocket, a: SocketAddr) -> impl Future<Output = io::Result<TcpStream>> + Send {
+        s.connect(a)
+    }
+    let _ = connect;
+    let _: fn(TcpSocket, u32) -> io::Result<TcpListener> = TcpSocket::listen;
+    let _: fn(std::net::TcpStream) -> TcpSocket = TcpSocket::from_std_stream;
+    fn fd_traits<T: AsRawFd + AsFd + FromRawFd + IntoRawFd>() {}
+    fd_traits::<TcpSocket>();
+    send_sync_unpin::<TcpSocket>();
+    debug::<TcpSocket>();
+
+    // listeners
+    fn bind_reuseport(a: SocketAddr) -> impl Future<Output = io::Result<TcpListener>> + Send {
+        TcpListener::bind_reuseport(a)
+    }
+    let _ = bind_reuseport;
+    let _: fn(&TcpListener, &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> =
+        TcpListener::poll_accept;
+    let _: fn(&UnixListener, &mut Context<'_>) -> Poll<io::Result<(UnixStream, UnixAddr)>> =
+        UnixListener::poll_accept;
+    let _: fn(&UnixAddr) -> io::Result<UnixListener> = UnixListener::bind_addr;
+    fn connect_addr(a: &UnixAddr) -> impl Future<Output = io::Result<UnixStream>> + Send + '_ {
+        UnixStream::connect_addr(a)
+    }
+    let _ = connect_addr;
+    let _: fn(TcpListener) -> io::Result<std::net::TcpListener> = TcpListener::into_std;
+    let _: fn(UnixListener) -> io::Result<std::os::unix::net::UnixListener> =
+        UnixListener::into_std;
+    let _: fn(std::os::unix::net::UnixListener) -> io::Result<UnixListener> =
+        UnixListener::from_std;
+    let _: fn(UnixStream) -> io::Result<std::os::unix::net::UnixStream> = UnixStream::into_std;
+    let _: fn(std::os::unix::net::UnixStream) -> io::Result<UnixStream> = UnixStream::from_std;
+    let _: fn(TcpStream) -> io::Result<std::net::TcpStream> = TcpStream::into_std;
+
+    // streams
+    let _: for<'a> fn(&TcpStream, &mut Context<'_>, &'a mut [u8]) -> Poll<io::Result<usize>> =
+        TcpStream::poll_peek;
+    let _: fn(&TcpStream) -> io::Result<Option<Duration>> = TcpStream::linger;
+    let _: fn(&TcpStream, Option<Duration>) -> io::Result<()> = TcpStream::set_linger;
+    let _: fn(&TcpStream) -> io::Result<()> = TcpStream::set_zero_linger;
+    let _: for<'a, 'b> fn(&TcpStream, &'a mut [IoSliceMut<'b>]) -> io::Result<usize> =
+        TcpStream::try_read_vectored;
+    let _: for<'a, 'b> fn(&TcpStream, &'a [IoSlice<'b>]) -> io::Result<usize> =
+        TcpStream::try_write_vectored;
+    let _: for<'a, 'b> fn(&UnixStream, &'a mut [IoSliceMut<'b>]) -> io::Result<usize> =
+        UnixStream::try_read_vectored;
+    let _: for<'a, 'b> fn(&UnixStream, &'a [IoSlice<'b>]) -> io::Result<usize> =
+        UnixStream::try_write_vectored;
+    #[cfg(feature = "bytes")]
+    {
+        let _: fn(&TcpStream, &mut Vec<u8>) -> io::Result<usize> = TcpStream::try_read_buf;
+        let _: fn(&UnixStream, &mut Vec<u8>) -> io::Result<usize> = UnixStream::try_read_buf;
+        let _: fn(&tcp::OwnedReadHalf, &mut Vec<u8>) -> io::Result<usize> =
+            tcp::OwnedReadHalf::try_read_buf;
+        let _: fn(&tcp::ReadHalf<'static>, &mut Vec<u8>) -> io::Result<usize> =
+            tcp::ReadHalf::try_read_buf;
+        let _: fn(&unix::OwnedReadHalf, &mut Vec<u8>) -> io::Result<usize> =
+            unix::OwnedReadHalf::try_read_buf;
+        let _: fn(&unix::ReadHalf<'static>, &mut Vec<u8>) -> io::Result<usize> =
+            unix::ReadHalf::try_read_buf;
+    }
+
+    // halves
+    fn peek<'a>(
+        r: &'a mut tcp::ReadHalf<'_>,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<usize>> + Send + 'a {
+        r.peek(buf)
+    }
+    let _ = peek;
+    let _: for<'a> fn(
+        &mut tcp::ReadHalf<'static>,
+        &mut Context<'_>,
+        &'a mut [u8],
+    ) -> Poll<io::Result<usize>> = tcp::ReadHalf::poll_peek;
+    let _: for<'a> fn(
+        &mut tcp::OwnedReadHalf,
+        &mut Context<'_>,
+        &'a mut [u8],
+    ) -> Poll<io::Result<usize>> = tcp::OwnedReadHalf::poll_peek;
+    let _: fn(&tcp::ReadHalf<'static>, &mut [u8]) -> io::Result<usize> = tcp::ReadHalf::try_read;
+    let _: fn(&tcp::OwnedReadHalf, &mut [u8]) -> io::Result<usize> = tcp::OwnedReadHalf::try_read;
+    let _: fn(&unix::ReadHalf<'static>, &mut [u8]) -> io::Result<usize> = unix::ReadHalf::try_read;
+    let _: fn(&unix::OwnedReadHalf, &mut [u8]) -> io::Result<usize> = unix::OwnedReadHalf::try_read;
+    let _: for<'a, 'b> fn(&tcp::ReadHalf<'static>, &'a mut [IoSliceMut<'b>]) -> io::Result<usize> =
+        tcp::ReadHalf::try_read_vectored;
+    let _: for<'a, 'b> fn(&tcp::OwnedReadHalf, &'a mut [IoSliceMut<'b>]) -> io::Result<usize> =
+        tcp::OwnedReadHalf::try_read_vectored;
+    let _: for<'a, 'b> fn(&unix::ReadHalf<'static>, &'a mut [IoSliceMut<'b>]) -> io::Result<usize> =
+        unix::ReadHalf::try_read_vectored;
+    let _: for<'a, 'b> fn(&unix::OwnedReadHalf, &'a mut [IoSliceMut<'b>]) -> io::Result<usize> =
+        unix::OwnedReadHalf::try_read_vectored;
+    let _: fn(&tcp::WriteHalf<'static>, &[u8]) -> io::Result<usize> = tcp::WriteHalf::try_write;
+    let _: fn(&tcp::OwnedWriteHalf, &[u8]) -> io::Result<usize> = tcp::OwnedWriteHalf::try_write;
+    let _: fn(&unix::WriteHalf<'static>, &[u8]) -> io::Result<usize> = unix::WriteHalf::try_write;
+    let _: fn(&unix::OwnedWriteHalf, &[u8]) -> io::Result<usize> = unix::OwnedWriteHalf::try_write;
+    let _: for<'a, 'b> fn(&tcp::WriteHalf<'static>, &'a [IoSlice<'b>]) -> io::Result<usize> =
+        tcp::WriteHalf::try_write_vectored;
+    let _: for<'a, 'b> fn(&tcp::OwnedWriteHalf, &'a [IoSlice<'b>]) -> io::Result<usize> =
+        tcp::OwnedWriteHalf::try_write_vectored;
+    let _: for<'a, 'b> fn(&unix::WriteHalf<'static>, &'a [IoSlice<'b>]) -> io::Result<usize> =
+        unix::WriteHalf::try_write_vectored;
+    let _: for<'a, 'b> fn(&unix::OwnedWriteHalf, &'a [IoSlice<'b>]) -> io::Result<usize> =
+        unix::OwnedWriteHalf::try_write_vectored;
+    fn readiness_futures_are_send(
+        a: &tcp::OwnedReadHalf,
+        b: &unix::OwnedReadHalf,
+        c: &tcp::OwnedWriteHalf,
+        d: &unix::OwnedWriteHalf,
+    ) {
+        fn send<F: Future<Output = io::Result<()>> + Send>(_: F) {}
+        send(a.readable());
+        send(b.readable());
+        send(c.writable());
+        send(d.writable());
+    }
+    let _ = readiness_futures_are_send;
+    let _: fn(&tcp::ReadHalf<'static>) -> io::Result<SocketAddr> = tcp::ReadHalf::peer_addr;
+    let _: fn(&tcp::WriteHalf<'static>) -> io::Result<SocketAddr> = tcp::WriteHalf::local_addr;
+    let _: fn(&unix::ReadHalf<'static>) -> io::Result<UnixAddr> = unix::ReadHalf::local_addr;
+    let _: fn(&unix::WriteHalf<'static>) -> io::Result<UnixAddr> = unix::WriteHalf::peer_addr;
+
+    // runtime names
+    let _: fn(&mut Builder, String) -> &mut Builder = Builder::name;
+    let _: fn(&Handle) -> Option<&str> = Handle::name;
+    let _: fn(&Handle) -> RuntimeId = Handle::id;
+    fn id_traits<
+        T: Copy + Eq + std::hash::Hash + std::fmt::Display + std::fmt::Debug + Send + Sync,
+    >() {
+    }
+    id_traits::<RuntimeId>();
+
+    let rt = Builder::new_current_thread()
+        .name("contract")
+        .build()
+        .unwrap();
+    assert_eq!(rt.handle().name(), Some("contract"));
+    rt.block_on(async {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(8).unwrap();
+        let _client = TcpSocket::new_v4()
+            .unwrap()
+            .connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (stream, _) = std::future::poll_fn(|cx| listener.poll_accept(cx))
+            .await
+            .unwrap();
+        assert_eq!(stream.linger().unwrap(), None);
+    });
+}

@@ -26,3 +26,14 @@ pub fn serve_hyper(listener: std::net::TcpListener) -> std::io::Result<()> {
         .build()?;
     crate::hyper_hello::serve_guillotine(&rt, listener)
 }
+
+/// guillotine-mt-reuseport's server: the same runtime, with one listener
+/// per worker and an accept loop on each (see
+/// `hyper_hello::serve_guillotine_reuseport`).
+#[cfg(feature = "hyper")]
+pub fn serve_hyper_reuseport(listeners: Vec<std::net::TcpListener>) -> std::io::Result<()> {
+    let rt = guillotine::runtime::Builder::new_multi_thread()
+        .worker_threads(crate::sched::workers())
+        .build()?;
+    crate::hyper_hello::serve_guillotine_reuseport(&rt, listeners)
+}

@@ -27,6 +27,12 @@
 //! - guillotine-mt: the same server as tokio-mt's on the multi-thread
 //!   flavor, connections spawned with `guillotine::hyper::Executor`
 //!   (`guillotine_mt.rs`).
+//! - guillotine-mt-reuseport: the multi-thread flavor with one listener
+//!   per worker on the same port (`SO_REUSEPORT`, as guillotine-2ct's),
+//!   each with its own accept loop spawned onto the workers instead of
+//!   one loop in `block_on`; the listeners are registered from `block_on`,
+//!   so with each worker's epoll in turn, and connections are spawned
+//!   with `guillotine::hyper::Executor` from the loop that accepted them.
 //! - guillotine-ct: the same on `Runtime::new()`.
 //!
 //! guillotine's servers need `--features hyper` (their streams go to hyper
@@ -76,6 +82,8 @@ const SECS_ENV: &str = "MULTI_BENCH_HYPER_SECS";
 pub const DEFAULT_SECS: u64 = 2;
 /// One current-thread guillotine runtime per worker, sharing the port.
 pub const GUILLOTINE_2CT: &str = "guillotine-2ct";
+/// The multi-thread flavor with one `SO_REUSEPORT` listener per worker.
+pub const GUILLOTINE_MT_REUSEPORT: &str = "guillotine-mt-reuseport";
 /// tokio's current-thread runtime.
 pub const TOKIO_CT: &str = "tokio-ct";
 const BODY: &[u8] = b"Hello, World!";
@@ -138,6 +146,7 @@ const PINNINGS: [&str; 2] = ["unpinned", "cpu0"];
 pub fn contenders() -> Vec<Contender> {
     [
         GUILLOTINE_MT,
+        GUILLOTINE_MT_REUSEPORT,
         GUILLOTINE_CT,
         GUILLOTINE_2CT,
         TOKIO_MT,
@@ -597,9 +606,9 @@ pub fn serve(name: &str) -> ! {
     if let Ok(rounds) = std::env::var(WORK_ENV) {
         WORK_ROUNDS.store(rounds.parse().expect("rounds of work"), Relaxed);
     }
-    let reuse_port = name == GUILLOTINE_2CT;
-    // guillotine-2ct: one listener per worker, all bound before the
-    // parent connects.
+    let reuse_port = name == GUILLOTINE_2CT || name == GUILLOTINE_MT_REUSEPORT;
+    // guillotine-2ct and guillotine-mt-reuseport: one listener per worker,
+    // all bound before the parent connects.
     let count = if reuse_port {
         crate::sched::workers().min(MAX_LOOPS)
     } else {
@@ -621,7 +630,7 @@ pub fn serve(name: &str) -> ! {
         }
         let accepted: Vec<_> = ACCEPTED[..count].iter().map(|a| a.load(Relaxed)).collect();
         if reuse_port {
-            eprintln!("  {who}: connections per runtime thread {accepted:?}");
+            eprintln!("  {who}: connections per listener {accepted:?}");
         }
         let (accepted, open) = (accepted.iter().sum::<usize>(), OPEN.load(Relaxed));
         println!("accepted {accepted} open {open}");
@@ -638,6 +647,11 @@ pub fn serve(name: &str) -> ! {
         GUILLOTINE_2CT => guillotine_2ct::serve(first, listeners),
         #[cfg(feature = "hyper")]
         GUILLOTINE_MT => crate::guillotine_mt::serve_hyper(first),
+        #[cfg(feature = "hyper")]
+        GUILLOTINE_MT_REUSEPORT => {
+            listeners.insert(0, first);
+            crate::guillotine_mt::serve_hyper_reuseport(listeners)
+        }
         #[cfg(feature = "hyper")]
         GUILLOTINE_CT => {
             guillotine::runtime::Runtime::new().and_then(|rt| serve_guillotine(&rt, first))
@@ -791,6 +805,35 @@ pub fn serve_guillotine(
             stream.set_nodelay(true)?;
             exec.execute(connection::<GuillotineNap, _>(stream, accepted(0)));
         }
+    })
+}
+
+/// guillotine-mt-reuseport's server on `rt`: each of `listeners` (one per
+/// worker, sharing the port) registered from `block_on` and given an
+/// accept loop of its own, a task on the workers.
+#[cfg(feature = "hyper")]
+pub fn serve_guillotine_reuseport(
+    rt: &guillotine::runtime::Runtime,
+    listeners: Vec<std::net::TcpListener>,
+) -> io::Result<()> {
+    async fn accept_loop(listener: guillotine::net::TcpListener, index: usize) -> io::Result<()> {
+        let exec = guillotine::hyper::Executor::new();
+        loop {
+            let (stream, _) = listener.accept().await?;
+            stream.set_nodelay(true)?;
+            exec.execute(connection::<GuillotineNap, _>(stream, accepted(index)));
+        }
+    }
+    rt.block_on(async {
+        let mut loops = Vec::new();
+        for (index, listener) in listeners.into_iter().enumerate() {
+            let listener = guillotine::net::TcpListener::from_std(listener)?;
+            loops.push(guillotine::spawn(accept_loop(listener, index)));
+        }
+        for accept in loops {
+            accept.await.map_err(io::Error::other)??;
+        }
+        Ok(())
     })
 }
 

@@ -36,7 +36,7 @@ mod udp;
 pub mod unix;
 
 pub use addr::ToSocketAddrs;
-pub use tcp::{TcpListener, TcpStream};
+pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
@@ -376,6 +376,26 @@ macro_rules! stream_ops {
             std::task::Poll::Ready(Ok(()))
         }
 
+        /// One `recv(2)` into `buf`'s spare capacity, if the stream is
+        /// readable now; for the `try_read_buf`s.
+        #[cfg(feature = "bytes")]
+        pub(crate) fn try_read_buf_priv<B: bytes::BufMut>(
+            &self,
+            buf: &mut B,
+        ) -> std::io::Result<usize> {
+            self.io
+                .try_io(crate::runtime::driver::scheduled_io::Direction::Read, |s| {
+                    // SAFETY: the slice goes only to `recv`, which writes no
+                    // uninitialised byte into it.
+                    let spare = unsafe { buf.chunk_mut().as_uninit_slice_mut() };
+                    let n = socket2::SockRef::from(s).recv(spare)?;
+                    // SAFETY: `recv` initialised the first `n` bytes of the
+                    // chunk (`n` is at most its length).
+                    unsafe { buf.advance_mut(n) };
+                    Ok(n)
+                })
+        }
+
         pub(crate) fn poll_write_priv(
             &self,
             cx: &mut std::task::Context<'_>,
@@ -417,6 +437,7 @@ fn _assert_kinds() {
     fn io_type<T: Send + Sync + Unpin + std::fmt::Debug>() {}
     io_type::<TcpListener>();
     io_type::<TcpStream>();
+    io_type::<TcpSocket>();
     io_type::<UdpSocket>();
     io_type::<UnixListener>();
     io_type::<UnixStream>();

@@ -98,3 +98,164 @@ macro_rules! owned_halves {
 }
 
 pub(crate) use owned_halves;
+
+/// The non-waiting reads of a read half (as on the stream): `readable`,
+/// `try_read`, `try_read_vectored` and `try_read_buf`. `$this => $stream`
+/// names the stream; `$setup` is a doc example's start that ends with a
+/// read half `rd` and its peer stream `peer` (`AsyncWriteExt` in scope).
+macro_rules! read_half_ops {
+    ($this:ident => $stream:expr, $setup:literal) => {
+        /// Waits until the stream may be readable (data, EOF or an error).
+        ///
+        /// # Errors
+        /// If the runtime has shut down.
+        ///
+        #[doc = concat!(
+            "```\n", $setup,
+            "peer.write_all(b\"x\").await.unwrap();\n",
+            "rd.readable().await.unwrap();\n",
+            "assert_eq!(rd.try_read(&mut [0; 4]).unwrap(), 1);\n",
+            "# });\n```"
+        )]
+        pub async fn readable(&self) -> std::io::Result<()> {
+            let $this = self;
+            $stream.readable().await
+        }
+
+        /// Reads what is there now, without waiting: `WouldBlock` if
+        /// nothing. `Ok(0)` is EOF.
+        ///
+        /// # Errors
+        /// `WouldBlock`, or that of `recv`.
+        ///
+        #[doc = concat!(
+            "```\n", $setup,
+            "let err = rd.try_read(&mut [0; 4]).unwrap_err();\n",
+            "assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);\n",
+            "peer.write_all(b\"hi\").await.unwrap();\n",
+            "rd.readable().await.unwrap();\n",
+            "let mut buf = [0; 4];\n",
+            "assert_eq!(rd.try_read(&mut buf).unwrap(), 2);\n",
+            "assert_eq!(&buf[..2], b\"hi\");\n",
+            "# });\n```"
+        )]
+        pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let $this = self;
+            $stream.try_read(buf)
+        }
+
+        /// Reads what is there now into several buffers, in order, with one
+        /// `readv(2)`, without waiting: `WouldBlock` if nothing.
+        ///
+        /// # Errors
+        /// `WouldBlock`, or that of `readv`.
+        ///
+        #[doc = concat!(
+            "```\n", $setup,
+            "use std::io::IoSliceMut;\n",
+            "peer.write_all(b\"headbody\").await.unwrap();\n",
+            "rd.readable().await.unwrap();\n",
+            "let (mut head, mut body) = ([0; 4], [0; 4]);\n",
+            "let n = rd\n",
+            "    .try_read_vectored(&mut [IoSliceMut::new(&mut head), IoSliceMut::new(&mut body)])\n",
+            "    .unwrap();\n",
+            "assert_eq!((n, &head, &body), (8, b\"head\", b\"body\"));\n",
+            "# });\n```"
+        )]
+        pub fn try_read_vectored(
+            &self,
+            bufs: &mut [std::io::IoSliceMut<'_>],
+        ) -> std::io::Result<usize> {
+            let $this = self;
+            $stream.try_read_vectored(bufs)
+        }
+
+        /// Reads what is there now into `buf`'s spare capacity, advancing
+        /// it, without waiting: `WouldBlock` if nothing. `Ok(0)` is EOF, or
+        /// a `buf` with no room left. Needs the **`bytes`** feature.
+        ///
+        /// # Errors
+        /// `WouldBlock`, or that of `recv`.
+        ///
+        #[doc = concat!(
+            "```\n", $setup,
+            "peer.write_all(b\"hello\").await.unwrap();\n",
+            "rd.readable().await.unwrap();\n",
+            "let mut buf = Vec::with_capacity(64);\n",
+            "assert_eq!(rd.try_read_buf(&mut buf).unwrap(), 5);\n",
+            "assert_eq!(buf, b\"hello\");\n",
+            "# });\n```"
+        )]
+        #[cfg(feature = "bytes")]
+        pub fn try_read_buf<B: bytes::BufMut>(&self, buf: &mut B) -> std::io::Result<usize> {
+            let $this = self;
+            $stream.try_read_buf(buf)
+        }
+    };
+}
+
+/// The non-waiting writes of a write half (as on the stream): `writable`,
+/// `try_write` and `try_write_vectored`. `$this => $stream` names the
+/// stream; `$setup` is a doc example's start that ends with a write half
+/// `wr` and its peer stream `peer` (`AsyncReadExt` in scope).
+macro_rules! write_half_ops {
+    ($this:ident => $stream:expr, $setup:literal) => {
+        /// Waits until the stream may be writable.
+        ///
+        /// # Errors
+        /// If the runtime has shut down.
+        ///
+        #[doc = concat!(
+            "```\n", $setup,
+            "wr.writable().await.unwrap();\n",
+            "assert_eq!(wr.try_write(b\"x\").unwrap(), 1);\n",
+            "# });\n```"
+        )]
+        pub async fn writable(&self) -> std::io::Result<()> {
+            let $this = self;
+            $stream.writable().await
+        }
+
+        /// Writes what fits now, without waiting: `WouldBlock` if nothing
+        /// does.
+        ///
+        /// # Errors
+        /// `WouldBlock`, or that of `send`.
+        ///
+        #[doc = concat!(
+            "```\n", $setup,
+            "assert_eq!(wr.try_write(b\"hi\").unwrap(), 2);\n",
+            "let mut buf = [0; 2];\n",
+            "peer.read_exact(&mut buf).await.unwrap();\n",
+            "assert_eq!(&buf, b\"hi\");\n",
+            "# });\n```"
+        )]
+        pub fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
+            let $this = self;
+            $stream.try_write(buf)
+        }
+
+        /// Writes what fits now from several buffers, in order, with one
+        /// `sendmsg(2)`, without waiting: `WouldBlock` if nothing fits.
+        ///
+        /// # Errors
+        /// `WouldBlock`, or that of `sendmsg`.
+        ///
+        #[doc = concat!(
+            "```\n", $setup,
+            "use std::io::IoSlice;\n",
+            "let n = wr.try_write_vectored(&[IoSlice::new(b\"head\"), IoSlice::new(b\"body\")]).unwrap();\n",
+            "assert_eq!(n, 8);\n",
+            "let mut buf = [0; 8];\n",
+            "peer.read_exact(&mut buf).await.unwrap();\n",
+            "assert_eq!(&buf, b\"headbody\");\n",
+            "# });\n```"
+        )]
+        pub fn try_write_vectored(&self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+            let $this = self;
+            $stream.try_write_vectored(bufs)
+        }
+    };
+}
+
+pub(crate) use {read_half_ops, write_half_ops};

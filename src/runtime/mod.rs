@@ -12,6 +12,7 @@ pub(crate) mod blocking;
 pub(crate) mod context;
 pub(crate) mod coop;
 pub(crate) mod driver;
+mod id;
 mod metrics;
 pub(crate) mod scheduler;
 pub(crate) mod spin;
@@ -28,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use blocking::{Hook, PoolConfig};
 use driver::time::Clock;
+pub use id::Id;
 pub use metrics::RuntimeMetrics;
 use scheduler::multi_thread::{self, Launched};
 use scheduler::{Config, Core, Shared, current_thread, local};
@@ -437,6 +439,8 @@ impl Drop for Runtime {
 impl fmt::Debug for Runtime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Runtime")
+            .field("id", &self.shared.config.id)
+            .field("name", &self.shared.config.name)
             .field("multi_thread", &self.multi.is_some())
             .field("num_tasks", &self.num_tasks())
             .finish_non_exhaustive()
@@ -468,6 +472,8 @@ pub struct Builder {
     /// runtime jumps to its next timer.
     start_paused: bool,
     auto_advance: bool,
+    /// `Builder::name`: the runtime's name, for `Handle::name`.
+    name: Option<Arc<str>>,
 }
 
 impl Default for Builder {
@@ -492,6 +498,7 @@ impl Builder {
             pool: PoolConfig::default(),
             start_paused: false,
             auto_advance: true,
+            name: None,
         }
     }
 
@@ -598,6 +605,36 @@ impl Builder {
         let name = name.into();
         self.pool.worker_name.clone_from(&name);
         self.pool.name = name;
+        self
+    }
+
+    /// The runtime's name, which [`Handle::name`] returns (none by
+    /// default), as tokio's: for logs and metrics telling runtimes apart.
+    /// It does not name threads; [`thread_name`](Builder::thread_name)
+    /// does.
+    ///
+    /// ```
+    /// let rt = guillotine::runtime::Builder::new_multi_thread()
+    ///     .worker_threads(1)
+    ///     .name("ingest")
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.handle().name(), Some("ingest"));
+    /// let in_task = rt.block_on(async {
+    ///     guillotine::spawn(async { guillotine::runtime::Handle::current().name().map(str::to_owned) })
+    ///         .await
+    ///         .unwrap()
+    /// });
+    /// assert_eq!(in_task.as_deref(), Some("ingest"));
+    /// ```
+    ///
+    /// # Panics
+    /// If `name` is empty or only whitespace, as in tokio.
+    #[track_caller]
+    pub fn name(&mut self, name: impl Into<String>) -> &mut Self {
+        let name = name.into();
+        assert!(!name.trim().is_empty(), "runtime name shouldn't be empty");
+        self.name = Some(name.into());
         self
     }
 
@@ -797,6 +834,8 @@ impl Builder {
             max_spin: self.max_spin,
             pool: self.pool.clone(),
             clock: Arc::new(Clock::new(self.start_paused, self.auto_advance)),
+            name: self.name.clone(),
+            id: Id::next(),
         };
         let Some(n) = self.workers else {
             return Ok(Runtime {
@@ -914,6 +953,33 @@ impl Handle {
         } else {
             RuntimeFlavor::CurrentThread
         }
+    }
+
+    /// The runtime's id: different for every runtime of the process
+    /// (see [`Id`]).
+    ///
+    /// ```
+    /// use guillotine::runtime::{Builder, Handle};
+    /// let rt = Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    /// let id = rt.handle().id();
+    /// let seen = rt.block_on(async { guillotine::spawn(async { Handle::current().id() }).await.unwrap() });
+    /// assert_eq!(seen, id);
+    /// assert_ne!(guillotine::runtime::Runtime::new().unwrap().handle().id(), id);
+    /// ```
+    pub fn id(&self) -> Id {
+        self.shared.config.id
+    }
+
+    /// The name given with [`Builder::name`], if any.
+    ///
+    /// ```
+    /// use guillotine::runtime::{Builder, Runtime};
+    /// assert_eq!(Runtime::new().unwrap().handle().name(), None);
+    /// let rt = Builder::new_current_thread().name("control").build().unwrap();
+    /// assert_eq!(rt.handle().name(), Some("control"));
+    /// ```
+    pub fn name(&self) -> Option<&str> {
+        self.shared.config.name.as_deref()
     }
 
     /// Makes this runtime current on this thread until the guard is
@@ -1056,7 +1122,10 @@ impl std::panic::RefUnwindSafe for Handle {}
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle").finish_non_exhaustive()
+        f.debug_struct("Handle")
+            .field("id", &self.id())
+            .field("name", &self.name())
+            .finish_non_exhaustive()
     }
 }
 

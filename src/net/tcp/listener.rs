@@ -4,8 +4,9 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::task::{Context, Poll, ready};
 
-use socket2::{Domain, SockRef, Type};
+use socket2::{Domain, SockAddr, SockRef, Socket, Type};
 
 use super::TcpStream;
 use crate::io::registration::Registered;
@@ -57,8 +58,67 @@ impl TcpListener {
         each_addr(&addr, |addr| async move { TcpListener::bind_addr(addr) }).await
     }
 
+    /// Binds to `addr` with `SO_REUSEPORT` (and `SO_REUSEADDR`) and
+    /// listens: other listeners made so may listen on the same address, and
+    /// the kernel spreads the incoming connections over them. One listener
+    /// per worker of a multi-thread runtime, each with its own accept loop,
+    /// is then one line per listener (see `examples/reuseport.rs`).
+    ///
+    /// Binding port 0 picks a free port; bind the others to the first one's
+    /// [`local_addr`](TcpListener::local_addr). Only sockets that all set
+    /// `SO_REUSEPORT`, of the same user, may share an address.
+    ///
+    /// On the multi-thread runtime a listener made on a worker is registered
+    /// with that worker's epoll, and one made elsewhere (in `block_on`) with
+    /// each worker's in turn: listeners made one after another in `block_on`
+    /// are spread over the workers, and a task accepting on one is woken on
+    /// its worker, where the connections it accepts are registered too.
+    ///
+    /// tokio has no such constructor: there it is [`TcpSocket`](crate::net::TcpSocket)'s
+    /// `set_reuseport`, `bind` and `listen`, which work here as well.
+    ///
+    /// # Errors
+    /// As for [`bind`](TcpListener::bind); `AddrInUse` if a socket without
+    /// `SO_REUSEPORT` holds the address.
+    ///
+    /// ```
+    /// use guillotine::net::TcpListener;
+    ///
+    /// let rt = guillotine::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    /// rt.block_on(async {
+    ///     let first = TcpListener::bind_reuseport("127.0.0.1:0").await?;
+    ///     let addr = first.local_addr()?;
+    ///     let mut listeners = vec![first];
+    ///     // One more per worker, on the same port.
+    ///     listeners.push(TcpListener::bind_reuseport(addr).await?);
+    ///     for listener in listeners {
+    ///         guillotine::spawn(async move {
+    ///             while let Ok((stream, _)) = listener.accept().await {
+    ///                 drop(stream);
+    ///             }
+    ///         });
+    ///     }
+    ///     let _client = guillotine::net::TcpStream::connect(addr).await?;
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub async fn bind_reuseport<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+        each_addr(&addr, |addr| async move {
+            let socket = crate::net::new_socket(Domain::for_address(addr), Type::STREAM)?;
+            socket.set_reuse_port(true)?;
+            TcpListener::listen_on(socket, addr)
+        })
+        .await
+    }
+
     fn bind_addr(addr: SocketAddr) -> io::Result<TcpListener> {
         let socket = crate::net::new_socket(Domain::for_address(addr), Type::STREAM)?;
+        TcpListener::listen_on(socket, addr)
+    }
+
+    /// Binds `socket` to `addr` with `SO_REUSEADDR`, listens and registers.
+    #[track_caller]
+    fn listen_on(socket: Socket, addr: SocketAddr) -> io::Result<TcpListener> {
         socket.set_reuse_address(true)?;
         socket.bind(&addr.into())?;
         socket.listen(BACKLOG)?;
@@ -66,7 +126,7 @@ impl TcpListener {
     }
 
     #[track_caller]
-    fn register(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+    pub(super) fn register(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         // Nothing assumed: registering reports connections already queued.
         Ok(TcpListener {
             io: Registered::new(listener, Ready::EMPTY)?,
@@ -97,6 +157,35 @@ impl TcpListener {
             .io
             .async_io(Direction::Read, crate::net::accept)
             .await?;
+        TcpListener::accepted(socket, &addr)
+    }
+
+    /// Polls for a new connection: `Pending` (the task is woken when one
+    /// comes) while none is queued. As in tokio, only the waker of the
+    /// latest call is kept. For hand-written futures and `Stream`s; see
+    /// [`accept`](TcpListener::accept).
+    ///
+    /// # Errors
+    /// As for [`accept`](TcpListener::accept).
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let client = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (_stream, peer) = poll_fn(|cx| listener.poll_accept(cx)).await.unwrap();
+    /// assert_eq!(peer, client.local_addr().unwrap());
+    /// # });
+    /// ```
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        let (socket, addr) = ready!(self.io.poll_io(cx, Direction::Read, crate::net::accept))?;
+        Poll::Ready(TcpListener::accepted(socket, &addr))
+    }
+
+    /// An accepted connection, registered.
+    #[track_caller]
+    fn accepted(socket: Socket, addr: &SockAddr) -> io::Result<(TcpStream, SocketAddr)> {
         let addr = addr
             .as_socket()
             .ok_or_else(|| io::Error::other("accept returned a non-IP address"))?;
@@ -105,6 +194,10 @@ impl TcpListener {
 
     /// Wraps a listener made by `std` (or anything else): it is switched to
     /// non-blocking mode and registered with the current runtime.
+    ///
+    /// The descriptor keeps its other flags (`FD_CLOEXEC` among them).
+    /// tokio instead expects it to be non-blocking already, and its debug
+    /// builds panic otherwise.
     ///
     /// # Errors
     /// Those of `fcntl` and `epoll_ctl`.
@@ -126,8 +219,10 @@ impl TcpListener {
         TcpListener::register(listener)
     }
 
-    /// Deregisters the listener and returns it as a `std` one (still
-    /// non-blocking).
+    /// Deregisters the listener and returns it as a `std` one, with its
+    /// descriptor's flags as they were: still non-blocking, as in tokio,
+    /// and close-on-exec unchanged. [`from_std`](TcpListener::from_std) takes it
+    /// back.
     ///
     /// ```
     /// # let rt = guillotine::runtime::Runtime::new().unwrap();

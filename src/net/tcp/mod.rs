@@ -1,4 +1,5 @@
-//! TCP: [`TcpListener`], [`TcpStream`] and the stream's split halves.
+//! TCP: [`TcpListener`], [`TcpStream`] and the stream's split halves, and
+//! [`TcpSocket`] to set options before connecting or listening.
 //!
 //! ```
 //! use guillotine::io::{AsyncReadExt, AsyncWriteExt};
@@ -19,9 +20,11 @@
 //! ```
 
 mod listener;
+mod socket;
 mod split;
 mod stream;
 
 pub use listener::TcpListener;
+pub use socket::TcpSocket;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use stream::TcpStream;

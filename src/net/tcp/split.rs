@@ -5,9 +5,10 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use super::TcpStream;
-use crate::net::split::{OwnedWrite, owned_halves};
+use crate::net::split::{OwnedWrite, owned_halves, read_half_ops, write_half_ops};
 use crate::net::{impl_async_read, impl_async_write};
 
 /// The read half of [`TcpStream::split`].
@@ -52,6 +53,151 @@ pub struct WriteHalf<'a>(pub(super) &'a TcpStream);
 
 impl_async_read!(impl<'a> for ReadHalf<'a>, this => this.0);
 impl_async_write!(impl<'a> for WriteHalf<'a>, this => this.0);
+
+impl ReadHalf<'_> {
+    /// Receives data without removing it from the queue; waits for some.
+    ///
+    /// # Errors
+    /// That of `recv(MSG_PEEK)`.
+    ///
+    /// ```
+    /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let mut peer = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// # let (mut stream, _) = listener.accept().await.unwrap();
+    /// let (mut rd, _wr) = stream.split();
+    /// peer.write_all(b"abc").await.unwrap();
+    /// let mut buf = [0; 3];
+    /// assert_eq!(rd.peek(&mut buf).await.unwrap(), 3);
+    /// rd.read_exact(&mut buf).await.unwrap();
+    /// assert_eq!(&buf, b"abc", "peeked bytes are read again");
+    /// # });
+    /// ```
+    pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.peek(buf).await
+    }
+
+    /// Polls for data to [`peek`](ReadHalf::peek) at; see
+    /// [`TcpStream::poll_peek`].
+    ///
+    /// # Errors
+    /// That of `recv(MSG_PEEK)`.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use guillotine::io::AsyncWriteExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let mut peer = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// # let (mut stream, _) = listener.accept().await.unwrap();
+    /// let (mut rd, _wr) = stream.split();
+    /// peer.write_all(b"abc").await.unwrap();
+    /// let mut buf = [0; 8];
+    /// let n = poll_fn(|cx| rd.poll_peek(cx, &mut buf)).await.unwrap();
+    /// assert_eq!(&buf[..n], b"abc");
+    /// # });
+    /// ```
+    pub fn poll_peek(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.0.poll_peek(cx, buf)
+    }
+
+    read_half_ops!(this => this.0, "use guillotine::io::AsyncWriteExt;
+# let rt = guillotine::runtime::Runtime::new().unwrap();
+# rt.block_on(async {
+# let listener = guillotine::net::TcpListener::bind(\"127.0.0.1:0\").await.unwrap();
+# let mut peer = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+# let (mut stream, _) = listener.accept().await.unwrap();
+let (rd, _wr) = stream.split();
+");
+
+    /// The remote address.
+    ///
+    /// # Errors
+    /// That of `getpeername`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (rd, _wr) = stream.split();
+    /// assert_eq!(rd.peer_addr().unwrap(), listener.local_addr().unwrap());
+    /// # });
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.0.peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    /// That of `getsockname`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let local = stream.local_addr().unwrap();
+    /// let (rd, _wr) = stream.split();
+    /// assert_eq!(rd.local_addr().unwrap(), local);
+    /// # });
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+impl WriteHalf<'_> {
+    write_half_ops!(this => this.0, "use guillotine::io::AsyncReadExt;
+# let rt = guillotine::runtime::Runtime::new().unwrap();
+# rt.block_on(async {
+# let listener = guillotine::net::TcpListener::bind(\"127.0.0.1:0\").await.unwrap();
+# let mut peer = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+# let (mut stream, _) = listener.accept().await.unwrap();
+let (_rd, wr) = stream.split();
+");
+
+    /// The remote address.
+    ///
+    /// # Errors
+    /// That of `getpeername`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (_rd, wr) = stream.split();
+    /// assert_eq!(wr.peer_addr().unwrap(), listener.local_addr().unwrap());
+    /// # });
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.0.peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    /// That of `getsockname`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let local = stream.local_addr().unwrap();
+    /// let (_rd, wr) = stream.split();
+    /// assert_eq!(wr.local_addr().unwrap(), local);
+    /// # });
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
 
 /// The owned read half of [`TcpStream::into_split`].
 ///
@@ -196,6 +342,40 @@ impl OwnedReadHalf {
     pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.peek(buf).await
     }
+
+    /// Polls for data to [`peek`](OwnedReadHalf::peek) at; see
+    /// [`TcpStream::poll_peek`].
+    ///
+    /// # Errors
+    /// That of `recv(MSG_PEEK)`.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use guillotine::io::AsyncWriteExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// # let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// # let (mut peer, _) = listener.accept().await.unwrap();
+    /// let (mut rd, _wr) = stream.into_split();
+    /// peer.write_all(b"abc").await.unwrap();
+    /// let mut buf = [0; 8];
+    /// let n = poll_fn(|cx| rd.poll_peek(cx, &mut buf)).await.unwrap();
+    /// assert_eq!(&buf[..n], b"abc");
+    /// # });
+    /// ```
+    pub fn poll_peek(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.inner.poll_peek(cx, buf)
+    }
+
+    read_half_ops!(this => this.inner, "use guillotine::io::AsyncWriteExt;
+# let rt = guillotine::runtime::Runtime::new().unwrap();
+# rt.block_on(async {
+# let listener = guillotine::net::TcpListener::bind(\"127.0.0.1:0\").await.unwrap();
+# let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+# let (mut peer, _) = listener.accept().await.unwrap();
+let (rd, _wr) = stream.into_split();
+");
 }
 
 impl OwnedWriteHalf {
@@ -235,6 +415,15 @@ impl OwnedWriteHalf {
     pub fn forget(self) {
         self.inner.forget();
     }
+
+    write_half_ops!(this => this.inner, "use guillotine::io::AsyncReadExt;
+# let rt = guillotine::runtime::Runtime::new().unwrap();
+# rt.block_on(async {
+# let listener = guillotine::net::TcpListener::bind(\"127.0.0.1:0\").await.unwrap();
+# let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+# let (mut peer, _) = listener.accept().await.unwrap();
+let (_rd, wr) = stream.into_split();
+");
 
     /// The remote address.
     ///

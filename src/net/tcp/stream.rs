@@ -4,8 +4,10 @@ use std::fmt;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
-use socket2::{Domain, SockRef, Type};
+use socket2::{Domain, SockRef, Socket, Type};
 
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::io::registration::Registered;
@@ -67,6 +69,11 @@ impl TcpStream {
 
     async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
         let socket = new_socket(Domain::for_address(addr), Type::STREAM)?;
+        TcpStream::connect_socket(socket, addr).await
+    }
+
+    /// Connects the non-blocking `socket` (for `TcpSocket::connect` too).
+    pub(super) async fn connect_socket(socket: Socket, addr: SocketAddr) -> io::Result<TcpStream> {
         let io = connect(socket, &addr.into()).await?;
         Ok(TcpStream { io })
     }
@@ -80,6 +87,10 @@ impl TcpStream {
 
     /// Wraps a connected `std` stream: switched to non-blocking mode and
     /// registered with the current runtime.
+    ///
+    /// The descriptor keeps its other flags: `FD_CLOEXEC` stays as it was
+    /// (set on every socket `std` makes). tokio instead expects the stream
+    /// to be non-blocking already, and its debug builds panic otherwise.
     ///
     /// # Errors
     /// Those of `fcntl` and `epoll_ctl`.
@@ -102,8 +113,10 @@ impl TcpStream {
         TcpStream::register(stream, Ready::WRITABLE)
     }
 
-    /// Deregisters the stream and returns it as a `std` one (still
-    /// non-blocking).
+    /// Deregisters the stream and returns it as a `std` one, with its
+    /// descriptor's flags as they were: still non-blocking, as in tokio
+    /// (call `set_nonblocking(false)` for blocking I/O), and close-on-exec
+    /// unchanged. [`from_std`](TcpStream::from_std) takes it back.
     ///
     /// # Errors
     /// None today; the `Result` leaves room for one.
@@ -252,6 +265,7 @@ impl TcpStream {
     }
 
     /// Receives data without removing it from the queue; waits for some.
+    /// Returns 0 at EOF (or for an empty `buf`).
     ///
     /// # Errors
     /// That of `recv(MSG_PEEK)`.
@@ -271,6 +285,33 @@ impl TcpStream {
     /// ```
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io.async_io(Direction::Read, |s| s.peek(buf)).await
+    }
+
+    /// Polls for data to [`peek`](TcpStream::peek) at: `Pending` (the task
+    /// is woken when some comes) while there is none. The read direction
+    /// keeps one waker, shared with `poll_read`: only the latest call's is
+    /// woken, as in tokio. tokio's takes a `ReadBuf`; this takes the
+    /// slice, as futures-io's `poll_read` does.
+    ///
+    /// # Errors
+    /// That of `recv(MSG_PEEK)`.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use guillotine::io::AsyncWriteExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut client = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (server, _) = listener.accept().await.unwrap();
+    /// client.write_all(b"abc").await.unwrap();
+    /// let mut buf = [0; 8];
+    /// let n = poll_fn(|cx| server.poll_peek(cx, &mut buf)).await.unwrap();
+    /// assert_eq!(&buf[..n], b"abc");
+    /// # });
+    /// ```
+    pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Read, |s| s.peek(buf))
     }
 
     /// Reads what is there now, without waiting: `WouldBlock` if nothing.
@@ -414,6 +455,151 @@ impl TcpStream {
     /// ```
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         SockRef::from(self.io.get_ref()).take_error()
+    }
+
+    /// Reads what is there now into several buffers, in order, with one
+    /// `readv(2)`, without waiting: `WouldBlock` if nothing.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or that of `readv`.
+    ///
+    /// ```
+    /// use std::io::IoSliceMut;
+    /// use guillotine::io::AsyncWriteExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut client = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (server, _) = listener.accept().await.unwrap();
+    /// client.write_all(b"headbody").await.unwrap();
+    /// server.readable().await.unwrap();
+    /// let (mut head, mut body) = ([0; 4], [0; 4]);
+    /// let n = server
+    ///     .try_read_vectored(&mut [IoSliceMut::new(&mut head), IoSliceMut::new(&mut body)])
+    ///     .unwrap();
+    /// assert_eq!((n, &head, &body), (8, b"head", b"body"));
+    /// # });
+    /// ```
+    pub fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        self.io
+            .try_io(Direction::Read, |s| io::Read::read_vectored(&mut &*s, bufs))
+    }
+
+    /// Reads what is there now into `buf`'s spare capacity (nothing is
+    /// zeroed first), advancing it, without waiting: `WouldBlock` if
+    /// nothing. `Ok(0)` is EOF, or a `buf` with no room left. Needs the
+    /// **`bytes`** feature.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or that of `recv`.
+    ///
+    /// ```
+    /// use guillotine::io::AsyncWriteExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut client = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (server, _) = listener.accept().await.unwrap();
+    /// client.write_all(b"hello").await.unwrap();
+    /// server.readable().await.unwrap();
+    /// let mut buf = Vec::with_capacity(64);
+    /// assert_eq!(server.try_read_buf(&mut buf).unwrap(), 5);
+    /// assert_eq!(buf, b"hello");
+    /// # });
+    /// ```
+    #[cfg(feature = "bytes")]
+    pub fn try_read_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.try_read_buf_priv(buf)
+    }
+
+    /// Writes what fits now from several buffers, in order, with one
+    /// `sendmsg(2)`, without waiting: `WouldBlock` if nothing fits.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or that of `sendmsg`.
+    ///
+    /// ```
+    /// use std::io::IoSlice;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let n = stream.try_write_vectored(&[IoSlice::new(b"head"), IoSlice::new(b"body")]).unwrap();
+    /// assert_eq!(n, 8);
+    /// # });
+    /// ```
+    pub fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.io
+            .try_io(Direction::Write, |s| crate::net::send_vectored(s, bufs))
+    }
+
+    /// The `SO_LINGER` option: `None` when off (the default).
+    ///
+    /// # Errors
+    /// That of `getsockopt`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// assert_eq!(stream.linger().unwrap(), None);
+    /// # });
+    /// ```
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        SockRef::from(self.io.get_ref()).linger()
+    }
+
+    /// Sets `SO_LINGER`.
+    ///
+    /// Deprecated, as in tokio: with a non-zero duration, Linux's `close(2)`
+    /// blocks the thread that drops the stream (a runtime thread) until the
+    /// data is sent or the time is up, non-blocking socket or not. Shut the
+    /// write side down and read to EOF instead, or use
+    /// [`set_zero_linger`](TcpStream::set_zero_linger), which never blocks.
+    ///
+    /// # Errors
+    /// That of `setsockopt`.
+    ///
+    /// ```
+    /// # #![allow(deprecated)]
+    /// use std::time::Duration;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// stream.set_linger(Some(Duration::from_secs(1))).unwrap();
+    /// assert_eq!(stream.linger().unwrap(), Some(Duration::from_secs(1)));
+    /// # });
+    /// ```
+    #[deprecated = "`SO_LINGER` causes the socket to block the thread on drop"]
+    pub fn set_linger(&self, dur: Option<Duration>) -> io::Result<()> {
+        SockRef::from(self.io.get_ref()).set_linger(dur)
+    }
+
+    /// Sets `SO_LINGER` to zero: dropping the stream then aborts the
+    /// connection with a reset (`RST`) instead of the `FIN` handshake,
+    /// drops unsent data and skips `TIME_WAIT`; the peer's next read fails
+    /// with `ConnectionReset`.
+    ///
+    /// # Errors
+    /// That of `setsockopt`.
+    ///
+    /// ```
+    /// use guillotine::io::AsyncReadExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut client = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (server, _) = listener.accept().await.unwrap();
+    /// server.set_zero_linger().unwrap();
+    /// drop(server);
+    /// let err = client.read(&mut [0; 8]).await.unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
+    /// # });
+    /// ```
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        SockRef::from(self.io.get_ref()).set_linger(Some(Duration::ZERO))
     }
 }
 

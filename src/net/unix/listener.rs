@@ -4,10 +4,11 @@ use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
+use std::task::{Context, Poll, ready};
 
-use socket2::{Domain, SockAddr, SockRef, Type};
+use socket2::{Domain, SockAddr, SockRef, Socket, Type};
 
-use super::{SocketAddr, UnixStream, to_std_addr};
+use super::{SocketAddr, UnixStream, to_sock_addr, to_std_addr};
 use crate::io::registration::Registered;
 use crate::runtime::driver::scheduled_io::{Direction, Ready};
 
@@ -59,8 +60,47 @@ impl UnixListener {
     /// ```
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        UnixListener::bind_sock_addr(&SockAddr::unix(path)?)
+    }
+
+    /// Binds to `addr` and listens: a path, or on Linux an abstract name
+    /// (made with [`SocketAddrExt::from_abstract_name`](std::os::linux::net::SocketAddrExt::from_abstract_name)),
+    /// which needs no file and goes away with the last socket. An unnamed
+    /// address binds to an abstract name the kernel picks.
+    ///
+    /// # Errors
+    /// `AddrInUse` if the path exists or the name is taken, `NotFound` if
+    /// the path's directory does not exist, ...
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    ///
+    /// ```
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use guillotine::net::unix::SocketAddr;
+    /// use guillotine::net::{UnixListener, UnixStream};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let name = format!("guillotine-doc-{}", std::process::id());
+    /// let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    /// let listener = UnixListener::bind_addr(&addr).unwrap();
+    /// let again = UnixListener::bind_addr(&addr).unwrap_err();
+    /// assert_eq!(again.kind(), std::io::ErrorKind::AddrInUse);
+    /// let _client = UnixStream::connect_addr(&addr).await.unwrap();
+    /// let (_server, _) = listener.accept().await.unwrap();
+    /// let local = listener.local_addr().unwrap();
+    /// assert_eq!(local.as_abstract_name(), Some(name.as_bytes()));
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn bind_addr(addr: &SocketAddr) -> io::Result<UnixListener> {
+        UnixListener::bind_sock_addr(&to_sock_addr(addr)?)
+    }
+
+    #[track_caller]
+    fn bind_sock_addr(addr: &SockAddr) -> io::Result<UnixListener> {
         let socket = crate::net::new_socket(Domain::UNIX, Type::STREAM)?;
-        socket.bind(&SockAddr::unix(path)?)?;
+        socket.bind(addr)?;
         socket.listen(1024)?;
         UnixListener::register(socket.into())
     }
@@ -74,6 +114,10 @@ impl UnixListener {
 
     /// Wraps a `std` listener: switched to non-blocking mode and registered
     /// with the current runtime.
+    ///
+    /// The descriptor keeps its other flags (`FD_CLOEXEC` among them).
+    /// tokio instead expects it to be non-blocking already, and its debug
+    /// builds panic otherwise.
     ///
     /// # Errors
     /// Those of `fcntl` and `epoll_ctl`.
@@ -98,8 +142,10 @@ impl UnixListener {
         UnixListener::register(listener)
     }
 
-    /// Deregisters the listener and returns it as a `std` one (still
-    /// non-blocking).
+    /// Deregisters the listener and returns it as a `std` one, with its
+    /// descriptor's flags as they were: still non-blocking, as in tokio,
+    /// and close-on-exec unchanged. [`from_std`](UnixListener::from_std) takes it
+    /// back.
     ///
     /// # Errors
     /// None today; the `Result` leaves room for one.
@@ -144,7 +190,38 @@ impl UnixListener {
             .io
             .async_io(Direction::Read, crate::net::accept)
             .await?;
-        let addr = to_std_addr(&addr)?;
+        UnixListener::accepted(socket, &addr)
+    }
+
+    /// Polls for a new connection: `Pending` (the task is woken when one
+    /// comes) while none is queued. As in tokio, only the waker of the
+    /// latest call is kept.
+    ///
+    /// # Errors
+    /// As for [`accept`](UnixListener::accept).
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// # let dir = std::env::temp_dir().join(format!("guillotine-doc-{}-{}", line!(), std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::UnixListener::bind(dir.join("l.sock")).unwrap();
+    /// let _client = guillotine::net::UnixStream::connect(dir.join("l.sock")).await.unwrap();
+    /// let (_server, peer) = poll_fn(|cx| listener.poll_accept(cx)).await.unwrap();
+    /// assert!(peer.is_unnamed());
+    /// # });
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        let (socket, addr) = ready!(self.io.poll_io(cx, Direction::Read, crate::net::accept))?;
+        Poll::Ready(UnixListener::accepted(socket, &addr))
+    }
+
+    /// An accepted connection, registered.
+    #[track_caller]
+    fn accepted(socket: Socket, addr: &SockAddr) -> io::Result<(UnixStream, SocketAddr)> {
+        let addr = to_std_addr(addr)?;
         Ok((UnixStream::register(socket.into(), Ready::WRITABLE)?, addr))
     }
 

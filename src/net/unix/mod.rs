@@ -28,8 +28,25 @@ pub use stream::UnixStream;
 
 use std::io;
 use std::os::linux::net::SocketAddrExt;
+use std::os::unix::ffi::OsStrExt;
 
 use socket2::SockAddr;
+
+/// `std`'s address as socket2's: a path, an abstract name (a leading NUL
+/// byte, which socket2 keeps as such), or, for an unnamed address, no name
+/// at all (`bind(2)` then picks an abstract name, `connect(2)` fails).
+fn to_sock_addr(addr: &SocketAddr) -> io::Result<SockAddr> {
+    if let Some(path) = addr.as_pathname() {
+        SockAddr::unix(path)
+    } else if let Some(name) = addr.as_abstract_name() {
+        let mut bytes = Vec::with_capacity(name.len() + 1);
+        bytes.push(0);
+        bytes.extend_from_slice(name);
+        SockAddr::unix(std::ffi::OsStr::from_bytes(&bytes))
+    } else {
+        SockAddr::unix("")
+    }
+}
 
 /// socket2's address as `std`'s, without asking the kernel again.
 fn to_std_addr(addr: &SockAddr) -> io::Result<SocketAddr> {
@@ -57,5 +74,23 @@ mod tests {
         let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
         let unnamed = socket2::SockRef::from(&a).local_addr().unwrap();
         assert!(to_std_addr(&unnamed).unwrap().is_unnamed());
+    }
+
+    #[test]
+    fn std_addresses_convert_both_ways() {
+        let named = SocketAddr::from_pathname("/tmp/guillotine-addr").unwrap();
+        let back = to_std_addr(&to_sock_addr(&named).unwrap()).unwrap();
+        assert_eq!(back.as_pathname(), named.as_pathname());
+        let abstract_name = SocketAddr::from_abstract_name(b"guillotine\0x").unwrap();
+        let sock = to_sock_addr(&abstract_name).unwrap();
+        assert_eq!(sock.as_abstract_namespace(), Some(&b"guillotine\0x"[..]));
+        let back = to_std_addr(&sock).unwrap();
+        assert_eq!(back.as_abstract_name(), Some(&b"guillotine\0x"[..]));
+        let unnamed = SocketAddr::from_pathname("").unwrap();
+        assert!(
+            to_std_addr(&to_sock_addr(&unnamed).unwrap())
+                .unwrap()
+                .is_unnamed()
+        );
     }
 }

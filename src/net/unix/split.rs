@@ -7,7 +7,7 @@ use std::io;
 use std::sync::Arc;
 
 use super::{SocketAddr, UnixStream};
-use crate::net::split::{OwnedWrite, owned_halves};
+use crate::net::split::{OwnedWrite, owned_halves, read_half_ops, write_half_ops};
 use crate::net::{impl_async_read, impl_async_write};
 
 /// The read half of [`UnixStream::split`].
@@ -50,6 +50,92 @@ pub struct WriteHalf<'a>(pub(super) &'a UnixStream);
 
 impl_async_read!(impl<'a> for ReadHalf<'a>, this => this.0);
 impl_async_write!(impl<'a> for WriteHalf<'a>, this => this.0);
+
+impl ReadHalf<'_> {
+    read_half_ops!(this => this.0, "use guillotine::io::AsyncWriteExt;
+# let rt = guillotine::runtime::Runtime::new().unwrap();
+# rt.block_on(async {
+# let (mut stream, mut peer) = guillotine::net::UnixStream::pair().unwrap();
+let (rd, _wr) = stream.split();
+");
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    /// That of `getpeername`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (mut a, _b) = guillotine::net::UnixStream::pair().unwrap();
+    /// let (rd, _wr) = a.split();
+    /// assert!(rd.peer_addr().unwrap().is_unnamed());
+    /// # });
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.0.peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    /// That of `getsockname`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (mut a, _b) = guillotine::net::UnixStream::pair().unwrap();
+    /// let (rd, _wr) = a.split();
+    /// assert!(rd.local_addr().unwrap().is_unnamed());
+    /// # });
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+impl WriteHalf<'_> {
+    write_half_ops!(this => this.0, "use guillotine::io::AsyncReadExt;
+# let rt = guillotine::runtime::Runtime::new().unwrap();
+# rt.block_on(async {
+# let (mut stream, mut peer) = guillotine::net::UnixStream::pair().unwrap();
+let (_rd, wr) = stream.split();
+");
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    /// That of `getpeername`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (mut a, _b) = guillotine::net::UnixStream::pair().unwrap();
+    /// let (_rd, wr) = a.split();
+    /// assert!(wr.peer_addr().unwrap().is_unnamed());
+    /// # });
+    /// ```
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.0.peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    /// That of `getsockname`.
+    ///
+    /// ```
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (mut a, _b) = guillotine::net::UnixStream::pair().unwrap();
+    /// let (_rd, wr) = a.split();
+    /// assert!(wr.local_addr().unwrap().is_unnamed());
+    /// # });
+    /// ```
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
 
 /// The owned read half of [`UnixStream::into_split`].
 ///
@@ -164,6 +250,13 @@ impl OwnedReadHalf {
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
     }
+
+    read_half_ops!(this => this.inner, "use guillotine::io::AsyncWriteExt;
+# let rt = guillotine::runtime::Runtime::new().unwrap();
+# rt.block_on(async {
+# let (stream, mut peer) = guillotine::net::UnixStream::pair().unwrap();
+let (rd, _wr) = stream.into_split();
+");
 }
 
 impl OwnedWriteHalf {
@@ -205,6 +298,13 @@ impl OwnedWriteHalf {
     pub fn forget(self) {
         self.inner.forget();
     }
+
+    write_half_ops!(this => this.inner, "use guillotine::io::AsyncReadExt;
+# let rt = guillotine::runtime::Runtime::new().unwrap();
+# rt.block_on(async {
+# let (stream, mut peer) = guillotine::net::UnixStream::pair().unwrap();
+let (_rd, wr) = stream.into_split();
+");
 
     /// The peer's address.
     ///

@@ -8,7 +8,8 @@ use std::path::Path;
 
 use socket2::{Domain, SockAddr, SockRef, Type};
 
-use super::SocketAddr;
+use super::{SocketAddr, to_sock_addr};
+
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::io::registration::Registered;
 use crate::net::{connect, impl_async_read, impl_async_write, new_pair, new_socket, stream_ops};
@@ -71,9 +72,40 @@ impl UnixStream {
     /// # std::fs::remove_dir_all(&dir).unwrap();
     /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        let addr = SockAddr::unix(path)?;
+        UnixStream::connect_sock_addr(&SockAddr::unix(path)?).await
+    }
+
+    /// Connects to the socket at `addr`: a path, or on Linux an abstract
+    /// name (made with [`SocketAddrExt::from_abstract_name`](std::os::linux::net::SocketAddrExt::from_abstract_name)).
+    /// Waits as [`connect`](UnixStream::connect) does.
+    ///
+    /// # Errors
+    /// `ConnectionRefused` if nothing listens on the name (or the path),
+    /// `NotFound` for a path that does not exist, `InvalidInput` for an
+    /// unnamed address, and those of [`connect`](UnixStream::connect).
+    ///
+    /// ```
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use guillotine::net::unix::SocketAddr;
+    /// use guillotine::net::{UnixListener, UnixStream};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let addr = SocketAddr::from_abstract_name(format!("guillotine-doc-c-{}", std::process::id())).unwrap();
+    /// let err = UnixStream::connect_addr(&addr).await.unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+    /// let listener = UnixListener::bind_addr(&addr).unwrap();
+    /// let client = UnixStream::connect_addr(&addr).await.unwrap();
+    /// assert_eq!(client.peer_addr().unwrap().as_abstract_name(), addr.as_abstract_name());
+    /// # drop(listener);
+    /// # });
+    /// ```
+    pub async fn connect_addr(addr: &SocketAddr) -> io::Result<UnixStream> {
+        UnixStream::connect_sock_addr(&to_sock_addr(addr)?).await
+    }
+
+    async fn connect_sock_addr(addr: &SockAddr) -> io::Result<UnixStream> {
         let socket = new_socket(Domain::UNIX, Type::STREAM)?;
-        let io = connect(socket, &addr).await?;
+        let io = connect(socket, addr).await?;
         Ok(UnixStream { io })
     }
 
@@ -117,6 +149,10 @@ impl UnixStream {
     /// Wraps a connected `std` stream: switched to non-blocking mode and
     /// registered with the current runtime.
     ///
+    /// The descriptor keeps its other flags: `FD_CLOEXEC` stays as it was
+    /// (set on every socket `std` makes). tokio instead expects the stream
+    /// to be non-blocking already, and its debug builds panic otherwise.
+    ///
     /// # Errors
     /// Those of `fcntl` and `epoll_ctl`.
     ///
@@ -137,8 +173,10 @@ impl UnixStream {
         UnixStream::register(stream, Ready::WRITABLE)
     }
 
-    /// Deregisters the stream and returns it as a `std` one (still
-    /// non-blocking).
+    /// Deregisters the stream and returns it as a `std` one, with its
+    /// descriptor's flags as they were: still non-blocking, as in tokio
+    /// (call `set_nonblocking(false)` for blocking I/O), and close-on-exec
+    /// unchanged. [`from_std`](UnixStream::from_std) takes it back.
     ///
     /// # Errors
     /// None today; the `Result` leaves room for one.
@@ -339,6 +377,77 @@ impl UnixStream {
     /// ```
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         split::into_split(self)
+    }
+
+    /// Reads what is there now into several buffers, in order, with one
+    /// `readv(2)`, without waiting: `WouldBlock` if nothing.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or that of `readv`.
+    ///
+    /// ```
+    /// use std::io::IoSliceMut;
+    /// use guillotine::io::AsyncWriteExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (mut a, b) = guillotine::net::UnixStream::pair().unwrap();
+    /// a.write_all(b"headbody").await.unwrap();
+    /// b.readable().await.unwrap();
+    /// let (mut head, mut body) = ([0; 4], [0; 4]);
+    /// let n = b
+    ///     .try_read_vectored(&mut [IoSliceMut::new(&mut head), IoSliceMut::new(&mut body)])
+    ///     .unwrap();
+    /// assert_eq!((n, &head, &body), (8, b"head", b"body"));
+    /// # });
+    /// ```
+    pub fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+        self.io
+            .try_io(Direction::Read, |s| io::Read::read_vectored(&mut &*s, bufs))
+    }
+
+    /// Reads what is there now into `buf`'s spare capacity (nothing is
+    /// zeroed first), advancing it, without waiting: `WouldBlock` if
+    /// nothing. `Ok(0)` is EOF, or a `buf` with no room left. Needs the
+    /// **`bytes`** feature.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or that of `recv`.
+    ///
+    /// ```
+    /// use guillotine::io::AsyncWriteExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (mut a, b) = guillotine::net::UnixStream::pair().unwrap();
+    /// a.write_all(b"hello").await.unwrap();
+    /// b.readable().await.unwrap();
+    /// let mut buf = Vec::with_capacity(64);
+    /// assert_eq!(b.try_read_buf(&mut buf).unwrap(), 5);
+    /// assert_eq!(buf, b"hello");
+    /// # });
+    /// ```
+    #[cfg(feature = "bytes")]
+    pub fn try_read_buf<B: bytes::BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.try_read_buf_priv(buf)
+    }
+
+    /// Writes what fits now from several buffers, in order, with one
+    /// `sendmsg(2)`, without waiting: `WouldBlock` if nothing fits.
+    ///
+    /// # Errors
+    /// `WouldBlock`, or that of `sendmsg`.
+    ///
+    /// ```
+    /// use std::io::IoSlice;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = guillotine::net::UnixStream::pair().unwrap();
+    /// let n = a.try_write_vectored(&[IoSlice::new(b"head"), IoSlice::new(b"body")]).unwrap();
+    /// assert_eq!(n, 8);
+    /// # });
+    /// ```
+    pub fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.io
+            .try_io(Direction::Write, |s| crate::net::send_vectored(s, bufs))
     }
 
     stream_ops!();

@@ -56,6 +56,11 @@ pub(crate) struct Config {
     pub(crate) pool: PoolConfig,
     /// The runtime's clock, shared by all of its drivers.
     pub(crate) clock: Arc<driver::time::Clock>,
+    /// `Builder::name`'s name, for `Handle::name`.
+    pub(crate) name: Option<Arc<str>>,
+    /// This runtime's id, for `Handle::id` (the same in a multi-thread
+    /// runtime's pinned halves, which copy the config).
+    pub(crate) id: crate::runtime::Id,
 }
 
 /// The part of a runtime that any thread may reach: through a `Handle`, a
