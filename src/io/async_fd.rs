@@ -272,15 +272,32 @@ impl<T: AsFd> AsyncFd<T> {
     ///
     /// ```
     /// use std::future::poll_fn;
+    /// use std::io::Read;
+    /// use std::os::unix::net::UnixStream;
+    /// use std::task::{Context, Poll, ready};
+    /// use guillotine::io::AsyncFd;
+    ///
+    /// // The read of a hand-written `poll_read`.
+    /// fn poll_read(fd: &mut AsyncFd<UnixStream>, cx: &mut Context<'_>, buf: &mut [u8])
+    ///     -> Poll<std::io::Result<usize>>
+    /// {
+    ///     loop {
+    ///         let mut guard = ready!(fd.poll_read_ready_mut(cx))?;
+    ///         if let Ok(result) = guard.try_io(|fd| fd.get_mut().read(buf)) {
+    ///             return Poll::Ready(result);
+    ///         }
+    ///     }
+    /// }
+    ///
     /// # let rt = guillotine::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// let (a, mut b) = UnixStream::pair().unwrap();
     /// a.set_nonblocking(true).unwrap();
-    /// let mut fd = guillotine::io::AsyncFd::new(a).unwrap();
+    /// let mut fd = AsyncFd::new(a).unwrap();
     /// std::io::Write::write_all(&mut b, b"x").unwrap();
-    /// let mut guard = poll_fn(|cx| fd.poll_read_ready_mut(cx)).await.unwrap();
-    /// let n = guard.try_io(|fd| std::io::Read::read(fd.get_mut(), &mut [0; 4]));
-    /// assert_eq!(n.unwrap().unwrap(), 1);
+    /// let mut buf = [0; 4];
+    /// let n = poll_fn(|cx| poll_read(&mut fd, cx, &mut buf)).await.unwrap();
+    /// assert_eq!(n, 1);
     /// # });
     /// ```
     pub fn poll_read_ready_mut<'a>(
@@ -321,14 +338,30 @@ impl<T: AsFd> AsyncFd<T> {
     ///
     /// ```
     /// use std::future::poll_fn;
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// use std::task::{Context, Poll, ready};
+    /// use guillotine::io::AsyncFd;
+    ///
+    /// // The write of a hand-written `poll_write`.
+    /// fn poll_write(fd: &mut AsyncFd<UnixStream>, cx: &mut Context<'_>, buf: &[u8])
+    ///     -> Poll<std::io::Result<usize>>
+    /// {
+    ///     loop {
+    ///         let mut guard = ready!(fd.poll_write_ready_mut(cx))?;
+    ///         if let Ok(result) = guard.try_io(|fd| fd.get_mut().write(buf)) {
+    ///             return Poll::Ready(result);
+    ///         }
+    ///     }
+    /// }
+    ///
     /// # let rt = guillotine::runtime::Runtime::new().unwrap();
     /// # rt.block_on(async {
-    /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// let (a, _b) = UnixStream::pair().unwrap();
     /// a.set_nonblocking(true).unwrap();
-    /// let mut fd = guillotine::io::AsyncFd::new(a).unwrap();
-    /// let mut guard = poll_fn(|cx| fd.poll_write_ready_mut(cx)).await.unwrap();
-    /// let n = guard.try_io(|fd| std::io::Write::write(fd.get_mut(), b"x"));
-    /// assert_eq!(n.unwrap().unwrap(), 1);
+    /// let mut fd = AsyncFd::new(a).unwrap();
+    /// let n = poll_fn(|cx| poll_write(&mut fd, cx, b"x")).await.unwrap();
+    /// assert_eq!(n, 1);
     /// # });
     /// ```
     pub fn poll_write_ready_mut<'a>(

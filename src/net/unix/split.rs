@@ -7,6 +7,7 @@ use std::io;
 use std::sync::Arc;
 
 use super::{SocketAddr, UnixStream};
+use crate::io::{Interest, Ready};
 use crate::net::split::{OwnedWrite, owned_halves};
 use crate::net::{impl_async_read, impl_async_write};
 
@@ -50,6 +51,94 @@ pub struct WriteHalf<'a>(pub(super) &'a UnixStream);
 
 impl_async_read!(impl<'a> for ReadHalf<'a>, this => this.0);
 impl_async_write!(impl<'a> for WriteHalf<'a>, this => this.0);
+
+impl ReadHalf<'_> {
+    /// Waits for any readiness of `interest` and returns it, as
+    /// [`UnixStream::ready`](UnixStream::ready) does.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::{AsyncWriteExt, Interest};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (stream, peer) = guillotine::net::UnixStream::pair().unwrap();
+    /// let (mut stream, mut peer) = (stream, peer);
+    /// let (rd, _wr) = stream.split();
+    /// peer.write_all(b"x").await.unwrap();
+    /// assert!(rd.ready(Interest::READABLE).await.unwrap().is_readable());
+    /// # });
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.0.ready(interest).await
+    }
+
+    /// Waits until the stream may be readable (data, EOF or an error).
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::AsyncReadExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (stream, peer) = guillotine::net::UnixStream::pair().unwrap();
+    /// let mut stream = stream;
+    /// let (mut rd, _wr) = stream.split();
+    /// peer.shutdown(std::net::Shutdown::Write).unwrap();
+    /// rd.readable().await.unwrap();
+    /// assert_eq!(rd.read(&mut [0; 4]).await.unwrap(), 0);
+    /// # });
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.0.readable().await
+    }
+}
+
+impl WriteHalf<'_> {
+    /// Waits for any readiness of `interest` and returns it, as
+    /// [`UnixStream::ready`](UnixStream::ready) does.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (stream, peer) = guillotine::net::UnixStream::pair().unwrap();
+    /// let mut stream = stream;
+    /// let (_rd, wr) = stream.split();
+    /// assert!(wr.ready(Interest::WRITABLE).await.unwrap().is_writable());
+    /// # drop(peer);
+    /// # });
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.0.ready(interest).await
+    }
+
+    /// Waits until the stream may be writable.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::AsyncWriteExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (stream, peer) = guillotine::net::UnixStream::pair().unwrap();
+    /// let mut stream = stream;
+    /// let (_rd, mut wr) = stream.split();
+    /// wr.writable().await.unwrap();
+    /// wr.write_all(b"x").await.unwrap();
+    /// # drop(peer);
+    /// # });
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.0.writable().await
+    }
+}
 
 /// The owned read half of [`UnixStream::into_split`].
 ///
@@ -131,6 +220,47 @@ impl OwnedReadHalf {
         reunite(self, other)
     }
 
+    /// Waits for any readiness of `interest` and returns it, as
+    /// [`UnixStream::ready`](UnixStream::ready) does.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::{AsyncWriteExt, Interest};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (stream, peer) = guillotine::net::UnixStream::pair().unwrap();
+    /// let mut peer = peer;
+    /// let (rd, _wr) = stream.into_split();
+    /// peer.write_all(b"x").await.unwrap();
+    /// assert!(rd.ready(Interest::READABLE).await.unwrap().is_readable());
+    /// # });
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.inner.ready(interest).await
+    }
+
+    /// Waits until the stream may be readable (data, EOF or an error).
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::AsyncReadExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (stream, peer) = guillotine::net::UnixStream::pair().unwrap();
+    /// let (mut rd, _wr) = stream.into_split();
+    /// drop(peer);
+    /// rd.readable().await.unwrap();
+    /// assert_eq!(rd.read(&mut [0; 4]).await.unwrap(), 0);
+    /// # });
+    /// ```
+    pub async fn readable(&self) -> io::Result<()> {
+        self.inner.readable().await
+    }
+
     /// The peer's address.
     ///
     /// # Errors
@@ -183,6 +313,46 @@ impl OwnedWriteHalf {
     /// ```
     pub fn reunite(self, other: OwnedReadHalf) -> Result<UnixStream, ReuniteError> {
         reunite(other, self)
+    }
+
+    /// Waits for any readiness of `interest` and returns it, as
+    /// [`UnixStream::ready`](UnixStream::ready) does.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (stream, peer) = guillotine::net::UnixStream::pair().unwrap();
+    /// let (_rd, wr) = stream.into_split();
+    /// assert!(wr.ready(Interest::WRITABLE).await.unwrap().is_writable());
+    /// # drop(peer);
+    /// # });
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.inner.ready(interest).await
+    }
+
+    /// Waits until the stream may be writable.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::AsyncWriteExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (stream, peer) = guillotine::net::UnixStream::pair().unwrap();
+    /// let (_rd, mut wr) = stream.into_split();
+    /// wr.writable().await.unwrap();
+    /// wr.write_all(b"x").await.unwrap();
+    /// # drop(peer);
+    /// # });
+    /// ```
+    pub async fn writable(&self) -> io::Result<()> {
+        self.inner.writable().await
     }
 
     /// Drops the half without shutting down the write side: the peer sees
