@@ -687,7 +687,11 @@ impl<T: AsFd> AsyncFd<T> {
     /// assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
     /// # });
     /// ```
-    pub fn try_io<R>(&self, interest: Interest, f: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
         self.inner.try_io_for(interest, f)
     }
 

@@ -229,7 +229,11 @@ mod tests {
         assert_eq!(both.epoll_events(), read | libc::EPOLLOUT);
         assert_eq!(format!("{both:?}"), "READABLE | WRITABLE");
         assert_eq!(Interest::PRIORITY.epoll_events(), libc::EPOLLPRI);
-        assert_eq!(Interest::ERROR.epoll_events(), 0, "epoll reports errors anyway");
+        assert_eq!(
+            Interest::ERROR.epoll_events(),
+            0,
+            "epoll reports errors anyway"
+        );
         let odd = Interest::PRIORITY | Interest::ERROR;
         assert_eq!(format!("{odd:?}"), "PRIORITY | ERROR");
     }

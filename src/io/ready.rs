@@ -103,7 +103,8 @@ impl Ready {
     /// assert!(all.is_readable() && all.is_writable() && all.is_priority() && all.is_error());
     /// assert!(all.is_read_closed() && all.is_write_closed());
     /// ```
-    pub const ALL: Ready = Ready(READABLE | WRITABLE | READ_CLOSED | WRITE_CLOSED | PRIORITY | ERROR);
+    pub const ALL: Ready =
+        Ready(READABLE | WRITABLE | READ_CLOSED | WRITE_CLOSED | PRIORITY | ERROR);
 
     /// Whether no state is set.
     ///

@@ -367,7 +367,11 @@ impl UnixStream {
     /// assert_eq!(peeked.unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
     /// # });
     /// ```
-    pub fn try_io<R>(&self, interest: Interest, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
         self.io.try_io_for(interest, |_| f())
     }
 

@@ -1,8 +1,9 @@
 //! The I/O registrations: [`Registry`], the shared half of the I/O driver.
 //!
-//! Each descriptor is registered once, edge-triggered, for the directions
-//! of its [`Interest`] (both, `EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET`,
-//! for every socket); operations never call `epoll_ctl` again. Its
+//! Each descriptor is registered once, edge-triggered, for the readiness
+//! of its [`Interest`] (for every socket both directions and urgent data,
+//! `EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET`); operations never
+//! call `epoll_ctl` again. Its
 //! [`ScheduledIo`] sits in a slab, and its epoll token is
 //! `generation << 32 | slab index`: when a descriptor is closed and its slot
 //! reused, an event still in flight for the old one carries the old

@@ -37,9 +37,9 @@ use std::sync::atomic::{AtomicU64, Ordering::AcqRel, Ordering::Acquire};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
+use crate::io::Interest;
 /// The readiness bits are the public [`Ready`] set.
 pub(crate) use crate::io::Ready;
-use crate::io::Interest;
 
 /// Which way an operation moves data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
