@@ -242,7 +242,6 @@ fn priority_readiness_on_an_async_fd(rt: Runtime) {
         assert_eq!(guard.ready(), Ready::PRIORITY);
         guard.clear_ready_matching(Ready::PRIORITY);
         assert_eq!(guard.ready(), Ready::EMPTY);
-        drop(guard);
         // Cleared in the registration, not only in the guard.
         assert!(fd.ready(Interest::PRIORITY).now_or_never().is_none());
     });
@@ -538,7 +537,6 @@ fn async_fd_ready_and_clear_ready_matching(rt: Runtime) {
         assert_eq!(guard.ready(), Ready::WRITABLE);
         guard.clear_ready_matching(Ready::WRITABLE);
         assert_eq!(guard.ready(), Ready::EMPTY);
-        drop(guard);
         // Both were forgotten by the registration too, though the data is
         // still there: only a new event makes it ready again.
         assert!(fd.ready(Interest::READABLE).now_or_never().is_none());
@@ -573,7 +571,6 @@ fn async_fd_ready_mut_and_clear_ready_matching(rt: Runtime) {
         let again = guard.try_io(|fd| fd.get_mut().read(&mut [0; 4]));
         assert!(again.is_err(), "WouldBlock: cleared");
         assert_eq!(guard.ready(), Ready::EMPTY);
-        drop(guard);
         assert!(fd.ready_mut(Interest::READABLE).now_or_never().is_none());
         // A hang-up: the closed state stays, whatever is cleared.
         drop(b);
@@ -581,7 +578,6 @@ fn async_fd_ready_mut_and_clear_ready_matching(rt: Runtime) {
         assert!(guard.ready().is_read_closed());
         guard.clear_ready_matching(Ready::READABLE | Ready::READ_CLOSED);
         assert_eq!(guard.ready(), Ready::EMPTY);
-        drop(guard);
         let guard = fd.ready_mut(Interest::READABLE).now_or_never();
         assert!(guard.unwrap().unwrap().ready().is_read_closed());
     });
