@@ -51,6 +51,7 @@
 //! ```
 
 mod async_fd;
+mod async_fd_io;
 mod interest;
 mod ready;
 mod ready_guard;
