@@ -173,8 +173,9 @@
 //! registered, the periodic non-blocking look at epoll is skipped.
 //!
 //! **I/O.** Every socket (and every [`AsyncFd`](io::AsyncFd)) is registered
-//! once with `epoll`, edge-triggered for both directions (an `AsyncFd` may
-//! ask for one, [`Interest`](io::Interest)); reads and writes never call
+//! once with `epoll`, edge-triggered for both directions and, for sockets,
+//! urgent data (an `AsyncFd` asks for what it needs,
+//! [`Interest`](io::Interest)); reads and writes never call
 //! `epoll_ctl` again, and a drop deregisters before it closes.
 //! A registration's readiness is one atomic word: the bits the driver last
 //! reported plus a tick it bumps on every event. An operation tries its

@@ -291,6 +291,151 @@ fn join_set_and_task_local_match_the_contract() {
     assert_eq!(key.sync_scope(4, || KEY.get()), 4);
 }
 
+/// Readiness as a value (issue 16): `io::Ready`, `Interest::{PRIORITY,
+/// ERROR}`, `ready`/`poll_*_ready`/`try_io`/`async_io` on the sockets and
+/// halves, and `AsyncFd`'s readiness, `async_io` and `try_new`, with
+/// tokio's names and signatures.
+#[test]
+#[allow(
+    clippy::type_complexity,
+    reason = "the signatures are spelled out, as the contract has them"
+)]
+fn readiness_names_match() {
+    use std::os::fd::OwnedFd;
+    use std::task::{Context, Poll};
+
+    use guillotine::io::{
+        AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, AsyncFdTryNewError, Interest, Ready,
+    };
+    use guillotine::net::{TcpStream, UdpSocket, UnixDatagram, UnixStream, tcp, unix};
+
+    // Ready: tokio's constants, predicates and operators.
+    for ready in [
+        Ready::EMPTY,
+        Ready::READABLE,
+        Ready::WRITABLE,
+        Ready::READ_CLOSED,
+        Ready::WRITE_CLOSED,
+        Ready::PRIORITY,
+        Ready::ERROR,
+        Ready::ALL,
+    ] {
+        let _: Ready = (ready | ready) & ready;
+        let _: Ready = ready - Ready::EMPTY;
+    }
+    let mut ready = Ready::EMPTY;
+    ready |= Ready::READABLE;
+    for is in [
+        Ready::is_empty,
+        Ready::is_readable,
+        Ready::is_writable,
+        Ready::is_read_closed,
+        Ready::is_write_closed,
+        Ready::is_priority,
+        Ready::is_error,
+    ] {
+        let _: bool = is(ready);
+    }
+    fn ready_value<T: Copy + Eq + Ord + std::fmt::Debug + Send + Sync>() {}
+    ready_value::<Ready>();
+    // Interest: the new constants and methods.
+    let _: Interest = Interest::PRIORITY | Interest::ERROR;
+    let _: fn(Interest) -> bool = Interest::is_priority;
+    let _: fn(Interest) -> bool = Interest::is_error;
+    let _: fn(Interest, Interest) -> Option<Interest> = Interest::remove;
+    // AsyncFd
+    type Fd = AsyncFd<OwnedFd>;
+    let _: fn(OwnedFd) -> Result<Fd, AsyncFdTryNewError<OwnedFd>> = AsyncFd::try_new;
+    let _: fn(OwnedFd, Interest) -> Result<Fd, AsyncFdTryNewError<OwnedFd>> =
+        AsyncFd::try_with_interest;
+    let _: fn(AsyncFdTryNewError<OwnedFd>) -> (OwnedFd, io::Error) = AsyncFdTryNewError::into_parts;
+    fn try_new_error<E: std::error::Error + Into<io::Error> + Send + Sync>() {}
+    try_new_error::<AsyncFdTryNewError<OwnedFd>>();
+    fn ready_guard(
+        fd: &Fd,
+        i: Interest,
+    ) -> impl Future<Output = io::Result<AsyncFdReadyGuard<'_, OwnedFd>>> + Send + '_ {
+        fd.ready(i)
+    }
+    fn ready_mut_guard(
+        fd: &mut Fd,
+        i: Interest,
+    ) -> impl Future<Output = io::Result<AsyncFdReadyMutGuard<'_, OwnedFd>>> + Send + '_ {
+        fd.ready_mut(i)
+    }
+    fn async_io(fd: &Fd) -> impl Future<Output = io::Result<u8>> + '_ {
+        fd.async_io(Interest::READABLE, |_: &OwnedFd| Ok(1))
+    }
+    fn async_io_mut(fd: &mut Fd) -> impl Future<Output = io::Result<u8>> + '_ {
+        fd.async_io_mut(Interest::READABLE, |_: &mut OwnedFd| Ok(1))
+    }
+    let _ = (ready_guard, ready_mut_guard, async_io, async_io_mut);
+    let _: fn(&Fd, Interest, fn(&OwnedFd) -> io::Result<u8>) -> io::Result<u8> = Fd::try_io;
+    let _: fn(&mut Fd, Interest, fn(&mut OwnedFd) -> io::Result<u8>) -> io::Result<u8> =
+        Fd::try_io_mut;
+    let _: for<'a> fn(
+        &'a mut Fd,
+        &mut Context<'_>,
+    ) -> Poll<io::Result<AsyncFdReadyMutGuard<'a, OwnedFd>>> = Fd::poll_read_ready_mut;
+    let _: for<'a> fn(
+        &'a mut Fd,
+        &mut Context<'_>,
+    ) -> Poll<io::Result<AsyncFdReadyMutGuard<'a, OwnedFd>>> = Fd::poll_write_ready_mut;
+    let _: fn(&AsyncFdReadyGuard<'static, OwnedFd>) -> Ready = AsyncFdReadyGuard::ready;
+    let _: fn(&mut AsyncFdReadyGuard<'static, OwnedFd>, Ready) =
+        AsyncFdReadyGuard::clear_ready_matching;
+    let _: fn(&AsyncFdReadyMutGuard<'static, OwnedFd>) -> Ready = AsyncFdReadyMutGuard::ready;
+    let _: fn(&mut AsyncFdReadyMutGuard<'static, OwnedFd>, Ready) =
+        AsyncFdReadyMutGuard::clear_ready_matching;
+    // Sockets: `ready`, the poll methods (tokio's names: `poll_recv_ready`
+    // and `poll_send_ready` on the datagram sockets), `try_io`, `async_io`.
+    macro_rules! sockets {
+        ($($ty:ty: $poll_read:ident, $poll_write:ident;)*) => {$({
+            fn ready(s: &$ty) -> impl Future<Output = io::Result<Ready>> + Send + '_ {
+                s.ready(Interest::READABLE)
+            }
+            fn async_io(s: &$ty) -> impl Future<Output = io::Result<u8>> + Send + '_ {
+                s.async_io(Interest::READABLE, || Ok(1))
+            }
+            let _ = (ready, async_io);
+            let _: fn(&$ty, &mut Context<'_>) -> Poll<io::Result<()>> = <$ty>::$poll_read;
+            let _: fn(&$ty, &mut Context<'_>) -> Poll<io::Result<()>> = <$ty>::$poll_write;
+            let _: fn(&$ty, Interest, fn() -> io::Result<u8>) -> io::Result<u8> = <$ty>::try_io;
+        })*};
+    }
+    sockets! {
+        TcpStream: poll_read_ready, poll_write_ready;
+        UnixStream: poll_read_ready, poll_write_ready;
+        UdpSocket: poll_recv_ready, poll_send_ready;
+        UnixDatagram: poll_recv_ready, poll_send_ready;
+    }
+    // The halves: `ready`, and `readable` / `writable` as their direction.
+    macro_rules! halves {
+        ($($ty:ty: $wait:ident;)*) => {$({
+            fn ready<'a>(h: &'a $ty) -> impl Future<Output = io::Result<Ready>> + Send + 'a {
+                h.ready(Interest::READABLE)
+            }
+            fn wait<'a>(h: &'a $ty) -> impl Future<Output = io::Result<()>> + Send + 'a {
+                h.$wait()
+            }
+            let _ = (ready, wait);
+        })*};
+    }
+    halves! {
+        tcp::ReadHalf<'_>: readable;
+        tcp::WriteHalf<'_>: writable;
+        tcp::OwnedReadHalf: readable;
+        tcp::OwnedWriteHalf: writable;
+        unix::ReadHalf<'_>: readable;
+        unix::WriteHalf<'_>: writable;
+        unix::OwnedReadHalf: readable;
+        unix::OwnedWriteHalf: writable;
+    }
+    debug::<Ready>();
+    debug::<AsyncFdTryNewError<OwnedFd>>();
+    send_sync::<AsyncFdTryNewError<OwnedFd>>();
+}
+
 /// tokio habits a ported program relies on (issue: "tokio habits that fail
 /// today"): these compile and behave as in tokio.
 #[test]

@@ -6,10 +6,10 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll, ready};
 
-use super::Interest;
 use super::ready_guard::{AsyncFdReadyGuard, AsyncFdReadyMutGuard};
 use super::registration::Registered;
-use crate::runtime::driver::scheduled_io::{Direction, Ready, ReadyEvent};
+use super::{AsyncFdTryNewError, Interest, Ready};
+use crate::runtime::driver::scheduled_io::{Direction, ReadyEvent};
 
 /// A non-blocking descriptor on the reactor: `readable().await` and
 /// `writable().await` wait for readiness, and the returned guard's
@@ -47,7 +47,8 @@ use crate::runtime::driver::scheduled_io::{Direction, Ready, ReadyEvent};
 /// }).unwrap();
 /// ```
 pub struct AsyncFd<T: AsFd> {
-    inner: Registered<T>,
+    /// The registration (`async_fd_io.rs` runs its I/O loops).
+    pub(super) inner: Registered<T>,
     /// The directions epoll reports; waiting for another one is an error.
     interest: Interest,
 }
@@ -113,11 +114,71 @@ impl<T: AsFd> AsyncFd<T> {
     /// ```
     #[track_caller]
     pub fn with_interest(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
+        AsyncFd::try_with_interest(inner, interest).map_err(io::Error::from)
+    }
+
+    /// Like [`new`](AsyncFd::new), but a failed registration hands `inner`
+    /// back, still open, in the [`AsyncFdTryNewError`].
+    ///
+    /// # Errors
+    /// Those of [`new`](AsyncFd::new), with `inner`.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    ///
+    /// ```
+    /// use guillotine::io::AsyncFd;
+    ///
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let file = std::fs::File::open(std::env::current_exe()?)?;
+    ///     // A regular file cannot be watched: fall back to blocking reads.
+    ///     let file = match AsyncFd::try_new(file) {
+    ///         Ok(fd) => fd.into_inner(),
+    ///         Err(e) => e.into_parts().0,
+    ///     };
+    ///     assert!(file.metadata()?.len() > 0);
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn try_new(inner: T) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
+        AsyncFd::try_with_interest(inner, Interest::BOTH)
+    }
+
+    /// Like [`with_interest`](AsyncFd::with_interest), but a failed
+    /// registration hands `inner` back, still open.
+    ///
+    /// # Errors
+    /// Those of [`new`](AsyncFd::new), with `inner`.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    ///
+    /// ```
+    /// use guillotine::io::{AsyncFd, Interest};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// a.set_nonblocking(true).unwrap();
+    /// let fd = AsyncFd::try_with_interest(a, Interest::READABLE).unwrap();
+    /// // The same descriptor twice: EEXIST, and the second value comes back.
+    /// let err = AsyncFd::try_with_interest(fd.get_ref(), Interest::READABLE).unwrap_err();
+    /// let (same, cause) = err.into_parts();
+    /// assert_eq!(cause.raw_os_error(), Some(libc::EEXIST));
+    /// assert!(std::ptr::eq(same, fd.get_ref()));
+    /// # });
+    /// ```
+    #[track_caller]
+    pub fn try_with_interest(
+        inner: T,
+        interest: Interest,
+    ) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
         // Nothing is assumed: the registration itself reports what is ready.
-        Ok(AsyncFd {
-            inner: Registered::with_interest(inner, interest, Ready::EMPTY)?,
-            interest,
-        })
+        match Registered::try_with_interest(inner, interest, Ready::EMPTY) {
+            Ok(inner) => Ok(AsyncFd { inner, interest }),
+            Err((inner, cause)) => Err(AsyncFdTryNewError::new(inner, cause)),
+        }
     }
 
     /// The directions this descriptor is registered for.
@@ -204,7 +265,52 @@ impl<T: AsFd> AsyncFd<T> {
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
         let event = ready!(self.poll_event(cx, Direction::Read))?;
-        Poll::Ready(Ok(self.guard(event)))
+        Poll::Ready(Ok(self.guard(event, Direction::Read)))
+    }
+
+    /// [`poll_read_ready`](AsyncFd::poll_read_ready) with a guard that
+    /// gives `&mut T`.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::io::Read;
+    /// use std::os::unix::net::UnixStream;
+    /// use std::task::{Context, Poll, ready};
+    /// use guillotine::io::AsyncFd;
+    ///
+    /// // The read of a hand-written `poll_read`.
+    /// fn poll_read(fd: &mut AsyncFd<UnixStream>, cx: &mut Context<'_>, buf: &mut [u8])
+    ///     -> Poll<std::io::Result<usize>>
+    /// {
+    ///     loop {
+    ///         let mut guard = ready!(fd.poll_read_ready_mut(cx))?;
+    ///         if let Ok(result) = guard.try_io(|fd| fd.get_mut().read(buf)) {
+    ///             return Poll::Ready(result);
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, mut b) = UnixStream::pair().unwrap();
+    /// a.set_nonblocking(true).unwrap();
+    /// let mut fd = AsyncFd::new(a).unwrap();
+    /// std::io::Write::write_all(&mut b, b"x").unwrap();
+    /// let mut buf = [0; 4];
+    /// let n = poll_fn(|cx| poll_read(&mut fd, cx, &mut buf)).await.unwrap();
+    /// assert_eq!(n, 1);
+    /// # });
+    /// ```
+    pub fn poll_read_ready_mut<'a>(
+        &'a mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<AsyncFdReadyMutGuard<'a, T>>> {
+        let event = ready!(self.poll_event(cx, Direction::Read))?;
+        Poll::Ready(Ok(AsyncFdReadyMutGuard::new(
+            self,
+            event,
+            Interest::READABLE,
+        )))
     }
 
     /// Polls for write readiness; see [`poll_read_ready`](AsyncFd::poll_read_ready).
@@ -225,7 +331,124 @@ impl<T: AsFd> AsyncFd<T> {
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
         let event = ready!(self.poll_event(cx, Direction::Write))?;
-        Poll::Ready(Ok(self.guard(event)))
+        Poll::Ready(Ok(self.guard(event, Direction::Write)))
+    }
+
+    /// [`poll_write_ready`](AsyncFd::poll_write_ready) with a guard that
+    /// gives `&mut T`.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// use std::task::{Context, Poll, ready};
+    /// use guillotine::io::AsyncFd;
+    ///
+    /// // The write of a hand-written `poll_write`.
+    /// fn poll_write(fd: &mut AsyncFd<UnixStream>, cx: &mut Context<'_>, buf: &[u8])
+    ///     -> Poll<std::io::Result<usize>>
+    /// {
+    ///     loop {
+    ///         let mut guard = ready!(fd.poll_write_ready_mut(cx))?;
+    ///         if let Ok(result) = guard.try_io(|fd| fd.get_mut().write(buf)) {
+    ///             return Poll::Ready(result);
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = UnixStream::pair().unwrap();
+    /// a.set_nonblocking(true).unwrap();
+    /// let mut fd = AsyncFd::new(a).unwrap();
+    /// let n = poll_fn(|cx| poll_write(&mut fd, cx, b"x")).await.unwrap();
+    /// assert_eq!(n, 1);
+    /// # });
+    /// ```
+    pub fn poll_write_ready_mut<'a>(
+        &'a mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<AsyncFdReadyMutGuard<'a, T>>> {
+        let event = ready!(self.poll_event(cx, Direction::Write))?;
+        Poll::Ready(Ok(AsyncFdReadyMutGuard::new(
+            self,
+            event,
+            Interest::WRITABLE,
+        )))
+    }
+
+    /// Waits for any readiness of `interest` (a combination of interests
+    /// waits for the first of them). The guard's
+    /// [`ready`](AsyncFdReadyGuard::ready) tells which; clear what an
+    /// operation found used up with
+    /// [`clear_ready_matching`](AsyncFdReadyGuard::clear_ready_matching).
+    /// Any number of tasks may wait at once.
+    ///
+    /// [`ERROR`](Interest::ERROR) may always be waited for (epoll always
+    /// reports errors); a pending error shows as readable and writable to a
+    /// wait without it.
+    ///
+    /// # Errors
+    /// If the runtime has shut down; `InvalidInput` at once if `interest`
+    /// has a readiness outside this descriptor's
+    /// [`interest`](AsyncFd::interest) (other than `ERROR`).
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use guillotine::io::{AsyncFd, Interest};
+    ///
+    /// let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let (a, mut b) = std::os::unix::net::UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let fd = AsyncFd::new(a)?;
+    ///     b.write_all(b"ping")?;
+    ///     let mut guard = fd.ready(Interest::READABLE | Interest::WRITABLE).await?;
+    ///     if guard.ready().is_readable() {
+    ///         let mut buf = [0; 4];
+    ///         match fd.get_ref().read(&mut buf) {
+    ///             Ok(n) => assert_eq!(&buf[..n], b"ping"),
+    ///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+    ///                 guard.clear_ready_matching(guillotine::io::Ready::READABLE);
+    ///             }
+    ///             Err(e) => return Err(e),
+    ///         }
+    ///     }
+    ///     Ok::<_, std::io::Error>(())
+    /// }).unwrap();
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<AsyncFdReadyGuard<'_, T>> {
+        self.check(interest)?;
+        let event = self.inner.readiness_for(interest).await?;
+        Ok(AsyncFdReadyGuard::new(self, event, interest))
+    }
+
+    /// Like [`ready`](AsyncFd::ready), with a guard that gives `&mut T`.
+    ///
+    /// # Errors
+    /// Those of [`ready`](AsyncFd::ready).
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use guillotine::io::{AsyncFd, Interest};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// a.set_nonblocking(true).unwrap();
+    /// let mut fd = AsyncFd::new(a).unwrap();
+    /// let mut guard = fd.ready_mut(Interest::WRITABLE).await.unwrap();
+    /// assert!(guard.ready().is_writable());
+    /// let n = guard.try_io(|fd| fd.get_mut().write(b"x")).unwrap().unwrap();
+    /// assert_eq!(n, 1);
+    /// # });
+    /// ```
+    pub async fn ready_mut(
+        &mut self,
+        interest: Interest,
+    ) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
+        self.check(interest)?;
+        let event = self.inner.readiness_for(interest).await?;
+        Ok(AsyncFdReadyMutGuard::new(self, event, interest))
     }
 
     /// Waits until the descriptor may be readable (or has hung up, or has an
@@ -248,7 +471,7 @@ impl<T: AsFd> AsyncFd<T> {
     /// ```
     pub async fn readable(&self) -> io::Result<AsyncFdReadyGuard<'_, T>> {
         let event = self.event(Direction::Read).await?;
-        Ok(self.guard(event))
+        Ok(self.guard(event, Direction::Read))
     }
 
     /// Waits until the descriptor may be writable.
@@ -270,7 +493,7 @@ impl<T: AsFd> AsyncFd<T> {
     /// ```
     pub async fn writable(&self) -> io::Result<AsyncFdReadyGuard<'_, T>> {
         let event = self.event(Direction::Write).await?;
-        Ok(self.guard(event))
+        Ok(self.guard(event, Direction::Write))
     }
 
     /// Like [`readable`](AsyncFd::readable), with a guard that gives `&mut T`.
@@ -298,7 +521,7 @@ impl<T: AsFd> AsyncFd<T> {
     /// ```
     pub async fn readable_mut(&mut self) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
         let event = self.event(Direction::Read).await?;
-        Ok(AsyncFdReadyMutGuard::new(self, event))
+        Ok(AsyncFdReadyMutGuard::new(self, event, Interest::READABLE))
     }
 
     /// Like [`writable`](AsyncFd::writable), with a guard that gives `&mut T`.
@@ -319,78 +542,31 @@ impl<T: AsFd> AsyncFd<T> {
     /// ```
     pub async fn writable_mut(&mut self) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
         let event = self.event(Direction::Write).await?;
-        Ok(AsyncFdReadyMutGuard::new(self, event))
+        Ok(AsyncFdReadyMutGuard::new(self, event, Interest::WRITABLE))
     }
 
-    /// Waits for read readiness and runs `f` until it stops failing with
-    /// `WouldBlock`: the loop of the type-level example in one call.
-    ///
-    /// # Errors
-    /// `f`'s error, the runtime's shutdown, or `InvalidInput` for a
-    /// direction outside the interest.
-    ///
-    /// ```
-    /// use std::io::{Read, Write};
-    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
-    /// # rt.block_on(async {
-    /// let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
-    /// a.set_nonblocking(true).unwrap();
-    /// let fd = guillotine::io::AsyncFd::new(a).unwrap();
-    /// b.write_all(b"abc").unwrap();
-    /// let mut buf = [0; 8];
-    /// let n = fd.read_with(|s| (&*s).read(&mut buf)).await.unwrap();
-    /// assert_eq!(&buf[..n], b"abc");
-    /// # });
-    /// ```
-    pub async fn read_with<R>(&self, f: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        self.check(Direction::Read)?;
-        self.inner.async_io(Direction::Read, f).await
-    }
-
-    /// Waits for write readiness and runs `f` until it stops failing with
-    /// `WouldBlock`.
-    ///
-    /// # Errors
-    /// `f`'s error, the runtime's shutdown, or `InvalidInput` for a
-    /// direction outside the interest.
-    ///
-    /// ```
-    /// use std::io::Write;
-    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
-    /// # rt.block_on(async {
-    /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
-    /// a.set_nonblocking(true).unwrap();
-    /// let fd = guillotine::io::AsyncFd::new(a).unwrap();
-    /// assert_eq!(fd.write_with(|s| (&*s).write(b"abc")).await.unwrap(), 3);
-    /// # });
-    /// ```
-    pub async fn write_with<R>(&self, f: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        self.check(Direction::Write)?;
-        self.inner.async_io(Direction::Write, f).await
-    }
-
-    /// Fails a wait for a direction outside the interest: epoll was not
-    /// asked to report it, so the wait could last forever.
-    fn check(&self, direction: Direction) -> io::Result<()> {
-        let (registered, name, what) = match direction {
-            Direction::Read => (self.interest.is_readable(), "READABLE", "readability"),
-            Direction::Write => (self.interest.is_writable(), "WRITABLE", "writability"),
-        };
-        if registered {
+    /// Fails a wait for a readiness outside the interest: epoll was not
+    /// asked to report it, so the wait could last forever. Errors are
+    /// always reported.
+    pub(super) fn check(&self, interest: Interest) -> io::Result<()> {
+        let missing = interest
+            .remove(Interest::ERROR)
+            .and_then(|asked| asked.remove(self.interest));
+        let Some(missing) = missing else {
             return Ok(());
-        }
+        };
         Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!(
-                "cannot wait for {what}: this AsyncFd was registered with interest {:?}, \
-                 without Interest::{name} (see AsyncFd::with_interest)",
+                "cannot wait for {missing:?}: this AsyncFd was registered with interest {:?}, \
+                 without it (see AsyncFd::with_interest)",
                 self.interest
             ),
         ))
     }
 
     async fn event(&self, direction: Direction) -> io::Result<ReadyEvent> {
-        self.check(direction)?;
+        self.check(direction.interest())?;
         self.inner.readiness(direction).await
     }
 
@@ -399,12 +575,12 @@ impl<T: AsFd> AsyncFd<T> {
         cx: &mut Context<'_>,
         direction: Direction,
     ) -> Poll<io::Result<ReadyEvent>> {
-        self.check(direction)?;
+        self.check(direction.interest())?;
         self.inner.poll_ready(cx, direction)
     }
 
-    fn guard(&self, event: ReadyEvent) -> AsyncFdReadyGuard<'_, T> {
-        AsyncFdReadyGuard::new(self, event)
+    fn guard(&self, event: ReadyEvent, direction: Direction) -> AsyncFdReadyGuard<'_, T> {
+        AsyncFdReadyGuard::new(self, event, direction.interest())
     }
 
     /// Forgets `event`'s readiness unless a newer event arrived (for the guards).

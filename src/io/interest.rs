@@ -1,10 +1,14 @@
-//! [`Interest`]: the directions a registration asks epoll to report.
+//! [`Interest`]: the readiness a registration asks epoll to report, and a
+//! wait waits for.
 
 use std::fmt;
 use std::ops;
 
-/// The readiness an [`AsyncFd`](super::AsyncFd) is registered for: readable,
-/// writable, or both (combine them with `|`).
+use super::Ready;
+
+/// The readiness an [`AsyncFd`](super::AsyncFd) is registered for, or a
+/// `ready` call waits for: readable, writable, urgent data, errors (combine
+/// them with `|`).
 ///
 /// Hang-ups and errors are reported whatever the interest (epoll always
 /// reports them).
@@ -34,8 +38,38 @@ impl Interest {
     /// ```
     pub const WRITABLE: Interest = Interest(1 << 1);
 
-    /// Both directions: every socket's, and [`AsyncFd::new`](super::AsyncFd::new)'s.
+    /// Urgent data (`EPOLLPRI`): TCP out-of-band data, or a change of a
+    /// file such as `/proc/self/mounts` or a sysfs attribute. Sockets are
+    /// registered for it; an [`AsyncFd`](super::AsyncFd) must ask for it
+    /// (see [`AsyncFd::with_interest`](super::AsyncFd::with_interest)).
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    ///
+    /// assert!(Interest::PRIORITY.is_priority());
+    /// assert!(!Interest::PRIORITY.is_readable());
+    /// ```
+    pub const PRIORITY: Interest = Interest(1 << 2);
+
+    /// Errors (`EPOLLERR`), which epoll always reports: registering for
+    /// `ERROR` alone asks epoll for nothing else. A wait for it sees
+    /// [`Ready::ERROR`]; without it, a pending error shows as readable and
+    /// writable (the next read or write returns it).
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    ///
+    /// assert!(Interest::ERROR.is_error());
+    /// assert!(!(Interest::READABLE | Interest::WRITABLE).is_error());
+    /// ```
+    pub const ERROR: Interest = Interest(1 << 3);
+
+    /// Both directions: [`AsyncFd::new`](super::AsyncFd::new)'s.
     pub(crate) const BOTH: Interest = Interest::READABLE.add(Interest::WRITABLE);
+
+    /// Every socket's: both directions and urgent data. `EPOLLPRI` costs
+    /// nothing until urgent data arrives.
+    pub(crate) const SOCKET: Interest = Interest::BOTH.add(Interest::PRIORITY);
 
     /// Both interests; `|` in a `const` context.
     ///
@@ -74,7 +108,59 @@ impl Interest {
         self.0 & Interest::WRITABLE.0 != 0
     }
 
-    /// The epoll flags of these directions (without the trigger mode).
+    /// Whether urgent data is included.
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    ///
+    /// assert!((Interest::READABLE | Interest::PRIORITY).is_priority());
+    /// assert!(!Interest::READABLE.is_priority());
+    /// ```
+    pub const fn is_priority(self) -> bool {
+        self.0 & Interest::PRIORITY.0 != 0
+    }
+
+    /// Whether errors are included.
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    ///
+    /// assert!((Interest::READABLE | Interest::ERROR).is_error());
+    /// assert!(!Interest::READABLE.is_error());
+    /// ```
+    pub const fn is_error(self) -> bool {
+        self.0 & Interest::ERROR.0 != 0
+    }
+
+    /// These interests without `other`'s; `None` if none is left.
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    ///
+    /// let both = Interest::READABLE | Interest::WRITABLE;
+    /// assert_eq!(both.remove(Interest::READABLE), Some(Interest::WRITABLE));
+    /// assert_eq!(both.remove(both), None);
+    /// ```
+    #[must_use = "this returns the result of the operation, without modifying the original"]
+    pub const fn remove(self, other: Interest) -> Option<Interest> {
+        match self.0 & !other.0 {
+            0 => None,
+            left => Some(Interest(left)),
+        }
+    }
+
+    /// Whether every interest of `other` is included.
+    pub(crate) const fn contains(self, other: Interest) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The readiness states that end a wait for these interests.
+    pub(crate) fn mask(self) -> Ready {
+        Ready::waking(self)
+    }
+
+    /// The epoll flags of these interests (without the trigger mode);
+    /// `EPOLLERR` and `EPOLLHUP` need none.
     pub(crate) fn epoll_events(self) -> i32 {
         let mut events = 0;
         if self.is_readable() {
@@ -82,6 +168,9 @@ impl Interest {
         }
         if self.is_writable() {
             events |= libc::EPOLLOUT;
+        }
+        if self.is_priority() {
+            events |= libc::EPOLLPRI;
         }
         events
     }
@@ -103,13 +192,27 @@ impl ops::BitOrAssign for Interest {
 
 impl fmt::Debug for Interest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.is_readable(), self.is_writable()) {
-            (true, true) => f.write_str("READABLE | WRITABLE"),
-            (true, false) => f.write_str("READABLE"),
-            (false, true) => f.write_str("WRITABLE"),
-            // No constructor makes one, but Debug must not lie.
-            (false, false) => f.write_str("(none)"),
+        let names = [
+            (Interest::READABLE, "READABLE"),
+            (Interest::WRITABLE, "WRITABLE"),
+            (Interest::PRIORITY, "PRIORITY"),
+            (Interest::ERROR, "ERROR"),
+        ];
+        let mut first = true;
+        for (interest, name) in names {
+            if self.contains(interest) {
+                if !first {
+                    f.write_str(" | ")?;
+                }
+                f.write_str(name)?;
+                first = false;
+            }
         }
+        if first {
+            // No constructor makes one, but Debug must not lie.
+            f.write_str("(none)")?;
+        }
+        Ok(())
     }
 }
 
@@ -125,5 +228,13 @@ mod tests {
         let both = Interest::READABLE | Interest::WRITABLE;
         assert_eq!(both.epoll_events(), read | libc::EPOLLOUT);
         assert_eq!(format!("{both:?}"), "READABLE | WRITABLE");
+        assert_eq!(Interest::PRIORITY.epoll_events(), libc::EPOLLPRI);
+        assert_eq!(
+            Interest::ERROR.epoll_events(),
+            0,
+            "epoll reports errors anyway"
+        );
+        let odd = Interest::PRIORITY | Interest::ERROR;
+        assert_eq!(format!("{odd:?}"), "PRIORITY | ERROR");
     }
 }

@@ -51,9 +51,12 @@
 //! ```
 
 mod async_fd;
+mod async_fd_io;
 mod interest;
+mod ready;
 mod ready_guard;
 pub(crate) mod registration;
+mod try_new_error;
 
 pub use async_fd::AsyncFd;
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
@@ -64,4 +67,6 @@ pub use futures_lite::io::{
     split,
 };
 pub use interest::Interest;
+pub use ready::Ready;
 pub use ready_guard::{AsyncFdReadyGuard, AsyncFdReadyMutGuard, TryIoError};
+pub use try_new_error::AsyncFdTryNewError;

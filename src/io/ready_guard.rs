@@ -4,8 +4,8 @@ use std::fmt;
 use std::io;
 use std::os::fd::AsFd;
 
-use super::AsyncFd;
-use crate::runtime::driver::scheduled_io::{Ready, ReadyEvent};
+use super::{AsyncFd, Interest, Ready};
+use crate::runtime::driver::scheduled_io::ReadyEvent;
 
 /// Proof that an [`AsyncFd`] was ready. Dropping it keeps the readiness;
 /// [`clear_ready`](Self::clear_ready) (or a `WouldBlock` inside
@@ -32,8 +32,10 @@ use crate::runtime::driver::scheduled_io::{Ready, ReadyEvent};
 /// ```
 pub struct AsyncFdReadyGuard<'a, T: AsFd> {
     async_fd: &'a AsyncFd<T>,
-    /// `None` once cleared or retained.
+    /// The raw bits seen; `None` once cleared or retained.
     event: Option<ReadyEvent>,
+    /// What the wait was for: how [`ready`](Self::ready) shows `event`.
+    interest: Interest,
 }
 
 /// An [`AsyncFdReadyGuard`] with `&mut` access, from
@@ -54,6 +56,7 @@ pub struct AsyncFdReadyGuard<'a, T: AsFd> {
 pub struct AsyncFdReadyMutGuard<'a, T: AsFd> {
     async_fd: &'a mut AsyncFd<T>,
     event: Option<ReadyEvent>,
+    interest: Interest,
 }
 
 /// The operation in [`AsyncFdReadyGuard::try_io`] would have blocked; the
@@ -107,6 +110,62 @@ macro_rules! guard_methods {
             if let Some(event) = self.event.take() {
                 self.async_fd.clear_readiness(event);
             }
+        }
+
+        /// Forgets only the readiness in `ready` (unless a newer event has
+        /// arrived): for a guard of a wait on several interests, after one
+        /// of its operations failed with `WouldBlock`. The closed states
+        /// stay set in the descriptor's readiness (no new event would
+        /// come), but leave this guard's [`ready`](Self::ready). A pending
+        /// error that showed as readable or writable goes with them.
+        ///
+        /// ```
+        /// use guillotine::io::{AsyncFd, Interest, Ready};
+        /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+        /// # rt.block_on(async {
+        /// let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+        /// a.set_nonblocking(true).unwrap();
+        /// let fd = AsyncFd::new(a).unwrap();
+        /// std::io::Write::write_all(&mut b, b"x").unwrap();
+        /// let mut guard = fd.ready(Interest::READABLE | Interest::WRITABLE).await.unwrap();
+        /// assert_eq!(guard.ready(), Ready::READABLE | Ready::WRITABLE);
+        /// guard.clear_ready_matching(Ready::READABLE);
+        /// assert_eq!(guard.ready(), Ready::WRITABLE);
+        /// # });
+        /// ```
+        pub fn clear_ready_matching(&mut self, ready: Ready) {
+            if let Some(mut event) = self.event.take() {
+                let forget = Ready::behind(ready, self.interest);
+                self.async_fd.clear_readiness(ReadyEvent {
+                    tick: event.tick,
+                    ready: event.ready & forget,
+                });
+                event.ready = event.ready - forget;
+                if !event.ready.seen_by(self.interest).is_empty() {
+                    self.event = Some(event);
+                }
+            }
+        }
+
+        /// The readiness this guard saw, for the interest its wait was for:
+        /// [`EMPTY`](Ready::EMPTY) once cleared or retained.
+        ///
+        /// ```
+        /// use guillotine::io::{AsyncFd, Interest};
+        /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+        /// # rt.block_on(async {
+        /// let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        /// a.set_nonblocking(true).unwrap();
+        /// let fd = AsyncFd::new(a).unwrap();
+        /// drop(b);
+        /// let guard = fd.ready(Interest::READABLE).await.unwrap();
+        /// assert!(guard.ready().is_read_closed());
+        /// assert!(!guard.ready().is_writable(), "not asked for");
+        /// # });
+        /// ```
+        pub fn ready(&self) -> Ready {
+            self.event
+                .map_or(Ready::EMPTY, |e| e.ready.seen_by(self.interest))
         }
 
         /// Keeps the readiness: the next wait returns at once.
@@ -186,10 +245,11 @@ macro_rules! guard_methods {
 }
 
 impl<'a, T: AsFd> AsyncFdReadyGuard<'a, T> {
-    pub(super) fn new(async_fd: &'a AsyncFd<T>, event: ReadyEvent) -> Self {
+    pub(super) fn new(async_fd: &'a AsyncFd<T>, event: ReadyEvent, interest: Interest) -> Self {
         AsyncFdReadyGuard {
             async_fd,
             event: Some(event),
+            interest,
         }
     }
 
@@ -245,10 +305,11 @@ impl<'a, T: AsFd> AsyncFdReadyGuard<'a, T> {
 }
 
 impl<'a, T: AsFd> AsyncFdReadyMutGuard<'a, T> {
-    pub(super) fn new(async_fd: &'a mut AsyncFd<T>, event: ReadyEvent) -> Self {
+    pub(super) fn new(async_fd: &'a mut AsyncFd<T>, event: ReadyEvent, interest: Interest) -> Self {
         AsyncFdReadyMutGuard {
             async_fd,
             event: Some(event),
+            interest,
         }
     }
 
@@ -342,7 +403,7 @@ impl<T: AsFd + fmt::Debug> fmt::Debug for AsyncFdReadyGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncFdReadyGuard")
             .field("async_fd", self.async_fd)
-            .field("ready", &self.event)
+            .field("ready", &self.ready())
             .finish()
     }
 }
@@ -351,7 +412,7 @@ impl<T: AsFd + fmt::Debug> fmt::Debug for AsyncFdReadyMutGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncFdReadyMutGuard")
             .field("async_fd", self.async_fd)
-            .field("ready", &self.event)
+            .field("ready", &self.ready())
             .finish()
     }
 }

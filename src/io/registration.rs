@@ -10,8 +10,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use crate::io::Interest;
-use crate::runtime::driver::scheduled_io::{Direction, Ready, ReadyEvent, ScheduledIo};
+use crate::io::{Interest, Ready};
+use crate::runtime::driver::scheduled_io::{Direction, ReadyEvent, ScheduledIo};
 use crate::runtime::driver::{self, io::Token};
 use crate::runtime::{context, coop};
 
@@ -31,14 +31,14 @@ pub(crate) struct Registered<T: AsFd> {
 }
 
 impl<T: AsFd> Registered<T> {
-    /// Registers `io` with the current runtime for both directions,
-    /// assuming `initial` readiness.
+    /// Registers the socket `io` with the current runtime for both
+    /// directions and urgent data, assuming `initial` readiness.
     ///
     /// # Panics
     /// Outside a runtime.
     #[track_caller]
     pub(crate) fn new(io: T, initial: Ready) -> io::Result<Registered<T>> {
-        Registered::with_interest(io, Interest::BOTH, initial)
+        Registered::with_interest(io, Interest::SOCKET, initial)
     }
 
     /// Registers `io` with the current runtime for `interest` only.
@@ -51,16 +51,32 @@ impl<T: AsFd> Registered<T> {
         interest: Interest,
         initial: Ready,
     ) -> io::Result<Registered<T>> {
+        Registered::try_with_interest(io, interest, initial).map_err(|(_, e)| e)
+    }
+
+    /// [`with_interest`](Self::with_interest), handing `io` back with the
+    /// error.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    #[track_caller]
+    pub(crate) fn try_with_interest(
+        io: T,
+        interest: Interest,
+        initial: Ready,
+    ) -> Result<Registered<T>, (T, io::Error)> {
         let Some(driver) = context::driver() else {
             panic!("{NO_REACTOR}");
         };
-        let (token, scheduled) = driver.io.register(io.as_fd(), interest, initial)?;
-        Ok(Registered {
-            io: Some(io),
-            driver,
-            token,
-            scheduled,
-        })
+        match driver.io.register(io.as_fd(), interest, initial) {
+            Ok((token, scheduled)) => Ok(Registered {
+                io: Some(io),
+                driver,
+                token,
+                scheduled,
+            }),
+            Err(e) => Err((io, e)),
+        }
     }
 
     pub(crate) fn get_ref(&self) -> &T {
@@ -89,13 +105,40 @@ impl<T: AsFd> Registered<T> {
         coop::poll_budgeted(cx, |cx| self.scheduled.poll_ready(cx, direction))
     }
 
-    /// A future for readiness; any number may wait at once.
+    /// A future for `direction`'s readiness; any number may wait at once.
     pub(crate) fn readiness(&self, direction: Direction) -> Readiness<'_> {
+        self.readiness_mask(direction.mask())
+    }
+
+    /// A future for `interest`'s readiness (its raw bits; see
+    /// [`ready`](Self::ready) for what a caller is shown).
+    pub(crate) fn readiness_for(&self, interest: Interest) -> Readiness<'_> {
+        self.readiness_mask(interest.mask())
+    }
+
+    fn readiness_mask(&self, mask: Ready) -> Readiness<'_> {
         Readiness {
             scheduled: &self.scheduled,
-            direction,
+            mask,
             id: None,
         }
+    }
+
+    /// Waits for any of `interest`, and reports it as
+    /// [`Ready::seen_by`] has it; clears nothing.
+    pub(crate) async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        let event = self.readiness_for(interest).await?;
+        Ok(event.ready.seen_by(interest))
+    }
+
+    /// `poll_read_ready`-style readiness without the event: the stream
+    /// types' `poll_read_ready` / `poll_write_ready`.
+    pub(crate) fn poll_ready_unit(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<()>> {
+        self.poll_ready(cx, direction).map_ok(drop)
     }
 
     /// Forgets `event`'s readiness unless a newer event arrived.
@@ -172,12 +215,50 @@ impl<T: AsFd> Registered<T> {
     pub(crate) async fn async_io<R>(
         &self,
         direction: Direction,
+        f: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.async_io_mask(direction.mask(), f).await
+    }
+
+    /// [`async_io`](Self::async_io) for any `interest` (tokio's `async_io`).
+    pub(crate) async fn async_io_for<R>(
+        &self,
+        interest: Interest,
+        f: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.async_io_mask(interest.mask(), f).await
+    }
+
+    async fn async_io_mask<R>(
+        &self,
+        mask: Ready,
         mut f: impl FnMut(&T) -> io::Result<R>,
     ) -> io::Result<R> {
         loop {
-            let event = self.readiness(direction).await?;
+            let event = self.readiness_mask(mask).await?;
             if let Some(result) = self.attempt(event, &mut f) {
                 return result;
+            }
+        }
+    }
+
+    /// [`async_io_for`](Self::async_io_for) with `&mut T`.
+    pub(crate) async fn async_io_mut<R>(
+        &mut self,
+        interest: Interest,
+        mut f: impl FnMut(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        loop {
+            let event = self.readiness_for(interest).await?;
+            loop {
+                match f(self.get_mut()) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        self.clear_readiness(event);
+                        break;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    result => return result,
+                }
             }
         }
     }
@@ -206,11 +287,48 @@ impl<T: AsFd> Registered<T> {
         direction: Direction,
         mut f: impl FnMut(&T) -> io::Result<R>,
     ) -> io::Result<R> {
-        match self.scheduled.ready(direction)? {
+        match self.scheduled.ready(direction.mask())? {
             Some(event) => self
                 .attempt(event, &mut f)
                 .unwrap_or_else(|| Err(io::ErrorKind::WouldBlock.into())),
             None => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    /// Runs `f` once if `interest` is ready now, clearing that readiness if
+    /// `f` fails with `WouldBlock` (tokio's `try_io`).
+    pub(crate) fn try_io_for<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let Some(event) = self.scheduled.ready(interest.mask())? else {
+            return Err(io::ErrorKind::WouldBlock.into());
+        };
+        match f(self.get_ref()) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.clear_readiness(event);
+                Err(e)
+            }
+            result => result,
+        }
+    }
+
+    /// [`try_io_for`](Self::try_io_for) with `&mut T`.
+    pub(crate) fn try_io_mut<R>(
+        &mut self,
+        interest: Interest,
+        f: impl FnOnce(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let Some(event) = self.scheduled.ready(interest.mask())? else {
+            return Err(io::ErrorKind::WouldBlock.into());
+        };
+        match f(self.get_mut()) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.clear_readiness(event);
+                Err(e)
+            }
+            result => result,
         }
     }
 }
@@ -240,12 +358,13 @@ impl<T: AsFd + std::fmt::Debug> std::fmt::Debug for Registered<T> {
     }
 }
 
-/// Waits for one direction's readiness; see [`Registered::readiness`].
+/// Waits for readiness; see [`Registered::readiness`].
 #[must_use = "futures do nothing unless you .await or poll them"]
 #[derive(Debug)]
 pub(crate) struct Readiness<'a> {
     scheduled: &'a ScheduledIo,
-    direction: Direction,
+    /// The bits that end the wait.
+    mask: Ready,
     /// Our entry among the waiters, once we wait.
     id: Option<u64>,
 }
@@ -256,7 +375,7 @@ impl Future for Readiness<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         coop::poll_budgeted(cx, |cx| {
-            this.scheduled.poll_waiter(cx, this.direction, &mut this.id)
+            this.scheduled.poll_waiter(cx, this.mask, &mut this.id)
         })
     }
 }

@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use socket2::{Domain, SockAddr, SockRef, Type};
 
 use super::addr::{ToSocketAddrs, each_addr, resolve};
+use crate::io::Interest;
 use crate::io::registration::Registered;
 use crate::runtime::driver::scheduled_io::{Direction, Ready};
 
@@ -305,6 +306,130 @@ impl UdpSocket {
     /// ```
     pub async fn writable(&self) -> io::Result<()> {
         self.io.readiness(Direction::Write).await.map(drop)
+    }
+
+    /// Waits for any readiness of `interest` and returns it, clearing
+    /// nothing: pair it with the `try_*` methods (or
+    /// [`try_io`](UdpSocket::try_io)), whose `WouldBlock` clears it.
+    ///
+    /// A pending error, such as the `ECONNREFUSED` a connected socket gets
+    /// back from a closed port, is [`Ready::ERROR`] to a wait that includes
+    /// [`Interest::ERROR`] ([`take_error`](UdpSocket::take_error) takes
+    /// it), and shows as readable and writable to one without (the next
+    /// receive or send returns it; tokio would keep waiting).
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let socket = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// socket.send_to(b"me", socket.local_addr().unwrap()).await.unwrap();
+    /// let ready = socket.ready(Interest::READABLE).await.unwrap();
+    /// assert!(ready.is_readable());
+    /// assert_eq!(socket.try_recv_from(&mut [0; 8]).unwrap().0, 2);
+    /// # });
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.io.ready(interest).await
+    }
+
+    /// Polls for a datagram to receive (or an error). Only the last task
+    /// to call it is woken.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let socket = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// socket.send_to(b"me", socket.local_addr().unwrap()).await.unwrap();
+    /// poll_fn(|cx| socket.poll_recv_ready(cx)).await.unwrap();
+    /// assert_eq!(socket.try_recv_from(&mut [0; 8]).unwrap().0, 2);
+    /// # });
+    /// ```
+    pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready_unit(cx, Direction::Read)
+    }
+
+    /// Polls for room to send a datagram. Only the last task to call it is
+    /// woken.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let socket = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// poll_fn(|cx| socket.poll_send_ready(cx)).await.unwrap();
+    /// let to = socket.local_addr().unwrap();
+    /// assert_eq!(socket.try_send_to(b"x", to).unwrap(), 1);
+    /// # });
+    /// ```
+    pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready_unit(cx, Direction::Write)
+    }
+
+    /// Runs `f`, a system call of your own on this socket, if `interest`
+    /// is ready now; `f` failing with `WouldBlock` clears that readiness.
+    /// If it is not ready, `f` is not called and the result is
+    /// `WouldBlock`.
+    ///
+    /// # Errors
+    /// `WouldBlock`, `f`'s error, or that of a runtime that has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let socket = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// let mut buf = [std::mem::MaybeUninit::new(0); 8];
+    /// // Nothing arrived: the closure is not even called.
+    /// let peeked = socket.try_io(Interest::READABLE, || socket2::SockRef::from(&socket).peek(&mut buf));
+    /// assert_eq!(peeked.unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+    /// # });
+    /// ```
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.try_io_for(interest, |_| f())
+    }
+
+    /// Waits for `interest` and runs `f`, a system call of your own on this
+    /// socket, until it stops failing with `WouldBlock` (which clears the
+    /// readiness each time).
+    ///
+    /// # Errors
+    /// `f`'s error, or that of a runtime that has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let socket = guillotine::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    /// socket.send_to(b"me", socket.local_addr().unwrap()).await.unwrap();
+    /// let mut buf = [std::mem::MaybeUninit::new(0); 8];
+    /// let (n, _from) = socket
+    ///     .async_io(Interest::READABLE, || socket2::SockRef::from(&socket).peek_from(&mut buf))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(n, 2);
+    /// # });
+    /// ```
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.async_io_for(interest, |_| f()).await
     }
 
     /// The local address.

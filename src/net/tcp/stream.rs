@@ -10,6 +10,7 @@ use std::time::Duration;
 use socket2::{Domain, SockRef, Socket, Type};
 
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::io::Interest;
 use crate::io::registration::Registered;
 use crate::net::addr::{ToSocketAddrs, each_addr};
 use crate::net::{connect, impl_async_read, impl_async_write, new_socket, stream_ops};
@@ -387,6 +388,140 @@ impl TcpStream {
     /// ```
     pub async fn writable(&self) -> io::Result<()> {
         self.io.readiness(Direction::Write).await.map(drop)
+    }
+
+    /// Waits for any readiness of `interest` and returns it, clearing
+    /// nothing: pair it with `try_read`/`try_write` (or
+    /// [`try_io`](TcpStream::try_io)), whose `WouldBlock` clears it. One
+    /// task can so read and write without splitting the stream.
+    ///
+    /// [`Interest::PRIORITY`] waits for urgent (out-of-band) data. A pending
+    /// error shows as readable and writable, or as [`Ready::ERROR`] to a
+    /// wait that includes [`Interest::ERROR`].
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::{AsyncWriteExt, Interest};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut client = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (server, _) = listener.accept().await.unwrap();
+    /// client.write_all(b"hi").await.unwrap();
+    /// let ready = server.ready(Interest::READABLE | Interest::WRITABLE).await.unwrap();
+    /// if ready.is_readable() {
+    ///     assert_eq!(server.try_read(&mut [0; 8]).unwrap(), 2);
+    /// }
+    /// # });
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.io.ready(interest).await
+    }
+
+    /// Polls for read readiness. It shares its waker slot with
+    /// `poll_read` (`AsyncRead`): only the last task to call either is
+    /// woken.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// use guillotine::io::AsyncWriteExt;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let mut client = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let (server, _) = listener.accept().await.unwrap();
+    /// client.write_all(b"x").await.unwrap();
+    /// poll_fn(|cx| server.poll_read_ready(cx)).await.unwrap();
+    /// assert_eq!(server.try_read(&mut [0; 4]).unwrap(), 1);
+    /// # });
+    /// ```
+    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready_unit(cx, Direction::Read)
+    }
+
+    /// Polls for write readiness; shares its waker slot with `poll_write`.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// poll_fn(|cx| stream.poll_write_ready(cx)).await.unwrap();
+    /// assert_eq!(stream.try_write(b"x").unwrap(), 1);
+    /// # });
+    /// ```
+    pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready_unit(cx, Direction::Write)
+    }
+
+    /// Runs `f`, a system call of your own on this socket, if `interest`
+    /// is ready now; `f` failing with `WouldBlock` clears that readiness.
+    /// If it is not ready, `f` is not called and the result is
+    /// `WouldBlock`. For calls the type lacks, such as `recv(MSG_OOB)`.
+    ///
+    /// # Errors
+    /// `WouldBlock`, `f`'s error, or that of a runtime that has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    /// let stream = guillotine::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    /// let peeked = stream.try_io(Interest::READABLE, || {
+    ///     socket2::SockRef::from(&stream).peek(&mut [std::mem::MaybeUninit::new(0); 4])
+    /// });
+    /// assert_eq!(peeked.unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+    /// # });
+    /// ```
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.try_io_for(interest, |_| f())
+    }
+
+    /// Waits for `interest` and runs `f`, a system call of your own on this
+    /// socket, until it stops failing with `WouldBlock` (which clears the
+    /// readiness each time).
+    ///
+    /// # Errors
+    /// `f`'s error, or that of a runtime that has shut down.
+    ///
+    /// ```
+    /// use std::mem::MaybeUninit;
+    /// use guillotine::io::Interest;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let listener = guillotine::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    /// let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    /// let (server, _) = listener.accept().await.unwrap();
+    /// // One byte of urgent data, read as such once it is there.
+    /// socket2::SockRef::from(&client).send_out_of_band(b"!").unwrap();
+    /// let mut buf = [MaybeUninit::new(0); 1];
+    /// let n = server
+    ///     .async_io(Interest::PRIORITY, || socket2::SockRef::from(&server).recv_out_of_band(&mut buf))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(n, 1);
+    /// # });
+    /// ```
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.async_io_for(interest, |_| f()).await
     }
 
     /// Borrowed read and write halves, usable at the same time (e.g. in

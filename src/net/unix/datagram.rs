@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use socket2::{Domain, SockAddr, SockRef, Type};
 
 use super::SocketAddr;
+use crate::io::Interest;
 use crate::io::registration::Registered;
 use crate::net::{new_pair, new_socket};
 use crate::runtime::driver::scheduled_io::{Direction, Ready};
@@ -271,6 +272,124 @@ impl UnixDatagram {
         self.io
             .async_io(Direction::Read, |s| s.recv_from(buf))
             .await
+    }
+
+    /// Waits for any readiness of `interest` and returns it, clearing
+    /// nothing: pair it with non-blocking calls (or
+    /// [`try_io`](UnixDatagram::try_io)), whose `WouldBlock` clears it.
+    ///
+    /// A pending error shows as readable and writable, or as
+    /// [`Ready::ERROR`] to a wait that includes [`Interest::ERROR`].
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, b) = guillotine::net::UnixDatagram::pair().unwrap();
+    /// assert!(a.ready(Interest::WRITABLE).await.unwrap().is_writable());
+    /// a.send(b"x").await.unwrap();
+    /// assert!(b.ready(Interest::READABLE).await.unwrap().is_readable());
+    /// # });
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.io.ready(interest).await
+    }
+
+    /// Polls for a datagram to receive (or an error). Only the last task
+    /// to call it is woken.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, b) = guillotine::net::UnixDatagram::pair().unwrap();
+    /// a.send(b"x").await.unwrap();
+    /// poll_fn(|cx| b.poll_recv_ready(cx)).await.unwrap();
+    /// assert_eq!(b.recv(&mut [0; 4]).await.unwrap(), 1);
+    /// # });
+    /// ```
+    pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready_unit(cx, Direction::Read)
+    }
+
+    /// Polls for room to send a datagram. Only the last task to call it is
+    /// woken.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = guillotine::net::UnixDatagram::pair().unwrap();
+    /// poll_fn(|cx| a.poll_send_ready(cx)).await.unwrap();
+    /// # });
+    /// ```
+    pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready_unit(cx, Direction::Write)
+    }
+
+    /// Runs `f`, a system call of your own on this socket, if `interest`
+    /// is ready now; `f` failing with `WouldBlock` clears that readiness.
+    /// If it is not ready, `f` is not called and the result is
+    /// `WouldBlock`.
+    ///
+    /// # Errors
+    /// `WouldBlock`, `f`'s error, or that of a runtime that has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = guillotine::net::UnixDatagram::pair().unwrap();
+    /// let mut buf = [std::mem::MaybeUninit::new(0); 8];
+    /// // Nothing arrived: the closure is not even called.
+    /// let peeked = a.try_io(Interest::READABLE, || socket2::SockRef::from(&a).peek(&mut buf));
+    /// assert_eq!(peeked.unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+    /// # });
+    /// ```
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.try_io_for(interest, |_| f())
+    }
+
+    /// Waits for `interest` and runs `f`, a system call of your own on this
+    /// socket, until it stops failing with `WouldBlock` (which clears the
+    /// readiness each time).
+    ///
+    /// # Errors
+    /// `f`'s error, or that of a runtime that has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, b) = guillotine::net::UnixDatagram::pair().unwrap();
+    /// a.send(b"peek").await.unwrap();
+    /// let mut buf = [std::mem::MaybeUninit::new(0); 8];
+    /// let n = b
+    ///     .async_io(Interest::READABLE, || socket2::SockRef::from(&b).peek(&mut buf))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(n, 4);
+    /// # });
+    /// ```
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.async_io_for(interest, |_| f()).await
     }
 
     /// The local address.

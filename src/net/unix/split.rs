@@ -7,6 +7,7 @@ use std::io;
 use std::sync::Arc;
 
 use super::{SocketAddr, UnixStream};
+use crate::io::{Interest, Ready};
 use crate::net::split::{OwnedWrite, owned_halves, read_half_ops, write_half_ops};
 use crate::net::{impl_async_read, impl_async_write};
 
@@ -364,3 +365,94 @@ pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
 // `into_split`, `reunite`, the owned halves' I/O traits, and
 // `ReuniteError`'s `Display` and `Error`.
 owned_halves!(UnixStream);
+
+impl ReadHalf<'_> {
+    /// Waits for any readiness of `interest` and returns it, as
+    /// [`UnixStream::ready`](UnixStream::ready) does.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::{AsyncWriteExt, Interest};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (stream, peer) = guillotine::net::UnixStream::pair().unwrap();
+    /// let (mut stream, mut peer) = (stream, peer);
+    /// let (rd, _wr) = stream.split();
+    /// peer.write_all(b"x").await.unwrap();
+    /// assert!(rd.ready(Interest::READABLE).await.unwrap().is_readable());
+    /// # });
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.0.ready(interest).await
+    }
+}
+
+impl WriteHalf<'_> {
+    /// Waits for any readiness of `interest` and returns it, as
+    /// [`UnixStream::ready`](UnixStream::ready) does.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (stream, peer) = guillotine::net::UnixStream::pair().unwrap();
+    /// let mut stream = stream;
+    /// let (_rd, wr) = stream.split();
+    /// assert!(wr.ready(Interest::WRITABLE).await.unwrap().is_writable());
+    /// # drop(peer);
+    /// # });
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.0.ready(interest).await
+    }
+}
+
+impl OwnedReadHalf {
+    /// Waits for any readiness of `interest` and returns it, as
+    /// [`UnixStream::ready`](UnixStream::ready) does.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::{AsyncWriteExt, Interest};
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (stream, peer) = guillotine::net::UnixStream::pair().unwrap();
+    /// let mut peer = peer;
+    /// let (rd, _wr) = stream.into_split();
+    /// peer.write_all(b"x").await.unwrap();
+    /// assert!(rd.ready(Interest::READABLE).await.unwrap().is_readable());
+    /// # });
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.inner.ready(interest).await
+    }
+}
+
+impl OwnedWriteHalf {
+    /// Waits for any readiness of `interest` and returns it, as
+    /// [`UnixStream::ready`](UnixStream::ready) does.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (stream, peer) = guillotine::net::UnixStream::pair().unwrap();
+    /// let (_rd, wr) = stream.into_split();
+    /// assert!(wr.ready(Interest::WRITABLE).await.unwrap().is_writable());
+    /// # drop(peer);
+    /// # });
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.inner.ready(interest).await
+    }
+}

@@ -5,12 +5,14 @@ use std::io;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
+use std::task::{Context, Poll};
 
 use socket2::{Domain, SockAddr, SockRef, Type};
 
 use super::{SocketAddr, to_sock_addr};
 
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::io::Interest;
 use crate::io::registration::Registered;
 use crate::net::{connect, impl_async_read, impl_async_write, new_pair, new_socket, stream_ops};
 use crate::runtime::driver::scheduled_io::{Direction, Ready};
@@ -318,6 +320,126 @@ impl UnixStream {
     /// ```
     pub async fn writable(&self) -> io::Result<()> {
         self.io.readiness(Direction::Write).await.map(drop)
+    }
+
+    /// Waits for any readiness of `interest` and returns it, clearing
+    /// nothing: pair it with `try_read`/`try_write` (or
+    /// [`try_io`](UnixStream::try_io)), whose `WouldBlock` clears it.
+    ///
+    /// A pending error shows as readable and writable, or as
+    /// [`Ready::ERROR`] to a wait that includes [`Interest::ERROR`].
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, b) = guillotine::net::UnixStream::pair().unwrap();
+    /// b.shutdown(std::net::Shutdown::Write).unwrap();
+    /// let ready = a.ready(Interest::READABLE).await.unwrap();
+    /// assert!(ready.is_read_closed());
+    /// assert_eq!(a.try_read(&mut [0; 4]).unwrap(), 0);
+    /// # });
+    /// ```
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.io.ready(interest).await
+    }
+
+    /// Polls for read readiness. It shares its waker slot with
+    /// `poll_read` (`AsyncRead`): only the last task to call either is
+    /// woken.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, b) = guillotine::net::UnixStream::pair().unwrap();
+    /// b.try_write(b"x").unwrap();
+    /// poll_fn(|cx| a.poll_read_ready(cx)).await.unwrap();
+    /// assert_eq!(a.try_read(&mut [0; 4]).unwrap(), 1);
+    /// # });
+    /// ```
+    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready_unit(cx, Direction::Read)
+    }
+
+    /// Polls for write readiness; shares its waker slot with `poll_write`.
+    ///
+    /// # Errors
+    /// If the runtime has shut down.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = guillotine::net::UnixStream::pair().unwrap();
+    /// poll_fn(|cx| a.poll_write_ready(cx)).await.unwrap();
+    /// assert_eq!(a.try_write(b"x").unwrap(), 1);
+    /// # });
+    /// ```
+    pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready_unit(cx, Direction::Write)
+    }
+
+    /// Runs `f`, a system call of your own on this socket, if `interest`
+    /// is ready now; `f` failing with `WouldBlock` clears that readiness.
+    /// If it is not ready, `f` is not called and the result is
+    /// `WouldBlock`.
+    ///
+    /// # Errors
+    /// `WouldBlock`, `f`'s error, or that of a runtime that has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, _b) = guillotine::net::UnixStream::pair().unwrap();
+    /// let mut buf = [std::mem::MaybeUninit::new(0); 8];
+    /// // Nothing arrived: the closure is not even called.
+    /// let peeked = a.try_io(Interest::READABLE, || socket2::SockRef::from(&a).peek(&mut buf));
+    /// assert_eq!(peeked.unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
+    /// # });
+    /// ```
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.try_io_for(interest, |_| f())
+    }
+
+    /// Waits for `interest` and runs `f`, a system call of your own on this
+    /// socket, until it stops failing with `WouldBlock` (which clears the
+    /// readiness each time).
+    ///
+    /// # Errors
+    /// `f`'s error, or that of a runtime that has shut down.
+    ///
+    /// ```
+    /// use guillotine::io::Interest;
+    /// # let rt = guillotine::runtime::Runtime::new().unwrap();
+    /// # rt.block_on(async {
+    /// let (a, b) = guillotine::net::UnixStream::pair().unwrap();
+    /// b.try_write(b"peek").unwrap();
+    /// let mut buf = [std::mem::MaybeUninit::new(0); 8];
+    /// let n = a
+    ///     .async_io(Interest::READABLE, || socket2::SockRef::from(&a).peek(&mut buf))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(n, 4);
+    /// # });
+    /// ```
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.async_io_for(interest, |_| f()).await
     }
 
     /// `SO_ERROR`, taken.

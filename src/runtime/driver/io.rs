@@ -1,8 +1,9 @@
 //! The I/O registrations: [`Registry`], the shared half of the I/O driver.
 //!
-//! Each descriptor is registered once, edge-triggered, for the directions
-//! of its [`Interest`] (both, `EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET`,
-//! for every socket); operations never call `epoll_ctl` again. Its
+//! Each descriptor is registered once, edge-triggered, for the readiness
+//! of its [`Interest`] (for every socket both directions and urgent data,
+//! `EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET`); operations never
+//! call `epoll_ctl` again. Its
 //! [`ScheduledIo`] sits in a slab, and its epoll token is
 //! `generation << 32 | slab index`: when a descriptor is closed and its slot
 //! reused, an event still in flight for the old one carries the old
@@ -330,9 +331,9 @@ mod tests {
         assert_eq!(old.index(), new.index(), "the slot is reused");
         assert_ne!(old, new);
         registry.dispatch([(old.0, libc::EPOLLIN as u32)].into_iter(), &mut Vec::new());
-        assert!(io.ready(Direction::Read).unwrap().is_none());
+        assert!(io.ready(Direction::Read.mask()).unwrap().is_none());
         registry.dispatch([(new.0, libc::EPOLLIN as u32)].into_iter(), &mut Vec::new());
-        assert!(io.ready(Direction::Read).unwrap().is_some());
+        assert!(io.ready(Direction::Read.mask()).unwrap().is_some());
     }
 
     #[test]
@@ -345,7 +346,7 @@ mod tests {
         assert_eq!(registry.len(), 1);
         registry.shutdown();
         assert_eq!(registry.len(), 0);
-        assert!(io.ready(Direction::Read).is_err());
+        assert!(io.ready(Direction::Read.mask()).is_err());
         assert!(
             registry
                 .register(a.as_fd(), Interest::BOTH, Ready::EMPTY)

@@ -6,7 +6,7 @@
 //!
 //! | bits   | meaning                                                       |
 //! |--------|---------------------------------------------------------------|
-//! | 0..=4  | [`Ready`]: what the driver reported and no operation cleared  |
+//! | 0..=5  | [`Ready`]: what the driver reported and no operation cleared  |
 //! | 8      | [`SHUTDOWN`]: the runtime is gone, every wait fails           |
 //! | 32..64 | tick: bumped by every event the driver dispatches here        |
 //!
@@ -19,6 +19,11 @@
 //! hang-up no new edge would come), `ERROR` is (a UDP socket's ICMP error is
 //! consumed by one `recv`).
 //!
+//! A waiting future names the bits that end its wait (a [`Direction`]'s
+//! mask, or an `Interest`'s for `ready(interest)`), so a wait for urgent
+//! data or for errors is one more waiter, and the hot path (one direction's
+//! bits) is unchanged: the same one read-modify-write per event.
+//!
 //! Wakers live behind `waiters`. A poller stores its waker, then re-reads
 //! the word under that lock; the driver sets the word, then takes the lock
 //! to collect wakers. So either the poller sees the readiness or the driver
@@ -28,103 +33,13 @@
 //! This file has no `unsafe`.
 
 use std::io;
-use std::ops;
 use std::sync::atomic::{AtomicU64, Ordering::AcqRel, Ordering::Acquire};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
-/// A set of readiness bits.
-#[derive(Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct Ready(u8);
-
-impl Ready {
-    pub(crate) const EMPTY: Ready = Ready(0);
-    /// `EPOLLIN` (or `EPOLLPRI`): a read may make progress.
-    pub(crate) const READABLE: Ready = Ready(1 << 0);
-    /// `EPOLLOUT`: a write may make progress.
-    pub(crate) const WRITABLE: Ready = Ready(1 << 1);
-    /// `EPOLLRDHUP` or `EPOLLHUP`: the peer will send nothing more.
-    pub(crate) const READ_CLOSED: Ready = Ready(1 << 2);
-    /// `EPOLLHUP`: nothing more can be sent.
-    pub(crate) const WRITE_CLOSED: Ready = Ready(1 << 3);
-    /// `EPOLLERR`: a pending error, reported by the next call in either direction.
-    pub(crate) const ERROR: Ready = Ready(1 << 4);
-    const ALL: Ready = Ready(0b1_1111);
-
-    /// The readiness an epoll event word reports.
-    pub(crate) fn from_epoll(events: u32) -> Ready {
-        let has = |flag: i32| events & flag as u32 != 0;
-        let mut ready = Ready::EMPTY;
-        if has(libc::EPOLLIN) || has(libc::EPOLLPRI) {
-            ready = ready | Ready::READABLE;
-        }
-        if has(libc::EPOLLOUT) {
-            ready = ready | Ready::WRITABLE;
-        }
-        if has(libc::EPOLLRDHUP) || has(libc::EPOLLHUP) {
-            ready = ready | Ready::READ_CLOSED;
-        }
-        if has(libc::EPOLLHUP) {
-            ready = ready | Ready::WRITE_CLOSED;
-        }
-        if has(libc::EPOLLERR) {
-            ready = ready | Ready::ERROR;
-        }
-        ready
-    }
-
-    pub(crate) fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
-    pub(crate) fn intersects(self, other: Ready) -> bool {
-        self.0 & other.0 != 0
-    }
-
-    fn from_word(word: u64) -> Ready {
-        Ready((word & u64::from(Ready::ALL.0)) as u8)
-    }
-}
-
-impl ops::BitOr for Ready {
-    type Output = Ready;
-    fn bitor(self, rhs: Ready) -> Ready {
-        Ready(self.0 | rhs.0)
-    }
-}
-
-impl ops::BitAnd for Ready {
-    type Output = Ready;
-    fn bitand(self, rhs: Ready) -> Ready {
-        Ready(self.0 & rhs.0)
-    }
-}
-
-impl ops::Sub for Ready {
-    type Output = Ready;
-    fn sub(self, rhs: Ready) -> Ready {
-        Ready(self.0 & !rhs.0)
-    }
-}
-
-impl std::fmt::Debug for Ready {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let names = [
-            (Ready::READABLE, "READABLE"),
-            (Ready::WRITABLE, "WRITABLE"),
-            (Ready::READ_CLOSED, "READ_CLOSED"),
-            (Ready::WRITE_CLOSED, "WRITE_CLOSED"),
-            (Ready::ERROR, "ERROR"),
-        ];
-        let mut set = f.debug_set();
-        for (bit, name) in names {
-            if self.intersects(bit) {
-                set.entry(&format_args!("{name}"));
-            }
-        }
-        set.finish()
-    }
-}
+use crate::io::Interest;
+/// The readiness bits are the public [`Ready`] set.
+pub(crate) use crate::io::Ready;
 
 /// Which way an operation moves data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,11 +49,20 @@ pub(crate) enum Direction {
 }
 
 impl Direction {
-    /// The bits that let an operation of this direction make progress.
+    /// The bits that let an operation of this direction make progress
+    /// (those of [`interest`](Self::interest): `Interest::mask`).
     pub(crate) fn mask(self) -> Ready {
         match self {
             Direction::Read => Ready::READABLE | Ready::READ_CLOSED | Ready::ERROR,
             Direction::Write => Ready::WRITABLE | Ready::WRITE_CLOSED | Ready::ERROR,
+        }
+    }
+
+    /// The interest a wait for this direction is.
+    pub(crate) fn interest(self) -> Interest {
+        match self {
+            Direction::Read => Interest::READABLE,
+            Direction::Write => Interest::WRITABLE,
         }
     }
 
@@ -155,7 +79,7 @@ impl Direction {
 pub(crate) const SHUTDOWN: u64 = 1 << 8;
 const TICK_SHIFT: u32 = 32;
 
-/// A snapshot of one direction's readiness and the tick it was seen at.
+/// A snapshot of a wait's readiness bits and the tick they were seen at.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ReadyEvent {
     pub(crate) tick: u32,
@@ -196,14 +120,15 @@ struct Waiters {
 #[derive(Debug)]
 struct Waiter {
     id: u64,
-    direction: Direction,
+    /// The bits that end this wait.
+    mask: Ready,
     waker: Waker,
 }
 
 impl ScheduledIo {
     pub(crate) fn new(initial: Ready) -> ScheduledIo {
         ScheduledIo {
-            readiness: AtomicU64::new(u64::from(initial.0)),
+            readiness: AtomicU64::new(u64::from(initial.bits())),
             waiters: Mutex::new(Waiters::default()),
             #[cfg(feature = "test-util")]
             reply: Default::default(),
@@ -214,7 +139,7 @@ impl ScheduledIo {
     #[cfg(feature = "test-util")]
     pub(crate) fn awaits_reader(&self) -> bool {
         let w = self.waiters();
-        w.reader.is_some() || w.list.iter().any(|w| w.direction == Direction::Read)
+        w.reader.is_some() || w.list.iter().any(|w| w.mask.intersects(Ready::READABLE))
     }
 
     fn waiters(&self) -> MutexGuard<'_, Waiters> {
@@ -230,7 +155,7 @@ impl ScheduledIo {
             Some(
                 (tick << TICK_SHIFT)
                     | (word & SHUTDOWN)
-                    | u64::from((Ready::from_word(word) | ready).0),
+                    | u64::from((from_word(word) | ready).bits()),
             )
         });
         let mut w = self.waiters();
@@ -241,7 +166,7 @@ impl ScheduledIo {
             wakers.extend(w.writer.take());
         }
         w.list.retain_mut(|waiter| {
-            if ready.intersects(waiter.direction.mask()) {
+            if ready.intersects(waiter.mask) {
                 wakers.push(waiter.waker.clone());
                 false
             } else {
@@ -260,13 +185,13 @@ impl ScheduledIo {
         wakers.extend(w.list.drain(..).map(|waiter| waiter.waker));
     }
 
-    /// The readiness of `direction` now: `Ok(None)` if there is none.
-    pub(crate) fn ready(&self, direction: Direction) -> io::Result<Option<ReadyEvent>> {
+    /// The readiness among `mask`'s bits now: `Ok(None)` if there is none.
+    pub(crate) fn ready(&self, mask: Ready) -> io::Result<Option<ReadyEvent>> {
         let word = self.readiness.load(Acquire);
         if word & SHUTDOWN != 0 {
             return Err(gone());
         }
-        let ready = Ready::from_word(word) & direction.mask();
+        let ready = from_word(word) & mask;
         Ok((!ready.is_empty()).then_some(ReadyEvent {
             tick: (word >> TICK_SHIFT) as u32,
             ready,
@@ -281,7 +206,7 @@ impl ScheduledIo {
             if (word >> TICK_SHIFT) as u32 != event.tick {
                 return None;
             }
-            Some(word & !u64::from(clear.0))
+            Some(word & !u64::from(clear.bits()))
         });
     }
 
@@ -291,7 +216,7 @@ impl ScheduledIo {
         cx: &mut Context<'_>,
         direction: Direction,
     ) -> Poll<io::Result<ReadyEvent>> {
-        if let Some(event) = self.ready(direction)? {
+        if let Some(event) = self.ready(direction.mask())? {
             return Poll::Ready(Ok(event));
         }
         let mut w = self.waiters();
@@ -304,27 +229,28 @@ impl ScheduledIo {
             _ => *slot = Some(cx.waker().clone()),
         }
         // Re-check under the lock: the driver may have dispatched meanwhile.
-        match self.ready(direction)? {
+        match self.ready(direction.mask())? {
             Some(event) => Poll::Ready(Ok(event)),
             None => Poll::Pending,
         }
     }
 
-    /// Future-style readiness: `id` names this waiter in the list (`None`
-    /// until it first waits); [`remove_waiter`](Self::remove_waiter) on drop.
+    /// Future-style readiness, until one of `mask`'s bits is set: `id`
+    /// names this waiter in the list (`None` until it first waits);
+    /// [`remove_waiter`](Self::remove_waiter) on drop.
     pub(crate) fn poll_waiter(
         &self,
         cx: &mut Context<'_>,
-        direction: Direction,
+        mask: Ready,
         id: &mut Option<u64>,
     ) -> Poll<io::Result<ReadyEvent>> {
         if id.is_none()
-            && let Some(event) = self.ready(direction)?
+            && let Some(event) = self.ready(mask)?
         {
             return Poll::Ready(Ok(event));
         }
         let mut w = self.waiters();
-        if let Some(event) = self.ready(direction)? {
+        if let Some(event) = self.ready(mask)? {
             if let Some(id) = id.take() {
                 w.remove(id);
             }
@@ -339,7 +265,7 @@ impl ScheduledIo {
             Some(waiter) => waiter.waker = cx.waker().clone(),
             None => w.list.push(Waiter {
                 id: my_id,
-                direction,
+                mask,
                 waker: cx.waker().clone(),
             }),
         }
@@ -350,6 +276,11 @@ impl ScheduledIo {
     pub(crate) fn remove_waiter(&self, id: u64) {
         self.waiters().remove(id);
     }
+}
+
+/// The readiness bits of a readiness word.
+fn from_word(word: u64) -> Ready {
+    Ready::from_bits((word & u64::from(Ready::ALL.bits())) as u8)
 }
 
 impl Waiters {
@@ -366,7 +297,7 @@ mod tests {
     use std::task::Waker;
 
     fn event(io: &ScheduledIo, direction: Direction) -> ReadyEvent {
-        io.ready(direction).unwrap().expect("ready")
+        io.ready(direction.mask()).unwrap().expect("ready")
     }
 
     #[test]
@@ -376,11 +307,11 @@ mod tests {
         io.dispatch(Ready::READABLE, &mut Vec::new());
         io.clear_readiness(seen);
         assert!(
-            io.ready(Direction::Read).unwrap().is_some(),
+            io.ready(Direction::Read.mask()).unwrap().is_some(),
             "the new event was lost"
         );
         io.clear_readiness(event(&io, Direction::Read));
-        assert!(io.ready(Direction::Read).unwrap().is_none());
+        assert!(io.ready(Direction::Read.mask()).unwrap().is_none());
     }
 
     #[test]
@@ -401,11 +332,11 @@ mod tests {
         let mut cx = Context::from_waker(Waker::noop());
         let (mut r, mut w) = (None, None);
         assert!(
-            io.poll_waiter(&mut cx, Direction::Read, &mut r)
+            io.poll_waiter(&mut cx, Direction::Read.mask(), &mut r)
                 .is_pending()
         );
         assert!(
-            io.poll_waiter(&mut cx, Direction::Write, &mut w)
+            io.poll_waiter(&mut cx, Direction::Write.mask(), &mut w)
                 .is_pending()
         );
         assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
@@ -422,12 +353,35 @@ mod tests {
     }
 
     #[test]
+    fn directions_wait_as_their_interests() {
+        for direction in [Direction::Read, Direction::Write] {
+            assert_eq!(direction.mask(), direction.interest().mask());
+        }
+    }
+
+    #[test]
+    fn a_priority_waiter_wakes_for_urgent_data_only() {
+        let io = ScheduledIo::new(Ready::EMPTY);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut id = None;
+        let mask = Interest::PRIORITY.mask();
+        assert!(io.poll_waiter(&mut cx, mask, &mut id).is_pending());
+        let mut wakers = Vec::new();
+        io.dispatch(Ready::READABLE | Ready::ERROR, &mut wakers);
+        assert!(wakers.is_empty(), "data and errors are not urgent data");
+        io.dispatch(Ready::from_epoll(libc::EPOLLPRI as u32), &mut wakers);
+        assert_eq!(wakers.len(), 1);
+        let event = io.ready(mask).unwrap().expect("ready");
+        assert_eq!(event.ready, Ready::PRIORITY);
+    }
+
+    #[test]
     fn dropped_waiters_leave_no_waker() {
         let io = ScheduledIo::new(Ready::EMPTY);
         let mut cx = Context::from_waker(Waker::noop());
         let mut id = None;
         assert!(
-            io.poll_waiter(&mut cx, Direction::Read, &mut id)
+            io.poll_waiter(&mut cx, Direction::Read.mask(), &mut id)
                 .is_pending()
         );
         io.remove_waiter(id.unwrap());
