@@ -205,6 +205,19 @@
 //! slack is lowered from the kernel's 50 µs to 1 µs (and restored after),
 //! so a sleep wakes within tens of microseconds of its deadline.
 //!
+//! **The clock.** Deadlines are read on the runtime's clock, one per
+//! runtime and shared by its drivers ([`time::now`]): the OS's monotonic
+//! clock, unless paused (feature `test-util`). A paused clock stands still,
+//! and the drivers' waits stop counting timers. Every runtime thread counts
+//! itself awake or asleep on the clock; the last one to go to sleep first
+//! takes what its own driver has, then jumps the clock to the earliest
+//! deadline of all drivers and fires it, if the runtime is idle: no peer
+//! unparked or with epoll events waiting, no blocking job (so no `fs`
+//! operation), no child waited for through its pidfd, and no stream to a
+//! local peer awaiting a reply (at most 1 s of real time per write). A
+//! thread that woke and slept again during the check bumps an epoch, which
+//! voids the jump.
+//!
 //! **Shutdown.** Dropping the `Runtime` closes the injection queue, drops
 //! every unfinished future inside the runtime's context, resolves their
 //! `JoinHandle`s to a cancelled [`JoinError`](task::JoinError), and waits
