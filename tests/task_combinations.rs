@@ -17,8 +17,8 @@
 //! | spawned with                     | `spawn`, `spawn_local`, `JoinSet::spawn`  |
 //!
 //! 2 × 2 × 2 × 3 × 3 × 2 = 144 combinations per (flavor, spawner) test, six
-//! tests: 864 combinations, each on a runtime of its own (about 1 s in all
-//! on a debug build, natively; under valgrind, tens of seconds).
+//! tests: 864 combinations, each on a runtime of its own (a quarter of a
+//! second in all on a debug build; 5 s under valgrind).
 //!
 //! No combination is skipped. tokio's test skips the ones where a panic
 //! would unwind through another panic's unwind (which aborts any Rust
@@ -45,9 +45,11 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Once};
 use std::task::{Context, Poll};
 
+use futures::FutureExt;
 use futures::channel::oneshot;
+use guillotine::runtime::Runtime;
 use guillotine::task::{self, AbortHandle, JoinError, JoinHandle, JoinSet};
-use support::{Flavor, both_flavors, hold_workers, wait_until};
+use support::{Flavor, PATIENCE, both_flavors, hold_workers, wait_until};
 
 both_flavors! {
     spawn_drops_everything_once,
@@ -331,7 +333,7 @@ impl Combination {
             task.abort();
         }
         drop(held);
-        let polled = rt.block_on(first_poll_rx).is_ok();
+        let polled = self.wait(&rt, "the first poll", first_poll_rx).is_ok();
         assert_eq!(polled, self.abort != Abort::BeforeFirstPoll, "{self:?}");
         if self.abort == Abort::AfterFirstPoll {
             task.abort();
@@ -355,7 +357,7 @@ impl Combination {
             RuntimeDrop::Late => {
                 // Not sent (the receiver is gone) if the task was aborted.
                 let _ = release.take().unwrap().send(());
-                assert!(rt.block_on(dropped_rx).is_ok(), "{self:?}");
+                assert!(self.wait(&rt, "the future's drop", dropped_rx).is_ok());
                 Some(rt)
             }
         };
@@ -375,11 +377,20 @@ impl Combination {
             HandleFate::Await => {
                 let join = task.take().unwrap().join();
                 let result = match &rt {
-                    Some(rt) => rt.block_on(join),
-                    None => futures_lite::future::block_on(join),
+                    Some(rt) => self.wait(rt, "the result", join),
+                    // The runtime's drop has settled every task.
+                    None => join
+                        .now_or_never()
+                        .expect("resolved with the runtime's drop"),
                 };
                 self.check(result, cancelled);
             }
+        }
+        if let Some(rt) = &rt {
+            // Finished tasks leave the runtime's books (on a worker, a
+            // moment after their handle may resolve).
+            let metrics = rt.metrics();
+            wait_until("no task alive", || metrics.num_alive_tasks() == 0);
         }
         drop(rt);
         drop(release);
@@ -394,6 +405,15 @@ impl Combination {
             usize::from(output_made),
             "output drops: {self:?}"
         );
+    }
+
+    /// Runs `future` on `rt`, failing rather than hanging if the runtime
+    /// loses a wake or a drop.
+    fn wait<F: Future>(&self, rt: &Runtime, what: &str, future: F) -> F::Output {
+        match rt.block_on(async { guillotine::time::timeout(PATIENCE, future).await }) {
+            Ok(out) => out,
+            Err(_) => panic!("timed out waiting for {what}: {self:?}"),
+        }
     }
 
     /// Checks an awaited result, then drops the output (if any) as its owner.
