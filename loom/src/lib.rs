@@ -56,6 +56,8 @@ mod idle;
 mod queue;
 
 #[cfg(all(test, loom))]
+mod abort_models;
+#[cfg(all(test, loom))]
 mod handoff_models;
 #[cfg(all(test, loom))]
 mod idle_models;
