@@ -65,7 +65,8 @@ impl Task {
     /// releases the owned list's and the queue entry's references.
     fn complete(&self, output: Result<u32, Cancelled>) {
         // SAFETY (of the model): RUNNING is set, the stage is ours.
-        self.stage.with_mut(|s| unsafe { *s = Stage::Finished(output) });
+        self.stage
+            .with_mut(|s| unsafe { *s = Stage::Finished(output) });
         let s = self.state.transition_to_complete();
         assert!(s.is_join_interested(), "the handle is alive");
         self.drop_refs(2);
@@ -147,7 +148,8 @@ fn loom_abort_racing_completion() {
         assert!(task.pop());
         assert_eq!(task.state.transition_to_running(), ToRunning::Poll);
         // SAFETY (of the model): RUNNING is set.
-        task.stage.with_mut(|s| unsafe { *s = Stage::Running { polls: 1 } });
+        task.stage
+            .with_mut(|s| unsafe { *s = Stage::Running { polls: 1 } });
         task.state.ref_inc();
         assert_eq!(task.state.transition_to_idle(), ToIdle::Idle);
         task.drop_refs(1);
@@ -167,10 +169,7 @@ fn loom_abort_racing_completion() {
                     task.push();
                 }
                 // The handle looks once; if not complete, it reads later.
-                task.state
-                    .load()
-                    .is_complete()
-                    .then(|| task.read_output())
+                task.state.load().is_complete().then(|| task.read_output())
             })
         };
 
@@ -230,10 +229,7 @@ fn loom_abort_racing_the_completing_poll() {
                     ToNotified::DoNothing,
                     "a queued, running or complete task is not queued again"
                 );
-                task.state
-                    .load()
-                    .is_complete()
-                    .then(|| task.read_output())
+                task.state.load().is_complete().then(|| task.read_output())
             })
         };
         assert!(task.pop());

@@ -39,6 +39,10 @@ mod handoff;
 mod inject;
 #[path = "../../src/runtime/driver/park.rs"]
 mod park;
+// Only under `--cfg loom`: its `const` constructor is for std's atomics.
+#[cfg(loom)]
+#[path = "../../src/signal/slot.rs"]
+mod slot;
 #[path = "../../src/runtime/task/state.rs"]
 mod state;
 // Only under `--cfg loom`: the timer wheel's unit tests run in the main
@@ -69,5 +73,7 @@ mod models;
 mod mt_models;
 #[cfg(all(test, loom))]
 mod queue_models;
+#[cfg(all(test, loom))]
+mod signal_models;
 #[cfg(all(test, loom))]
 mod time_models;
