@@ -39,6 +39,8 @@ mod handoff;
 mod inject;
 #[path = "../../src/runtime/driver/park.rs"]
 mod park;
+#[path = "../../src/task/join_set/ready.rs"]
+mod ready;
 // Only under `--cfg loom`: its `const` constructor is for std's atomics.
 #[cfg(loom)]
 #[path = "../../src/signal/slot.rs"]
@@ -67,6 +69,8 @@ mod handoff_models;
 mod idle_models;
 #[cfg(all(test, loom))]
 mod inject_models;
+#[cfg(all(test, loom))]
+mod join_set_models;
 #[cfg(all(test, loom))]
 mod models;
 #[cfg(all(test, loom))]
