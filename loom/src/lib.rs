@@ -31,6 +31,8 @@ mod loom {
 // locks, in the main crate.
 // Only under `--cfg loom`: its unit tests run on std locks, in the main
 // crate.
+#[path = "../../src/runtime/blocking/state.rs"]
+mod blocking_state;
 #[cfg(loom)]
 #[path = "../../src/runtime/scheduler/handoff.rs"]
 mod handoff;
@@ -63,6 +65,8 @@ mod queue;
 
 #[cfg(all(test, loom))]
 mod abort_models;
+#[cfg(all(test, loom))]
+mod blocking_models;
 #[cfg(all(test, loom))]
 mod handoff_models;
 #[cfg(all(test, loom))]
