@@ -77,7 +77,7 @@ impl Task {
 
 /// One entry of the model's set.
 struct Entry {
-    task: Arc<Task>,
+    task: loom::sync::Arc<Task>,
     node: Arc<Node>,
     waker: Waker,
 }
@@ -127,7 +127,7 @@ fn loom_join_set_racing_completions() {
         let mut slots = Slots(Vec::new());
         let mut tasks = Vec::new();
         for key in 0..2 {
-            let task = Arc::new(Task::new());
+            let task = loom::sync::Arc::new(Task::new());
             // A new entry starts in the private batch (`JoinSet::insert`).
             let node = Node::new(key, &ready);
             batch.push_back(node.clone());
