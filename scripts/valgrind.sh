@@ -15,7 +15,7 @@ if ! command -v valgrind >/dev/null; then
     fi
 fi
 
-tests=(task_spawn task_abort task_panic task_races rt_shutdown rt_wake rt_fairness rt_semantics rt_enter rt_budget rt_multi rt_stress join_set task_local rt_chaos process rt_send_sync fs)
+tests=(task_spawn task_abort task_panic task_races task_combinations rt_shutdown rt_wake rt_fairness rt_semantics rt_enter rt_budget rt_multi rt_stress join_set task_local rt_chaos process rt_send_sync fs)
 # rt_chaos runs fewer of its seeded rounds here (about 10 s) than in the
 # test suite.
 export CHAOS_ROUNDS="${CHAOS_ROUNDS:-150}"

@@ -6,9 +6,8 @@
 //! Shutdown, as in tokio: a job handed to the pool while it had room for it
 //! (a thread was started or an idle one woken for it) still runs, and its
 //! `JoinHandle` yields its value; only the jobs waiting for a busy thread
-//! (beyond the cap) are cancelled. The claims are counted, not tied to
-//! jobs: threads take jobs in FIFO order, so the oldest `claimed` jobs are
-//! the ones kept.
+//! (beyond the cap) are cancelled. The bookkeeping, and how claims are
+//! counted, is in `state.rs`.
 //! A job is an ordinary task whose future runs the closure in one poll, so
 //! its `JoinHandle`, panics and cancellation (abort before it starts) work as
 //! for any task, and completion wakes the joiner through the usual wake path.
@@ -16,13 +15,15 @@
 //! All pool state sits behind one mutex; a worker never holds it while it
 //! runs a job.
 
-use std::collections::VecDeque;
+mod state;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use self::state::{Idle, PoolState, Push};
 use crate::runtime::context;
 use crate::runtime::task::RawTask;
 
@@ -94,39 +95,14 @@ pub(crate) struct BlockingPool {
 
 #[derive(Debug)]
 struct Inner {
-    state: Mutex<PoolState>,
+    /// Jobs not yet started (each holds the task's owned and queue
+    /// references) and the threads' counts.
+    state: Mutex<PoolState<RawTask>>,
     /// Signalled when a job is queued for an idle worker, and at shutdown.
     job_ready: Condvar,
     /// Signalled when a worker exits.
     worker_exited: Condvar,
     config: PoolConfig,
-}
-
-#[derive(Debug, Default)]
-struct PoolState {
-    /// Jobs not yet started; each holds the task's owned and queue references.
-    queue: VecDeque<RawTask>,
-    /// Live worker threads.
-    threads: usize,
-    /// Threads that left the loop and are running the stop hook.
-    exiting: usize,
-    /// Workers waiting for a job.
-    idle: usize,
-    /// Wake-ups sent to idle workers and not yet consumed; a push only
-    /// counts on an idle worker that nobody has claimed yet.
-    notified: usize,
-    /// Threads started for a job that have not yet taken the lock in their
-    /// loop. With `notified`, the queued jobs a thread is on its way to.
-    starting: usize,
-    shutdown: bool,
-}
-
-impl PoolState {
-    /// Queued jobs that a thread was started or woken for (see the module
-    /// docs); at most the queue's length.
-    fn claimed(&self) -> usize {
-        (self.notified + self.starting).min(self.queue.len())
-    }
 }
 
 impl BlockingPool {
@@ -141,7 +117,7 @@ impl BlockingPool {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, PoolState> {
+    fn lock(&self) -> MutexGuard<'_, PoolState<RawTask>> {
         // Jobs run outside the lock, so a poisoned lock holds consistent state.
         self.inner
             .state
@@ -152,25 +128,15 @@ impl BlockingPool {
     /// Queues a new blocking task (it carries two references: owned, queue).
     pub(crate) fn push(&self, task: RawTask) {
         let mut st = self.lock();
-        if st.shutdown {
-            drop(st);
-            task.cancel_new();
-            return;
-        }
-        st.queue.push_back(task);
-        if st.idle > st.notified {
-            st.notified += 1;
-            drop(st);
-            self.inner.job_ready.notify_one();
-            return;
-        }
-        if st.threads >= self.inner.config.max_threads {
-            // A busy worker takes it when it is done.
-            return;
-        }
-        st.threads += 1;
-        st.starting += 1;
+        let push = st.push(task, self.inner.config.max_threads);
         drop(st);
+        match push {
+            Push::Refused(task) => return task.cancel_new(),
+            Push::NotifyIdle => return self.inner.job_ready.notify_one(),
+            // A busy worker takes it when it is done.
+            Push::Queued => return,
+            Push::StartThread => {}
+        }
         let pool = self.clone();
         let spawned = std::thread::Builder::new()
             .name(self.inner.config.name.clone())
@@ -178,15 +144,7 @@ impl BlockingPool {
         if spawned.is_err() {
             // Out of threads (or memory): never panic the runtime. If no
             // worker is left to take them, the queued jobs are cancelled.
-            let mut st = self.lock();
-            st.threads -= 1;
-            st.starting -= 1;
-            let orphans: Vec<RawTask> = if st.threads == 0 {
-                st.queue.drain(..).collect()
-            } else {
-                Vec::new()
-            };
-            drop(st);
+            let orphans = self.lock().start_failed();
             orphans.into_iter().for_each(RawTask::cancel_new);
         }
     }
@@ -203,9 +161,9 @@ impl BlockingPool {
     fn work(&self) {
         let keep_alive = self.inner.config.keep_alive;
         let mut st = self.lock();
-        st.starting -= 1;
+        st.thread_started();
         loop {
-            while let Some(task) = st.queue.pop_front() {
+            while let Some(task) = st.next_job() {
                 drop(st);
                 // The job runs inside its runtime's context (spawn, sleep and
                 // sockets work there); its panic is caught by the task and
@@ -218,32 +176,25 @@ impl BlockingPool {
                 task.drop_refs(2);
                 st = self.lock();
             }
-            if st.shutdown {
+            if st.idle() == Idle::Exit {
                 break;
             }
-            st.idle += 1;
             let (guard, res) = self
                 .inner
                 .job_ready
                 .wait_timeout(st, keep_alive)
                 .unwrap_or_else(PoisonError::into_inner);
             st = guard;
-            st.idle -= 1;
-            if st.notified > 0 {
-                st.notified -= 1;
-                continue;
-            }
-            if res.timed_out() && st.queue.is_empty() {
+            if st.woke(res.timed_out()) {
                 break;
             }
         }
         // No longer counted as a thread jobs can wait for, but shutdown
         // still waits for the stop hook.
-        st.threads -= 1;
-        st.exiting += 1;
+        st.leave();
         drop(st);
         call(self.inner.config.on_stop.as_ref());
-        self.lock().exiting -= 1;
+        self.lock().exited();
         self.inner.worker_exited.notify_all();
     }
 
@@ -251,15 +202,11 @@ impl BlockingPool {
     /// or woken for, and waits for the others and the running ones (until
     /// `deadline`, if given).
     pub(crate) fn shutdown(&self, deadline: Option<Instant>) {
-        let mut st = self.lock();
-        st.shutdown = true;
-        let keep = st.claimed();
-        let queued: Vec<RawTask> = st.queue.drain(keep..).collect();
-        drop(st);
+        let queued = self.lock().shut_down();
         self.inner.job_ready.notify_all();
         queued.into_iter().for_each(RawTask::cancel_new);
         let mut st = self.lock();
-        while st.threads > 0 || st.exiting > 0 {
+        while st.has_threads() {
             st = match deadline {
                 None => self
                     .inner

@@ -73,6 +73,7 @@
 //! the runtime is gone instead of hanging.
 
 mod registry;
+mod slot;
 pub mod unix;
 
 use std::io;

@@ -5,18 +5,9 @@
 //!
 //! # Who touches what, and when
 //!
-//! Each signal number has a [`Slot`] of atomics in a static array:
-//!
-//! - `deliveries` is incremented by the action only, once per delivery.
-//!   Listeners compare it with the count they last reported.
-//! - `listeners` counts the live listeners. It changes under the
-//!   [`REGISTRY`] lock (creation and drop of a listener); the action only
-//!   reads it.
-//! - `received` is the highest delivery count any listener has reported
-//!   (`fetch_max` after each report). A listener created while none is alive
-//!   starts from it, so deliveries nobody received are reported to it.
-//! - `restore_default` is set (never cleared) by the opt-in; the action only
-//!   reads it.
+//! Each signal number has a [`Slot`] of atomics in a static array; its
+//! module (`slot.rs`) says who touches which counter. The [`REGISTRY`]
+//! lock serialises the creation and drop of listeners.
 //!
 //! The action runs in a signal handler, on any thread, at any moment: it
 //! touches atomics and makes two kinds of async-signal-safe system call
@@ -34,38 +25,15 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use super::slot::{Delivery, Slot};
 use crate::sys;
 
 /// Slots for signal numbers `0..SLOTS`: Linux numbers them 1 to `SIGRTMAX`
 /// (64 on every architecture but MIPS).
 const SLOTS: usize = 65;
-
-/// One signal number's state; see the module docs for who touches what.
-#[derive(Debug)]
-struct Slot {
-    /// Deliveries counted by the action since it was registered.
-    deliveries: AtomicU64,
-    /// Live listeners (changed under the [`REGISTRY`] lock).
-    listeners: AtomicUsize,
-    /// The highest delivery count a listener has reported.
-    received: AtomicU64,
-    /// With no listener alive, a delivery takes the default action.
-    restore_default: AtomicBool,
-}
-
-impl Slot {
-    const fn new() -> Slot {
-        Slot {
-            deliveries: AtomicU64::new(0),
-            listeners: AtomicUsize::new(0),
-            received: AtomicU64::new(0),
-            restore_default: AtomicBool::new(false),
-        }
-    }
-}
 
 static SLOT: [Slot; SLOTS] = [const { Slot::new() }; SLOTS];
 
@@ -95,14 +63,14 @@ fn registry() -> MutexGuard<'static, Registry> {
 /// The action run by the OS handler of `sig` (in a signal handler: see the
 /// module docs for what it may do).
 fn on_delivery(sig: libc::c_int, slot: &'static Slot) {
-    if slot.restore_default.load(SeqCst) && slot.listeners.load(SeqCst) == 0 {
-        sys::reraise_with_default_action_in_handler(sig);
-        return;
-    }
-    slot.deliveries.fetch_add(1, SeqCst);
-    let fd = EVENT_FD.load(SeqCst);
-    if fd >= 0 {
-        sys::eventfd_notify_in_handler(fd);
+    match slot.deliver() {
+        Delivery::DefaultAction => sys::reraise_with_default_action_in_handler(sig),
+        Delivery::Counted => {
+            let fd = EVENT_FD.load(SeqCst);
+            if fd >= 0 {
+                sys::eventfd_notify_in_handler(fd);
+            }
+        }
     }
 }
 
@@ -174,25 +142,19 @@ impl Attachment {
             unsafe { signal_hook_registry::register(sig, move || on_delivery(sig, slot)) }?;
             registry.installed[sig as usize] = true;
         }
-        let start = if slot.listeners.load(SeqCst) == 0 {
-            // Deliveries since the last report of any listener are not lost.
-            slot.received.load(SeqCst)
-        } else {
-            slot.deliveries.load(SeqCst)
-        };
-        slot.listeners.fetch_add(1, SeqCst);
+        let start = slot.attach();
         drop(registry);
         Ok((Attachment { sig, slot }, start, wakeup))
     }
 
     /// Deliveries counted so far.
     pub(crate) fn deliveries(&self) -> u64 {
-        self.slot.deliveries.load(SeqCst)
+        self.slot.deliveries()
     }
 
     /// A listener reported the deliveries up to `count`.
     pub(crate) fn received(&self, count: u64) {
-        self.slot.received.fetch_max(count, SeqCst);
+        self.slot.received(count);
     }
 
     /// Opts the signal in: whenever no listener is alive, a delivery
@@ -211,7 +173,7 @@ impl Attachment {
                 ),
             ));
         }
-        self.slot.restore_default.store(true, SeqCst);
+        self.slot.restore_default_when_unwatched();
         Ok(())
     }
 }
@@ -219,7 +181,7 @@ impl Attachment {
 impl Drop for Attachment {
     fn drop(&mut self) {
         let _registry = registry();
-        self.slot.listeners.fetch_sub(1, SeqCst);
+        self.slot.detach();
     }
 }
 

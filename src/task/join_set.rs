@@ -1,48 +1,22 @@
 //! [`JoinSet`]: a collection of spawned tasks, joined in the order they
 //! finish.
 //!
-//! # How a finished task is found in O(1)
-//!
-//! Each entry's `JoinHandle` is polled with the entry's own waker, a
-//! `Node`. When the task finishes, its join waker (that node) pushes the
-//! node onto the set's shared ready list and wakes the waker of whoever
-//! awaits the set. Joining pops nodes from that list and polls only their
-//! handles: the cost of a join does not grow with the number of tasks still
-//! running.
-//!
-//! The protocol, field by field:
-//!
-//! - `Node::queued` is true while the node sits in a ready list (the
-//!   shared one, or the set's private batch), so a node is queued at most
-//!   once however often it is woken; and it stays true forever once its
-//!   entry has left the set, so late wakes of a joined or detached task are
-//!   ignored. A new entry starts queued (in the private batch), which is how
-//!   its handle gets polled once and learns its waker.
-//! - The joiner clears `queued` with a swap *before* it polls the handle.
-//!   A wake that found `queued` still set, and so did not queue the node
-//!   again, comes from a task that had already finished (a task wakes its
-//!   join waker after completing); the joiner's swap reads that wake's
-//!   write, so the poll that follows sees the output.
-//! - `Ready::inner` (a mutex) holds the shared list and the joiner's waker.
-//!   The joiner moves the whole shared list into its private batch under one
-//!   lock, and registers its waker in the same critical section in which it
-//!   finds the list empty, so no wake falls between the two.
-//! - A node may still be in a list after its entry left the set (it was
-//!   woken between being popped and its entry's removal), and the entry's
-//!   slab key may since have been reused: a popped node is used only if the
-//!   entry under its key holds that very node.
-//! - Nodes point to the ready list weakly: a task that outlives its set
-//!   wakes nothing, and no reference cycle keeps either alive.
+//! Finding the next finished task costs O(1): each task's completion
+//! queues its entry on the set's ready list (`ready.rs`, which documents
+//! the protocol).
+
+mod ready;
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering::AcqRel, Ordering::Release};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use slab::Slab;
+
+use self::ready::{Entries, Node, Ready};
 
 use crate::runtime::Handle;
 use crate::runtime::coop;
@@ -114,66 +88,42 @@ struct Entry<T> {
     seq: u64,
 }
 
-/// An entry's waker: queues the entry for the set.
-struct Node {
-    /// The entry's slab key.
-    key: usize,
-    /// In a ready list, or out of the set for good (see the module docs).
-    queued: AtomicBool,
-    /// The set's ready list, if the set still exists.
-    ready: Weak<Ready>,
-}
-
-/// The list of entries whose tasks woke their join waker, shared by the set
-/// and the entries' wakers.
-struct Ready {
-    inner: Mutex<ReadyInner>,
-}
-
-struct ReadyInner {
-    /// Woken nodes, in wake order.
-    nodes: VecDeque<Arc<Node>>,
-    /// The waker of the task awaiting the set, registered when it found the
-    /// list empty; taken by the first wake after that.
-    waker: Option<Waker>,
-}
-
-impl Ready {
-    fn lock(&self) -> MutexGuard<'_, ReadyInner> {
-        // Nothing panics under this lock; tolerate poisoning anyway.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl Wake for Node {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if self.queued.swap(true, AcqRel) {
-            return;
-        }
-        let Some(ready) = self.ready.upgrade() else {
-            return;
-        };
-        let waker = {
-            let mut inner = ready.lock();
-            inner.nodes.push_back(self.clone());
-            inner.waker.take()
-        };
-        // Woken after releasing the lock.
-        if let Some(waker) = waker {
-            waker.wake();
-        }
-    }
-}
-
 /// A task taken out of the set: its spawn sequence number, id and result.
 struct Joined<T> {
     seq: u64,
     id: Id,
     result: Result<T, JoinError>,
+}
+
+/// The set's entries, as its ready list's joining loop sees them.
+struct Slots<'a, T>(&'a mut Slab<Entry<T>>);
+
+impl<T> Entries for Slots<'_, T> {
+    type Joined = Joined<T>;
+
+    fn is_current(&self, node: &Arc<Node>) -> bool {
+        self.0
+            .get(node.key())
+            .is_some_and(|entry| Arc::ptr_eq(&entry.node, node))
+    }
+
+    fn poll(&mut self, key: usize) -> Option<Joined<T>> {
+        let entry = &mut self.0[key];
+        let mut cx = Context::from_waker(&entry.waker);
+        // The set took the budget unit for the whole join.
+        let polled = coop::with_unconstrained(|| Pin::new(&mut entry.handle).poll(&mut cx));
+        let Poll::Ready(result) = polled else {
+            return None;
+        };
+        let entry = self.0.remove(key);
+        // Out of the set: its node ignores later wakes.
+        entry.node.retire();
+        Some(Joined {
+            seq: entry.seq,
+            id: entry.handle.id(),
+            result,
+        })
+    }
 }
 
 impl<T> JoinSet<T> {
@@ -186,12 +136,7 @@ impl<T> JoinSet<T> {
     pub fn new() -> JoinSet<T> {
         JoinSet {
             entries: Slab::new(),
-            ready: Arc::new(Ready {
-                inner: Mutex::new(ReadyInner {
-                    nodes: VecDeque::new(),
-                    waker: None,
-                }),
-            }),
+            ready: Ready::new(),
             batch: VecDeque::new(),
             next_seq: 0,
         }
@@ -235,11 +180,7 @@ impl<T> JoinSet<T> {
         let abort = handle.abort_handle();
         let slot = self.entries.vacant_entry();
         // New entries start queued: their first poll registers the waker.
-        let node = Arc::new(Node {
-            key: slot.key(),
-            queued: AtomicBool::new(true),
-            ready: Arc::downgrade(&self.ready),
-        });
+        let node = Node::new(slot.key(), &self.ready);
         self.batch.push_back(node.clone());
         slot.insert(Entry {
             handle,
@@ -255,54 +196,8 @@ impl<T> JoinSet<T> {
     /// entries only; with none finished, registers `waker` (if any) for the
     /// next wake and returns `None`.
     fn next_finished(&mut self, waker: Option<&Waker>) -> Option<Joined<T>> {
-        loop {
-            let node = match self.batch.pop_front() {
-                Some(node) => node,
-                None => {
-                    let mut inner = self.ready.lock();
-                    if inner.nodes.is_empty() {
-                        if let Some(waker) = waker {
-                            match &inner.waker {
-                                Some(w) if w.will_wake(waker) => {}
-                                _ => inner.waker = Some(waker.clone()),
-                            }
-                        }
-                        return None;
-                    }
-                    std::mem::swap(&mut self.batch, &mut inner.nodes);
-                    continue;
-                }
-            };
-            let key = node.key;
-            let Some(entry) = self
-                .entries
-                .get_mut(key)
-                .filter(|entry| Arc::ptr_eq(&entry.node, &node))
-            else {
-                // Stale: its entry left the set, and `queued` stays set.
-                continue;
-            };
-            // Before the poll: see the module docs.
-            node.queued.swap(false, AcqRel);
-            let mut cx = Context::from_waker(&entry.waker);
-            // The set took the budget unit for the whole join.
-            let polled = coop::with_unconstrained(|| Pin::new(&mut entry.handle).poll(&mut cx));
-            if let Poll::Ready(result) = polled {
-                let entry = self.remove(key);
-                return Some(Joined {
-                    seq: entry.seq,
-                    id: entry.handle.id(),
-                    result,
-                });
-            }
-        }
-    }
-
-    /// Takes an entry out of the set; its node ignores later wakes.
-    fn remove(&mut self, key: usize) -> Entry<T> {
-        let entry = self.entries.remove(key);
-        entry.node.queued.store(true, Release);
-        entry
+        self.ready
+            .next_finished(&mut self.batch, waker, &mut Slots(&mut self.entries))
     }
 
     /// [`next_finished`](Self::next_finished) for an awaiting task: one
@@ -515,10 +410,10 @@ impl<T> JoinSet<T> {
     /// ```
     pub fn detach_all(&mut self) {
         for entry in self.entries.drain() {
-            entry.node.queued.store(true, Release);
+            entry.node.retire();
         }
         self.batch.clear();
-        self.ready.lock().nodes.clear();
+        self.ready.clear();
     }
 
     /// Waits for every task and returns their outputs **in the order they

@@ -399,18 +399,23 @@ pub fn hold_workers(rt: &Runtime, flavor: Flavor) -> HeldWorkers {
     let mut tasks = Vec::new();
     if flavor.is_multi_thread() {
         let started = std::sync::Arc::new(AtomicUsize::new(0));
-        for _ in 0..WORKERS {
-            let (gate, started) = (gate.clone(), started.clone());
+        // One at a time: two tasks queued at once may both land in one
+        // worker's run queue (an injection batch), where the second waits
+        // behind the first, which blocks, while the other worker sleeps:
+        // nothing wakes a sleeper for a queue whose worker never comes
+        // back to it.
+        for held in 1..=WORKERS {
+            let (gate, start) = (gate.clone(), started.clone());
             tasks.push(rt.spawn(async move {
-                started.fetch_add(1, SeqCst);
+                start.fetch_add(1, SeqCst);
                 let (open, cv) = &*gate;
                 let mut open = open.lock().unwrap();
                 while !*open {
                     open = cv.wait(open).unwrap();
                 }
             }));
+            wait_until("a worker held", || started.load(SeqCst) == held);
         }
-        wait_until("every worker held", || started.load(SeqCst) == WORKERS);
     }
     HeldWorkers { gate, tasks }
 }
