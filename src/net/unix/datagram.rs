@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
 use std::task::{Context, Poll};
 
-use socket2::{Domain, SockAddr, SockRef, Type};
+use socket2::{Domain, SockRef, Type};
 
 use super::SocketAddr;
 use crate::io::Interest;
