@@ -86,8 +86,13 @@ pub fn resume() {
 /// due by then, and yields once, so that the tasks they woke run before
 /// the caller goes on.
 ///
+/// A sleep of `Duration::MAX` (or a deadline that overflows `Instant`)
+/// waits about 30 years, as in tokio: advancing further completes it.
+///
 /// # Panics
-/// Outside a runtime, and if time is not paused.
+/// Outside a runtime, if time is not paused, and if the clock would move
+/// more than 500 years past the runtime's start (the timer queue's range;
+/// `Duration::MAX` is far beyond it).
 ///
 /// ```
 /// use guillotine::time::{self, sleep, Duration};

@@ -31,7 +31,8 @@ pub(crate) fn deadline_after(now: Instant, duration: Duration) -> Instant {
 /// The timer is exact to the nanosecond where the kernel has `epoll_pwait2`
 /// (Linux 5.11+), else rounded up to the millisecond; either way it never
 /// completes early. `Duration::ZERO` completes at once, `Duration::MAX`
-/// never.
+/// never (its deadline is about 30 years away, which only paused time's
+/// `advance` reaches).
 ///
 /// # Panics
 /// Outside a runtime: the timer needs a runtime to drive it.

@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
 use std::task::{Context, Poll};
 
-use socket2::{Domain, SockAddr, SockRef, Type};
+use socket2::{Domain, SockRef, Type};
 
 use super::SocketAddr;
 use crate::io::Interest;
@@ -39,7 +39,8 @@ impl UnixDatagram {
     /// A socket bound to `path`.
     ///
     /// # Errors
-    /// `AddrInUse` if the path exists, ...
+    /// `AddrInUse` if the path exists, `InvalidInput` for a path too long
+    /// for `sun_path` or with a NUL byte past the first, ...
     ///
     /// # Panics
     /// Outside a runtime.
@@ -62,7 +63,7 @@ impl UnixDatagram {
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
         let socket = new_socket(Domain::UNIX, Type::DGRAM)?;
-        socket.bind(&SockAddr::unix(path)?)?;
+        socket.bind(&super::path_addr(path.as_ref())?)?;
         UnixDatagram::register(socket.into())
     }
 
@@ -229,7 +230,8 @@ impl UnixDatagram {
     /// Sends to the socket at `path`.
     ///
     /// # Errors
-    /// That of `sendto(2)`, e.g. `NotFound` or `ConnectionRefused`.
+    /// That of `sendto(2)`, e.g. `NotFound` or `ConnectionRefused`;
+    /// `InvalidInput` for a path too long or with a NUL byte past the first.
     ///
     /// ```
     /// # let dir = std::env::temp_dir().join(format!("guillotine-doc-{}-{}", line!(), std::process::id()));
@@ -244,7 +246,7 @@ impl UnixDatagram {
     /// # std::fs::remove_dir_all(&dir).unwrap();
     /// ```
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
-        let target = SockAddr::unix(path)?;
+        let target = super::path_addr(path.as_ref())?;
         self.io
             .async_io(Direction::Write, |s| crate::net::send_to(s, buf, &target))
             .await
@@ -538,7 +540,7 @@ impl UnixDatagram {
     /// # std::fs::remove_dir_all(&dir).unwrap();
     /// ```
     pub fn try_send_to<P: AsRef<Path>>(&self, buf: &[u8], target: P) -> io::Result<usize> {
-        let target = SockAddr::unix(target)?;
+        let target = super::path_addr(target.as_ref())?;
         self.io
             .try_io(Direction::Write, |s| crate::net::send_to(s, buf, &target))
     }
@@ -655,7 +657,7 @@ impl UnixDatagram {
         buf: &[u8],
         target: P,
     ) -> Poll<io::Result<usize>> {
-        let target = SockAddr::unix(target)?;
+        let target = super::path_addr(target.as_ref())?;
         self.io.poll_io(cx, Direction::Write, |s| {
             crate::net::send_to(s, buf, &target)
         })

@@ -41,7 +41,9 @@ impl UnixListener {
     ///
     /// # Errors
     /// `AddrInUse` if the path exists, `NotFound` if its directory does
-    /// not, ...
+    /// not, `InvalidInput` if it is longer than `sun_path` (107 bytes) or
+    /// holds a NUL byte past the first (a leading one names an abstract
+    /// socket), ...
     ///
     /// # Panics
     /// Outside a runtime.
@@ -60,7 +62,7 @@ impl UnixListener {
     /// ```
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
-        UnixListener::bind_sock_addr(&SockAddr::unix(path)?)
+        UnixListener::bind_sock_addr(&super::path_addr(path.as_ref())?)
     }
 
     /// Binds to `addr` and listens: a path, or on Linux an abstract name

@@ -32,6 +32,21 @@ use std::os::unix::ffi::OsStrExt;
 
 use socket2::SockAddr;
 
+/// A path argument (`bind`, `connect`, `send_to`) as an address. A leading
+/// NUL byte names an abstract socket, as before; a NUL anywhere else is
+/// refused (`InvalidInput`, as `std` does) instead of binding or reaching
+/// the prefix before it, which is all the kernel would read.
+fn path_addr(path: &std::path::Path) -> io::Result<SockAddr> {
+    let bytes = path.as_os_str().as_bytes();
+    if bytes.first() != Some(&0) && bytes.contains(&0) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "paths must not contain interior null bytes",
+        ));
+    }
+    SockAddr::unix(path)
+}
+
 /// `std`'s address as socket2's: a path, an abstract name (a leading NUL
 /// byte, which socket2 keeps as such), or, for an unnamed address, no name
 /// at all (`bind(2)` then picks an abstract name, `connect(2)` fails).

@@ -55,7 +55,8 @@ impl UnixStream {
     /// `NotFound` if nothing is there, `ConnectionRefused` if nothing
     /// listens, `WouldBlock` if the listener's backlog is full (a Unix
     /// connect does not wait for room), `ConnectionReset` if the listener
-    /// is closed before accepting, ...
+    /// is closed before accepting, `InvalidInput` for a path too long for
+    /// `sun_path` or with a NUL byte past the first, ...
     ///
     /// ```
     /// use guillotine::io::{AsyncReadExt, AsyncWriteExt};
@@ -74,7 +75,7 @@ impl UnixStream {
     /// # std::fs::remove_dir_all(&dir).unwrap();
     /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        UnixStream::connect_sock_addr(&SockAddr::unix(path)?).await
+        UnixStream::connect_sock_addr(&super::path_addr(path.as_ref())?).await
     }
 
     /// Connects to the socket at `addr`: a path, or on Linux an abstract

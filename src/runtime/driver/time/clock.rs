@@ -43,6 +43,14 @@ use crate::runtime::driver;
 #[cfg(feature = "test-util")]
 pub(crate) const REPLY_GRACE: Duration = Duration::from_secs(1);
 
+/// How far past its start `time::advance` may move a runtime's clock. The
+/// timer queue counts `u64` nanoseconds from the start (about 584 years);
+/// beyond that every deadline would compare equal to now and fire early.
+/// 500 years leaves room for a far-future deadline (about 30 years) set at
+/// the limit.
+#[cfg(feature = "test-util")]
+const MAX_PAUSED_SPAN: Duration = Duration::from_secs(500 * 365 * 86_400);
+
 /// One runtime's clock, shared by all of its drivers.
 #[derive(Debug)]
 pub(crate) struct Clock {
@@ -208,7 +216,11 @@ impl Clock {
         st.base = st
             .base
             .checked_add(by)
-            .expect("`time::advance` overflows the clock");
+            .filter(|to| to.saturating_duration_since(self.origin) <= MAX_PAUSED_SPAN)
+            .expect(
+                "`time::advance` overflows the clock: paused time may move at most 500 years \
+                 past the runtime's start",
+            );
         drop(st);
         self.fire_all();
     }
