@@ -54,7 +54,9 @@ impl Drop for Output {
 /// 100 groups, divided by `STRESS_DIVISOR` if set (scripts/valgrind.sh
 /// runs fewer, where each step costs ~100 times more).
 fn groups() -> usize {
-    let divisor = std::env::var("STRESS_DIVISOR").ok().and_then(|d| d.parse().ok());
+    let divisor = std::env::var("STRESS_DIVISOR")
+        .ok()
+        .and_then(|d| d.parse().ok());
     (100 / divisor.unwrap_or(1).max(1)).max(1)
 }
 const PER_GROUP: usize = 1_000;

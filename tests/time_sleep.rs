@@ -71,7 +71,9 @@ fn never_completes_early_over_many_samples(rt: Runtime) {
 /// `n`, divided by `STRESS_DIVISOR` if set: scripts/valgrind.sh runs the
 /// timer churns smaller, where each step costs ~100 times more.
 fn stress_size(n: u64) -> u64 {
-    let divisor = std::env::var("STRESS_DIVISOR").ok().and_then(|d| d.parse().ok());
+    let divisor = std::env::var("STRESS_DIVISOR")
+        .ok()
+        .and_then(|d| d.parse().ok());
     (n / divisor.unwrap_or(1).max(1)).max(1)
 }
 

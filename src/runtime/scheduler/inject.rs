@@ -529,7 +529,9 @@ mod tests {
     /// `n`, divided by `STRESS_DIVISOR` if set: scripts/valgrind.sh runs the
     /// stress tests smaller, where each step costs ~100 times more.
     fn stress_size(n: usize) -> usize {
-        let divisor = std::env::var("STRESS_DIVISOR").ok().and_then(|d| d.parse().ok());
+        let divisor = std::env::var("STRESS_DIVISOR")
+            .ok()
+            .and_then(|d| d.parse().ok());
         (n / divisor.unwrap_or(1).max(1)).max(1)
     }
 
@@ -539,7 +541,11 @@ mod tests {
     fn concurrent_pushes_takes_and_close() {
         use std::sync::Arc;
         use std::sync::atomic::AtomicBool;
-        let per = if cfg!(miri) { 300 } else { stress_size(20_000) as i32 };
+        let per = if cfg!(miri) {
+            300
+        } else {
+            stress_size(20_000) as i32
+        };
         let inject = Arc::new(Inject::new());
         let stop = Arc::new(AtomicBool::new(false));
         let pushers: Vec<_> = (0..3)

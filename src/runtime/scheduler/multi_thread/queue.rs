@@ -512,7 +512,9 @@ mod tests {
     /// `n`, divided by `STRESS_DIVISOR` if set: scripts/valgrind.sh runs the
     /// stress tests smaller, where each step costs ~100 times more.
     fn stress_size(n: usize) -> usize {
-        let divisor = std::env::var("STRESS_DIVISOR").ok().and_then(|d| d.parse().ok());
+        let divisor = std::env::var("STRESS_DIVISOR")
+            .ok()
+            .and_then(|d| d.parse().ok());
         (n / divisor.unwrap_or(1).max(1)).max(1)
     }
 
