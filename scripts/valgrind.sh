@@ -30,6 +30,12 @@ declare -A excluded=(
     [graceful_shutdown]="the runtime runs in an untraced child"
     # cargo builds and runs a new crate: only children run guillotine.
     [seed_crate]="the runtime runs in an untraced child"
+    # Real time (a stuck worker's timer served within 300 ms), and a
+    # suspected bug, reported: under valgrind, scenarios woken by the
+    # worker's own socket (peers busy or idle) and by an unpark (peers
+    # idle) had the timer served only when the 1 s block ended, as if the
+    # watcher never turned the stuck worker's driver. Not seen natively.
+    [rt_stranded]="stuck-worker timers: real-time bound; suspected watcher bug"
 )
 
 # Tests skipped per binary (`--skip` takes a substring), and why. Every
@@ -39,13 +45,6 @@ declare -A skips=(
     # Real time: served within 500 ms while a worker is hogged for 1 s; the
     # emulation (and a second valgrind process) eats the margin.
     [rt_multi]="a_connection_on_a_stuck_worker_is_still_served"
-    # Real time: a stuck worker's timer must fire within 300 ms of its due
-    # time while the other workers spin 100 us per poll; valgrind runs one
-    # thread at a time. And a suspected bug, reported: a worker woken by
-    # its own socket, then blocked, had its timer served only when its 1 s
-    # block ended (peers busy, and once peers idle), as if the watcher never
-    # turned its driver. Timer, spawn and unpark wakes with idle peers run.
-    [rt_stranded]="peers_busy own_io"
     # Real time: the first tick after a stall of 5.5 periods must come on
     # its schedule; under valgrind it came late itself.
     [time_interval]="delay_restarts_the_schedule_from_the_late_tick"
