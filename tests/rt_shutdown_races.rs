@@ -17,6 +17,16 @@ fn mt(workers: usize) -> Runtime {
         .unwrap()
 }
 
+/// How many rounds the two sleeper races run: `SHUTDOWN_RACE_ROUNDS` if
+/// set (scripts/valgrind.sh runs a few, where a round costs ~100 times
+/// more), else `default`.
+fn rounds(default: u32) -> u32 {
+    std::env::var("SHUTDOWN_RACE_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
 /// A pseudo-random sleep of 0–300 µs, different per thread and round.
 fn jitter(seed: &mut u32) -> Duration {
     *seed ^= *seed << 13;
@@ -63,7 +73,7 @@ fn is_shutdown_panic(payload: &(dyn std::any::Any + Send)) -> bool {
 #[test]
 fn foreign_sleepers_racing_runtime_drop_never_hang() {
     within(Duration::from_secs(120), "a foreign sleeper", || {
-        for round in 0..1000u32 {
+        for round in 0..rounds(1000) {
             let rt = mt(2);
             let dropping = Arc::new(AtomicBool::new(false));
             let slept = Arc::new(AtomicUsize::new(0));
@@ -112,7 +122,7 @@ fn foreign_sleepers_racing_runtime_drop_never_hang() {
 #[test]
 fn blocking_sleepers_racing_runtime_drop_never_hang() {
     within(Duration::from_secs(120), "dropping the runtime", || {
-        for round in 0..500u32 {
+        for round in 0..rounds(500) {
             let rt = mt(2);
             let started = Arc::new(AtomicUsize::new(0));
             let jobs: Vec<_> = (0..16u32)

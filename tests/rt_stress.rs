@@ -51,7 +51,14 @@ impl Drop for Output {
     }
 }
 
-const GROUPS: usize = 100;
+/// 100 groups, divided by `STRESS_DIVISOR` if set (scripts/valgrind.sh
+/// runs fewer, where each step costs ~100 times more).
+fn groups() -> usize {
+    let divisor = std::env::var("STRESS_DIVISOR")
+        .ok()
+        .and_then(|d| d.parse().ok());
+    (100 / divisor.unwrap_or(1).max(1)).max(1)
+}
 const PER_GROUP: usize = 1_000;
 const PANIC: &str = "stress-test panic";
 
@@ -141,6 +148,7 @@ fn a_hundred_thousand_tasks_on_eight_workers() {
             default_hook(info);
         }
     }));
+    let groups_n = groups();
     let counts = Arc::new(Counts::default());
     let rt = Builder::new_multi_thread()
         .worker_threads(8)
@@ -148,7 +156,7 @@ fn a_hundred_thousand_tasks_on_eight_workers() {
         .unwrap();
     let c = counts.clone();
     let resolved = rt.block_on(async move {
-        let groups: Vec<_> = (0..GROUPS)
+        let groups: Vec<_> = (0..groups_n)
             .map(|g| guillotine::spawn(group(c.clone(), g)))
             .collect();
         let mut resolved = 0;
@@ -158,17 +166,17 @@ fn a_hundred_thousand_tasks_on_eight_workers() {
         resolved
     });
     // Kind 4 is detached: 4 of every 5 tasks have a handle.
-    assert_eq!(resolved, GROUPS * PER_GROUP * 4 / 5);
+    assert_eq!(resolved, groups_n * PER_GROUP * 4 / 5);
     drop(rt);
     let c = &counts;
-    assert_eq!(c.futures.load(SeqCst), GROUPS * PER_GROUP);
-    assert_eq!(c.futures_dropped.load(SeqCst), GROUPS * PER_GROUP);
+    assert_eq!(c.futures.load(SeqCst), groups_n * PER_GROUP);
+    assert_eq!(c.futures_dropped.load(SeqCst), groups_n * PER_GROUP);
     assert_eq!(c.outputs.load(SeqCst), c.outputs_dropped.load(SeqCst));
     // Kinds 0 and 1 produce an output, and kind 4 unless cancelled by the
     // shutdown.
     let detached = c.detached_done.load(SeqCst);
     assert_eq!(
         c.outputs.load(SeqCst),
-        GROUPS * PER_GROUP * 2 / 5 + detached
+        groups_n * PER_GROUP * 2 / 5 + detached
     );
 }

@@ -526,13 +526,26 @@ mod tests {
         inject.push_woken_batch(0..200).unwrap();
     }
 
+    /// `n`, divided by `STRESS_DIVISOR` if set: scripts/valgrind.sh runs the
+    /// stress tests smaller, where each step costs ~100 times more.
+    fn stress_size(n: usize) -> usize {
+        let divisor = std::env::var("STRESS_DIVISOR")
+            .ok()
+            .and_then(|d| d.parse().ok());
+        (n / divisor.unwrap_or(1).max(1)).max(1)
+    }
+
     /// Threads pushing while others take and one closes: every accepted
     /// task comes out exactly once, every refused one goes back.
     #[test]
     fn concurrent_pushes_takes_and_close() {
         use std::sync::Arc;
         use std::sync::atomic::AtomicBool;
-        const PER: i32 = if cfg!(miri) { 300 } else { 20_000 };
+        let per = if cfg!(miri) {
+            300
+        } else {
+            stress_size(20_000) as i32
+        };
         let inject = Arc::new(Inject::new());
         let stop = Arc::new(AtomicBool::new(false));
         let pushers: Vec<_> = (0..3)
@@ -540,8 +553,8 @@ mod tests {
                 let inject = inject.clone();
                 std::thread::spawn(move || {
                     let mut refused = Vec::new();
-                    for i in 0..PER {
-                        let t = p * PER + i;
+                    for i in 0..per {
+                        let t = p * per + i;
                         let r = match i % 3 {
                             0 => inject.push_spawned(t).map_err(|t| vec![t]),
                             1 => inject.push_woken(t).map_err(|t| vec![t]),
@@ -565,13 +578,13 @@ mod tests {
                 })
             })
             .collect();
-        while inject.pushed() < PER as u64 {
+        while inject.pushed() < per as u64 {
             std::thread::yield_now();
         }
         let (spawned, woken) = inject.close();
         let mut seen: Vec<i32> = spawned.iter().chain(&woken).copied().collect();
-        assert!(spawned.iter().all(|t| t % PER % 3 == 0));
-        assert!(woken.iter().all(|t| t % PER % 3 != 0));
+        assert!(spawned.iter().all(|t| t % per % 3 == 0));
+        assert!(woken.iter().all(|t| t % per % 3 != 0));
         let mut refused = Vec::new();
         for p in pushers {
             refused.extend(p.join().unwrap());
@@ -579,12 +592,12 @@ mod tests {
         stop.store(true, Relaxed);
         for t in takers {
             let got = t.join().unwrap();
-            assert!(got.iter().all(|&(t, s)| s == (t % PER % 3 == 0)));
+            assert!(got.iter().all(|&(t, s)| s == (t % per % 3 == 0)));
             seen.extend(got.into_iter().map(|(t, _)| t));
         }
         assert_eq!(seen.len() as u64, inject.pushed());
         seen.extend(refused);
         seen.sort_unstable();
-        assert_eq!(seen, (0..3 * PER).collect::<Vec<_>>());
+        assert_eq!(seen, (0..3 * per).collect::<Vec<_>>());
     }
 }

@@ -509,14 +509,23 @@ mod tests {
         assert_eq!(drain(&mut q), [1]);
     }
 
+    /// `n`, divided by `STRESS_DIVISOR` if set: scripts/valgrind.sh runs the
+    /// stress tests smaller, where each step costs ~100 times more.
+    fn stress_size(n: usize) -> usize {
+        let divisor = std::env::var("STRESS_DIVISOR")
+            .ok()
+            .and_then(|d| d.parse().ok());
+        (n / divisor.unwrap_or(1).max(1)).max(1)
+    }
+
     /// One owner pushes and pops 100k tasks, overflowing into a sink, while
     /// two workers steal from it and from each other. Every task comes out
     /// exactly once.
     #[test]
     fn every_task_comes_out_once_under_concurrent_steals() {
-        const TASKS: usize = 100_000;
+        let tasks = stress_size(100_000);
         let seen: Arc<Vec<AtomicBool>> =
-            Arc::new((0..=TASKS).map(|_| AtomicBool::new(false)).collect());
+            Arc::new((0..=tasks).map(|_| AtomicBool::new(false)).collect());
         let counts: Arc<[StdAtomicUsize; 3]> = Arc::default(); // popped, stolen, overflowed
         let done = Arc::new(AtomicBool::new(false));
         let see = |seen: &[AtomicBool], t: NonZeroUsize| {
@@ -561,7 +570,7 @@ mod tests {
             })
             .collect();
 
-        for n in 1..=TASKS {
+        for n in 1..=tasks {
             owner.push_back(task(n), |batch| {
                 for t in batch {
                     see(&seen, t);
@@ -584,10 +593,10 @@ mod tests {
             t.join().unwrap();
         }
 
-        let missing: Vec<_> = (1..=TASKS).filter(|&n| !seen[n].load(SeqCst)).collect();
+        let missing: Vec<_> = (1..=tasks).filter(|&n| !seen[n].load(SeqCst)).collect();
         assert!(missing.is_empty(), "lost tasks: {missing:?}");
         let [popped, stolen, overflowed] = counts.each_ref().map(|c| c.load(SeqCst));
-        assert_eq!(popped + stolen + overflowed, TASKS);
+        assert_eq!(popped + stolen + overflowed, tasks);
         eprintln!("popped {popped}, stolen {stolen}, overflowed {overflowed}");
     }
 }
