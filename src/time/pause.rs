@@ -21,6 +21,12 @@
 //! received, while a task waits to read. That last hold lasts at most one
 //! second of real time per write, so a peer that never answers does not
 //! hang the test: the clock then jumps and its timeout fires.
+//!
+//! A child's exit holds the clock only where it is watched through a pidfd
+//! (Linux 5.3 and later). Without pidfds the exit is polled on the
+//! runtime's own timers (see [`process`](crate::process)), which paused
+//! time jumps through like any other: a timeout around such a wait may
+//! fire before the child exits.
 
 use std::time::{Duration, Instant};
 
