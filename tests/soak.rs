@@ -92,6 +92,11 @@ fn soak(flavor: Flavor) {
                 "--test-threads=1",
             ])
             .env(CHILD_ENV, "soak")
+            // glibc gives a thread an arena of its own, up to 8 per core:
+            // as blocking-pool threads come and go, more arenas appear,
+            // and RSS after the warm-up would depend on how many had yet,
+            // not on leaks. One arena keeps the figure about the runtime.
+            .env("MALLOC_ARENA_MAX", "1")
             .output()
             .expect("spawn the soak child");
         print!("{}", String::from_utf8_lossy(&out.stdout));
