@@ -18,7 +18,7 @@
 //! the end, the load stops and the runtime is left idle; then the test
 //! asserts: no corrupted byte and no unexpected error; the descriptors the
 //! same set as after the warm-up (and, with the runtime dropped, as before
-//! it, less the signal registry's eventfd which is never closed); no alive
+//! it plus the signal registry's eventfd, which is never closed); no alive
 //! task; no child process (so no zombie); the live heap (counted by the
 //! test's global allocator) within 10 % of its value after the warm-up in
 //! blocks, and in bytes with 1 MiB more (one table doubling to a new peak),
@@ -32,7 +32,7 @@
 //!
 //! ```text
 //! SOAK_SECS=20  cargo test --all-features --test soak -- --ignored --nocapture
-//! SOAK_SECS=300 cargo test --release --all-features --test soak -- --ignored --nocapture --test-threads=1
+//! SOAK_SECS=300 cargo test --release --all-features --test soak -- --ignored --nocapture
 //! ```
 //!
 //! `SOAK_SKIP` (a comma-separated list of `tcp`, `timers`, `blocking`,
