@@ -17,6 +17,7 @@ use support::{Flavor, assert_child_ok, both_flavors, is_child, open_fds, run_chi
 
 both_flavors! {
     read_write_round_trip,
+    a_write_as_the_write_job_ends_is_not_stranded,
     metadata_and_symlinks,
     directories,
     rename_copy_links_permissions,
@@ -73,6 +74,36 @@ fn read_write_round_trip(rt: Runtime) {
         assert!(fs::try_exists(&path).await.unwrap());
         fs::remove_file(&path).await.unwrap();
         assert!(!fs::try_exists(&path).await.unwrap());
+    });
+}
+
+/// A write that lands just as the write job finds nothing left to write is
+/// still written (it once stayed in the buffer with no job to write it,
+/// and the next flush waited forever; the soak found it). The window is
+/// short, so many rounds, with a varying pause between the two writes.
+fn a_write_as_the_write_job_ends_is_not_stranded(rt: Runtime) {
+    let dir = TempDir::new();
+    let path = dir.join("stranded");
+    rt.block_on(async {
+        let mut file = File::create(&path).await.unwrap();
+        let mut expected = Vec::new();
+        for i in 0..4_000u32 {
+            let bytes = i.to_le_bytes();
+            file.write_all(&bytes[..2]).await.unwrap();
+            let t = std::time::Instant::now();
+            let pause = std::time::Duration::from_micros(u64::from(i % 40));
+            while t.elapsed() < pause {
+                std::hint::spin_loop();
+            }
+            file.write_all(&bytes[2..]).await.unwrap();
+            expected.extend_from_slice(&bytes);
+            let flushed = guillotine::time::timeout(support::PATIENCE, file.flush()).await;
+            flushed
+                .expect("flush waits for bytes no job writes")
+                .unwrap();
+        }
+        file.close().await.unwrap();
+        assert_eq!(fs::read(&path).await.unwrap(), expected);
     });
 }
 

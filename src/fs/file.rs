@@ -275,6 +275,17 @@ impl JobGuard {
     }
 }
 
+impl JobGuard {
+    /// [`finish`](JobGuard::finish) under a lock already held.
+    fn finish_locked(mut self, mut inner: MutexGuard<'_, Inner>) {
+        self.armed = false;
+        inner.busy = None;
+        let waiters = std::mem::take(&mut inner.waiters);
+        drop(inner);
+        waiters.into_iter().for_each(Waker::wake);
+    }
+}
+
 impl Drop for JobGuard {
     fn drop(&mut self) {
         if !self.armed {
@@ -931,8 +942,9 @@ fn drain(mut file: &StdFile, shared: &Shared, guard: JobGuard, seek_back: i64) {
                 buf.clear();
                 inner.pending = buf;
             }
-            drop(inner);
-            guard.finish(|_| {});
+            // `busy` is cleared under this lock: a write that sees the job
+            // running leaves its bytes to it, so none may come in between.
+            guard.finish_locked(inner);
             return;
         }
         std::mem::swap(&mut buf, &mut inner.pending);
