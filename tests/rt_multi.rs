@@ -183,6 +183,42 @@ fn a_connection_on_a_stuck_worker_is_still_served() {
     );
 }
 
+/// Two tasks spawned from outside meet at a blocking barrier: one blocks
+/// its worker until the other runs. Whichever worker took both (a batch
+/// from the injection queue), the other one must steal the second, even
+/// when it went to sleep just as the batch moved. The barrier gives up
+/// after a while, so that a stranded task fails the test instead of
+/// hanging it.
+#[test]
+fn tasks_queued_behind_a_blocked_worker_are_stolen() {
+    use std::sync::{Condvar, Mutex};
+    let rt = rt(2);
+    for round in 0..2000 {
+        let meet = Arc::new((Mutex::new(0), Condvar::new()));
+        let tasks: Vec<_> = (0..2)
+            .map(|_| {
+                let meet = meet.clone();
+                rt.spawn(async move {
+                    let (count, cv) = &*meet;
+                    let mut count = count.lock().unwrap();
+                    *count += 1;
+                    cv.notify_all();
+                    let (count, _) = cv
+                        .wait_timeout_while(count, Duration::from_secs(20), |c| *c < 2)
+                        .unwrap();
+                    *count == 2
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert!(
+                rt.block_on(task).unwrap(),
+                "round {round}: a task was stranded behind a blocked worker"
+            );
+        }
+    }
+}
+
 #[test]
 fn block_in_place_keeps_the_other_tasks_running() {
     let rt = rt(2);

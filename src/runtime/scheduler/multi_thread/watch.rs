@@ -12,8 +12,10 @@
 //! queue and the idle protocol: a sleeping worker is woken to run them, or
 //! a busy one takes them at its next look at the injection queue (every 8
 //! polls). This holds whatever woke the stuck worker and whatever the other
-//! workers do. Tasks pinned to the stuck worker (`spawn_local`) can only
-//! run there, so they wait for it.
+//! workers do. Tasks queued on the stuck worker's run queue are stolen: the
+//! watcher wakes a sleeping worker for them (none if one already searches;
+//! a busy worker steals once its own queue runs dry). Tasks pinned to the
+//! stuck worker (`spawn_local`) can only run there, so they wait for it.
 //!
 //! # Sleeping
 //!
@@ -150,6 +152,11 @@ fn look(workers: &Workers, seen: &mut [Seen]) -> Option<Duration> {
             // An error here is the owner's to report: it turns the same
             // epoll descriptor.
             let _ = driver.turn(Some(Duration::ZERO));
+        }
+        if quiet >= WATCH_INTERVAL && !remote.steal.is_empty() {
+            // Stuck with tasks queued behind the poll: a sleeper steals
+            // them (none is woken if a worker already searches).
+            workers.notify_parked();
         }
         let until = if quiet.is_zero() {
             // It turned its driver since the last look: it fires its own

@@ -190,10 +190,17 @@ impl Worker {
                 ring.push_back(task.addr(), |_| unreachable!("room was reserved"));
             }
         });
+        let surplus = !ring.is_empty();
         drop(ring);
         for task in refused {
             task.cancel_new();
             self.mt.metrics.task_finished();
+        }
+        // The batch left the injection queue before it reached the run
+        // queue: a worker parking in between saw neither. Its last look and
+        // this check are the two sides of the idle protocol's fences.
+        if surplus {
+            workers.notify_parked();
         }
         first
     }
