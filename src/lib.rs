@@ -276,14 +276,15 @@
 //!   sockets, keep the plain park.
 //! - *No stranded driver.* A worker holds its driver's lock while it turns
 //!   it or sleeps in it. A watcher thread looks at the awake workers every
-//!   2 ms (sooner when one has a timer due), and turns the driver of one
-//!   that has not turned it itself for 2 ms (0.5 ms with a timer due),
-//!   non-blocking, under a try-lock; the wakes go to the injection queue,
-//!   where an idle worker (woken for them) or a busy one (at its next look,
-//!   every 8 polls) runs them. So a timer or socket registered on a worker
-//!   stuck in a long poll or in `block_in_place` is served within about
-//!   2–4 ms, whatever woke that worker and whatever the others do; only
-//!   tasks pinned to it (`spawn_local`) wait for it. With every worker
+//!   2 ms, and turns the driver of one that has not turned it itself for
+//!   2 ms, non-blocking, under a try-lock; the wakes go to the injection
+//!   queue, where an idle worker (woken for them) or a busy one (at its
+//!   next look, every 8 polls) runs them. The tasks queued behind the
+//!   stuck poll are stolen: the watcher wakes a sleeping worker for them.
+//!   So a timer or socket registered on a worker stuck in a long poll or
+//!   in `block_in_place` is served within about 2–4 ms, whatever woke that
+//!   worker and whatever the others do; only tasks pinned to it
+//!   (`spawn_local`) wait for it. With every worker
 //!   asleep the watcher sleeps too, without a timeout; the first worker to
 //!   leave its `epoll_wait` wakes it (a fence on each side, as in the idle
 //!   protocol). The cost is one wake-up of the watcher per 2 ms while some

@@ -199,17 +199,6 @@ impl TimeHandle {
         self.lock().len()
     }
 
-    /// How long until the earliest timer is due, from the lock-free mirror
-    /// (`None`: no timer). For another worker watching this driver.
-    pub(crate) fn until_next(&self) -> Option<Duration> {
-        let next = self.next.load(Relaxed);
-        if next == NONE {
-            return None;
-        }
-        let now = self.ticks(self.clock.now());
-        Some(Duration::from_nanos(next.saturating_sub(now)))
-    }
-
     /// The earliest armed deadline, exactly (paused time jumps to it).
     #[cfg(feature = "test-util")]
     pub(crate) fn next_instant(&self) -> Option<Instant> {

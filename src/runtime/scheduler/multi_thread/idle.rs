@@ -95,11 +95,16 @@ impl Idle {
         searching(word) == 0 && awake(word) < self.workers
     }
 
-    /// Whether [`Idle::worker_to_notify`] might wake a worker: a plain load,
-    /// for hints only.
-    pub(crate) fn may_notify(&self) -> bool {
+    /// Whether [`Idle::worker_to_notify`] might wake a worker, and fewer
+    /// than `cpus` workers are awake: a plain load, for hints only.
+    pub(crate) fn may_notify(&self, cpus: usize) -> bool {
         let word = self.word.load(SeqCst);
-        searching(word) == 0 && awake(word) < self.workers
+        searching(word) == 0 && awake(word) < self.workers.min(cpus)
+    }
+
+    /// How many workers are awake (a hint).
+    pub(crate) fn num_awake(&self) -> usize {
+        awake(self.word.load(SeqCst))
     }
 
     /// Called after queueing work: the sleeping worker to wake, if one

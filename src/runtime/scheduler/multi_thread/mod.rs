@@ -70,6 +70,10 @@ pub(crate) struct Workers {
     next_driver: AtomicUsize,
     /// The watcher thread's side of its protocol with the workers.
     watcher: Watcher,
+    /// The CPUs this process may run on (affinity mask and cgroup quota)
+    /// when the runtime was built: more awake workers than this only
+    /// time-slice (see `notify_hint`).
+    pub(crate) cpus: usize,
     /// Workers that have not exited: the watcher keeps watching until
     /// none is left, since a worker may still wait on its own driver
     /// (e.g. `Handle::block_on` inside `block_in_place`) after shutdown
@@ -136,12 +140,16 @@ impl Workers {
         }
     }
 
-    /// After a local push left a surplus: the same, but first a plain load
-    /// to skip the read-modify-write when nobody sleeps or someone
-    /// searches. Missing a sleeper here loses no work: the pushing worker
-    /// runs it.
+    /// After a local push or a driver turn left a surplus: the same, but
+    /// first a plain load to skip the read-modify-write when nobody sleeps
+    /// or someone searches. Missing a sleeper here loses no work: the
+    /// pushing worker runs it (and the watcher wakes one if it is stuck).
+    ///
+    /// Nor is one woken while as many workers are awake as the process may
+    /// use CPUs: a second worker on the same CPU only time-slices with the
+    /// first, and each such wake costs two context switches.
     fn notify_hint(&self) {
-        if self.idle.may_notify() {
+        if self.idle.may_notify(self.cpus) {
             self.notify_parked();
         }
     }
@@ -320,6 +328,7 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
         shutdown: AtomicBool::new(false),
         next_driver: AtomicUsize::new(0),
         watcher: Watcher::default(),
+        cpus: std::thread::available_parallelism().map_or(n, usize::from),
         alive: AtomicUsize::new(0),
         homes: Mutex::default(),
     };

@@ -4,10 +4,9 @@
 //!
 //! A worker's sockets and timers live in its own epoll, which only that
 //! worker turns while it is awake. While some worker is awake, the watcher
-//! looks at the awake workers every [`WATCH_INTERVAL`] (sooner when one of
-//! them has a timer due), and turns, non-blocking and under a try-lock, the
-//! driver of one that has not turned it itself for a whole interval (or for
-//! [`DUE_QUIET`] with a timer due). The wakes that turn dispatches come
+//! looks at the awake workers every [`WATCH_INTERVAL`], and turns,
+//! non-blocking and under a try-lock, the driver of one that has not turned
+//! it itself for a whole interval. The wakes that turn dispatches come
 //! from a thread that runs no tasks, so they go through the injection
 //! queue and the idle protocol: a sleeping worker is woken to run them, or
 //! a busy one takes them at its next look at the injection queue (every 8
@@ -43,14 +42,6 @@ use super::Workers;
 /// watcher turns it: a bound on how late a stuck worker's I/O and timers
 /// are served (plus one interval for the watcher to notice).
 pub(crate) const WATCH_INTERVAL: Duration = Duration::from_millis(2);
-
-/// A worker with a timer due has its driver turned by the watcher once it
-/// has not turned it itself for this long: a due timer is late already.
-const DUE_QUIET: Duration = Duration::from_micros(500);
-
-/// The least the watcher waits for an awake worker's next timer, so that a
-/// timer its worker is about to fire does not make the watcher spin.
-const MIN_WATCH: Duration = Duration::from_micros(100);
 
 /// The watcher's state shared with the workers.
 #[derive(Debug, Default)]
@@ -131,11 +122,17 @@ pub(crate) fn run(workers: &Workers) {
 /// Looks at every awake worker, turning the driver of any that is stuck.
 /// Returns how long to wait before the next look, or `None` if every
 /// worker is asleep.
+///
+/// The cadence is fixed: one look per [`WATCH_INTERVAL`] while any worker
+/// is awake, whatever timers are due. Chasing each due timer of a busy
+/// worker (one that turns its driver only every `event_interval` polls)
+/// cost a watcher wake-up per timer, and each one preempts a worker when
+/// the runtime has fewer CPUs than threads. A stuck worker's timers are
+/// therefore served at most about two intervals late.
 fn look(workers: &Workers, seen: &mut [Seen]) -> Option<Duration> {
-    let mut wait: Option<Duration> = None;
-    let mut now = None;
+    let mut any_awake = false;
+    let now = Instant::now();
     for (remote, seen) in workers.remotes.iter().zip(seen.iter_mut()) {
-        let now = *now.get_or_insert_with(Instant::now);
         let turns = remote.turns.load(Relaxed);
         if remote.handle.park.is_parked() || turns != seen.turns {
             *seen = Seen { turns, since: now };
@@ -143,36 +140,22 @@ fn look(workers: &Workers, seen: &mut [Seen]) -> Option<Duration> {
                 continue;
             }
         }
-        let quiet = now.saturating_duration_since(seen.since);
-        let due = remote.handle.time.until_next().is_some_and(|d| d.is_zero());
-        if (quiet >= WATCH_INTERVAL || (due && quiet >= DUE_QUIET))
-            && let Ok(mut driver) = remote.driver.try_lock()
+        any_awake = true;
+        if now.saturating_duration_since(seen.since) < WATCH_INTERVAL {
+            continue;
+        }
+        if let Ok(mut driver) = remote.driver.try_lock()
             && let Some(driver) = driver.as_mut()
         {
             // An error here is the owner's to report: it turns the same
             // epoll descriptor.
             let _ = driver.turn(Some(Duration::ZERO));
         }
-        if quiet >= WATCH_INTERVAL && !remote.steal.is_empty() {
+        if !remote.steal.is_empty() {
             // Stuck with tasks queued behind the poll: a sleeper steals
             // them (none is woken if a worker already searches).
             workers.notify_parked();
         }
-        let until = if quiet.is_zero() {
-            // It turned its driver since the last look: it fires its own
-            // timers. Looking at each of them would cost a wake-up per
-            // timer on a busy runtime; one per interval is enough.
-            WATCH_INTERVAL
-        } else {
-            // Quiet since the last look: look again when it would count as
-            // stuck, or at its next timer if sooner (once stuck, the
-            // watcher fires its timers).
-            let next_timer = remote.handle.time.until_next().map(|d| d.max(MIN_WATCH));
-            let stuck_in = WATCH_INTERVAL.checked_sub(quiet).filter(|d| !d.is_zero());
-            let until = stuck_in.unwrap_or(WATCH_INTERVAL).max(MIN_WATCH);
-            next_timer.map_or(until, |t| until.min(t))
-        };
-        wait = Some(wait.map_or(until, |w| w.min(until)));
     }
-    wait
+    any_awake.then_some(WATCH_INTERVAL)
 }

@@ -296,6 +296,12 @@ impl Worker {
     /// sleep with `Driver::turn_watching`). A peer asleep is not watched: it
     /// wakes for its own events, and watching it would wake both.
     pub(crate) fn arm_busy_peers(&self, driver: &Driver) -> bool {
+        let workers = self.workers();
+        if workers.idle.num_awake() >= workers.cpus {
+            // The awake peers have every CPU: they serve their own events,
+            // and waking here would only time-slice with them.
+            return false;
+        }
         let mut armed = false;
         for remote in self.busy_peers() {
             armed |= driver.arm_peer(remote.epoll);
