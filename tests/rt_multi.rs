@@ -248,6 +248,95 @@ fn block_in_place_keeps_the_other_tasks_running() {
     assert_eq!(others.load(SeqCst), 100);
 }
 
+/// A lone worker queues its tasks in a plain deque rather than the
+/// stealable ring (nobody steals): more tasks than the ring holds, chains
+/// of spawns and yields all run, in order of spawning.
+#[test]
+fn a_lone_worker_runs_more_tasks_than_its_ring_holds() {
+    let rt = rt(1);
+    let order = rt.block_on(async {
+        guillotine::spawn(async {
+            let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let tasks: Vec<_> = (0..5_000)
+                .map(|i| {
+                    let order = order.clone();
+                    guillotine::spawn(async move {
+                        guillotine::task::yield_now().await;
+                        order.lock().unwrap().push(i);
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            Arc::try_unwrap(order).unwrap().into_inner().unwrap()
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(order, (0..5_000).collect::<Vec<_>>());
+}
+
+/// The tasks queued on a lone worker are dropped, each once, when the
+/// runtime shuts down with them still queued.
+#[test]
+fn a_lone_workers_queued_tasks_are_dropped_at_shutdown() {
+    struct Counted(Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let rt = rt(1);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let d = dropped.clone();
+    drop(rt.spawn(async move {
+        for _ in 0..1_000 {
+            let counted = Counted(d.clone());
+            drop(guillotine::spawn(async move {
+                let _counted = counted;
+                std::future::pending::<()>().await;
+            }));
+        }
+        let metrics = guillotine::runtime::Handle::current().metrics();
+        let _ = tx.send(metrics.worker_local_queue_depth(0));
+    }));
+    assert_eq!(rx.recv().unwrap(), 1_000, "the metrics count the queue");
+    drop(rt);
+    assert_eq!(dropped.load(SeqCst), 1_000);
+}
+
+/// `block_in_place` on a lone worker hands its queued tasks to the
+/// injection queue; with no other worker they wait for it (as the docs
+/// say), and none is lost.
+#[test]
+fn block_in_place_on_a_lone_worker_loses_no_queued_task() {
+    let rt = rt(1);
+    let ran = rt.block_on(async {
+        guillotine::spawn(async {
+            let counter = Arc::new(AtomicUsize::new(0));
+            let tasks: Vec<_> = (0..300)
+                .map(|_| {
+                    let c = counter.clone();
+                    guillotine::spawn(async move {
+                        c.fetch_add(1, SeqCst);
+                    })
+                })
+                .collect();
+            let seven = guillotine::task::block_in_place(|| 7);
+            assert_eq!(seven, 7);
+            for task in tasks {
+                task.await.unwrap();
+            }
+            counter.load(SeqCst)
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(ran, 300);
+}
+
 #[guillotine::test]
 #[should_panic(expected = "cannot be called on the thread that runs a current-thread runtime")]
 async fn block_in_place_on_the_current_thread_runtime_panics() {

@@ -265,8 +265,9 @@ impl RuntimeMetrics {
         self.worker(worker).steal_operations.load(Relaxed)
     }
 
-    /// The number of tasks in worker `worker`'s stealable run queue (a
-    /// snapshot; 0 on the current-thread runtime).
+    /// The number of tasks in worker `worker`'s run queue (a snapshot; 0
+    /// on the current-thread runtime). A lone worker's queue is unbounded
+    /// (nobody steals from it); with peers it holds at most 256.
     ///
     /// # Panics
     /// If `worker` is not below [`num_workers`](Self::num_workers).

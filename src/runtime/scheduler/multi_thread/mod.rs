@@ -100,6 +100,9 @@ struct Remote {
     /// How often the worker turned its own driver: a worker whose count
     /// stops moving while it is awake is stuck in a poll (see [`watch`]).
     turns: AtomicU64,
+    /// A lone worker's queue length (its queue is not the stealable one),
+    /// for the metrics.
+    solo_depth: AtomicUsize,
 }
 
 /// One shard of the owned-task list.
@@ -214,7 +217,7 @@ impl Workers {
 
     /// The number of tasks in the run queue of worker `i` (a hint).
     pub(crate) fn queue_depth(&self, i: usize) -> usize {
-        self.remotes[i].steal.len()
+        self.remotes[i].steal.len() + self.remotes[i].solo_depth.load(Relaxed)
     }
 }
 
@@ -318,6 +321,7 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
             handle,
             epoll,
             turns: AtomicU64::new(0),
+            solo_depth: AtomicUsize::new(0),
         });
     }
     let shards = (4 * n).next_power_of_two();

@@ -17,6 +17,7 @@
 //! watcher thread (`watch.rs`).
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -55,19 +56,30 @@ pub(crate) struct Worker {
     /// Set while this worker turns a driver: the wakes it dispatches queue
     /// here without waking a sleeper each; one look after the turn does.
     in_turn: Cell<bool>,
+    /// Whether this is the runtime's only worker: nobody steals, so its
+    /// tasks queue in `solo` instead of the stealable run queue.
+    alone: bool,
+    /// A lone worker's run queue: as the current-thread runtime's, with no
+    /// atomics and no overflow to the injection queue. Empty when there
+    /// are peers.
+    solo: RefCell<VecDeque<RawTask>>,
 }
 
 impl std::fmt::Debug for Worker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Worker")
             .field("index", &self.index)
-            .field("queued", &self.ring.borrow().len())
+            .field(
+                "queued",
+                &(self.ring.borrow().len() + self.solo.borrow().len()),
+            )
             .finish_non_exhaustive()
     }
 }
 
 impl Worker {
     pub(crate) fn new(mt: Arc<Shared>, index: usize, ring: Local<CAPACITY>) -> Worker {
+        let alone = mt.workers.as_ref().is_some_and(|w| w.len() == 1);
         Worker {
             mt,
             index,
@@ -77,6 +89,8 @@ impl Worker {
             rng: Cell::new(0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1),
             tick: Cell::new(0),
             in_turn: Cell::new(false),
+            alone,
+            solo: RefCell::new(VecDeque::new()),
         }
     }
 
@@ -111,6 +125,12 @@ impl Worker {
     /// Queues a `Send` task of this runtime on this worker (one reference
     /// handed over), and wakes a sleeper to steal if there is a surplus.
     pub(crate) fn push(&self, task: RawTask) {
+        if self.alone {
+            let mut solo = self.solo.borrow_mut();
+            solo.push_back(task);
+            self.solo_depth(solo.len());
+            return;
+        }
         let mut ring = self.ring.borrow_mut();
         let mut overflowed = false;
         ring.push_back(task.addr(), |overflow| {
@@ -156,9 +176,23 @@ impl Worker {
             None
         };
         let task = remote_first.or_else(|| self.ring.borrow_mut().pop().map(RawTask::from_addr));
-        let task = task.or_else(|| self.pop_injected())?;
+        let task = task
+            .or_else(|| self.pop_solo())
+            .or_else(|| self.pop_injected())?;
         self.found_work();
         Some(task)
+    }
+
+    /// The next task of a lone worker's queue.
+    fn pop_solo(&self) -> Option<RawTask> {
+        let mut solo = self.solo.borrow_mut();
+        let task = solo.pop_front()?;
+        self.solo_depth(solo.len());
+        Some(task)
+    }
+
+    fn solo_depth(&self, len: usize) {
+        self.workers().remotes[self.index].solo_depth.store(len, Relaxed);
     }
 
     /// Takes this worker's share of the injection queue: the first task to
@@ -339,7 +373,10 @@ impl Worker {
     /// Whether this worker, the injection queue or a peer has queued tasks.
     #[cfg(feature = "test-util")]
     pub(crate) fn has_work(&self) -> bool {
-        !self.ring.borrow().is_empty() || !self.mt.inject.is_empty() || self.workers().any_queued()
+        !self.ring.borrow().is_empty()
+            || !self.solo.borrow().is_empty()
+            || !self.mt.inject.is_empty()
+            || self.workers().any_queued()
     }
 
     /// Sleeps in this worker's driver, with the idle protocol around the
@@ -366,7 +403,8 @@ impl Worker {
     /// run them (the watcher turns this worker's driver meanwhile).
     pub(crate) fn hand_off(&self) {
         let mut ring = self.ring.borrow_mut();
-        let mut moved = Vec::with_capacity(ring.len());
+        let mut moved: Vec<RawTask> = self.solo.borrow_mut().drain(..).collect();
+        self.solo_depth(0);
         while let Some(task) = ring.pop() {
             moved.push(RawTask::from_addr(task));
         }
@@ -386,6 +424,8 @@ impl Worker {
             RawTask::from_addr(task).drop_ref();
         }
         drop(ring);
+        self.solo.borrow_mut().drain(..).for_each(RawTask::drop_ref);
+        self.solo_depth(0);
         if self.searching.replace(false) {
             self.workers().idle.stop_searching();
         }
