@@ -378,7 +378,7 @@ mod tests {
     fn the_millisecond_fallback_rounds_up() {
         let ms = |t| {
             let ts = whole_ms(t);
-            (ts.tv_sec, ts.tv_nsec as i64)
+            (ts.tv_sec, ts.tv_nsec)
         };
         assert_eq!(ms(Duration::ZERO), (0, 0));
         assert_eq!(ms(Duration::from_nanos(1)), (0, 1_000_000));

@@ -75,10 +75,12 @@ fn to_std_addr(addr: &SockAddr) -> io::Result<SocketAddr> {
     }
 }
 
-/// rustix's address of a datagram's sender as `std`'s; none at all (an
-/// unnamed sender) is unnamed.
+/// rustix's address of a datagram's sender as `std`'s. None at all (what
+/// the kernel reports for an unnamed sender) or a bare family is unnamed:
+/// rustix would read the latter as an empty abstract name.
 fn from_rustix_addr(addr: Option<rustix::net::SocketAddrAny>) -> io::Result<SocketAddr> {
-    let Some(addr) = addr else {
+    let sun_path = std::mem::offset_of!(libc::sockaddr_un, sun_path);
+    let Some(addr) = addr.filter(|addr| addr.addr_len() as usize > sun_path) else {
         return SocketAddr::from_pathname("");
     };
     let addr = rustix::net::SocketAddrUnix::try_from(addr)?;
