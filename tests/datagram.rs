@@ -31,6 +31,7 @@ both_flavors! {
     unix_try_send_would_block_on_a_full_peer_and_writable_waits,
     unix_poll_methods_through_poll_fn,
     unix_peek_and_peek_sender_wait_and_leave_the_datagram,
+    unix_peek_from_names_an_abstract_sender,
     unix_recv_buf_fills_spare_capacity,
     errors_keep_the_os_error,
 }
@@ -441,6 +442,31 @@ fn unix_poll_methods_through_poll_fn(rt: Runtime) {
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotFound);
+    });
+}
+
+/// `peek_from` reads the sender's address itself (not through `std`): an
+/// abstract name comes back whole, a NUL byte inside it included, and as
+/// `recv_from` reports it.
+fn unix_peek_from_names_an_abstract_sender(rt: Runtime) {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr as UnixAddr, UnixDatagram as StdDatagram};
+    let n = NEXT.fetch_add(1, SeqCst);
+    let name = |who: &str| format!("guillotine\0dgram-{who}-{}-{n}", std::process::id());
+    let server_addr = UnixAddr::from_abstract_name(name("server")).unwrap();
+    let client_addr = UnixAddr::from_abstract_name(name("client")).unwrap();
+    rt.block_on(async {
+        let server = UnixDatagram::from_std(StdDatagram::bind_addr(&server_addr).unwrap()).unwrap();
+        let client = StdDatagram::bind_addr(&client_addr).unwrap();
+        client.send_to_addr(b"hi", &server_addr).unwrap();
+        let mut buf = [0; 8];
+        let (n, from) = server.peek_from(&mut buf).await.unwrap();
+        assert_eq!((n, &buf[..2]), (2, &b"hi"[..]));
+        assert_eq!(from.as_abstract_name(), Some(name("client").as_bytes()));
+        assert!(from.as_pathname().is_none() && !from.is_unnamed());
+        let (n, from) = server.recv_from(&mut buf).await.unwrap();
+        assert_eq!(n, 2, "peeking left it queued");
+        assert_eq!(from.as_abstract_name(), Some(name("client").as_bytes()));
     });
 }
 

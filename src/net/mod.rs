@@ -41,6 +41,7 @@ pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
 use std::io::{self, IoSlice};
+#[cfg(feature = "bytes")]
 use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::AsFd;
@@ -80,20 +81,12 @@ fn send_to(socket: &impl AsFd, buf: &[u8], addr: &SockAddr) -> io::Result<usize>
     SockRef::from(socket).send_to_with_flags(buf, addr, libc::MSG_NOSIGNAL)
 }
 
-/// `recv(2)` with `MSG_PEEK` into initialised memory (`std` has no stable
-/// `peek` for Unix datagrams).
+/// `recv(2)` with `MSG_PEEK` (`std` has no stable `peek` for Unix
+/// datagrams). rustix takes the initialised slice as it is; socket2 would
+/// need it cast to `MaybeUninit`.
 fn peek(socket: &impl AsFd, buf: &mut [u8]) -> io::Result<usize> {
-    // SAFETY: an initialised slice viewed as possibly uninitialised; `recv`
-    // writes only initialised bytes into it, so it stays initialised.
-    let buf = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
-    SockRef::from(socket).peek(buf)
-}
-
-/// `recvfrom(2)` with `MSG_PEEK` into initialised memory.
-fn peek_from(socket: &impl AsFd, buf: &mut [u8]) -> io::Result<(usize, SockAddr)> {
-    // SAFETY: as in `peek`: `recvfrom` writes only initialised bytes.
-    let buf = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
-    SockRef::from(socket).peek_from(buf)
+    let (n, _) = rustix::net::recv(socket, buf, rustix::net::RecvFlags::PEEK)?;
+    Ok(n)
 }
 
 /// One datagram received by `recv` into `buf`'s spare capacity (nothing is

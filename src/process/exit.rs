@@ -45,13 +45,15 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
+
+use rustix::process::Signal;
 
 use crate::io::Interest;
 use crate::io::registration::Registered;
@@ -219,16 +221,17 @@ impl Process {
     /// the pidfd: without one, `kill(2)` could hit a recycled pid then).
     pub(crate) fn kill(&mut self) -> io::Result<()> {
         match &self.watch {
-            ExitWatch::Pidfd(pidfd) => match sys::pidfd_send_signal(pidfd.get_ref(), libc::SIGKILL)
-            {
-                // A seccomp filter that allows pidfd_open but not this
-                // (both came in 5.x): the pid is ours while unreaped.
-                Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
-                    sys::kill(self.pid, libc::SIGKILL)?;
+            ExitWatch::Pidfd(pidfd) => {
+                match sys::pidfd_send_signal(pidfd.get_ref(), Signal::KILL) {
+                    // A seccomp filter that allows pidfd_open but not this
+                    // (both came in 5.x): the pid is ours while unreaped.
+                    Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
+                        sys::kill(self.pid, Signal::KILL)?;
+                    }
+                    result => result?,
                 }
-                result => result?,
-            },
-            ExitWatch::Polling { .. } => sys::kill(self.pid, libc::SIGKILL)?,
+            }
+            ExitWatch::Polling { .. } => sys::kill(self.pid, Signal::KILL)?,
         }
         self.killed = true;
         Ok(())
@@ -304,7 +307,7 @@ impl Drop for Orphan {
         match &self.process.watch {
             ExitWatch::Pidfd(pidfd) => {
                 if matches!(
-                    sys::poll_readable(pidfd.get_ref(), KILLED_EXIT_WAIT),
+                    sys::poll_readable(pidfd.get_ref().as_fd(), KILLED_EXIT_WAIT),
                     Ok(true)
                 ) {
                     let _ = reap(self.process.pid);

@@ -992,10 +992,10 @@ impl UnixDatagram {
 
 type StdDatagram = std::os::unix::net::UnixDatagram;
 
-/// `recvfrom(MSG_PEEK)` into initialised memory, with `std`'s address.
+/// `recvfrom(MSG_PEEK)`, with `std`'s address.
 fn peek_from(socket: &StdDatagram, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-    let (n, from) = crate::net::peek_from(socket, buf)?;
-    Ok((n, super::to_std_addr(&from)?))
+    let (n, _, from) = rustix::net::recvfrom(socket, buf, rustix::net::RecvFlags::PEEK)?;
+    Ok((n, super::from_rustix_addr(from)?))
 }
 
 /// The source address of the next queued datagram (it stays queued).

@@ -75,9 +75,46 @@ fn to_std_addr(addr: &SockAddr) -> io::Result<SocketAddr> {
     }
 }
 
+/// rustix's address of a datagram's sender as `std`'s. None at all (what
+/// the kernel reports for an unnamed sender) or a bare family is unnamed:
+/// rustix would read the latter as an empty abstract name.
+fn from_rustix_addr(addr: Option<rustix::net::SocketAddrAny>) -> io::Result<SocketAddr> {
+    let sun_path = std::mem::offset_of!(libc::sockaddr_un, sun_path);
+    let Some(addr) = addr.filter(|addr| addr.addr_len() as usize > sun_path) else {
+        return SocketAddr::from_pathname("");
+    };
+    let addr = rustix::net::SocketAddrUnix::try_from(addr)?;
+    if let Some(path) = addr.path_bytes() {
+        SocketAddr::from_pathname(std::ffi::OsStr::from_bytes(path))
+    } else if let Some(name) = addr.abstract_name() {
+        SocketAddr::from_abstract_name(name)
+    } else {
+        SocketAddr::from_pathname("")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rustix_addresses_convert() {
+        use rustix::net::{SocketAddrAny, SocketAddrUnix};
+        let path = SocketAddrUnix::new("/tmp/guillotine-addr").unwrap();
+        let std_path = from_rustix_addr(Some(SocketAddrAny::from(path))).unwrap();
+        assert_eq!(
+            std_path.as_pathname(),
+            Some(std::path::Path::new("/tmp/guillotine-addr"))
+        );
+        let name = SocketAddrUnix::new_abstract_name(b"guillotine\0x").unwrap();
+        let std_name = from_rustix_addr(Some(SocketAddrAny::from(name))).unwrap();
+        assert_eq!(std_name.as_abstract_name(), Some(&b"guillotine\0x"[..]));
+        let unnamed = SocketAddrAny::from(SocketAddrUnix::new_unnamed());
+        assert!(from_rustix_addr(Some(unnamed)).unwrap().is_unnamed());
+        assert!(from_rustix_addr(None).unwrap().is_unnamed());
+        let inet = SocketAddrAny::from(std::net::SocketAddr::from(([127, 0, 0, 1], 1)));
+        assert!(from_rustix_addr(Some(inet)).is_err(), "not a Unix address");
+    }
 
     #[test]
     fn addresses_convert_without_a_syscall() {

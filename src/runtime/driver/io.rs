@@ -15,12 +15,13 @@
 //!   the `slots` lock for the slab and the `epoll` read lock for `epoll_ctl`.
 //! - The runtime thread dispatches a whole `epoll_wait` batch under one
 //!   `slots` lock, then wakes the collected wakers with no lock held.
-//! - `epoll` names the selector's descriptor only while the selector lives:
-//!   [`Registry::shutdown`] takes the write lock to withdraw it before the
-//!   selector closes it, so no late `epoll_ctl` reaches a reused number.
+//! - `epoll` shares the selector's descriptor until [`Registry::shutdown`]
+//!   withdraws it under the write lock, before the selector drops: the
+//!   descriptor then closes with the selector, not with the last holder
+//!   of the registry, and a late `epoll_ctl` finds `None`.
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -42,7 +43,7 @@ const MAX_INDEX: usize = (u32::MAX - 0xff) as usize;
 pub(crate) struct Registry {
     /// The selector's epoll descriptor; `None` once shut down. Read-locked
     /// around every `epoll_ctl`.
-    epoll: RwLock<Option<RawFd>>,
+    epoll: RwLock<Option<Arc<OwnedFd>>>,
     /// The live registrations.
     slots: Mutex<Slots>,
     /// How many there are, mirrored outside the lock (written under it) so
@@ -114,7 +115,7 @@ impl Token {
 impl Registry {
     /// A registry for the selector whose descriptor is `epoll`; `claims`
     /// is shared by the drivers of one runtime when it has several.
-    pub(crate) fn new(epoll: RawFd, claims: Option<Arc<Claims>>) -> Registry {
+    pub(crate) fn new(epoll: Arc<OwnedFd>, claims: Option<Arc<Claims>>) -> Registry {
         Registry {
             epoll: RwLock::new(Some(epoll)),
             slots: Mutex::new(Slots {
@@ -164,11 +165,10 @@ impl Registry {
             None => Ok(()),
         };
         let added = claimed.and_then(|()| {
-            let added = match *self.epoll.read().unwrap_or_else(PoisonError::into_inner) {
-                Some(ep) => sys::epoll_ctl(
-                    ep,
-                    libc::EPOLL_CTL_ADD,
-                    fd.as_raw_fd(),
+            let added = match &*self.epoll.read().unwrap_or_else(PoisonError::into_inner) {
+                Some(ep) => sys::epoll_add(
+                    &**ep,
+                    fd,
                     (interest.epoll_events() | libc::EPOLLET) as u32,
                     token.0,
                 ),
@@ -193,10 +193,10 @@ impl Registry {
     /// Removes `fd` from epoll and its slot from the slab. The caller closes
     /// `fd` only afterwards, so the descriptor number is still ours here.
     pub(crate) fn deregister(&self, token: Token, fd: BorrowedFd<'_>) {
-        if let Some(ep) = *self.epoll.read().unwrap_or_else(PoisonError::into_inner) {
-            // Fails only if the descriptor was never added (a bug) or the
-            // epoll is gone; either way there is nothing left to undo.
-            let _ = sys::epoll_ctl(ep, libc::EPOLL_CTL_DEL, fd.as_raw_fd(), 0, 0);
+        if let Some(ep) = &*self.epoll.read().unwrap_or_else(PoisonError::into_inner) {
+            // Fails only if the descriptor was never added (a bug); there is
+            // nothing left to undo then.
+            let _ = sys::epoll_delete(&**ep, fd);
         }
         if let Some(claims) = &self.claims {
             claims.release(fd.as_raw_fd());
@@ -270,8 +270,10 @@ impl Registry {
     #[cfg(feature = "test-util")]
     pub(crate) fn has_events_waiting(&self) -> bool {
         let epoll = self.epoll.read().unwrap_or_else(PoisonError::into_inner);
-        epoll
-            .is_some_and(|fd| sys::poll_readable_raw(fd, std::time::Duration::ZERO).unwrap_or(true))
+        epoll.as_ref().is_some_and(|fd| {
+            use std::os::fd::AsFd;
+            sys::poll_readable(fd.as_fd(), std::time::Duration::ZERO).unwrap_or(true)
+        })
     }
 
     /// How much longer the paused clock is held by a stream awaiting a
@@ -311,9 +313,9 @@ mod tests {
     use std::os::fd::{AsFd, OwnedFd};
     use std::os::unix::net::UnixStream;
 
-    fn registry() -> (OwnedFd, Registry) {
-        let ep = sys::epoll_create().unwrap();
-        let registry = Registry::new(ep.as_raw_fd(), None);
+    fn registry() -> (Arc<OwnedFd>, Registry) {
+        let ep = Arc::new(sys::epoll_create().unwrap());
+        let registry = Registry::new(ep.clone(), None);
         (ep, registry)
     }
 

@@ -10,7 +10,7 @@ pub(crate) mod scheduled_io;
 pub(crate) mod time;
 pub(crate) mod unpark;
 
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::task::Waker;
@@ -79,7 +79,7 @@ pub(crate) struct Driver {
 #[derive(Debug)]
 struct Watch {
     ep: OwnedFd,
-    events: Vec<libc::epoll_event>,
+    events: crate::sys::EpollEvents,
     pwait2: AtomicBool,
 }
 
@@ -99,14 +99,18 @@ impl Driver {
     ) -> std::io::Result<Driver> {
         let unparker = Unparker::new()?;
         let selector = Selector::new()?;
-        if let Some(fd) = unparker.raw_fd() {
+        if let Some(fd) = &*unparker.fd() {
             // Edge-triggered: every write is an edge, so the counter never
             // needs draining on the wake path.
-            selector.add(fd, (libc::EPOLLIN | libc::EPOLLET) as u32, UNPARK_TOKEN)?;
+            selector.add(
+                fd.as_fd(),
+                (libc::EPOLLIN | libc::EPOLLET) as u32,
+                UNPARK_TOKEN,
+            )?;
         }
         let handle = Arc::new(Handle {
             time: TimeHandle::new(clock),
-            io: io::Registry::new(selector.raw_fd(), claims),
+            io: io::Registry::new(selector.shared_fd(), claims),
             park: ParkState::new(),
             unparker,
         });
@@ -121,50 +125,51 @@ impl Driver {
         })
     }
 
-    /// This driver's epoll descriptor, for the watch sets of its peers.
+    /// This driver's epoll descriptor's number, for its peers' `arm_peer`.
     pub(crate) fn epoll_fd(&self) -> RawFd {
         self.selector.raw_fd()
     }
 
+    /// This driver's epoll descriptor, for the watch sets of its peers
+    /// (shared: a peer's `watch_peers` needs it while holding itself
+    /// mutably).
+    pub(crate) fn shared_epoll(&self) -> Arc<OwnedFd> {
+        self.selector.shared_fd()
+    }
+
     /// Gives this driver a watch set holding its own epoll and `peers`'
-    /// (disarmed until [`arm_peer`](Self::arm_peer)). The peers' epolls
-    /// must outlive this driver's use of them.
-    pub(crate) fn watch_peers(&mut self, peers: &[RawFd]) -> std::io::Result<()> {
+    /// (disarmed until [`arm_peer`](Self::arm_peer)), each under its
+    /// descriptor's number as the token. The peers' epolls must outlive
+    /// this driver's use of them.
+    pub(crate) fn watch_peers(&mut self, peers: &[BorrowedFd<'_>]) -> std::io::Result<()> {
         let ep = crate::sys::epoll_create()?;
-        crate::sys::epoll_ctl(
-            ep.as_raw_fd(),
-            libc::EPOLL_CTL_ADD,
-            self.selector.raw_fd(),
-            libc::EPOLLIN as u32,
-            OWN_TOKEN,
-        )?;
+        crate::sys::epoll_add(&ep, self.selector.fd(), libc::EPOLLIN as u32, OWN_TOKEN)?;
         for &peer in peers {
-            crate::sys::epoll_ctl(
-                ep.as_raw_fd(),
-                libc::EPOLL_CTL_ADD,
-                peer,
-                libc::EPOLLONESHOT as u32,
-                peer as u64,
-            )?;
+            let token = std::os::fd::AsRawFd::as_raw_fd(&peer) as u64;
+            crate::sys::epoll_add(&ep, peer, libc::EPOLLONESHOT as u32, token)?;
         }
         self.watch = Some(Watch {
             ep,
-            events: vec![libc::epoll_event { events: 0, u64: 0 }; peers.len() + 1],
+            events: crate::sys::EpollEvents::with_capacity(peers.len() + 1),
             pwait2: AtomicBool::new(true),
         });
         Ok(())
     }
 
-    /// Lets the next event of `peer`'s epoll end this driver's next
-    /// watching turn. Returns whether it could.
+    /// Lets the next event of `peer`'s epoll (a descriptor given to
+    /// [`watch_peers`](Self::watch_peers)) end this driver's next watching
+    /// turn. Returns whether it could.
     pub(crate) fn arm_peer(&self, peer: RawFd) -> bool {
         let Some(watch) = &self.watch else {
             return false;
         };
-        crate::sys::epoll_ctl(
-            watch.ep.as_raw_fd(),
-            libc::EPOLL_CTL_MOD,
-            peer,
+        // SAFETY: `peer` is the epoll of a driver of this runtime, and only
+        // its workers arm peers: the drivers' epolls close only once every
+        // worker has exited (`Workers::close_drivers`), so it is open here.
+        let peer_fd = unsafe { BorrowedFd::borrow_raw(peer) };
+        crate::sys::epoll_modify(
+            &watch.ep,
+            peer_fd,
             (libc::EPOLLIN | libc::EPOLLONESHOT) as u32,
             peer as u64,
         )
@@ -178,12 +183,7 @@ impl Driver {
             return self.turn(timeout);
         };
         let timeout = self.handle.time.wait_timeout(timeout);
-        crate::sys::epoll_wait(
-            watch.ep.as_raw_fd(),
-            &mut watch.events,
-            timeout,
-            &watch.pwait2,
-        )?;
+        crate::sys::epoll_wait(watch.ep.as_fd(), &mut watch.events, timeout, &watch.pwait2)?;
         // Always look at the own epoll, even with no descriptors registered:
         // an unpark's eventfd edge that ended the wait must be taken, or
         // the watch set would stay readable and the next wait return at once.

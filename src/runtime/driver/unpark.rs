@@ -3,8 +3,8 @@
 //! Whether a wake must write it is decided by `park.rs`.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::RwLock;
+use std::os::fd::OwnedFd;
+use std::sync::{RwLock, RwLockReadGuard};
 
 use crate::sys;
 
@@ -24,12 +24,9 @@ impl Unparker {
         })
     }
 
-    pub(crate) fn raw_fd(&self) -> Option<std::os::fd::RawFd> {
-        self.fd
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map(AsRawFd::as_raw_fd)
+    /// The eventfd, `None` once closed; held open while the guard lives.
+    pub(crate) fn fd(&self) -> RwLockReadGuard<'_, Option<OwnedFd>> {
+        self.fd.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Makes the runtime's `epoll_wait` return.

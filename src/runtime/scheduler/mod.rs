@@ -291,11 +291,11 @@ pub(crate) fn defer(waker: &Waker) {
 pub(crate) struct TightTimerSlack {
     /// The slack to restore; `None` if it could not be read (then nothing
     /// was changed).
-    saved: Option<libc::c_ulong>,
+    saved: Option<u64>,
 }
 
 /// The slack while a runtime runs.
-const TIMER_SLACK_NS: libc::c_ulong = 1_000;
+const TIMER_SLACK_NS: u64 = 1_000;
 
 impl TightTimerSlack {
     pub(crate) fn new() -> TightTimerSlack {

@@ -26,6 +26,7 @@ mod worker;
 
 pub(crate) use worker::Worker;
 
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::AcqRel, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::thread::JoinHandle;
@@ -301,8 +302,12 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
     // once every worker has exited (`Workers::close_drivers`).
     let epolls: Vec<_> = drivers.iter().map(Driver::epoll_fd).collect();
     if n > 1 {
+        let shared: Vec<_> = drivers.iter().map(Driver::shared_epoll).collect();
         for (i, driver) in drivers.iter_mut().enumerate() {
-            let peers: Vec<_> = (0..n).filter(|&j| j != i).map(|j| epolls[j]).collect();
+            let peers: Vec<_> = (0..n)
+                .filter(|&j| j != i)
+                .map(|j| shared[j].as_fd())
+                .collect();
             driver.watch_peers(&peers)?;
         }
     }
