@@ -192,7 +192,9 @@ impl Worker {
     }
 
     fn solo_depth(&self, len: usize) {
-        self.workers().remotes[self.index].solo_depth.store(len, Relaxed);
+        self.workers().remotes[self.index]
+            .solo_depth
+            .store(len, Relaxed);
     }
 
     /// Takes this worker's share of the injection queue: the first task to
