@@ -1452,8 +1452,12 @@ fn run_round(seed: u64, known_bugs: bool, round_tx: &std_mpsc::Sender<Arc<Round>
             // block_on runs the detached local tasks of this thread.
             r.phase("waiting for the counts to reach zero");
             let start = Instant::now();
+            // A blocking job's output is dropped by its pool thread a moment
+            // after the closure (and its token) is gone, hence the wait on
+            // the outputs too; a leak still fails it at SETTLE.
             loop {
                 let done = r.futures.live() == 0
+                    && r.outputs.live() == 0
                     && r.jobs.idle()
                     && rt.num_tasks() == 0
                     && metrics.num_alive_tasks() == 0
@@ -1464,12 +1468,14 @@ fn run_round(seed: u64, known_bugs: bool, round_tx: &std_mpsc::Sender<Arc<Round>
                 if start.elapsed() > SETTLE {
                     panic!(
                         "the counts did not reach zero in {SETTLE:?}: num_tasks {}, \
-                         num_alive_tasks {}, num_timers {}, jobs idle {}, futures {}",
+                         num_alive_tasks {}, num_timers {}, jobs idle {}, futures {}, \
+                         outputs left with every task joined: {}",
                         rt.num_tasks(),
                         metrics.num_alive_tasks(),
                         rt.num_timers(),
                         r.jobs.idle(),
-                        r.futures.summary()
+                        r.futures.summary(),
+                        r.outputs.summary()
                     );
                 }
                 rt.block_on(async { sleep(Duration::from_micros(200)).await });
@@ -1577,13 +1583,21 @@ fn run_round(seed: u64, known_bugs: bool, round_tx: &std_mpsc::Sender<Arc<Round>
     }
     r.phase("settling");
     let start = Instant::now();
-    while !(r.futures.live() == 0 && r.jobs.idle() && metrics.num_alive_tasks() == 0) {
+    // Outputs too: a blocking job still running after a deadline drops
+    // its output a moment after its closure (and token).
+    while !(r.futures.live() == 0
+        && r.outputs.live() == 0
+        && r.jobs.idle()
+        && metrics.num_alive_tasks() == 0)
+    {
         if start.elapsed() > SETTLE {
             r.error(format!(
-                "not settled in {SETTLE:?}: num_alive_tasks {}, jobs idle {}, futures {}",
+                "not settled in {SETTLE:?}: num_alive_tasks {}, jobs idle {}, futures {}, \
+                 outputs {}",
                 metrics.num_alive_tasks(),
                 r.jobs.idle(),
-                r.futures.summary()
+                r.futures.summary(),
+                r.outputs.summary()
             ));
             break;
         }

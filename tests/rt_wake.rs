@@ -314,9 +314,11 @@ fn paced_remote_wakes_are_waited_for_without_spinning() {
     });
     let (user, wall) = (thread_times().0 - before, start.elapsed());
     assert_eq!(got, producer.join().unwrap());
+    // Spinning through every gap is close to 100%; a loaded machine (tests
+    // in parallel) can push an honest park policy past a quarter.
     let share = user.as_secs_f64() / wall.as_secs_f64();
     assert!(
-        share < 0.25,
+        share < 0.5,
         "the runtime thread spent {:.0}% of a CPU in user space",
         share * 100.0
     );

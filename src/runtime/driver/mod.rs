@@ -184,10 +184,17 @@ impl Driver {
         };
         let timeout = self.handle.time.wait_timeout(timeout);
         crate::sys::epoll_wait(watch.ep.as_fd(), &mut watch.events, timeout, &watch.pwait2)?;
-        // Always look at the own epoll, even with no descriptors registered:
-        // an unpark's eventfd edge that ended the wait must be taken, or
-        // the watch set would stay readable and the next wait return at once.
-        self.dispatch(Some(Duration::ZERO))
+        // The own epoll is in the watch set level-triggered: if it was not
+        // reported, it had nothing (no socket event, no unpark edge), so
+        // only the timers need a look. If it was, it must be taken, even
+        // with no descriptors registered, or the watch set would stay
+        // readable and the next wait return at once.
+        if watch.events.iter().any(|(token, _)| token == OWN_TOKEN) {
+            self.dispatch(Some(Duration::ZERO))
+        } else {
+            self.handle.time.fire_expired(&mut self.expired);
+            Ok(())
+        }
     }
 
     /// The shared half.
