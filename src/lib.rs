@@ -241,7 +241,10 @@
 //!   from the front; a worker with nothing to do claims half of another's
 //!   ring with one compare-exchange and copies it into its own. The ring has
 //!   no `unsafe` and is model-checked with loom (push, pop, steal, overflow,
-//!   two stealers).
+//!   two stealers). A lone worker (`worker_threads(1)`) has nobody to steal
+//!   from it: its tasks queue in a plain deque, as the current-thread core's.
+//!   A surplus wakes no sleeper while as many workers are awake as the
+//!   process may use CPUs (they would only time-slice).
 //! - *The injection queue.* Spawns and wakes from threads that are not
 //!   workers (the `block_on` thread, blocking threads, other runtimes) go to
 //!   one lock-free queue (blocks of 63 slots; a push is one compare-exchange
@@ -249,7 +252,9 @@
 //!   from there, under a lock only the takers use. A worker takes a fair share (queued ÷
 //!   workers, at most 64) whenever its ring runs dry, and looks there first
 //!   every 8 polls even when it does not, so a busy local chain delays a
-//!   remote spawn by a few polls, never a whole queue.
+//!   remote spawn by a few polls, never a whole queue. A share that leaves a
+//!   surplus on the ring goes through the idle protocol below, so a worker
+//!   parking meanwhile is woken for it.
 //! - *Idle workers.* One atomic word counts awake and searching workers;
 //!   the sleepers' ids sit behind a mutex. New work wakes a sleeper only if
 //!   none searches (no thundering herd), the woken worker searches, and a
