@@ -1076,7 +1076,7 @@ impl AsRawFd for File {
 impl std::os::fd::FromRawFd for File {
     /// # Safety
     /// `fd` is an open descriptor that nothing else owns, as for
-    /// [`std::fs::File::from_raw_fd`].
+    /// [`FromRawFd::from_raw_fd`](std::os::fd::FromRawFd::from_raw_fd) on `std::fs::File`.
     unsafe fn from_raw_fd(fd: RawFd) -> File {
         // SAFETY: the caller promises what std's `from_raw_fd` requires.
         File::from_std(unsafe { StdFile::from_raw_fd(fd) })

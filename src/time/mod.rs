@@ -21,6 +21,39 @@
 //!     assert!(start.elapsed() >= Duration::from_millis(4));
 //! });
 //! ```
+//!
+//! # Paused time
+//!
+//! With the feature `test-util`, time can be paused: a clock that stands
+//! still, so that a test of timeouts, retries and intervals runs at once
+//! and exactly.
+//!
+//! What stands still is the runtime's clock: `time::now`, every deadline
+//! the runtime computes (`sleep`, `timeout`, `interval`,
+//! `Sleep::deadline`, the `Instant`s an `Interval` yields, hyper's timer).
+//! std's `Instant::now()` (which `time::Instant` is) never stands still.
+//!
+//! While paused, the clock moves only:
+//! - by `advance` or `advance_to_next_timer`;
+//! - automatically, to the next timer, when the runtime has nothing to do:
+//!   every thread of it asleep, nothing in flight (see below). Turn that off
+//!   with `set_auto_advance`, `Builder::auto_advance(false)` or the
+//!   attribute's `auto_advance = false`.
+//!
+//! Unlike tokio's, it works on both flavors, and it does not jump while real
+//! work is in flight, whose end a jump would make late: a blocking-pool job
+//! (`spawn_blocking`, every `fs` operation), a child process being waited
+//! for, or a reply awaited on a stream whose peer is on this machine (a
+//! Unix socket or a loopback address) that sent data since it last
+//! received, while a task waits to read. That last hold lasts at most one
+//! second of real time per write, so a peer that never answers does not
+//! hang the test: the clock then jumps and its timeout fires.
+//!
+//! A child's exit holds the clock only where it is watched through a pidfd
+//! (Linux 5.3 and later). Without pidfds the exit is polled on the
+//! runtime's own timers (see [`process`](crate::process)), which paused
+//! time jumps through like any other: a timeout around such a wait may
+//! fire before the child exits.
 
 mod interval;
 #[cfg(feature = "test-util")]

@@ -1,32 +1,5 @@
-//! Paused time (feature `test-util`): a clock that stands still, so that a
-//! test of timeouts, retries and intervals runs at once and exactly.
-//!
-//! What stands still is the runtime's clock: [`time::now`](super::now),
-//! every deadline the runtime computes (`sleep`, `timeout`, `interval`,
-//! `Sleep::deadline`, the `Instant`s an `Interval` yields, hyper's timer).
-//! std's `Instant::now()` (which `time::Instant` is) never stands still.
-//!
-//! While paused, the clock moves only:
-//! - by [`advance`] or [`advance_to_next_timer`];
-//! - automatically, to the next timer, when the runtime has nothing to do:
-//!   every thread of it asleep, nothing in flight (see below). Turn that off
-//!   with [`set_auto_advance`], `Builder::auto_advance(false)` or the
-//!   attribute's `auto_advance = false`.
-//!
-//! Unlike tokio's, it works on both flavors, and it does not jump while real
-//! work is in flight, whose end a jump would make late: a blocking-pool job
-//! (`spawn_blocking`, every `fs` operation), a child process being waited
-//! for, or a reply awaited on a stream whose peer is on this machine (a
-//! Unix socket or a loopback address) that sent data since it last
-//! received, while a task waits to read. That last hold lasts at most one
-//! second of real time per write, so a peer that never answers does not
-//! hang the test: the clock then jumps and its timeout fires.
-//!
-//! A child's exit holds the clock only where it is watched through a pidfd
-//! (Linux 5.3 and later). Without pidfds the exit is polled on the
-//! runtime's own timers (see [`process`](crate::process)), which paused
-//! time jumps through like any other: a timeout around such a wait may
-//! fire before the child exits.
+//! Paused time (feature `test-util`); its user docs are the time module's
+//! "Paused time" section.
 
 use std::time::{Duration, Instant};
 
@@ -46,7 +19,7 @@ fn with_clock<R>(what: &str, f: impl FnOnce(&Clock) -> R) -> R {
 
 /// Pauses the current runtime's clock. Timers then complete only when the
 /// clock is advanced: by hand, or to the next timer when the runtime is
-/// idle (see the [module docs](self)).
+/// idle (see the [time module's docs](crate::time#paused-time)).
 ///
 /// # Panics
 /// Outside a runtime, and if time is already paused.
@@ -157,7 +130,7 @@ pub async fn advance_to_next_timer() -> Option<Instant> {
 }
 
 /// Turns the automatic advance of the current runtime's paused clock on or
-/// off (on by default; see the [module docs](self)). Off, a paused clock
+/// off (on by default; see the [time module's docs](crate::time#paused-time)). Off, a paused clock
 /// moves only through [`advance`] and [`advance_to_next_timer`].
 ///
 /// # Panics
