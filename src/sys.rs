@@ -287,10 +287,11 @@ pub(crate) fn reraise_with_default_action_in_handler(sig: libc::c_int) {
 /// A child's pid as rustix's; `EINVAL` for 0 or a negative number (a
 /// process group, not one process).
 fn child_pid(pid: libc::pid_t) -> io::Result<Pid> {
-    if pid <= 0 {
-        return Err(io::Error::from_raw_os_error(libc::EINVAL));
-    }
-    Pid::from_raw(pid).ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))
+    // `Pid::from_raw` expects no negative number.
+    (pid > 0)
+        .then(|| Pid::from_raw(pid))
+        .flatten()
+        .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))
 }
 
 /// `pidfd_open(pid, 0)`: a descriptor that refers to the process `pid`

@@ -74,7 +74,7 @@ pub(crate) struct Workers {
     /// The CPUs this process may run on (affinity mask and cgroup quota)
     /// when the runtime was built: more awake workers than this only
     /// time-slice (see `notify_hint`).
-    pub(crate) cpus: usize,
+    cpus: usize,
     /// Workers that have not exited: the watcher keeps watching until
     /// none is left, since a worker may still wait on its own driver
     /// (e.g. `Handle::block_on` inside `block_in_place`) after shutdown
