@@ -1,8 +1,7 @@
 //! One `SO_REUSEPORT` listener per worker of a multi-thread runtime, each
 //! with its own accept loop, all on one port: the kernel spreads the
 //! connections over the listeners, so no single accept loop is the
-//! bottleneck and each connection's I/O stays on the worker whose epoll
-//! has its listener. The server speaks just enough HTTP/1.1 for curl and
+//! bottleneck. The server speaks just enough HTTP/1.1 for curl and
 //! wrk ("Hello, World!" on keep-alive connections).
 //!
 //! ```text
@@ -76,8 +75,7 @@ async fn start(
     let addr = first.local_addr()?;
     let mut listeners = vec![first];
     for _ in 1..workers {
-        // One listener per worker: this line. Made here in `block_on`, the
-        // listeners are registered with the workers' epolls in turn.
+        // One listener per worker: this line.
         listeners.push(TcpListener::bind_reuseport(addr).await?);
     }
     let mut counts = Vec::new();

@@ -2,7 +2,7 @@
 //!
 //! An async runtime for Linux, built directly on epoll, with tokio's API and
 //! semantics: a current-thread runtime, and a multi-thread one whose workers
-//! each have their own epoll and steal work from each other. Small enough
+//! share one epoll and steal work from each other. Small enough
 //! to read in an afternoon (see [How it works](#how-it-works)).
 //!
 //! # Quick start
@@ -68,7 +68,7 @@
 //!   runtime per core behind `SO_REUSEPORT`.
 //! - **Multi-thread** ([`Builder::new_multi_thread`](runtime::Builder::new_multi_thread),
 //!   `#[guillotine::main]`'s default, like tokio's `Runtime::new()`): one
-//!   worker per CPU, each with its own epoll, stealing work from the others;
+//!   worker per CPU, sharing one epoll, stealing work from the others;
 //!   tasks run while `block_on` is not running, and a task that blocks its
 //!   thread does not stop the others. Pick it for servers and for work that
 //!   needs more than one core.
@@ -229,9 +229,9 @@
 //! **The multi-thread flavor.** [`Builder::new_multi_thread`](runtime::Builder::new_multi_thread)
 //! starts one worker thread per CPU (or
 //! [`worker_threads`](runtime::Builder::worker_threads)). Each worker is the
-//! current-thread runtime's core — its own epoll, eventfd, timer wheel and
-//! run queue, the same tick loop, budget, deferred yields and park policy —
-//! plus what joins the workers:
+//! current-thread runtime's core — its own eventfd, timer wheel and run
+//! queue, the same tick loop, budget, deferred yields and park policy — plus
+//! what joins the workers:
 //!
 //! - *A stealable run queue.* A `Send` task spawned or woken on a worker goes
 //!   to the back of that worker's bounded ring (256 slots; when full, the
@@ -261,33 +261,38 @@
 //!   searcher that finds work wakes the next one only if it was the last
 //!   searcher. The last searcher to go to sleep looks at every queue once
 //!   more, so no work is left without a worker: the queuer and the parker
-//!   each fence before reading the other's side (loom-checked). A worker
-//!   sleeps in its own `epoll_wait`, so its I/O and timers wake it directly.
-//! - *Locality.* Sockets and timers register with the driver of the worker
-//!   that creates them (from other threads, with each worker's in turn);
-//!   their wakes queue the task on the thread that turns that driver. A
-//!   stolen task's sockets keep working: the driver wakes it wherever it is.
-//! - *Sharing I/O.* Per-worker epolls would let a worker sleep while its
-//!   busy peer's sockets are ready. So a worker out of work first turns
-//!   each awake peer's driver that has sockets, non-blocking under a
-//!   try-lock, and runs what it wakes. If it still has nothing, it sleeps
-//!   in a second epoll, its watch set. That set holds its own epoll, plus
-//!   the epoll of each peer that is awake and has sockets, armed for one
-//!   event (`EPOLLONESHOT`). The next ready socket of a busy peer then
-//!   wakes this worker to take it over. A sleeping peer is not watched: it
-//!   wakes for its own events. The peers' epolls sit in no other set, so
-//!   the nesting has no cycle. Under HTTP load this halves the context
-//!   switches per request (BENCHMARKS.md). Pure task workloads, with no
-//!   sockets, keep the plain park.
+//!   each fence before reading the other's side (loom-checked).
+//! - *One epoll for every socket*, as tokio's I/O driver. At most one
+//!   sleeping worker waits in it at a time: the one that takes its lock
+//!   (never waited for, only tried). The other sleepers wait in their own
+//!   epoll, which holds just their eventfd, and a busy worker takes the
+//!   shared epoll's events without blocking every `event_interval` polls
+//!   when nobody holds it. The events of one wait wake their tasks on that
+//!   worker; once it has left the sleepers' list, a surplus wakes one
+//!   sleeper to steal (so the wake never picks the waking worker itself).
+//!   Whether a wake must write the worker's own eventfd or the shared one
+//!   is decided by the same atomic word that decides whether to write at
+//!   all (`park.rs`, loom-checked). Timers stay per worker: they register
+//!   with the wheel of the worker that creates them (from other threads,
+//!   with each worker's in turn), and a worker's sleep is bounded by its
+//!   own. Per-worker epolls were tried first and measured (BENCHMARKS.md):
+//!   a worker slept while its busy peer's sockets were ready, and the
+//!   remedies (turning peers' epolls before sleeping, a watch set of nested
+//!   epolls) cost about twice the `epoll_wait` calls per request.
 //! - *No stranded driver.* A worker holds its driver's lock while it turns
-//!   it or sleeps in it. A watcher thread looks at the awake workers every
-//!   2 ms, and turns the driver of one that has not turned it itself for
-//!   2 ms, non-blocking, under a try-lock; the wakes go to the injection
-//!   queue, where an idle worker (woken for them) or a busy one (at its
-//!   next look, every 8 polls) runs them. The tasks queued behind the
-//!   stuck poll are stolen: the watcher wakes a sleeping worker for them.
-//!   So a timer or socket registered on a worker stuck in a long poll or
-//!   in `block_in_place` is served within about 2–4 ms, whatever woke that
+//!   it or sleeps in it, and never holds the shared epoll while it runs a
+//!   task, so a worker stuck in a long poll strands no socket: another
+//!   worker sleeps in the shared epoll, or a busy one looks at it. A
+//!   watcher thread looks at the awake workers every 2 ms, and turns the
+//!   driver of one that has not turned it itself for 2 ms, non-blocking,
+//!   under a try-lock (its timers, and the shared epoll if nobody holds
+//!   it; if a worker then sleeps in its own epoll with nobody in the shared
+//!   one, the watcher wakes it to take that place); the wakes go to the
+//!   injection queue, where an idle worker (woken for them) or a busy one
+//!   (at its next look, every 8 polls) runs them. The tasks queued behind
+//!   the stuck poll are stolen: the watcher wakes a sleeping worker for
+//!   them. So a timer or socket of a worker stuck in a long poll or in
+//!   `block_in_place` is served within about 2–4 ms, whatever woke that
 //!   worker and whatever the others do; only tasks pinned to it
 //!   (`spawn_local`) wait for it. With every worker
 //!   asleep the watcher sleeps too, without a timeout; the first worker to
@@ -308,10 +313,7 @@
 //!   then the shards (later spawns are cancelled at once), stops the
 //!   workers, which drop their pinned tasks on their own threads, drops
 //!   every other unfinished future inside the runtime's context, closes
-//!   each worker's epoll, and then waits for blocking jobs. A descriptor
-//!   registered twice fails with `EEXIST` even when the two registrations
-//!   land in different workers' epolls (the drivers share a set of claimed
-//!   descriptors).
+//!   the epolls, and then waits for blocking jobs.
 //! - [`task::block_in_place`] moves the worker's queued and yielded tasks to the
 //!   injection queue and wakes an idle worker to run them; the watcher looks
 //!   after the blocked worker's driver.

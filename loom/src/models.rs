@@ -1,11 +1,13 @@
 //! The models: each explores every interleaving of a race that matters.
 
 use loom::sync::Arc;
-use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use loom::sync::atomic::{
+    AtomicBool, AtomicUsize, Ordering::Acquire, Ordering::Release, Ordering::SeqCst,
+};
 use loom::thread;
 
 use crate::inject::Inject;
-use crate::park::ParkState;
+use crate::park::{ParkState, Sleeper};
 use crate::state::{State, ToIdle, ToNotified, ToRunning};
 
 /// A task popped from its first queue entry and polled, while another
@@ -133,7 +135,7 @@ fn loom_cross_thread_wake_racing_park() {
                 let (park, inject, signals) = (park.clone(), inject.clone(), signals.clone());
                 thread::spawn(move || {
                     inject.push_woken(i).unwrap();
-                    if park.notify() {
+                    if park.notify().is_some() {
                         signals.fetch_add(1, SeqCst);
                     }
                 })
@@ -155,6 +157,41 @@ fn loom_cross_thread_wake_racing_park() {
         }
         park.unparked();
         assert_eq!(inject.drain(|_, _| ()), 2);
+    });
+}
+
+/// A multi-thread worker parks, then moves its sleep to the shared epoll
+/// (`sleep_shared`), while another thread publishes work and wakes it. A
+/// worker that sleeps is signalled exactly where it sleeps (its own eventfd
+/// or the shared one); one that does not sleep sees the work.
+#[test]
+fn loom_wake_reaches_the_epoll_the_worker_sleeps_in() {
+    loom::model(|| {
+        let park = Arc::new(ParkState::new());
+        let work = Arc::new(AtomicBool::new(false));
+        let notifier = {
+            let (park, work) = (park.clone(), work.clone());
+            thread::spawn(move || {
+                work.store(true, Release);
+                park.notify()
+            })
+        };
+        let slept_in = park.prepare_park().then(|| {
+            if park.sleep_shared() {
+                Sleeper::Shared
+            } else {
+                Sleeper::Own
+            }
+        });
+        if slept_in.is_none() {
+            assert!(
+                work.load(Acquire),
+                "a worker that looks again sees the work"
+            );
+        }
+        let signal = notifier.join().unwrap();
+        assert_eq!(signal, slept_in, "the signal goes where the worker sleeps");
+        park.unparked();
     });
 }
 

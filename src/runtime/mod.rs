@@ -4,8 +4,8 @@
 //! `Builder::new_current_thread`): `block_on` drives the given future and
 //! every spawned task on the calling thread, and sleeps in `epoll_wait` when
 //! nothing is ready. The multi-thread runtime
-//! (`Builder::new_multi_thread`): worker threads, each with its own epoll,
-//! run the spawned tasks and steal from each other; `block_on` runs its
+//! (`Builder::new_multi_thread`): worker threads, sharing one epoll, run
+//! the spawned tasks and steal from each other; `block_on` runs its
 //! future on the calling thread.
 
 pub(crate) mod blocking;
@@ -515,8 +515,8 @@ impl Builder {
 
     /// A builder for the multi-thread runtime: worker threads (one per CPU
     /// unless [`worker_threads`](Builder::worker_threads) says otherwise)
-    /// run the spawned tasks, each with its own epoll, run queue and timers,
-    /// and idle workers steal from busy ones.
+    /// run the spawned tasks, each with its own run queue and timers (the
+    /// sockets share one epoll), and idle workers steal from busy ones.
     ///
     /// ```
     /// let rt = guillotine::runtime::Builder::new_multi_thread().build().unwrap();

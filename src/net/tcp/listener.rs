@@ -68,11 +68,10 @@ impl TcpListener {
     /// [`local_addr`](TcpListener::local_addr). Only sockets that all set
     /// `SO_REUSEPORT`, of the same user, may share an address.
     ///
-    /// On the multi-thread runtime a listener made on a worker is registered
-    /// with that worker's epoll, and one made elsewhere (in `block_on`) with
-    /// each worker's in turn: listeners made one after another in `block_on`
-    /// are spread over the workers, and a task accepting on one is woken on
-    /// its worker, where the connections it accepts are registered too.
+    /// The kernel spreads new connections over the listeners (by a hash of
+    /// the peer's address), so each accept loop takes its share; on the
+    /// multi-thread runtime every socket is in the runtime's one epoll, and
+    /// an accept loop's task runs on whichever worker takes its wakes.
     ///
     /// tokio has no such constructor: there it is [`TcpSocket`](crate::net::TcpSocket)'s
     /// `set_reuseport`, `bind` and `listen`, which work here as well.

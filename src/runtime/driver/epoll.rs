@@ -1,7 +1,7 @@
 //! The `Selector`: one epoll instance and the buffer its events land in.
 
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::sys;
 
 /// How many events one `epoll_wait` can return.
-const EVENTS_CAPACITY: usize = 1024;
+pub(crate) const EVENTS_CAPACITY: usize = 1024;
 
 /// An epoll instance (close-on-exec) and its event buffer.
 pub(crate) struct Selector {
@@ -35,16 +35,6 @@ impl Selector {
     /// The epoll descriptor, for the I/O registry's `epoll_ctl`s.
     pub(crate) fn shared_fd(&self) -> Arc<OwnedFd> {
         self.ep.clone()
-    }
-
-    /// The epoll descriptor's number, for the watch sets of peer drivers.
-    pub(crate) fn raw_fd(&self) -> RawFd {
-        std::os::fd::AsRawFd::as_raw_fd(&*self.ep)
-    }
-
-    /// The epoll descriptor.
-    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
-        self.ep.as_fd()
     }
 
     /// Registers `fd` with `token`.

@@ -21,7 +21,7 @@
 //!   of the registry, and a late `epoll_ctl` finds `None`.
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -49,34 +49,6 @@ pub(crate) struct Registry {
     /// How many there are, mirrored outside the lock (written under it) so
     /// the driver can skip the non-blocking `epoll_wait` when none exist.
     live: AtomicUsize,
-    /// The descriptors registered with any driver of the runtime, when it
-    /// has several (multi-thread): epoll refuses a descriptor added twice
-    /// only within one epoll instance.
-    claims: Option<Arc<Claims>>,
-}
-
-/// The descriptors registered with the drivers of one multi-thread runtime.
-#[derive(Debug, Default)]
-pub(crate) struct Claims(Mutex<std::collections::HashSet<RawFd>>);
-
-impl Claims {
-    fn lock(&self) -> MutexGuard<'_, std::collections::HashSet<RawFd>> {
-        // Nothing under this lock panics.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Claims `fd`; `EEXIST`, as from `epoll_ctl`, if another driver has it.
-    fn claim(&self, fd: RawFd) -> io::Result<()> {
-        if self.lock().insert(fd) {
-            Ok(())
-        } else {
-            Err(io::Error::from_raw_os_error(libc::EEXIST))
-        }
-    }
-
-    fn release(&self, fd: RawFd) {
-        self.lock().remove(&fd);
-    }
 }
 
 #[derive(Debug)]
@@ -113,9 +85,8 @@ impl Token {
 }
 
 impl Registry {
-    /// A registry for the selector whose descriptor is `epoll`; `claims`
-    /// is shared by the drivers of one runtime when it has several.
-    pub(crate) fn new(epoll: Arc<OwnedFd>, claims: Option<Arc<Claims>>) -> Registry {
+    /// A registry for the epoll instance `epoll`.
+    pub(crate) fn new(epoll: Arc<OwnedFd>) -> Registry {
         Registry {
             epoll: RwLock::new(Some(epoll)),
             slots: Mutex::new(Slots {
@@ -124,7 +95,6 @@ impl Registry {
                 shut_down: false,
             }),
             live: AtomicUsize::new(0),
-            claims,
         }
     }
 
@@ -160,27 +130,15 @@ impl Registry {
             self.live.store(slots.entries.len(), Relaxed);
             Token::new(index, generation)
         };
-        let claimed = match &self.claims {
-            Some(claims) => claims.claim(fd.as_raw_fd()),
-            None => Ok(()),
+        let added = match &*self.epoll.read().unwrap_or_else(PoisonError::into_inner) {
+            Some(ep) => sys::epoll_add(
+                &**ep,
+                fd,
+                (interest.epoll_events() | libc::EPOLLET) as u32,
+                token.0,
+            ),
+            None => Err(gone()),
         };
-        let added = claimed.and_then(|()| {
-            let added = match &*self.epoll.read().unwrap_or_else(PoisonError::into_inner) {
-                Some(ep) => sys::epoll_add(
-                    &**ep,
-                    fd,
-                    (interest.epoll_events() | libc::EPOLLET) as u32,
-                    token.0,
-                ),
-                None => Err(gone()),
-            };
-            if added.is_err()
-                && let Some(claims) = &self.claims
-            {
-                claims.release(fd.as_raw_fd());
-            }
-            added
-        });
         match added {
             Ok(()) => Ok((token, io)),
             Err(e) => {
@@ -197,9 +155,6 @@ impl Registry {
             // Fails only if the descriptor was never added (a bug); there is
             // nothing left to undo then.
             let _ = sys::epoll_delete(&**ep, fd);
-        }
-        if let Some(claims) = &self.claims {
-            claims.release(fd.as_raw_fd());
         }
         self.remove(token);
     }
@@ -315,7 +270,7 @@ mod tests {
 
     fn registry() -> (Arc<OwnedFd>, Registry) {
         let ep = Arc::new(sys::epoll_create().unwrap());
-        let registry = Registry::new(ep.clone(), None);
+        let registry = Registry::new(ep.clone());
         (ep, registry)
     }
 

@@ -10,9 +10,9 @@ pub(crate) mod scheduled_io;
 pub(crate) mod time;
 pub(crate) mod unpark;
 
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
-use std::sync::Arc;
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Waker;
 use std::time::Duration;
 
@@ -24,7 +24,6 @@ use unpark::Unparker;
 /// The token of the runtime's eventfd; no registration ever gets it.
 pub(crate) const UNPARK_TOKEN: u64 = u64::MAX;
 
-/// The owned half of the driver, turned by the runtime thread only.
 /// The shared half of a driver: what timers, I/O objects and other threads
 /// reach (register, deregister, wake the thread that turns it).
 #[derive(Debug)]
@@ -32,11 +31,14 @@ pub(crate) struct Handle {
     /// The timers.
     pub(crate) time: TimeHandle,
     /// The I/O registrations.
-    pub(crate) io: io::Registry,
+    pub(crate) io: Arc<io::Registry>,
     /// Whether the driver's thread is parked (see `park.rs`).
     pub(crate) park: ParkState,
     /// The eventfd that ends a parked `epoll_wait`.
     pub(crate) unparker: Unparker,
+    /// A multi-thread worker's: the runtime's shared epoll, whose eventfd
+    /// wakes this worker while it sleeps there.
+    shared_io: Option<Arc<SharedIo>>,
 }
 
 impl Handle {
@@ -48,8 +50,14 @@ impl Handle {
         if crate::runtime::context::turns_driver(self) {
             return;
         }
-        if self.park.notify() {
-            self.unparker.unpark();
+        match self.park.notify() {
+            Some(park::Sleeper::Own) => self.unparker.unpark(),
+            Some(park::Sleeper::Shared) => {
+                if let Some(shared) = &self.shared_io {
+                    shared.unparker.unpark();
+                }
+            }
+            None => {}
         }
     }
 }
@@ -57,6 +65,8 @@ impl Handle {
 /// The owned half of a driver: the epoll instance, turned by one thread.
 #[derive(Debug)]
 pub(crate) struct Driver {
+    /// The own epoll: the eventfd, and the descriptors unless they live in
+    /// `shared`.
     selector: Selector,
     handle: Arc<Handle>,
     /// Expired timers' wakers, woken after the queue's lock is released;
@@ -65,38 +75,113 @@ pub(crate) struct Driver {
     /// Ready I/O's wakers, woken after the registry's lock is released;
     /// kept to reuse its allocation.
     io_wakers: Vec<Waker>,
-    /// A multi-thread worker's: where it sleeps while a peer is busy.
-    watch: Option<Watch>,
+    /// A multi-thread worker's: the runtime's epoll of descriptors.
+    shared: Option<Arc<SharedIo>>,
 }
 
-/// A second epoll instance a multi-thread worker sleeps in while a peer is
-/// busy: it holds the worker's own epoll (level-triggered: readable while
-/// that has events) and every peer's epoll, each armed for one event at a
-/// time (`EPOLLONESHOT`). A busy peer's sockets that become ready then wake
-/// this sleeper, which takes them over (`Worker::help_peers`) instead of
-/// leaving them until the peer looks. The peers' epolls are in no other
-/// set, so the nesting has no cycle.
+/// The one epoll instance that holds every descriptor of a multi-thread
+/// runtime, as tokio's I/O driver: at most one worker sleeps in it at a
+/// time (the one that took `poll`), the others in their own epolls, which
+/// hold only their eventfds; a busy worker takes its events without
+/// blocking when `poll` is free. A sleeping holder is woken through
+/// `unparker`, registered here (see `park.rs`'s `SHARED`).
+///
+/// So a socket's events go to whichever worker is free, and a worker stuck
+/// in a long poll holds none of them: it never holds `poll` while it runs
+/// a task.
 #[derive(Debug)]
-struct Watch {
-    ep: OwnedFd,
+pub(crate) struct SharedIo {
+    registry: Arc<io::Registry>,
+    unparker: Unparker,
+    /// Taken with `try_lock` only, by the one thread that waits on, or
+    /// takes events from, the epoll.
+    poll: Mutex<SharedPoll>,
+}
+
+#[derive(Debug)]
+struct SharedPoll {
+    /// `None` once the runtime has shut down.
+    ep: Option<Arc<OwnedFd>>,
     events: crate::sys::EpollEvents,
     pwait2: AtomicBool,
 }
 
-/// The token of the driver's own epoll in its watch set.
-const OWN_TOKEN: u64 = u64::MAX;
+impl SharedIo {
+    /// Creates the epoll instance and its eventfd.
+    pub(crate) fn new() -> std::io::Result<SharedIo> {
+        let ep = Arc::new(crate::sys::epoll_create()?);
+        let unparker = Unparker::new()?;
+        if let Some(fd) = &*unparker.fd() {
+            // Edge-triggered, as a driver's own: a stale edge costs one
+            // early return, never a busy loop.
+            crate::sys::epoll_add(
+                &*ep,
+                fd.as_fd(),
+                (libc::EPOLLIN | libc::EPOLLET) as u32,
+                UNPARK_TOKEN,
+            )?;
+        }
+        Ok(SharedIo {
+            registry: Arc::new(io::Registry::new(ep.clone())),
+            unparker,
+            poll: Mutex::new(SharedPoll {
+                ep: Some(ep),
+                events: crate::sys::EpollEvents::with_capacity(epoll::EVENTS_CAPACITY),
+                pwait2: AtomicBool::new(true),
+            }),
+        })
+    }
+
+    /// Fails every registration and closes the epoll and eventfd
+    /// (shutdown, once no worker can turn a driver), not with the last
+    /// handle that holds this.
+    pub(crate) fn close(&self) {
+        self.registry.shutdown();
+        self.poll
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .ep
+            .take();
+        self.unparker.close();
+    }
+
+    /// Whether no worker sleeps in the epoll right now.
+    fn unwatched(&self) -> bool {
+        self.poll.try_lock().is_ok()
+    }
+
+    /// For a thread that took the epoll's events without being about to
+    /// sleep in it (the watcher): a worker may have parked in its own epoll
+    /// meanwhile, finding `poll` taken. If nobody sleeps in the epoll now,
+    /// wake such a worker to take that place; else a quiet runtime would
+    /// leave the descriptors unwatched.
+    pub(crate) fn keep_watched<'a>(&self, drivers: impl Iterator<Item = &'a Handle>) {
+        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+        if !self.unwatched() {
+            return;
+        }
+        if let Some(sleeper) = drivers.into_iter().find(|h| h.park.is_parked_own()) {
+            sleeper.unpark();
+        }
+    }
+}
 
 impl Driver {
     /// Creates the epoll instance and the eventfd, and registers the latter.
     pub(crate) fn new(clock: Arc<time::Clock>) -> std::io::Result<Driver> {
-        Driver::with_claims(None, clock)
+        Driver::build(None, clock)
     }
 
-    /// A driver that shares `claims` with the other drivers of its runtime.
-    pub(crate) fn with_claims(
-        claims: Option<Arc<io::Claims>>,
+    /// A multi-thread worker's driver: its descriptors live in `io`, its
+    /// own epoll holds only its eventfd.
+    pub(crate) fn with_shared_io(
+        io: &Arc<SharedIo>,
         clock: Arc<time::Clock>,
     ) -> std::io::Result<Driver> {
+        Driver::build(Some(io.clone()), clock)
+    }
+
+    fn build(shared: Option<Arc<SharedIo>>, clock: Arc<time::Clock>) -> std::io::Result<Driver> {
         let unparker = Unparker::new()?;
         let selector = Selector::new()?;
         if let Some(fd) = &*unparker.fd() {
@@ -110,7 +195,11 @@ impl Driver {
         }
         let handle = Arc::new(Handle {
             time: TimeHandle::new(clock),
-            io: io::Registry::new(selector.shared_fd(), claims),
+            io: match &shared {
+                Some(shared) => shared.registry.clone(),
+                None => Arc::new(io::Registry::new(selector.shared_fd())),
+            },
+            shared_io: shared.clone(),
             park: ParkState::new(),
             unparker,
         });
@@ -121,80 +210,8 @@ impl Driver {
             handle,
             io_wakers: Vec::new(),
             expired: Vec::new(),
-            watch: None,
+            shared,
         })
-    }
-
-    /// This driver's epoll descriptor's number, for its peers' `arm_peer`.
-    pub(crate) fn epoll_fd(&self) -> RawFd {
-        self.selector.raw_fd()
-    }
-
-    /// This driver's epoll descriptor, for the watch sets of its peers
-    /// (shared: a peer's `watch_peers` needs it while holding itself
-    /// mutably).
-    pub(crate) fn shared_epoll(&self) -> Arc<OwnedFd> {
-        self.selector.shared_fd()
-    }
-
-    /// Gives this driver a watch set holding its own epoll and `peers`'
-    /// (disarmed until [`arm_peer`](Self::arm_peer)), each under its
-    /// descriptor's number as the token. The peers' epolls must outlive
-    /// this driver's use of them.
-    pub(crate) fn watch_peers(&mut self, peers: &[BorrowedFd<'_>]) -> std::io::Result<()> {
-        let ep = crate::sys::epoll_create()?;
-        crate::sys::epoll_add(&ep, self.selector.fd(), libc::EPOLLIN as u32, OWN_TOKEN)?;
-        for &peer in peers {
-            let token = std::os::fd::AsRawFd::as_raw_fd(&peer) as u64;
-            crate::sys::epoll_add(&ep, peer, libc::EPOLLONESHOT as u32, token)?;
-        }
-        self.watch = Some(Watch {
-            ep,
-            events: crate::sys::EpollEvents::with_capacity(peers.len() + 1),
-            pwait2: AtomicBool::new(true),
-        });
-        Ok(())
-    }
-
-    /// Lets the next event of `peer`'s epoll (a descriptor given to
-    /// [`watch_peers`](Self::watch_peers)) end this driver's next watching
-    /// turn. Returns whether it could.
-    pub(crate) fn arm_peer(&self, peer: RawFd) -> bool {
-        let Some(watch) = &self.watch else {
-            return false;
-        };
-        // SAFETY: `peer` is the epoll of a driver of this runtime, and only
-        // its workers arm peers: the drivers' epolls close only once every
-        // worker has exited (`Workers::close_drivers`), so it is open here.
-        let peer_fd = unsafe { BorrowedFd::borrow_raw(peer) };
-        crate::sys::epoll_modify(
-            &watch.ep,
-            peer_fd,
-            (libc::EPOLLIN | libc::EPOLLONESHOT) as u32,
-            peer as u64,
-        )
-        .is_ok()
-    }
-
-    /// Like [`turn`](Self::turn), but sleeps in the watch set, so that an
-    /// armed peer's event ends the wait too.
-    pub(crate) fn turn_watching(&mut self, timeout: Option<Duration>) -> std::io::Result<()> {
-        let Some(watch) = &mut self.watch else {
-            return self.turn(timeout);
-        };
-        let timeout = self.handle.time.wait_timeout(timeout);
-        crate::sys::epoll_wait(watch.ep.as_fd(), &mut watch.events, timeout, &watch.pwait2)?;
-        // The own epoll is in the watch set level-triggered: if it was not
-        // reported, it had nothing (no socket event, no unpark edge), so
-        // only the timers need a look. If it was, it must be taken, even
-        // with no descriptors registered, or the watch set would stay
-        // readable and the next wait return at once.
-        if watch.events.iter().any(|(token, _)| token == OWN_TOKEN) {
-            self.dispatch(Some(Duration::ZERO))
-        } else {
-            self.handle.time.fire_expired(&mut self.expired);
-            Ok(())
-        }
     }
 
     /// The shared half.
@@ -216,17 +233,57 @@ impl Driver {
         self.dispatch(timeout)
     }
 
-    /// Waits on the own epoll up to `timeout` (never past the earliest
-    /// timer), then dispatches I/O events and fires expired timers.
+    /// Waits up to `timeout` (never past the earliest timer), in the own
+    /// epoll or, for a worker, the shared one, then dispatches I/O events
+    /// and fires expired timers.
     fn dispatch(&mut self, timeout: Option<Duration>) -> std::io::Result<()> {
         let handle = &*self.handle;
-        self.selector.select(handle.time.wait_timeout(timeout))?;
-        // The unpark token's only job was to end the wait.
-        let events = self
-            .selector
-            .events()
-            .filter(|&(token, _)| token != UNPARK_TOKEN);
-        handle.io.dispatch(events, &mut self.io_wakers);
+        let wait = handle.time.wait_timeout(timeout);
+        match &self.shared {
+            None => {
+                self.selector.select(wait)?;
+                // The unpark token's only job was to end the wait.
+                let events = self
+                    .selector
+                    .events()
+                    .filter(|&(token, _)| token != UNPARK_TOKEN);
+                handle.io.dispatch(events, &mut self.io_wakers);
+            }
+            Some(shared) => {
+                let blocking = wait != Some(Duration::ZERO);
+                // A blocking turn sleeps in the shared epoll if no other
+                // worker does and no wake has come since this one parked;
+                // else in the own epoll, which holds only the eventfd. A
+                // non-blocking one takes the shared epoll's events unless
+                // another worker holds it (its events are being taken).
+                if blocking {
+                    // Parked (announced) before looking at `poll`: pairs
+                    // with the fence in `SharedIo::keep_watched`, so that a
+                    // thread letting go of `poll` sees this worker parked
+                    // or this worker sees `poll` free.
+                    std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+                }
+                let took = match shared.poll.try_lock() {
+                    Ok(mut poll) => match &mut *poll {
+                        SharedPoll {
+                            ep: Some(ep),
+                            events,
+                            pwait2,
+                        } if !blocking || handle.park.sleep_shared() => {
+                            crate::sys::epoll_wait(ep.as_fd(), events, wait, pwait2)?;
+                            let events = events.iter().filter(|&(token, _)| token != UNPARK_TOKEN);
+                            handle.io.dispatch(events, &mut self.io_wakers);
+                            true
+                        }
+                        _ => false,
+                    },
+                    Err(_) => false,
+                };
+                if !took && blocking {
+                    self.selector.select(wait)?;
+                }
+            }
+        }
         handle.time.fire_expired(&mut self.expired);
         Ok(())
     }
@@ -235,7 +292,10 @@ impl Driver {
 impl Drop for Driver {
     fn drop(&mut self) {
         // Withdraw the epoll descriptor from the registry before the
-        // selector closes it (fields drop after this).
-        self.handle.io.shutdown();
+        // selector closes it (fields drop after this). A shared registry is
+        // the runtime's to shut down.
+        if self.shared.is_none() {
+            self.handle.io.shutdown();
+        }
     }
 }

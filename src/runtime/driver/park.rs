@@ -23,6 +23,18 @@ use crate::loom::sync::atomic::{
 const PARKED: usize = 1 << 0;
 /// Work was published since the runtime last cleared the word.
 const NOTIFIED: usize = 1 << 1;
+/// With `PARKED`: the thread sleeps in the multi-thread runtime's shared
+/// epoll, not in its own, so a wake writes the shared eventfd.
+const SHARED: usize = 1 << 2;
+
+/// Which eventfd a wake must write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sleeper {
+    /// The thread sleeps in its own epoll.
+    Own,
+    /// The thread sleeps in the runtime's shared epoll.
+    Shared,
+}
 
 /// The shared flags of the park protocol.
 #[derive(Debug, Default)]
@@ -39,9 +51,22 @@ impl ParkState {
     }
 
     /// Another thread published work (its own release store came first);
-    /// returns true if it must write the eventfd.
-    pub(crate) fn notify(&self) -> bool {
-        self.word.fetch_or(NOTIFIED, AcqRel) == PARKED
+    /// returns where the thread sleeps if it must write that eventfd.
+    pub(crate) fn notify(&self) -> Option<Sleeper> {
+        match self.word.fetch_or(NOTIFIED, AcqRel) {
+            PARKED => Some(Sleeper::Own),
+            w if w == PARKED | SHARED => Some(Sleeper::Shared),
+            _ => None,
+        }
+    }
+
+    /// Parked, the thread is about to sleep in the shared epoll instead of
+    /// its own. Returns false if a wake came since it parked (that wake
+    /// wrote its own eventfd): it must not sleep in the shared epoll then.
+    pub(crate) fn sleep_shared(&self) -> bool {
+        self.word
+            .compare_exchange(PARKED, PARKED | SHARED, AcqRel, Acquire)
+            .is_ok()
     }
 
     /// The runtime is about to block. Returns false (and clears the word) if
@@ -63,6 +88,12 @@ impl ParkState {
     /// came while it was parked.
     pub(crate) fn unparked(&self) -> bool {
         self.word.swap(0, AcqRel) & NOTIFIED != 0
+    }
+
+    /// Whether the thread is parked (or committed to park) in its own
+    /// epoll, not the shared one.
+    pub(crate) fn is_parked_own(&self) -> bool {
+        self.word.load(Acquire) & (PARKED | SHARED) == PARKED
     }
 
     /// Whether the driver's thread is parked (or committed to park).

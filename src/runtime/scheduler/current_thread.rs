@@ -577,16 +577,14 @@ impl Core {
     /// Turns the driver; `None` blocks until an event, an unpark or a timer.
     fn turn(&self, timeout: Option<Duration>) {
         let mut driver = lock_driver(&self.driver);
-        self.turn_locked(&mut driver, timeout, false);
+        self.turn_locked(&mut driver, timeout);
         drop(driver);
         if let Some(worker) = &self.worker {
             worker.turned();
         }
     }
 
-    /// `watching`: sleep in the worker's watch set, so that busy peers'
-    /// events end the wait too (see `Worker::arm_busy_peers`).
-    fn turn_locked(&self, driver: &mut Option<Driver>, timeout: Option<Duration>, watching: bool) {
+    fn turn_locked(&self, driver: &mut Option<Driver>, timeout: Option<Duration>) {
         let Some(driver) = driver.as_mut() else {
             // Closed by a `shutdown_timeout` that gave up on this worker
             // while it was stuck in a poll: its loop ends at the next look
@@ -594,13 +592,7 @@ impl Core {
             debug_assert!(self.worker.as_ref().is_some_and(|w| w.is_shutdown()));
             return;
         };
-        let mut turn = || {
-            if watching {
-                driver.turn_watching(timeout)
-            } else {
-                driver.turn(timeout)
-            }
-        };
+        let mut turn = || driver.turn(timeout);
         let turned = match &self.worker {
             Some(worker) => worker.turning(turn),
             None => turn(),
@@ -667,15 +659,11 @@ impl Core {
             if let Some(metrics) = metrics {
                 metrics.parking(slept_at - self.busy_since.get());
             }
-            let watching = match (&self.worker, driver.as_ref()) {
-                (Some(w), Some(d)) => w.arm_busy_peers(d),
-                _ => false,
-            };
             // Asleep for the paused clock's count too: time may be paused
             // while this thread sleeps.
             #[cfg(feature = "test-util")]
             self.config.clock.thread_asleep();
-            self.turn_locked(&mut driver, limit, watching);
+            self.turn_locked(&mut driver, limit);
             #[cfg(feature = "test-util")]
             self.config.clock.thread_awake();
             drop(driver);
@@ -697,7 +685,7 @@ impl Core {
             // Something was woken from elsewhere: still collect I/O and
             // timers, but without blocking.
             self.remote_active.set(true);
-            self.turn_locked(&mut driver, Some(Duration::ZERO), false);
+            self.turn_locked(&mut driver, Some(Duration::ZERO));
         }
         if let Some(worker) = &self.worker {
             worker.turned();
@@ -719,7 +707,7 @@ impl Core {
             let mut sleep = true;
             if clock.thread_asleep() {
                 // The last one: take what the own driver has first.
-                self.turn_locked(&mut driver, Some(Duration::ZERO), false);
+                self.turn_locked(&mut driver, Some(Duration::ZERO));
                 if self.has_runnable() || park.is_notified() {
                     sleep = false;
                 } else {
@@ -736,7 +724,7 @@ impl Core {
                 }
             }
             if sleep {
-                self.turn_locked(&mut driver, wait, false);
+                self.turn_locked(&mut driver, wait);
             }
             clock.thread_awake();
             drop(driver);
@@ -745,7 +733,7 @@ impl Core {
                 worker.woke();
             }
         } else {
-            self.turn_locked(&mut driver, Some(Duration::ZERO), false);
+            self.turn_locked(&mut driver, Some(Duration::ZERO));
             drop(driver);
         }
         if let Some(worker) = &self.worker {
@@ -812,7 +800,7 @@ impl Core {
                         if worker.is_shutdown() {
                             return None;
                         }
-                        if !worker.find_work(self) && !worker.help_peers() {
+                        if !worker.find_work(self) {
                             worker.park(self);
                         }
                     }

@@ -142,11 +142,9 @@ impl Shared {
     fn signal(&self) {
         match &self.workers {
             Some(workers) => workers.notify_parked(),
-            None => {
-                if self.driver.park.notify() {
-                    self.driver.unparker.unpark();
-                }
-            }
+            // Also a worker's pinned half: its worker may sleep in the
+            // shared epoll, whose eventfd `unpark` then writes.
+            None => self.driver.unpark(),
         }
     }
 

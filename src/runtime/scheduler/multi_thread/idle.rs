@@ -102,11 +102,6 @@ impl Idle {
         searching(word) == 0 && awake(word) < self.workers.min(cpus)
     }
 
-    /// How many workers are awake (a hint).
-    pub(crate) fn num_awake(&self) -> usize {
-        awake(self.word.load(SeqCst))
-    }
-
     /// Called after queueing work: the sleeping worker to wake, if one
     /// should be. It is counted as awake and searching from now on.
     pub(crate) fn worker_to_notify(&self) -> Option<usize> {

@@ -1,5 +1,5 @@
 //! The multi-thread flavor: one worker thread per core, each a [`Core`]
-//! with its own run queues, epoll, eventfd and timer wheel, joined by
+//! with its own run queues, eventfd and timer wheel, joined by
 //! [`Workers`]:
 //!
 //! * a stealable run queue per worker ([`queue`]): an idle worker steals
@@ -10,6 +10,9 @@
 //!   so that new work wakes one sleeper and only when nobody searches;
 //! * the owned-task list, sharded by task id behind mutexes, since any
 //!   worker may complete any `Send` task;
+//! * one epoll instance for every descriptor ([`driver::SharedIo`]), which
+//!   at most one sleeping worker waits in, and busy workers look at
+//!   without blocking;
 //! * each worker's driver behind a mutex that its worker holds while it
 //!   turns or sleeps in it, so that the watcher thread ([`watch`]) can turn
 //!   the driver of a worker stuck in a long poll (a try-lock: it never
@@ -26,7 +29,6 @@ mod worker;
 
 pub(crate) use worker::Worker;
 
-use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::AcqRel, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::thread::JoinHandle;
@@ -75,6 +77,8 @@ pub(crate) struct Workers {
     /// when the runtime was built: more awake workers than this only
     /// time-slice (see `notify_hint`).
     cpus: usize,
+    /// The epoll of the workers' descriptors.
+    pub(crate) io: Arc<driver::SharedIo>,
     /// Workers that have not exited: the watcher keeps watching until
     /// none is left, since a worker may still wait on its own driver
     /// (e.g. `Handle::block_on` inside `block_in_place`) after shutdown
@@ -96,8 +100,6 @@ struct Remote {
     driver: Arc<DriverCell>,
     /// Its driver's shared half.
     handle: Arc<driver::Handle>,
-    /// Its driver's epoll descriptor, for its peers' watch sets.
-    epoll: std::os::fd::RawFd,
     /// How often the worker turned its own driver: a worker whose count
     /// stops moving while it is awake is stuck in a poll (see [`watch`]).
     turns: AtomicU64,
@@ -170,17 +172,16 @@ impl Workers {
     /// Shuts every worker's driver down once no worker is left to poll a
     /// task (as in tokio, the drivers outlive the last worker): timers
     /// complete (later polls panic saying the runtime is shut down),
-    /// I/O waits fail, and the epoll and eventfd close with the runtime,
-    /// not with the last reference to a driver's shared half.
+    /// I/O waits fail (e.g. of a blocking job, before the runtime waits for
+    /// the blocking pool), and the epolls and eventfds close with the
+    /// runtime, not with the last reference to a driver's shared half.
     fn close_drivers(&self) {
         for remote in &self.remotes {
             remote.handle.time.shutdown();
-            // Fail I/O waits (e.g. of a blocking job) before the runtime
-            // waits for the blocking pool.
-            remote.handle.io.shutdown();
             drop(lock_driver(&remote.driver).take());
             remote.handle.unparker.close();
         }
+        self.io.close();
     }
 
     /// Keeps a weak reference to the driver of a thread's home of local
@@ -289,32 +290,17 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
         "worker_threads must be between 1 and {}",
         idle::MAX_WORKERS
     );
-    let claims = Arc::new(driver::io::Claims::default());
+    // Every descriptor lives in one epoll (`SharedIo`); each worker's own
+    // holds its eventfd, and its timers are its own.
+    let io = Arc::new(driver::SharedIo::new()?);
     let mut drivers = Vec::with_capacity(n);
     for _ in 0..n {
-        drivers.push(Driver::with_claims(
-            Some(claims.clone()),
-            config.clock.clone(),
-        )?);
-    }
-    // Each worker sleeps in a watch set that can also hold its busy peers'
-    // epolls (see `Worker::arm_busy_peers`). The drivers' epolls close only
-    // once every worker has exited (`Workers::close_drivers`).
-    let epolls: Vec<_> = drivers.iter().map(Driver::epoll_fd).collect();
-    if n > 1 {
-        let shared: Vec<_> = drivers.iter().map(Driver::shared_epoll).collect();
-        for (i, driver) in drivers.iter_mut().enumerate() {
-            let peers: Vec<_> = (0..n)
-                .filter(|&j| j != i)
-                .map(|j| shared[j].as_fd())
-                .collect();
-            driver.watch_peers(&peers)?;
-        }
+        drivers.push(Driver::with_shared_io(&io, config.clock.clone())?);
     }
     let mut locals = Vec::with_capacity(n);
     let mut remotes = Vec::with_capacity(n);
     let mut cells = Vec::with_capacity(n);
-    for (driver, epoll) in drivers.into_iter().zip(epolls) {
+    for driver in drivers {
         let (local, steal) = queue::local::<CAPACITY>();
         let handle = driver.handle().clone();
         let cell = Arc::new(Mutex::new(Some(driver)));
@@ -324,7 +310,6 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
             steal,
             driver: cell,
             handle,
-            epoll,
             turns: AtomicU64::new(0),
             solo_depth: AtomicUsize::new(0),
         });
@@ -338,6 +323,7 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
         next_driver: AtomicUsize::new(0),
         watcher: Watcher::default(),
         cpus: std::thread::available_parallelism().map_or(n, usize::from),
+        io,
         alive: AtomicUsize::new(0),
         homes: Mutex::default(),
     };

@@ -1,9 +1,11 @@
 //! The watcher: one thread per multi-thread runtime that keeps a worker
-//! stuck in a long poll (or in `block_in_place`) from stranding the I/O and
-//! timers registered on its driver.
+//! stuck in a long poll (or in `block_in_place`) from stranding the timers
+//! registered on its driver, and the shared epoll from going unwatched.
 //!
-//! A worker's sockets and timers live in its own epoll, which only that
-//! worker turns while it is awake. While some worker is awake, the watcher
+//! A worker's timers live in its own wheel, which only that worker turns
+//! while it is awake. Its sockets live in the runtime's shared epoll, which
+//! a stuck worker never holds; but if every other worker is busy, nobody
+//! may look at it for a while. While some worker is awake, the watcher
 //! looks at the awake workers every [`WATCH_INTERVAL`], and turns,
 //! non-blocking and under a try-lock, the driver of one that has not turned
 //! it itself for a whole interval. The wakes that turn dispatches come
@@ -150,6 +152,9 @@ fn look(workers: &Workers, seen: &mut [Seen]) -> Option<Duration> {
             // An error here is the owner's to report: it turns the same
             // epoll descriptor.
             let _ = driver.turn(Some(Duration::ZERO));
+            workers
+                .io
+                .keep_watched(workers.remotes.iter().map(|r| &*r.handle));
         }
         if !remote.steal.is_empty() {
             // Stuck with tasks queued behind the poll: a sleeper steals

@@ -21,11 +21,9 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::time::Duration;
 
 use super::Workers;
 use super::queue::{CAPACITY, Local};
-use crate::runtime::driver::Driver;
 use crate::runtime::scheduler::{Core, Shared};
 use crate::runtime::task::{JoinHandle, RawTask, new_task};
 
@@ -56,6 +54,11 @@ pub(crate) struct Worker {
     /// Set while this worker turns a driver: the wakes it dispatches queue
     /// here without waking a sleeper each; one look after the turn does.
     in_turn: Cell<bool>,
+    /// Set while this worker sleeps (and turns its driver in `park`): it
+    /// is still on the sleepers' list then, so a wake-up for the surplus
+    /// of that turn could pick this very worker; it waits until the
+    /// worker has left the list.
+    parked: Cell<bool>,
     /// Whether this is the runtime's only worker: nobody steals, so its
     /// tasks queue in `solo` instead of the stealable run queue.
     alone: bool,
@@ -89,6 +92,7 @@ impl Worker {
             rng: Cell::new(0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1),
             tick: Cell::new(0),
             in_turn: Cell::new(false),
+            parked: Cell::new(false),
             alone,
             solo: RefCell::new(VecDeque::new()),
         }
@@ -159,7 +163,7 @@ impl Worker {
         let outer = self.in_turn.replace(true);
         let r = turn();
         self.in_turn.set(outer);
-        if !outer && self.ring.borrow().len() > 1 {
+        if !outer && !self.parked.get() && self.ring.borrow().len() > 1 {
             self.workers().notify_hint();
         }
         r
@@ -288,63 +292,6 @@ impl Worker {
         false
     }
 
-    /// The other workers that are awake and have descriptors registered. A
-    /// peer with none has only timers, which the watcher serves: its lock
-    /// is better left alone, and watching it would cost pure task
-    /// workloads a system call per park.
-    fn busy_peers(&self) -> impl Iterator<Item = &super::Remote> {
-        let index = self.index;
-        self.workers()
-            .remotes
-            .iter()
-            .enumerate()
-            .filter(move |&(i, r)| {
-                i != index && !r.handle.park.is_parked() && r.handle.io.has_registrations()
-            })
-            .map(|(_, r)| r)
-    }
-
-    /// Out of work, before sleeping: turns the driver of every awake peer
-    /// that is not turning it right now, non-blocking, so that the wakes of
-    /// a busy peer's sockets and timers run here instead of waiting for
-    /// that peer. Returns whether this worker has work now.
-    ///
-    /// Each worker's sockets live in its own epoll; without this, a worker
-    /// whose own connections are quiet sleeps while its peer's are ready,
-    /// and each worker parks and wakes about twice as often as one that
-    /// serves them all.
-    pub(crate) fn help_peers(&self) -> bool {
-        for remote in self.busy_peers() {
-            if let Ok(mut driver) = remote.driver.try_lock()
-                && let Some(driver) = driver.as_mut()
-            {
-                // An error here is the owner's to report: it turns the same
-                // epoll descriptor.
-                let _ = self.turning(|| driver.turn(Some(Duration::ZERO)));
-            }
-        }
-        !self.ring.borrow().is_empty()
-    }
-
-    /// About to sleep in `driver` (this worker's): arms its watch set for
-    /// each busy peer (`busy_peers`), so that the peer's next socket event wakes
-    /// this worker to take it over. Returns whether any was armed (then
-    /// sleep with `Driver::turn_watching`). A peer asleep is not watched: it
-    /// wakes for its own events, and watching it would wake both.
-    pub(crate) fn arm_busy_peers(&self, driver: &Driver) -> bool {
-        let workers = self.workers();
-        if workers.idle.num_awake() >= workers.cpus {
-            // The awake peers have every CPU: they serve their own events,
-            // and waking here would only time-slice with them.
-            return false;
-        }
-        let mut armed = false;
-        for remote in self.busy_peers() {
-            armed |= driver.arm_peer(remote.epoll);
-        }
-        armed
-    }
-
     /// Steals half of another worker's run queue, starting at a random one.
     fn steal(&self) -> Option<RawTask> {
         let workers = self.workers();
@@ -391,12 +338,17 @@ impl Worker {
         // woke nobody, since it was searching.
         let missed = last_searcher && (!self.mt.inject.is_empty() || workers.any_queued());
         if !missed && !workers.is_shutdown() {
+            self.parked.set(true);
             core.park(None);
+            self.parked.set(false);
         }
         if !workers.idle.unpark_self(self.index) {
             // Taken off the sleepers' list by a notifier: this worker now
             // counts as searching.
             self.searching.set(true);
+        } else if self.ring.borrow().len() > 1 {
+            // The surplus of the turn that woke it (see `parked`).
+            workers.notify_hint();
         }
     }
 
