@@ -267,7 +267,7 @@
 //!   (never waited for, only tried). The other sleepers wait in their own
 //!   epoll, which holds just their eventfd, and a busy worker takes the
 //!   shared epoll's events without blocking every `event_interval` polls
-//!   when nobody holds it. The events of one wait wake their tasks on that
+//!   (epoll hands each event to one caller, so that needs no lock). The events of one wait wake their tasks on that
 //!   worker; once it has left the sleepers' list, a surplus wakes one
 //!   sleeper to steal (so the wake never picks the waking worker itself).
 //!   Whether a wake must write the worker's own eventfd or the shared one
@@ -285,9 +285,9 @@
 //!   worker sleeps in the shared epoll, or a busy one looks at it. A
 //!   watcher thread looks at the awake workers every 2 ms, and turns the
 //!   driver of one that has not turned it itself for 2 ms, non-blocking,
-//!   under a try-lock (its timers, and the shared epoll if nobody holds
-//!   it; if a worker then sleeps in its own epoll with nobody in the shared
-//!   one, the watcher wakes it to take that place); the wakes go to the
+//!   under a try-lock (its timers and the shared epoll's events; if a
+//!   worker sleeps in its own epoll with nobody in the shared one, the
+//!   watcher wakes it to take that place); the wakes go to the
 //!   injection queue, where an idle worker (woken for them) or a busy one
 //!   (at its next look, every 8 polls) runs them. The tasks queued behind
 //!   the stuck poll are stolen: the watcher wakes a sleeping worker for

@@ -48,6 +48,13 @@ impl Selector {
         Ok(())
     }
 
+    /// Takes the events `ep` (another epoll instance) has now, into this
+    /// selector's buffer, without blocking.
+    pub(crate) fn take_from(&mut self, ep: BorrowedFd<'_>) -> io::Result<()> {
+        sys::epoll_wait(ep, &mut self.events, Some(Duration::ZERO), &self.pwait2)?;
+        Ok(())
+    }
+
     /// The `(token, events)` pairs of the last `select`.
     pub(crate) fn events(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
         self.events.iter()

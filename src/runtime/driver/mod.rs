@@ -76,14 +76,24 @@ pub(crate) struct Driver {
     /// kept to reuse its allocation.
     io_wakers: Vec<Waker>,
     /// A multi-thread worker's: the runtime's epoll of descriptors.
-    shared: Option<Arc<SharedIo>>,
+    shared: Option<WorkerIo>,
+}
+
+/// A worker driver's hold on the runtime's [`SharedIo`].
+#[derive(Debug)]
+struct WorkerIo {
+    io: Arc<SharedIo>,
+    /// The shared epoll, for non-blocking looks; closed when the drivers
+    /// and [`SharedIo::close`] have let it go, at shutdown.
+    ep: Arc<OwnedFd>,
 }
 
 /// The one epoll instance that holds every descriptor of a multi-thread
 /// runtime, as tokio's I/O driver: at most one worker sleeps in it at a
 /// time (the one that took `poll`), the others in their own epolls, which
-/// hold only their eventfds; a busy worker takes its events without
-/// blocking when `poll` is free. A sleeping holder is woken through
+/// hold only their eventfds; a busy worker (or the watcher) takes its
+/// events without blocking and without `poll`, into its own buffer. A
+/// sleeping holder is woken through
 /// `unparker`, registered here (see `park.rs`'s `SHARED`).
 ///
 /// So a socket's events go to whichever worker is free, and a worker stuck
@@ -132,9 +142,9 @@ impl SharedIo {
         })
     }
 
-    /// Fails every registration and closes the epoll and eventfd
-    /// (shutdown, once no worker can turn a driver), not with the last
-    /// handle that holds this.
+    /// Fails every registration and closes the eventfd, and the epoll with
+    /// the drivers (shutdown, once no worker can turn a driver), not with
+    /// the last handle that holds this.
     pub(crate) fn close(&self) {
         self.registry.shutdown();
         self.poll
@@ -178,7 +188,16 @@ impl Driver {
         io: &Arc<SharedIo>,
         clock: Arc<time::Clock>,
     ) -> std::io::Result<Driver> {
-        Driver::build(Some(io.clone()), clock)
+        let ep = io
+            .poll
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .ep
+            .clone()
+            .ok_or_else(scheduled_io::gone)?;
+        let mut driver = Driver::build(Some(io.clone()), clock)?;
+        driver.shared = Some(WorkerIo { io: io.clone(), ep });
+        Ok(driver)
     }
 
     fn build(shared: Option<Arc<SharedIo>>, clock: Arc<time::Clock>) -> std::io::Result<Driver> {
@@ -199,7 +218,7 @@ impl Driver {
                 Some(shared) => shared.registry.clone(),
                 None => Arc::new(io::Registry::new(selector.shared_fd())),
             },
-            shared_io: shared.clone(),
+            shared_io: shared,
             park: ParkState::new(),
             unparker,
         });
@@ -210,7 +229,7 @@ impl Driver {
             handle,
             io_wakers: Vec::new(),
             expired: Vec::new(),
-            shared,
+            shared: None,
         })
     }
 
@@ -249,27 +268,33 @@ impl Driver {
                     .filter(|&(token, _)| token != UNPARK_TOKEN);
                 handle.io.dispatch(events, &mut self.io_wakers);
             }
-            Some(shared) => {
-                let blocking = wait != Some(Duration::ZERO);
-                // A blocking turn sleeps in the shared epoll if no other
-                // worker does and no wake has come since this one parked;
-                // else in the own epoll, which holds only the eventfd. A
-                // non-blocking one takes the shared epoll's events unless
-                // another worker holds it (its events are being taken).
-                if blocking {
-                    // Parked (announced) before looking at `poll`: pairs
-                    // with the fence in `SharedIo::keep_watched`, so that a
-                    // thread letting go of `poll` sees this worker parked
-                    // or this worker sees `poll` free.
-                    std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
-                }
+            Some(WorkerIo { ep, .. }) if wait == Some(Duration::ZERO) => {
+                // A non-blocking look takes what the shared epoll has, into
+                // the own buffer: epoll hands each event to one caller, so
+                // this needs no lock, and a sleeping holder woken for the
+                // same events finds none and sleeps on.
+                self.selector.take_from(ep.as_fd())?;
+                let events = self
+                    .selector
+                    .events()
+                    .filter(|&(token, _)| token != UNPARK_TOKEN);
+                handle.io.dispatch(events, &mut self.io_wakers);
+            }
+            Some(WorkerIo { io: shared, .. }) => {
+                // Parked (announced) before looking at `poll`: pairs with
+                // the fence in `SharedIo::keep_watched`, so that the watcher
+                // sees this worker parked or this worker sees `poll` free.
+                std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+                // Sleep in the shared epoll if no other worker does and no
+                // wake has come since this one parked; else in the own
+                // epoll, which holds only the eventfd.
                 let took = match shared.poll.try_lock() {
                     Ok(mut poll) => match &mut *poll {
                         SharedPoll {
                             ep: Some(ep),
                             events,
                             pwait2,
-                        } if !blocking || handle.park.sleep_shared() => {
+                        } if handle.park.sleep_shared() => {
                             crate::sys::epoll_wait(ep.as_fd(), events, wait, pwait2)?;
                             let events = events.iter().filter(|&(token, _)| token != UNPARK_TOKEN);
                             handle.io.dispatch(events, &mut self.io_wakers);
@@ -279,7 +304,7 @@ impl Driver {
                     },
                     Err(_) => false,
                 };
-                if !took && blocking {
+                if !took {
                     self.selector.select(wait)?;
                 }
             }
