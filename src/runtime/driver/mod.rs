@@ -11,7 +11,7 @@ pub(crate) mod time;
 pub(crate) mod unpark;
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst, fence};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Waker;
 use std::time::Duration;
@@ -103,9 +103,12 @@ struct WorkerIo {
 pub(crate) struct SharedIo {
     registry: Arc<io::Registry>,
     unparker: Unparker,
-    /// Taken with `try_lock` only, by the one thread that waits on, or
-    /// takes events from, the epoll.
+    /// Taken with `try_lock` only, by the one worker that sleeps in the
+    /// epoll.
     poll: Mutex<SharedPoll>,
+    /// Set while that worker sleeps there: a non-blocking look that takes
+    /// the eventfd's edge meant for it hands the edge back.
+    holding: AtomicBool,
 }
 
 #[derive(Debug)]
@@ -134,6 +137,7 @@ impl SharedIo {
         Ok(SharedIo {
             registry: Arc::new(io::Registry::new(ep.clone())),
             unparker,
+            holding: AtomicBool::new(false),
             poll: Mutex::new(SharedPoll {
                 ep: Some(ep),
                 events: crate::sys::EpollEvents::with_capacity(epoll::EVENTS_CAPACITY),
@@ -166,7 +170,7 @@ impl SharedIo {
     /// wake such a worker to take that place; else a quiet runtime would
     /// leave the descriptors unwatched.
     pub(crate) fn keep_watched<'a>(&self, drivers: impl Iterator<Item = &'a Handle>) {
-        std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+        fence(SeqCst);
         if !self.unwatched() {
             return;
         }
@@ -268,23 +272,29 @@ impl Driver {
                     .filter(|&(token, _)| token != UNPARK_TOKEN);
                 handle.io.dispatch(events, &mut self.io_wakers);
             }
-            Some(WorkerIo { ep, .. }) if wait == Some(Duration::ZERO) => {
+            Some(WorkerIo { io: shared, ep }) if wait == Some(Duration::ZERO) => {
                 // A non-blocking look takes what the shared epoll has, into
                 // the own buffer: epoll hands each event to one caller, so
                 // this needs no lock, and a sleeping holder woken for the
                 // same events finds none and sleeps on.
                 self.selector.take_from(ep.as_fd())?;
-                let events = self
-                    .selector
-                    .events()
-                    .filter(|&(token, _)| token != UNPARK_TOKEN);
+                let mut unpark = false;
+                let events = self.selector.events().filter(|&(token, _)| {
+                    unpark |= token == UNPARK_TOKEN;
+                    token != UNPARK_TOKEN
+                });
                 handle.io.dispatch(events, &mut self.io_wakers);
+                if unpark && shared.holding.load(SeqCst) {
+                    // The wake of the worker asleep in the shared epoll:
+                    // it is still asleep, so write it again.
+                    shared.unparker.unpark();
+                }
             }
             Some(WorkerIo { io: shared, .. }) => {
                 // Parked (announced) before looking at `poll`: pairs with
                 // the fence in `SharedIo::keep_watched`, so that the watcher
                 // sees this worker parked or this worker sees `poll` free.
-                std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst);
+                fence(SeqCst);
                 // Sleep in the shared epoll if no other worker does and no
                 // wake has come since this one parked; else in the own
                 // epoll, which holds only the eventfd.
@@ -294,13 +304,23 @@ impl Driver {
                             ep: Some(ep),
                             events,
                             pwait2,
-                        } if handle.park.sleep_shared() => {
-                            crate::sys::epoll_wait(ep.as_fd(), events, wait, pwait2)?;
+                        } if {
+                            // Before a wake can be written for it.
+                            shared.holding.store(true, SeqCst);
+                            handle.park.sleep_shared()
+                        } =>
+                        {
+                            let waited = crate::sys::epoll_wait(ep.as_fd(), events, wait, pwait2);
+                            shared.holding.store(false, SeqCst);
+                            waited?;
                             let events = events.iter().filter(|&(token, _)| token != UNPARK_TOKEN);
                             handle.io.dispatch(events, &mut self.io_wakers);
                             true
                         }
-                        _ => false,
+                        _ => {
+                            shared.holding.store(false, SeqCst);
+                            false
+                        }
                     },
                     Err(_) => false,
                 };
