@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::sys;
 
 /// How many events one `epoll_wait` can return.
-pub(crate) const EVENTS_CAPACITY: usize = 1024;
+const EVENTS_CAPACITY: usize = 1024;
 
 /// An epoll instance (close-on-exec) and its event buffer.
 pub(crate) struct Selector {
@@ -48,10 +48,14 @@ impl Selector {
         Ok(())
     }
 
-    /// Takes the events `ep` (another epoll instance) has now, into this
-    /// selector's buffer, without blocking.
-    pub(crate) fn take_from(&mut self, ep: BorrowedFd<'_>) -> io::Result<()> {
-        sys::epoll_wait(ep, &mut self.events, Some(Duration::ZERO), &self.pwait2)?;
+    /// [`select`](Self::select) on another epoll instance, `ep`, with this
+    /// selector's buffer.
+    pub(crate) fn select_on(
+        &mut self,
+        ep: BorrowedFd<'_>,
+        timeout: Option<Duration>,
+    ) -> io::Result<()> {
+        sys::epoll_wait(ep, &mut self.events, timeout, &self.pwait2)?;
         Ok(())
     }
 

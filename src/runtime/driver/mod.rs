@@ -11,8 +11,8 @@ pub(crate) mod time;
 pub(crate) mod unpark;
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst, fence};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst, fence};
 use std::task::Waker;
 use std::time::Duration;
 
@@ -83,45 +83,34 @@ pub(crate) struct Driver {
 #[derive(Debug)]
 struct WorkerIo {
     io: Arc<SharedIo>,
-    /// The shared epoll, for non-blocking looks; closed when the drivers
-    /// and [`SharedIo::close`] have let it go, at shutdown.
+    /// The shared epoll. Only the drivers hold it (beside the registry,
+    /// until its shutdown), so it closes with them, at shutdown.
     ep: Arc<OwnedFd>,
 }
 
-/// The one epoll instance that holds every descriptor of a multi-thread
-/// runtime, as tokio's I/O driver: at most one worker sleeps in it at a
-/// time (the one that took `poll`), the others in their own epolls, which
-/// hold only their eventfds; a busy worker (or the watcher) takes its
-/// events without blocking and without `poll`, into its own buffer. A
-/// sleeping holder is woken through
-/// `unparker`, registered here (see `park.rs`'s `SHARED`).
+/// What the workers of a multi-thread runtime share of the one epoll
+/// instance that holds every descriptor, as tokio's I/O driver: at most one
+/// worker sleeps in it at a time (the one that set `sleeper`), the others
+/// in their own epolls, which hold only their eventfds; a busy worker (or
+/// the watcher) takes its events without blocking, into its own buffer
+/// (epoll hands each event to one caller). A sleeping worker is woken
+/// through `unparker`, registered in the epoll (see `park.rs`'s `SHARED`).
 ///
 /// So a socket's events go to whichever worker is free, and a worker stuck
-/// in a long poll holds none of them: it never holds `poll` while it runs
-/// a task.
+/// in a long poll holds none of them: it never sleeps while it runs a task.
 #[derive(Debug)]
 pub(crate) struct SharedIo {
     registry: Arc<io::Registry>,
     unparker: Unparker,
-    /// Taken with `try_lock` only, by the one worker that sleeps in the
-    /// epoll.
-    poll: Mutex<SharedPoll>,
-    /// Set while that worker sleeps there: a non-blocking look that takes
-    /// the eventfd's edge meant for it hands the edge back.
-    holding: AtomicBool,
-}
-
-#[derive(Debug)]
-struct SharedPoll {
-    /// `None` once the runtime has shut down.
-    ep: Option<Arc<OwnedFd>>,
-    events: crate::sys::EpollEvents,
-    pwait2: AtomicBool,
+    /// Set by the worker that sleeps (or is about to) in the epoll, with a
+    /// compare-exchange: the role is taken, never waited for.
+    sleeper: AtomicBool,
 }
 
 impl SharedIo {
-    /// Creates the epoll instance and its eventfd.
-    pub(crate) fn new() -> std::io::Result<SharedIo> {
+    /// Creates the epoll instance and its eventfd; returns the epoll for
+    /// the workers' drivers ([`Driver::with_shared_io`]).
+    pub(crate) fn new() -> std::io::Result<(Arc<SharedIo>, Arc<OwnedFd>)> {
         let ep = Arc::new(crate::sys::epoll_create()?);
         let unparker = Unparker::new()?;
         if let Some(fd) = &*unparker.fd() {
@@ -134,44 +123,31 @@ impl SharedIo {
                 UNPARK_TOKEN,
             )?;
         }
-        Ok(SharedIo {
+        let io = SharedIo {
             registry: Arc::new(io::Registry::new(ep.clone())),
             unparker,
-            holding: AtomicBool::new(false),
-            poll: Mutex::new(SharedPoll {
-                ep: Some(ep),
-                events: crate::sys::EpollEvents::with_capacity(epoll::EVENTS_CAPACITY),
-                pwait2: AtomicBool::new(true),
-            }),
-        })
+            sleeper: AtomicBool::new(false),
+        };
+        Ok((Arc::new(io), ep))
     }
 
-    /// Fails every registration and closes the eventfd, and the epoll with
-    /// the drivers (shutdown, once no worker can turn a driver), not with
-    /// the last handle that holds this.
+    /// Fails every registration and closes the eventfd (shutdown, once no
+    /// worker can turn a driver), not with the last handle that holds
+    /// this; the epoll closes with the drivers.
     pub(crate) fn close(&self) {
         self.registry.shutdown();
-        self.poll
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .ep
-            .take();
         self.unparker.close();
-    }
-
-    /// Whether no worker sleeps in the epoll right now.
-    fn unwatched(&self) -> bool {
-        self.poll.try_lock().is_ok()
     }
 
     /// For a thread that took the epoll's events without being about to
     /// sleep in it (the watcher): a worker may have parked in its own epoll
-    /// meanwhile, finding `poll` taken. If nobody sleeps in the epoll now,
-    /// wake such a worker to take that place; else a quiet runtime would
-    /// leave the descriptors unwatched.
+    /// while another one was about to sleep in the shared one and then did
+    /// not. If nobody sleeps in the shared epoll now, wake such a worker to
+    /// take that place; else a quiet runtime would leave the descriptors
+    /// unwatched.
     pub(crate) fn keep_watched<'a>(&self, drivers: impl Iterator<Item = &'a Handle>) {
         fence(SeqCst);
-        if !self.unwatched() {
+        if self.sleeper.load(SeqCst) {
             return;
         }
         if let Some(sleeper) = drivers.into_iter().find(|h| h.park.is_parked_own()) {
@@ -190,15 +166,9 @@ impl Driver {
     /// own epoll holds only its eventfd.
     pub(crate) fn with_shared_io(
         io: &Arc<SharedIo>,
+        ep: Arc<OwnedFd>,
         clock: Arc<time::Clock>,
     ) -> std::io::Result<Driver> {
-        let ep = io
-            .poll
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .ep
-            .clone()
-            .ok_or_else(scheduled_io::gone)?;
         let mut driver = Driver::build(Some(io.clone()), clock)?;
         driver.shared = Some(WorkerIo { io: io.clone(), ep });
         Ok(driver)
@@ -262,72 +232,53 @@ impl Driver {
     fn dispatch(&mut self, timeout: Option<Duration>) -> std::io::Result<()> {
         let handle = &*self.handle;
         let wait = handle.time.wait_timeout(timeout);
+        // Whether a look took the events of the shared epoll without
+        // sleeping in it.
+        let mut looked = None;
         match &self.shared {
-            None => {
-                self.selector.select(wait)?;
-                // The unpark token's only job was to end the wait.
-                let events = self
-                    .selector
-                    .events()
-                    .filter(|&(token, _)| token != UNPARK_TOKEN);
-                handle.io.dispatch(events, &mut self.io_wakers);
+            None => self.selector.select(wait)?,
+            Some(WorkerIo { io, ep }) if wait == Some(Duration::ZERO) => {
+                self.selector.select_on(ep.as_fd(), wait)?;
+                looked = Some(io);
             }
-            Some(WorkerIo { io: shared, ep }) if wait == Some(Duration::ZERO) => {
-                // A non-blocking look takes what the shared epoll has, into
-                // the own buffer: epoll hands each event to one caller, so
-                // this needs no lock, and a sleeping holder woken for the
-                // same events finds none and sleeps on.
-                self.selector.take_from(ep.as_fd())?;
-                let mut unpark = false;
-                let events = self.selector.events().filter(|&(token, _)| {
-                    unpark |= token == UNPARK_TOKEN;
-                    token != UNPARK_TOKEN
-                });
-                handle.io.dispatch(events, &mut self.io_wakers);
-                if unpark && shared.holding.load(SeqCst) {
-                    // The wake of the worker asleep in the shared epoll:
-                    // it is still asleep, so write it again.
-                    shared.unparker.unpark();
-                }
-            }
-            Some(WorkerIo { io: shared, .. }) => {
-                // Parked (announced) before looking at `poll`: pairs with
+            Some(WorkerIo { io, ep }) => {
+                // Parked (announced) before looking at `sleeper`: pairs with
                 // the fence in `SharedIo::keep_watched`, so that the watcher
-                // sees this worker parked or this worker sees `poll` free.
+                // sees this worker parked or this worker sees the role free.
                 fence(SeqCst);
                 // Sleep in the shared epoll if no other worker does and no
                 // wake has come since this one parked; else in the own
                 // epoll, which holds only the eventfd.
-                let took = match shared.poll.try_lock() {
-                    Ok(mut poll) => match &mut *poll {
-                        SharedPoll {
-                            ep: Some(ep),
-                            events,
-                            pwait2,
-                        } if {
-                            // Before a wake can be written for it.
-                            shared.holding.store(true, SeqCst);
-                            handle.park.sleep_shared()
-                        } =>
-                        {
-                            let waited = crate::sys::epoll_wait(ep.as_fd(), events, wait, pwait2);
-                            shared.holding.store(false, SeqCst);
-                            waited?;
-                            let events = events.iter().filter(|&(token, _)| token != UNPARK_TOKEN);
-                            handle.io.dispatch(events, &mut self.io_wakers);
-                            true
-                        }
-                        _ => {
-                            shared.holding.store(false, SeqCst);
-                            false
-                        }
-                    },
-                    Err(_) => false,
-                };
-                if !took {
+                let shared = io
+                    .sleeper
+                    .compare_exchange(false, true, SeqCst, Relaxed)
+                    .is_ok();
+                if shared && handle.park.sleep_shared() {
+                    let waited = self.selector.select_on(ep.as_fd(), wait);
+                    io.sleeper.store(false, SeqCst);
+                    waited?;
+                } else {
+                    if shared {
+                        io.sleeper.store(false, SeqCst);
+                    }
                     self.selector.select(wait)?;
                 }
             }
+        }
+        let mut unpark = false;
+        let events = self.selector.events().filter(|&(token, _)| {
+            // The unpark token's only job was to end the wait.
+            unpark |= token == UNPARK_TOKEN;
+            token != UNPARK_TOKEN
+        });
+        handle.io.dispatch(events, &mut self.io_wakers);
+        if let Some(io) = looked
+            && unpark
+            && io.sleeper.load(SeqCst)
+        {
+            // The look took the edge that wakes the worker asleep in the
+            // shared epoll: write it again.
+            io.unparker.unpark();
         }
         handle.time.fire_expired(&mut self.expired);
         Ok(())

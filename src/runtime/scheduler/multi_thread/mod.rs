@@ -292,11 +292,16 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
     );
     // Every descriptor lives in one epoll (`SharedIo`); each worker's own
     // holds its eventfd, and its timers are its own.
-    let io = Arc::new(driver::SharedIo::new()?);
+    let (io, ep) = driver::SharedIo::new()?;
     let mut drivers = Vec::with_capacity(n);
     for _ in 0..n {
-        drivers.push(Driver::with_shared_io(&io, config.clock.clone())?);
+        drivers.push(Driver::with_shared_io(
+            &io,
+            ep.clone(),
+            config.clock.clone(),
+        )?);
     }
+    drop(ep);
     let mut locals = Vec::with_capacity(n);
     let mut remotes = Vec::with_capacity(n);
     let mut cells = Vec::with_capacity(n);
