@@ -263,13 +263,15 @@
 //!   more, so no work is left without a worker: the queuer and the parker
 //!   each fence before reading the other's side (loom-checked).
 //! - *One epoll for every socket*, as tokio's I/O driver. At most one
-//!   sleeping worker waits in it at a time: the one that takes its lock
-//!   (never waited for, only tried). The other sleepers wait in their own
-//!   epoll, which holds just their eventfd, and a busy worker takes the
-//!   shared epoll's events without blocking every `event_interval` polls
-//!   (epoll hands each event to one caller, so that needs no lock). The events of one wait wake their tasks on that
-//!   worker; once it has left the sleepers' list, a surplus wakes one
-//!   sleeper to steal (so the wake never picks the waking worker itself).
+//!   sleeping worker waits in it at a time: the one that takes that role
+//!   (a compare-exchange on a flag, never waited for). The other sleepers
+//!   wait in their own epoll, which holds just their eventfd, and a busy
+//!   worker takes the shared epoll's events without blocking every
+//!   `event_interval` polls (epoll hands each event to one caller; a look
+//!   that takes the sleeper's wake-up writes it again). The events of one
+//!   wait wake their tasks on that worker; once it has left the sleepers'
+//!   list, a surplus wakes one sleeper to steal (so the wake never picks
+//!   the waking worker itself).
 //!   Whether a wake must write the worker's own eventfd or the shared one
 //!   is decided by the same atomic word that decides whether to write at
 //!   all (`park.rs`, loom-checked). Timers stay per worker: they register
