@@ -229,9 +229,9 @@
 //! **The multi-thread flavor.** [`Builder::new_multi_thread`](runtime::Builder::new_multi_thread)
 //! starts one worker thread per CPU (or
 //! [`worker_threads`](runtime::Builder::worker_threads)). Each worker is the
-//! current-thread runtime's core — its own eventfd, timer wheel and run
-//! queue, the same tick loop, budget, deferred yields and park policy — plus
-//! what joins the workers:
+//! current-thread runtime's core — its own eventfd and run queue, the same
+//! tick loop, budget, deferred yields and park policy — plus what joins the
+//! workers:
 //!
 //! - *A stealable run queue.* A `Send` task spawned or woken on a worker goes
 //!   to the back of that worker's bounded ring (256 slots; when full, the
@@ -274,10 +274,18 @@
 //!   the waking worker itself).
 //!   Whether a wake must write the worker's own eventfd or the shared one
 //!   is decided by the same atomic word that decides whether to write at
-//!   all (`park.rs`, loom-checked). Timers stay per worker: they register
-//!   with the wheel of the worker that creates them (from other threads,
-//!   with each worker's in turn), and a worker's sleep is bounded by its
-//!   own. Per-worker epolls were tried first and measured (BENCHMARKS.md):
+//!   all (`park.rs`, loom-checked).
+//! - *One set of timers, sharded.* A timer registers in the wheel of the
+//!   worker it is first polled on (from other threads, each worker's in
+//!   turn), so inserts and cancels seldom meet another thread's lock; every
+//!   driver turn of any worker fires what is due in every shard. Only the
+//!   worker asleep in the shared epoll bounds its wait by the timers, so a
+//!   quiet runtime wakes one thread per deadline, not one per worker that
+//!   holds timers; the others sleep until woken. A new earliest timer
+//!   wakes that worker through the shared eventfd (a handshake with the
+//!   role's flag, `sleeper.rs`, loom-checked); if nobody sleeps there, a
+//!   worker is awake and fires it at its next turn.
+//!   Per-worker epolls were tried first and measured (BENCHMARKS.md):
 //!   a worker slept while its busy peer's sockets were ready, and the
 //!   remedies (turning peers' epolls before sleeping, a watch set of nested
 //!   epolls) cost about twice the `epoll_wait` calls per request.

@@ -189,6 +189,28 @@ fn a_connection_on_a_stuck_worker_is_still_served() {
 /// when it went to sleep just as the batch moved. The barrier gives up
 /// after a while, so that a stranded task fails the test instead of
 /// hanging it.
+/// The timers bound the sleep of the worker asleep in the shared epoll,
+/// whichever worker's shard holds them: a sleep polled off the workers
+/// (its shard picked in turn) that becomes the earliest wakes that worker,
+/// asleep until a far deadline.
+#[test]
+fn a_new_earliest_timer_wakes_the_worker_asleep_on_a_later_one() {
+    let rt = rt(2);
+    let far = rt.spawn(async { guillotine::time::sleep(Duration::from_secs(30)).await });
+    let _guard = rt.enter();
+    for _ in 0..6 {
+        let start = Instant::now();
+        futures_lite::future::block_on(guillotine::time::sleep(Duration::from_millis(10)));
+        let took = start.elapsed();
+        assert!(took >= Duration::from_millis(10));
+        assert!(
+            took < Duration::from_secs(10),
+            "a 10 ms sleep took {took:?}: the sleeping worker waited for the far timer"
+        );
+    }
+    far.abort();
+}
+
 #[test]
 fn tasks_queued_behind_a_blocked_worker_are_stolen() {
     use std::sync::{Condvar, Mutex};

@@ -3,7 +3,9 @@
 //! (`src/runtime/driver/park.rs`), injection queue
 //! (`src/runtime/scheduler/inject.rs`), and the multi-thread scheduler's run
 //! queue and idle bookkeeping (`src/runtime/scheduler/multi_thread/`), the
-//! timer queue's shutdown (`src/runtime/driver/time/`), the hand-off of a
+//! timer queue's shutdown (`src/runtime/driver/time/`) and its handshake
+//! with the shared epoll's sleeper (`src/runtime/driver/sleeper.rs`), the
+//! hand-off of a
 //! current-thread runtime's core between `block_on` threads
 //! (`src/runtime/scheduler/handoff.rs`), a `JoinSet`'s ready list
 //! (`src/task/join_set/ready.rs`), the blocking pool's bookkeeping
@@ -45,6 +47,8 @@ mod inject;
 mod park;
 #[path = "../../src/task/join_set/ready.rs"]
 mod ready;
+#[path = "../../src/runtime/driver/sleeper.rs"]
+mod sleeper;
 // Only under `--cfg loom`: its `const` constructor is for std's atomics.
 #[cfg(loom)]
 #[path = "../../src/signal/slot.rs"]

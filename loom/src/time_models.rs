@@ -12,6 +12,7 @@ use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
 
+use crate::sleeper::SleeperRole;
 use crate::time::{Clock, TimeHandle, TimerPoll};
 
 /// Counts its wakes.
@@ -90,5 +91,42 @@ fn loom_repoll_racing_shutdown() {
             assert!(flag.0.load(SeqCst) >= 1, "a pending timer was never fired");
         }
         assert_eq!(time.poll(&mut key, deadline, &waker), TimerPoll::Shutdown);
+    });
+}
+
+/// A sleep's first poll making a new earliest timer (in a worker's shard)
+/// while a worker takes the shared epoll's sleeper role and reads the
+/// shard for its wait (`src/runtime/driver/sleeper.rs`, as
+/// `driver/mod.rs` drives it): the wait is bounded by the timer, or the
+/// poll's thread sees the role taken and wakes the sleeper. Never neither.
+#[test]
+fn loom_new_earliest_timer_reaches_the_shared_sleeper() {
+    loom::model(|| {
+        let time = Arc::new(TimeHandle::new(StdArc::new(Clock::new(false, false))));
+        let role = Arc::new(SleeperRole::new());
+        let deadline = Instant::now() + Duration::from_secs(3600);
+
+        let poller = {
+            let (time, role) = (time.clone(), role.clone());
+            thread::spawn(move || {
+                let waker = Waker::from(StdArc::new(Flag(AtomicUsize::new(0))));
+                let mut key = None;
+                match time.poll(&mut key, deadline, &waker) {
+                    TimerPoll::Pending { new_first: true } => role.is_taken(),
+                    other => panic!("the only timer is not the earliest: {other:?}"),
+                }
+            })
+        };
+
+        assert!(role.try_take(), "nobody else sleeps");
+        role.taken_now_read_timers();
+        let wait = time.wait_timeout(None);
+        let woken = poller.join().unwrap();
+        assert!(
+            wait.is_some() || woken,
+            "the sleeper waits without a bound and nobody wakes it for the new timer"
+        );
+        role.release();
+        assert!(!role.is_taken());
     });
 }

@@ -195,7 +195,7 @@ impl Sleep {
         if let Some(key) = this.key
             && this.driver.time.reset(key, deadline)
         {
-            this.driver.unpark();
+            this.driver.unpark_for_timer();
         }
     }
 }
@@ -255,7 +255,7 @@ impl Sleep {
                     // Polled off the runtime thread while it is parked on a
                     // later deadline: wake it to wait for ours. (On the
                     // runtime thread this is one atomic load.)
-                    this.driver.unpark();
+                    this.driver.unpark_for_timer();
                 }
                 Poll::Pending
             }

@@ -7,17 +7,18 @@ pub(crate) mod epoll;
 pub(crate) mod io;
 pub(crate) mod park;
 pub(crate) mod scheduled_io;
+pub(crate) mod sleeper;
 pub(crate) mod time;
 pub(crate) mod unpark;
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst, fence};
 use std::task::Waker;
 use std::time::Duration;
 
 use epoll::Selector;
 use park::ParkState;
+use sleeper::SleeperRole;
 use time::TimeHandle;
 use unpark::Unparker;
 
@@ -28,8 +29,9 @@ pub(crate) const UNPARK_TOKEN: u64 = u64::MAX;
 /// reach (register, deregister, wake the thread that turns it).
 #[derive(Debug)]
 pub(crate) struct Handle {
-    /// The timers.
-    pub(crate) time: TimeHandle,
+    /// The timers. A multi-thread worker's are one shard of the runtime's
+    /// (see [`SharedIo`]): any worker may fire them.
+    pub(crate) time: Arc<TimeHandle>,
     /// The I/O registrations.
     pub(crate) io: Arc<io::Registry>,
     /// Whether the driver's thread is parked (see `park.rs`).
@@ -58,6 +60,18 @@ impl Handle {
                 }
             }
             None => {}
+        }
+    }
+
+    /// A timer of this driver became its earliest (a new `Sleep`, or one
+    /// moved sooner): wake whoever sleeps bounded by this driver's timers.
+    /// That is this driver's thread, except on a multi-thread runtime,
+    /// whose timers bound only the wait of the worker asleep in the shared
+    /// epoll.
+    pub(crate) fn unpark_for_timer(&self) {
+        match &self.shared_io {
+            None => self.unpark(),
+            Some(shared) => shared.wake_sleeper(),
         }
     }
 }
@@ -90,7 +104,7 @@ struct WorkerIo {
 
 /// What the workers of a multi-thread runtime share of the one epoll
 /// instance that holds every descriptor, as tokio's I/O driver: at most one
-/// worker sleeps in it at a time (the one that set `sleeper`), the others
+/// worker sleeps in it at a time (the one that took `sleeper`), the others
 /// in their own epolls, which hold only their eventfds; a busy worker (or
 /// the watcher) takes its events without blocking, into its own buffer
 /// (epoll hands each event to one caller). A sleeping worker is woken
@@ -98,19 +112,38 @@ struct WorkerIo {
 ///
 /// So a socket's events go to whichever worker is free, and a worker stuck
 /// in a long poll holds none of them: it never sleeps while it runs a task.
+///
+/// The timers, too, are the runtime's: one shard per worker (a `Sleep`
+/// registers in the shard of the worker it is polled on, so inserts and
+/// removals seldom meet another thread), and every driver turn of any
+/// worker fires what is due in all of them. Only the worker asleep in the
+/// shared epoll bounds its wait by them, so a quiet runtime wakes one
+/// thread per deadline, not one per worker that holds timers; a worker
+/// asleep in its own epoll waits for a wake alone. A new earliest timer
+/// writes the shared eventfd if a worker sleeps there ([`wake_sleeper`]);
+/// if none does, some worker is awake and fires it at its next turn (or
+/// is about to sleep there and reads the shards after taking the role).
+///
+/// [`wake_sleeper`]: SharedIo::wake_sleeper
 #[derive(Debug)]
 pub(crate) struct SharedIo {
     registry: Arc<io::Registry>,
+    /// Every worker's timers, by worker index.
+    timers: Box<[Arc<TimeHandle>]>,
     unparker: Unparker,
-    /// Set by the worker that sleeps (or is about to) in the epoll, with a
-    /// compare-exchange: the role is taken, never waited for.
-    sleeper: AtomicBool,
+    /// Held by the worker that sleeps (or is about to) in the epoll: taken
+    /// with a compare-exchange, never waited for (`sleeper.rs`).
+    sleeper: SleeperRole,
 }
 
 impl SharedIo {
-    /// Creates the epoll instance and its eventfd; returns the epoll for
-    /// the workers' drivers ([`Driver::with_shared_io`]).
-    pub(crate) fn new() -> std::io::Result<(Arc<SharedIo>, Arc<OwnedFd>)> {
+    /// Creates the epoll instance, its eventfd and `workers` timer shards;
+    /// returns the epoll for the workers' drivers
+    /// ([`Driver::with_shared_io`]).
+    pub(crate) fn new(
+        workers: usize,
+        clock: &Arc<time::Clock>,
+    ) -> std::io::Result<(Arc<SharedIo>, Arc<OwnedFd>)> {
         let ep = Arc::new(crate::sys::epoll_create()?);
         let unparker = Unparker::new()?;
         if let Some(fd) = &*unparker.fd() {
@@ -125,8 +158,11 @@ impl SharedIo {
         }
         let io = SharedIo {
             registry: Arc::new(io::Registry::new(ep.clone())),
+            timers: (0..workers)
+                .map(|_| Arc::new(TimeHandle::new(clock.clone())))
+                .collect(),
             unparker,
-            sleeper: AtomicBool::new(false),
+            sleeper: SleeperRole::new(),
         };
         Ok((Arc::new(io), ep))
     }
@@ -139,6 +175,30 @@ impl SharedIo {
         self.unparker.close();
     }
 
+    /// Wakes the worker asleep in the shared epoll, if any, to bound its
+    /// wait by a new earliest timer, which this thread inserted under its
+    /// shard's lock (the handshake in `sleeper.rs`).
+    fn wake_sleeper(&self) {
+        if self.sleeper.is_taken() {
+            self.unparker.unpark();
+        }
+    }
+
+    /// The wait of a worker about to sleep in the shared epoll: `timeout`
+    /// shortened to the earliest deadline of every shard.
+    fn wait_timeout(&self, timeout: Option<Duration>) -> Option<Duration> {
+        self.timers
+            .iter()
+            .fold(timeout, |wait, timers| timers.wait_timeout(wait))
+    }
+
+    /// Fires what is due in every shard.
+    fn fire_expired(&self, wakers: &mut Vec<Waker>) {
+        for timers in &self.timers {
+            timers.fire_expired(wakers);
+        }
+    }
+
     /// For a thread that took the epoll's events without being about to
     /// sleep in it (the watcher): a worker may have parked in its own epoll
     /// while another one was about to sleep in the shared one and then did
@@ -146,8 +206,7 @@ impl SharedIo {
     /// take that place; else a quiet runtime would leave the descriptors
     /// unwatched.
     pub(crate) fn keep_watched<'a>(&self, drivers: impl Iterator<Item = &'a Handle>) {
-        fence(SeqCst);
-        if self.sleeper.load(SeqCst) {
+        if self.sleeper.is_taken() {
             return;
         }
         if let Some(sleeper) = drivers.into_iter().find(|h| h.park.is_parked_own()) {
@@ -159,22 +218,23 @@ impl SharedIo {
 impl Driver {
     /// Creates the epoll instance and the eventfd, and registers the latter.
     pub(crate) fn new(clock: Arc<time::Clock>) -> std::io::Result<Driver> {
-        Driver::build(None, clock)
+        Driver::build(None, Arc::new(TimeHandle::new(clock)))
     }
 
-    /// A multi-thread worker's driver: its descriptors live in `io`, its
-    /// own epoll holds only its eventfd.
+    /// Worker `index`'s driver: its descriptors live in `io`, its timers
+    /// are `io`'s shard `index`, its own epoll holds only its eventfd.
     pub(crate) fn with_shared_io(
         io: &Arc<SharedIo>,
         ep: Arc<OwnedFd>,
-        clock: Arc<time::Clock>,
+        index: usize,
     ) -> std::io::Result<Driver> {
-        let mut driver = Driver::build(Some(io.clone()), clock)?;
+        let time = io.timers[index].clone();
+        let mut driver = Driver::build(Some(io.clone()), time)?;
         driver.shared = Some(WorkerIo { io: io.clone(), ep });
         Ok(driver)
     }
 
-    fn build(shared: Option<Arc<SharedIo>>, clock: Arc<time::Clock>) -> std::io::Result<Driver> {
+    fn build(shared: Option<Arc<SharedIo>>, time: Arc<TimeHandle>) -> std::io::Result<Driver> {
         let unparker = Unparker::new()?;
         let selector = Selector::new()?;
         if let Some(fd) = &*unparker.fd() {
@@ -187,7 +247,7 @@ impl Driver {
             )?;
         }
         let handle = Arc::new(Handle {
-            time: TimeHandle::new(clock),
+            time,
             io: match &shared {
                 Some(shared) => shared.registry.clone(),
                 None => Arc::new(io::Registry::new(selector.shared_fd())),
@@ -220,48 +280,54 @@ impl Driver {
             // A non-blocking look with no descriptors registered could only
             // see the eventfd, whose wakes the scheduler already finds in its
             // injection queue: spare the system call.
-            self.handle.time.fire_expired(&mut self.expired);
+            self.fire_expired();
             return Ok(());
         }
         self.dispatch(timeout)
     }
 
-    /// Waits up to `timeout` (never past the earliest timer), in the own
-    /// epoll or, for a worker, the shared one, then dispatches I/O events
-    /// and fires expired timers.
+    /// Fires what is due: this driver's timers, or a worker's every
+    /// shard.
+    fn fire_expired(&mut self) {
+        match &self.shared {
+            None => self.handle.time.fire_expired(&mut self.expired),
+            Some(WorkerIo { io, .. }) => io.fire_expired(&mut self.expired),
+        }
+    }
+
+    /// Waits up to `timeout`, in the own epoll or, for a worker, the shared
+    /// one, then dispatches I/O events and fires expired timers. The wait
+    /// never passes the earliest timer, except a worker's in its own epoll:
+    /// the timers are the shared epoll's sleeper's to wait for.
     fn dispatch(&mut self, timeout: Option<Duration>) -> std::io::Result<()> {
         let handle = &*self.handle;
-        let wait = handle.time.wait_timeout(timeout);
         // Whether a look took the events of the shared epoll without
         // sleeping in it.
         let mut looked = None;
         match &self.shared {
-            None => self.selector.select(wait)?,
-            Some(WorkerIo { io, ep }) if wait == Some(Duration::ZERO) => {
-                self.selector.select_on(ep.as_fd(), wait)?;
+            None => self.selector.select(handle.time.wait_timeout(timeout))?,
+            Some(WorkerIo { io, ep }) if timeout == Some(Duration::ZERO) => {
+                self.selector.select_on(ep.as_fd(), timeout)?;
                 looked = Some(io);
             }
             Some(WorkerIo { io, ep }) => {
-                // Parked (announced) before looking at `sleeper`: pairs with
-                // the fence in `SharedIo::keep_watched`, so that the watcher
-                // sees this worker parked or this worker sees the role free.
-                fence(SeqCst);
-                // Sleep in the shared epoll if no other worker does and no
-                // wake has come since this one parked; else in the own
-                // epoll, which holds only the eventfd.
-                let shared = io
-                    .sleeper
-                    .compare_exchange(false, true, SeqCst, Relaxed)
-                    .is_ok();
+                // Parked (announced) before taking the role: the watcher
+                // sees this worker parked or this worker sees the role free
+                // (`sleeper.rs`). Sleep in the shared epoll if no other
+                // worker does and no wake has come since this one parked;
+                // else in the own epoll, which holds only the eventfd.
+                let shared = io.sleeper.try_take();
                 if shared && handle.park.sleep_shared() {
+                    io.sleeper.taken_now_read_timers();
+                    let wait = io.wait_timeout(timeout);
                     let waited = self.selector.select_on(ep.as_fd(), wait);
-                    io.sleeper.store(false, SeqCst);
+                    io.sleeper.release();
                     waited?;
                 } else {
                     if shared {
-                        io.sleeper.store(false, SeqCst);
+                        io.sleeper.release();
                     }
-                    self.selector.select(wait)?;
+                    self.selector.select(timeout)?;
                 }
             }
         }
@@ -274,13 +340,13 @@ impl Driver {
         handle.io.dispatch(events, &mut self.io_wakers);
         if let Some(io) = looked
             && unpark
-            && io.sleeper.load(SeqCst)
+            && io.sleeper.is_taken_now()
         {
             // The look took the edge that wakes the worker asleep in the
             // shared epoll: write it again.
             io.unparker.unpark();
         }
-        handle.time.fire_expired(&mut self.expired);
+        self.fire_expired();
         Ok(())
     }
 }

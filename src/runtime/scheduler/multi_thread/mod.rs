@@ -1,5 +1,5 @@
 //! The multi-thread flavor: one worker thread per core, each a [`Core`]
-//! with its own run queues, eventfd and timer wheel, joined by
+//! with its own run queues, eventfd and timer shard, joined by
 //! [`Workers`]:
 //!
 //! * a stealable run queue per worker ([`queue`]): an idle worker steals
@@ -11,8 +11,9 @@
 //! * the owned-task list, sharded by task id behind mutexes, since any
 //!   worker may complete any `Send` task;
 //! * one epoll instance for every descriptor ([`driver::SharedIo`]), which
-//!   at most one sleeping worker waits in, and busy workers look at
-//!   without blocking;
+//!   at most one sleeping worker waits in, bounded by every worker's
+//!   timers, and busy workers look at without blocking (firing every
+//!   shard's due timers);
 //! * each worker's driver behind a mutex that its worker holds while it
 //!   turns or sleeps in it, so that the watcher thread ([`watch`]) can turn
 //!   the driver of a worker stuck in a long poll (a try-lock: it never
@@ -290,16 +291,12 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
         "worker_threads must be between 1 and {}",
         idle::MAX_WORKERS
     );
-    // Every descriptor lives in one epoll (`SharedIo`); each worker's own
-    // holds its eventfd, and its timers are its own.
-    let (io, ep) = driver::SharedIo::new()?;
+    // Every descriptor lives in one epoll (`SharedIo`), every timer in one
+    // of its shards; each worker's own epoll holds its eventfd.
+    let (io, ep) = driver::SharedIo::new(n, &config.clock)?;
     let mut drivers = Vec::with_capacity(n);
-    for _ in 0..n {
-        drivers.push(Driver::with_shared_io(
-            &io,
-            ep.clone(),
-            config.clock.clone(),
-        )?);
+    for index in 0..n {
+        drivers.push(Driver::with_shared_io(&io, ep.clone(), index)?);
     }
     drop(ep);
     let mut locals = Vec::with_capacity(n);

@@ -2,10 +2,11 @@
 //! stuck in a long poll (or in `block_in_place`) from stranding the timers
 //! registered on its driver, and the shared epoll from going unwatched.
 //!
-//! A worker's timers live in its own wheel, which only that worker turns
-//! while it is awake. Its sockets live in the runtime's shared epoll, which
-//! a stuck worker never holds; but if every other worker is busy, nobody
-//! may look at it for a while. While some worker is awake, the watcher
+//! The timers live in per-worker shards that any worker's driver turn
+//! fires, and the sockets in the runtime's shared epoll, which a stuck
+//! worker never holds; but if every other worker is busy (or asleep in its
+//! own epoll while the stuck one last held the shared one), nobody may
+//! turn them for a while. While some worker is awake, the watcher
 //! looks at the awake workers every [`WATCH_INTERVAL`], and turns,
 //! non-blocking and under a try-lock, the driver of one that has not turned
 //! it itself for a whole interval. The wakes that turn dispatches come
