@@ -876,6 +876,15 @@ impl Core {
                 None => break,
             }
         }
+        // A lone worker's `Send` tasks (the runtime's list when it has
+        // peers, which the runtime's shutdown drops).
+        if let Some(worker) = &self.worker {
+            while let Some(task) = worker.pop_owned() {
+                task.shutdown();
+                task.drop_ref();
+                worker.mt.metrics.task_finished();
+            }
+        }
     }
 
     /// Shuts this core's driver down: timers complete (later polls panic

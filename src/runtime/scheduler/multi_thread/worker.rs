@@ -25,7 +25,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use super::Workers;
 use super::queue::{CAPACITY, Local};
 use crate::runtime::scheduler::{Core, Shared};
-use crate::runtime::task::{JoinHandle, RawTask, new_task};
+use crate::runtime::task::{JoinHandle, OwnedTasks, RawTask, new_task};
 
 /// The most tasks taken from the injection queue at once.
 const INJECT_BATCH: usize = 64;
@@ -66,6 +66,15 @@ pub(crate) struct Worker {
     /// atomics and no overflow to the injection queue. Empty when there
     /// are peers.
     solo: RefCell<VecDeque<RawTask>>,
+    /// A lone worker's owned tasks, instead of the runtime's sharded list:
+    /// only this thread binds them (at spawn, or when it takes them from
+    /// the injection queue), completes them (tasks run only on workers)
+    /// and drops the rest at its exit, so no lock. Empty when there are
+    /// peers.
+    solo_owned: RefCell<OwnedTasks>,
+    /// Set when a lone worker drops its tasks at exit: a task spawned from
+    /// one of their drops is cancelled.
+    solo_closed: Cell<bool>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -95,6 +104,8 @@ impl Worker {
             parked: Cell::new(false),
             alone,
             solo: RefCell::new(VecDeque::new()),
+            solo_owned: RefCell::new(OwnedTasks::default()),
+            solo_closed: Cell::new(false),
         }
     }
 
@@ -116,7 +127,7 @@ impl Worker {
         F::Output: Send + 'static,
     {
         let (raw, handle) = new_task(future, self.mt.clone());
-        if self.workers().bind(raw).is_err() {
+        if self.bind(raw).is_err() {
             // Spawned during shutdown: never runs.
             raw.cancel_new();
             return handle;
@@ -124,6 +135,32 @@ impl Worker {
         self.mt.metrics.task_spawned();
         self.push(raw);
         handle
+    }
+
+    /// Links a new task of this runtime into its owned list (a lone
+    /// worker's own); fails once shutdown has closed that list.
+    fn bind(&self, task: RawTask) -> Result<(), ()> {
+        if !self.alone {
+            return self.workers().bind(task);
+        }
+        if self.solo_closed.get() {
+            return Err(());
+        }
+        self.solo_owned.borrow_mut().push(task);
+        Ok(())
+    }
+
+    /// Takes a task of `mt` off a lone worker's owned list (it completes);
+    /// returns whether it was listed.
+    pub(crate) fn unlist(&self, mt: &Arc<Shared>, task: RawTask) -> bool {
+        self.alone && Arc::ptr_eq(&self.mt, mt) && self.solo_owned.borrow_mut().remove(task)
+    }
+
+    /// At a lone worker's exit: closes its owned list and takes its next
+    /// task, to drop.
+    pub(crate) fn pop_owned(&self) -> Option<RawTask> {
+        self.solo_closed.set(true);
+        self.solo_owned.borrow_mut().pop()
     }
 
     /// Queues a `Send` task of this runtime on this worker (one reference
@@ -179,10 +216,13 @@ impl Worker {
         } else {
             None
         };
-        let task = remote_first.or_else(|| self.ring.borrow_mut().pop().map(RawTask::from_addr));
-        let task = task
-            .or_else(|| self.pop_solo())
-            .or_else(|| self.pop_injected())?;
+        let task = if self.alone {
+            // Its queue is the deque (the ring stays empty).
+            remote_first.or_else(|| self.pop_solo())
+        } else {
+            remote_first.or_else(|| self.ring.borrow_mut().pop().map(RawTask::from_addr))
+        };
+        let task = task.or_else(|| self.pop_injected())?;
         self.found_work();
         Some(task)
     }
@@ -209,8 +249,15 @@ impl Worker {
             return None;
         }
         let mut ring = self.ring.borrow_mut();
+        // A lone worker's go to its own queue (unbounded: no room to reserve).
+        let mut solo = self.solo.borrow_mut();
         let share = inject.len() / self.workers().len() + 1;
-        let max = share.min(ring.remaining_slots() + 1).min(INJECT_BATCH);
+        let room = if self.alone {
+            INJECT_BATCH
+        } else {
+            ring.remaining_slots() + 1
+        };
+        let max = share.min(room).min(INJECT_BATCH);
         let workers = self.workers();
         let mut first = None;
         let mut refused = Vec::new();
@@ -222,16 +269,23 @@ impl Worker {
             // lock. Another worker holding that lock makes this take none:
             // that worker takes its share, and the rest waits for the next
             // look (the last searcher looks once more before it sleeps).
-            if spawned && workers.bind(task).is_err() {
+            if spawned && self.bind(task).is_err() {
                 refused.push(task);
             } else if first.is_none() {
                 first = Some(task);
+            } else if self.alone {
+                solo.push_back(task);
             } else {
                 ring.push_back(task.addr(), |_| unreachable!("room was reserved"));
             }
         });
+        // Nobody steals from a lone worker: no one to wake.
         let surplus = !ring.is_empty();
         drop(ring);
+        if self.alone {
+            self.solo_depth(solo.len());
+        }
+        drop(solo);
         for task in refused {
             task.cancel_new();
             self.mt.metrics.task_finished();
