@@ -106,7 +106,8 @@ struct Remote {
     turns: AtomicU64,
     /// A lone worker's queue length (its queue is not the stealable one),
     /// for the metrics.
-    solo_depth: AtomicUsize,
+    /// (Shared with the worker, which stores it at every push and pop.)
+    solo_depth: Arc<AtomicUsize>,
 }
 
 /// One shard of the owned-task list.
@@ -218,6 +219,11 @@ impl Workers {
         self.remotes.len()
     }
 
+    /// Where worker `i` stores its lone queue's length.
+    pub(crate) fn solo_depth(&self, i: usize) -> Arc<AtomicUsize> {
+        self.remotes[i].solo_depth.clone()
+    }
+
     /// The number of tasks in the run queue of worker `i` (a hint).
     pub(crate) fn queue_depth(&self, i: usize) -> usize {
         self.remotes[i].steal.len() + self.remotes[i].solo_depth.load(Relaxed)
@@ -313,7 +319,7 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
             driver: cell,
             handle,
             turns: AtomicU64::new(0),
-            solo_depth: AtomicUsize::new(0),
+            solo_depth: Arc::default(),
         });
     }
     let shards = (4 * n).next_power_of_two();

@@ -20,7 +20,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use super::Workers;
 use super::queue::{CAPACITY, Local};
@@ -75,6 +75,8 @@ pub(crate) struct Worker {
     /// Set when a lone worker drops its tasks at exit: a task spawned from
     /// one of their drops is cancelled.
     solo_closed: Cell<bool>,
+    /// A lone worker's queue length, for the metrics (its `Remote`'s).
+    depth: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -91,7 +93,9 @@ impl std::fmt::Debug for Worker {
 
 impl Worker {
     pub(crate) fn new(mt: Arc<Shared>, index: usize, ring: Local<CAPACITY>) -> Worker {
-        let alone = mt.workers.as_ref().is_some_and(|w| w.len() == 1);
+        let workers = mt.workers.as_ref().expect("a worker's runtime has workers");
+        let alone = workers.len() == 1;
+        let depth = workers.solo_depth(index);
         Worker {
             mt,
             index,
@@ -106,6 +110,7 @@ impl Worker {
             solo: RefCell::new(VecDeque::new()),
             solo_owned: RefCell::new(OwnedTasks::default()),
             solo_closed: Cell::new(false),
+            depth,
         }
     }
 
@@ -236,9 +241,7 @@ impl Worker {
     }
 
     fn solo_depth(&self, len: usize) {
-        self.workers().remotes[self.index]
-            .solo_depth
-            .store(len, Relaxed);
+        self.depth.store(len, Relaxed);
     }
 
     /// Takes this worker's share of the injection queue: the first task to
