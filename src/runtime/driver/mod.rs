@@ -68,10 +68,15 @@ impl Handle {
     /// That is this driver's thread, except on a multi-thread runtime,
     /// whose timers bound only the wait of the worker asleep in the shared
     /// epoll.
+    ///
+    /// With the clock paused no wait is bounded by a timer; the new timer
+    /// is news for the auto-advance instead (`time/clock.rs`), which counts
+    /// a notified driver as busy: it wakes this driver's thread, as on the
+    /// current-thread runtime.
     pub(crate) fn unpark_for_timer(&self) {
         match &self.shared_io {
-            None => self.unpark(),
-            Some(shared) => shared.wake_sleeper(),
+            Some(shared) if !self.time.clock.is_paused() => shared.wake_sleeper(),
+            _ => self.unpark(),
         }
     }
 }
