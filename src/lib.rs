@@ -242,7 +242,8 @@
 //!   ring with one compare-exchange and copies it into its own. The ring has
 //!   no `unsafe` and is model-checked with loom (push, pop, steal, overflow,
 //!   two stealers). A lone worker (`worker_threads(1)`) has nobody to steal
-//!   from it: its tasks queue in a plain deque, as the current-thread core's.
+//!   from it: its tasks queue in a plain deque, as the current-thread core's,
+//!   and it keeps its owned tasks in a list of its own, without a lock.
 //!   A surplus wakes no sleeper while as many workers are awake as the
 //!   process may use CPUs (they would only time-slice).
 //! - *The injection queue.* Spawns and wakes from threads that are not

@@ -312,7 +312,9 @@ impl Runtime {
     /// is up is left to finish it on its own, as in tokio: the task it polls
     /// is dropped on that thread when the poll returns, then the tasks pinned
     /// to that worker (`spawn_local`); every other task is dropped before this
-    /// returns. Timers and sockets keep being served until that worker has
+    /// returns, except on a runtime with one worker, which keeps its tasks
+    /// in a list of its own (no lock on its spawns and completions) and drops
+    /// them when it leaves. Timers and sockets keep being served until that worker has
     /// left (it may still wait on them); the last worker out then shuts
     /// the drivers down, and from then on they behave as for any runtime
     /// that is gone (timers panic when polled, sockets fail).

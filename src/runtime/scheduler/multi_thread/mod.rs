@@ -9,7 +9,8 @@
 //! * the idle bookkeeping ([`idle`]): which workers sleep, how many search,
 //!   so that new work wakes one sleeper and only when nobody searches;
 //! * the owned-task list, sharded by task id behind mutexes, since any
-//!   worker may complete any `Send` task;
+//!   worker may complete any `Send` task (a lone worker keeps its own,
+//!   without a lock: only its thread binds, completes and drops them);
 //! * one epoll instance for every descriptor ([`driver::SharedIo`]), which
 //!   at most one sleeping worker waits in, bounded by every worker's
 //!   timers, and busy workers look at without blocking (firing every
@@ -419,7 +420,7 @@ impl Launched {
     /// A worker still stuck in a poll at the deadline is left to finish on
     /// its own, as in tokio: the tasks it is not polling are dropped here
     /// as usual (the one it polls is dropped when its poll returns, on that
-    /// thread), the drivers keep serving timers and sockets (the watcher
+    /// thread; a lone worker's, all of them, when it leaves), the drivers keep serving timers and sockets (the watcher
     /// turns them) until it has returned, dropped the tasks pinned to it
     /// and exited; it then shuts them down, as the last worker out.
     pub(crate) fn shutdown(&mut self, deadline: Option<Instant>) {
