@@ -313,11 +313,11 @@ impl Runtime {
     /// is dropped on that thread when the poll returns, then the tasks pinned
     /// to that worker (`spawn_local`); every other task is dropped before this
     /// returns, except on a runtime with one worker, which keeps its tasks
-    /// in a list of its own (no lock on its spawns and completions) and drops
-    /// them when it leaves. Timers and sockets keep being served until that worker has
-    /// left (it may still wait on them); the last worker out then shuts
-    /// the drivers down, and from then on they behave as for any runtime
-    /// that is gone (timers panic when polled, sockets fail).
+    /// in a list of its own (no lock on its spawns and completions) and
+    /// drops them when it leaves. Timers and sockets keep being served until
+    /// that worker has left (it may still wait on them); the last worker out
+    /// then shuts the drivers down, and from then on they behave as for any
+    /// runtime that is gone (timers panic when polled, sockets fail).
     ///
     /// # Panics
     /// Inside an asynchronous context, unless `timeout` is zero, as dropping
@@ -517,8 +517,9 @@ impl Builder {
 
     /// A builder for the multi-thread runtime: worker threads (one per CPU
     /// unless [`worker_threads`](Builder::worker_threads) says otherwise)
-    /// run the spawned tasks, each with its own run queue and timers (the
-    /// sockets share one epoll), and idle workers steal from busy ones.
+    /// run the spawned tasks, each with its own run queue (the sockets
+    /// share one epoll, the timers one sharded set), and idle workers steal
+    /// from busy ones.
     ///
     /// ```
     /// let rt = guillotine::runtime::Builder::new_multi_thread().build().unwrap();

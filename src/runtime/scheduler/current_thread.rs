@@ -90,7 +90,8 @@ pub(crate) struct Core {
     pub(crate) shared: Arc<Shared>,
     /// Tasks ready to be polled; one reference per entry.
     run_queue: RefCell<VecDeque<RawTask>>,
-    /// Every unfinished task of `shared`.
+    /// Every unfinished task of `shared` (and, on a lone worker, of its
+    /// runtime: see `Worker::alone`).
     owned: RefCell<OwnedTasks>,
     /// The epoll driver (behind a mutex only for a worker's idle peers).
     driver: Arc<DriverCell>,
@@ -456,7 +457,7 @@ impl Core {
         F::Output: Send + 'static,
     {
         match &self.worker {
-            Some(worker) => worker.spawn(future),
+            Some(worker) => worker.spawn(self, future),
             None => self.spawn(future),
         }
     }
@@ -536,15 +537,31 @@ impl Core {
     fn next_task(&self) -> Option<RawTask> {
         let task = self.run_queue.borrow_mut().pop_front();
         match &self.worker {
-            Some(worker) if task.is_none() => worker.pop(),
+            Some(worker) if task.is_none() => worker.pop(self),
             _ => task,
         }
     }
 
+    /// Lists a new task in this core's owned list (a lone worker's `Send`
+    /// task); fails once this core has begun shutting its tasks down.
+    pub(crate) fn list(&self, task: RawTask) -> Result<(), ()> {
+        if self.closed.get() {
+            return Err(());
+        }
+        self.owned.borrow_mut().push(task);
+        Ok(())
+    }
+
     /// Takes a task of `shared` off this core's owned list, if this core
-    /// owns that runtime's tasks; returns whether it was listed.
+    /// owns that runtime's tasks (its own, or a lone worker's runtime's);
+    /// returns whether it was listed.
     pub(crate) fn unlist(&self, shared: &Arc<Shared>, task: RawTask) -> bool {
-        if Arc::ptr_eq(&self.shared, shared) {
+        let owns = Arc::ptr_eq(&self.shared, shared)
+            || self
+                .worker
+                .as_ref()
+                .is_some_and(|w| w.alone && Arc::ptr_eq(&w.mt, shared));
+        if owns {
             return self.owned.borrow_mut().remove(task);
         }
         let local = self.local.borrow();
@@ -788,7 +805,7 @@ impl Core {
                     if worker.is_shutdown() {
                         return None;
                     }
-                    worker.maintenance();
+                    worker.maintenance(self);
                 }
             } else if idle {
                 // Out of work: the run queues are empty (a task woken on this
@@ -874,15 +891,6 @@ impl Core {
             match queued {
                 Some(task) => task.drop_ref(),
                 None => break,
-            }
-        }
-        // A lone worker's `Send` tasks (the runtime's list when it has
-        // peers, which the runtime's shutdown drops).
-        if let Some(worker) = &self.worker {
-            while let Some(task) = worker.pop_owned() {
-                task.shutdown();
-                task.drop_ref();
-                worker.mt.metrics.task_finished();
             }
         }
     }

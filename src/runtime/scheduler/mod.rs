@@ -250,13 +250,10 @@ pub(crate) fn schedule(task: RawTask) {
 pub(crate) fn release(task: RawTask) -> bool {
     let shared = &task.header().shared;
     let listed = match &shared.workers {
-        // A lone worker's own list: tasks complete only on their worker.
-        Some(workers) if workers.len() == 1 => context::with_core(|core| {
-            core.and_then(|core| core.worker.as_ref())
-                .is_some_and(|worker| worker.unlist(shared, task))
-        }),
-        Some(workers) => workers.unbind(task),
-        None => context::with_core(|core| core.is_some_and(|core| core.unlist(shared, task))),
+        // With peers, any worker may complete it. A lone worker's tasks are
+        // its core's, and complete only on it, as a current-thread core's.
+        Some(workers) if workers.len() > 1 => workers.unbind(task),
+        _ => context::with_core(|core| core.is_some_and(|core| core.unlist(shared, task))),
     };
     if listed {
         shared.metrics.task_finished();

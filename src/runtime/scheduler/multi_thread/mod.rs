@@ -106,8 +106,7 @@ struct Remote {
     /// stops moving while it is awake is stuck in a poll (see [`watch`]).
     turns: AtomicU64,
     /// A lone worker's queue length (its queue is not the stealable one),
-    /// for the metrics.
-    /// (Shared with the worker, which stores it at every push and pop.)
+    /// for the metrics; the worker stores it at every push and pop.
     solo_depth: Arc<AtomicUsize>,
 }
 
@@ -420,8 +419,9 @@ impl Launched {
     /// A worker still stuck in a poll at the deadline is left to finish on
     /// its own, as in tokio: the tasks it is not polling are dropped here
     /// as usual (the one it polls is dropped when its poll returns, on that
-    /// thread; a lone worker's, all of them, when it leaves), the drivers keep serving timers and sockets (the watcher
-    /// turns them) until it has returned, dropped the tasks pinned to it
+    /// thread; a lone worker's, all of them, when it leaves), the drivers
+    /// keep serving timers and sockets (the watcher turns them) until it
+    /// has returned, dropped the tasks pinned to it
     /// and exited; it then shuts them down, as the last worker out.
     pub(crate) fn shutdown(&mut self, deadline: Option<Instant>) {
         let shared = &self.shared;

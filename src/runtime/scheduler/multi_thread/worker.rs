@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use super::Workers;
 use super::queue::{CAPACITY, Local};
 use crate::runtime::scheduler::{Core, Shared};
-use crate::runtime::task::{JoinHandle, OwnedTasks, RawTask, new_task};
+use crate::runtime::task::{JoinHandle, RawTask, new_task};
 
 /// The most tasks taken from the injection queue at once.
 const INJECT_BATCH: usize = 64;
@@ -60,21 +60,14 @@ pub(crate) struct Worker {
     /// worker has left the list.
     parked: Cell<bool>,
     /// Whether this is the runtime's only worker: nobody steals, so its
-    /// tasks queue in `solo` instead of the stealable run queue.
-    alone: bool,
+    /// tasks queue in `solo` instead of the stealable run queue; and only
+    /// its thread lists, completes and drops them, so they are owned by its
+    /// core's list (no lock), as a current-thread core's.
+    pub(crate) alone: bool,
     /// A lone worker's run queue: as the current-thread runtime's, with no
     /// atomics and no overflow to the injection queue. Empty when there
     /// are peers.
     solo: RefCell<VecDeque<RawTask>>,
-    /// A lone worker's owned tasks, instead of the runtime's sharded list:
-    /// only this thread binds them (at spawn, or when it takes them from
-    /// the injection queue), completes them (tasks run only on workers)
-    /// and drops the rest at its exit, so no lock. Empty when there are
-    /// peers.
-    solo_owned: RefCell<OwnedTasks>,
-    /// Set when a lone worker drops its tasks at exit: a task spawned from
-    /// one of their drops is cancelled.
-    solo_closed: Cell<bool>,
     /// A lone worker's queue length, for the metrics (its `Remote`'s).
     depth: Arc<AtomicUsize>,
 }
@@ -108,8 +101,6 @@ impl Worker {
             parked: Cell::new(false),
             alone,
             solo: RefCell::new(VecDeque::new()),
-            solo_owned: RefCell::new(OwnedTasks::default()),
-            solo_closed: Cell::new(false),
             depth,
         }
     }
@@ -125,14 +116,14 @@ impl Worker {
         self.workers().is_shutdown()
     }
 
-    /// Spawns a `Send` task onto this worker's run queue.
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    /// Spawns a `Send` task onto this worker's run queue (`core`: its own).
+    pub(crate) fn spawn<F>(&self, core: &Core, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         let (raw, handle) = new_task(future, self.mt.clone());
-        if self.bind(raw).is_err() {
+        if self.bind(core, raw).is_err() {
             // Spawned during shutdown: never runs.
             raw.cancel_new();
             return handle;
@@ -143,29 +134,13 @@ impl Worker {
     }
 
     /// Links a new task of this runtime into its owned list (a lone
-    /// worker's own); fails once shutdown has closed that list.
-    fn bind(&self, task: RawTask) -> Result<(), ()> {
-        if !self.alone {
-            return self.workers().bind(task);
+    /// worker's: its core's); fails once shutdown has closed that list.
+    fn bind(&self, core: &Core, task: RawTask) -> Result<(), ()> {
+        if self.alone {
+            core.list(task)
+        } else {
+            self.workers().bind(task)
         }
-        if self.solo_closed.get() {
-            return Err(());
-        }
-        self.solo_owned.borrow_mut().push(task);
-        Ok(())
-    }
-
-    /// Takes a task of `mt` off a lone worker's owned list (it completes);
-    /// returns whether it was listed.
-    pub(crate) fn unlist(&self, mt: &Arc<Shared>, task: RawTask) -> bool {
-        self.alone && Arc::ptr_eq(&self.mt, mt) && self.solo_owned.borrow_mut().remove(task)
-    }
-
-    /// At a lone worker's exit: closes its owned list and takes its next
-    /// task, to drop.
-    pub(crate) fn pop_owned(&self) -> Option<RawTask> {
-        self.solo_closed.set(true);
-        self.solo_owned.borrow_mut().pop()
     }
 
     /// Queues a `Send` task of this runtime on this worker (one reference
@@ -213,11 +188,11 @@ impl Worker {
 
     /// The next task of this worker's run queue, or a batch from the
     /// injection queue when it is empty or its turn has come.
-    pub(crate) fn pop(&self) -> Option<RawTask> {
+    pub(crate) fn pop(&self, core: &Core) -> Option<RawTask> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
         let remote_first = if tick.is_multiple_of(INJECT_EVERY) {
-            self.pop_injected()
+            self.pop_injected(core)
         } else {
             None
         };
@@ -227,7 +202,7 @@ impl Worker {
         } else {
             remote_first.or_else(|| self.ring.borrow_mut().pop().map(RawTask::from_addr))
         };
-        let task = task.or_else(|| self.pop_injected())?;
+        let task = task.or_else(|| self.pop_injected(core))?;
         self.found_work();
         Some(task)
     }
@@ -246,7 +221,7 @@ impl Worker {
 
     /// Takes this worker's share of the injection queue: the first task to
     /// run, the rest onto the run queue.
-    fn pop_injected(&self) -> Option<RawTask> {
+    fn pop_injected(&self, core: &Core) -> Option<RawTask> {
         let inject = &self.mt.inject;
         if inject.is_empty() {
             return None;
@@ -272,7 +247,7 @@ impl Worker {
             // lock. Another worker holding that lock makes this take none:
             // that worker takes its share, and the rest waits for the next
             // look (the last searcher looks once more before it sleeps).
-            if spawned && self.bind(task).is_err() {
+            if spawned && self.bind(core, task).is_err() {
                 refused.push(task);
             } else if first.is_none() {
                 first = Some(task);
@@ -305,8 +280,8 @@ impl Worker {
     /// Every `event_interval` polls: take from the injection queue even
     /// though the run queue is not empty, so that remote spawns and wakes
     /// are not starved by local chains.
-    pub(crate) fn maintenance(&self) {
-        if let Some(task) = self.pop_injected() {
+    pub(crate) fn maintenance(&self, core: &Core) {
+        if let Some(task) = self.pop_injected(core) {
             self.push(task);
         }
     }
@@ -340,7 +315,7 @@ impl Worker {
             self.searching.set(true);
         }
         if self.searching.get()
-            && let Some(task) = self.steal().or_else(|| self.pop_injected())
+            && let Some(task) = self.steal().or_else(|| self.pop_injected(core))
         {
             self.found_work();
             core.run_task(task);
