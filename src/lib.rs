@@ -243,7 +243,8 @@
 //!   no `unsafe` and is model-checked with loom (push, pop, steal, overflow,
 //!   two stealers). A lone worker (`worker_threads(1)`) has nobody to steal
 //!   from it: its tasks queue in a plain deque, as the current-thread core's,
-//!   and it keeps its owned tasks in a list of its own, without a lock.
+//!   and its core owns them in the same list as its pinned tasks, without a
+//!   lock (only its thread lists, completes and drops them).
 //!   A surplus wakes no sleeper while as many workers are awake as the
 //!   process may use CPUs (they would only time-slice).
 //! - *The injection queue.* Spawns and wakes from threads that are not
