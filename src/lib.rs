@@ -242,9 +242,11 @@
 //!   ring with one compare-exchange and copies it into its own. The ring has
 //!   no `unsafe` and is model-checked with loom (push, pop, steal, overflow,
 //!   two stealers). A lone worker (`worker_threads(1)`) has nobody to steal
-//!   from it: its tasks queue in a plain deque, as the current-thread core's,
-//!   and its core owns them in the same list as its pinned tasks, without a
-//!   lock (only its thread lists, completes and drops them).
+//!   from it and nobody to share with: its `Send` tasks live as a
+//!   current-thread core's, in its core's run queue and owned list beside
+//!   its pinned tasks, without a lock (only its thread lists, completes and
+//!   drops them); it drains the injection queue once per round of its tick
+//!   loop, as that core does.
 //!   A surplus wakes no sleeper while as many workers are awake as the
 //!   process may use CPUs (they would only time-slice).
 //! - *The injection queue.* Spawns and wakes from threads that are not

@@ -325,13 +325,20 @@ fn a_lone_workers_queued_tasks_are_dropped_at_shutdown() {
         let _ = tx.send(metrics.worker_local_queue_depth(0));
     }));
     assert_eq!(rx.recv().unwrap(), 1_000, "the metrics count the queue");
+    // Read from this thread: what the worker stored after its last round,
+    // which polled every queued task once (each then waits, unqueued).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while rt.metrics().worker_local_queue_depth(0) != 0 {
+        assert!(Instant::now() < deadline, "a stale queue depth");
+        std::thread::sleep(Duration::from_millis(1));
+    }
     drop(rt);
     assert_eq!(dropped.load(SeqCst), 1_000);
 }
 
-/// `block_in_place` on a lone worker hands its queued tasks to the
-/// injection queue; with no other worker they wait for it (as the docs
-/// say), and none is lost.
+/// `block_in_place` on a lone worker leaves its queued tasks in its queue;
+/// with no other worker they wait for it (as the docs say), and none is
+/// lost.
 #[test]
 fn block_in_place_on_a_lone_worker_loses_no_queued_task() {
     let rt = rt(1);

@@ -267,7 +267,10 @@ impl RuntimeMetrics {
 
     /// The number of tasks in worker `worker`'s run queue (a snapshot; 0
     /// on the current-thread runtime). A lone worker's queue is unbounded
-    /// (nobody steals from it); with peers it holds at most 256.
+    /// (nobody steals from it) and counts its `spawn_local` tasks too; read
+    /// from another thread it is the length at the end of the worker's
+    /// last round of polls (at most `event_interval` polls old, as tokio's
+    /// current-thread figure). With peers it holds at most 256.
     ///
     /// # Panics
     /// If `worker` is not below [`num_workers`](Self::num_workers).
@@ -279,7 +282,12 @@ impl RuntimeMetrics {
     pub fn worker_local_queue_depth(&self, worker: usize) -> usize {
         self.worker(worker);
         match &self.shared.workers {
-            Some(workers) => workers.queue_depth(worker),
+            // A lone worker asked on its own thread reads its queue; others
+            // read what it stored at its last round.
+            Some(workers) => crate::runtime::context::with_core(|core| {
+                core.and_then(|core| core.lone_worker_depth(&self.shared))
+            })
+            .unwrap_or_else(|| workers.queue_depth(worker)),
             None => 0,
         }
     }

@@ -361,7 +361,7 @@ impl Core {
         }
         match &self.worker {
             Some(worker) if Arc::ptr_eq(&worker.mt, shared) => {
-                worker.push(task);
+                worker.push(self, task);
                 true
             }
             Some(_) => false,
@@ -512,8 +512,24 @@ impl Core {
         }
     }
 
+    /// Queues a task this core runs: one of its own, or a lone worker's
+    /// `Send` task (`Worker::alone`).
+    pub(crate) fn push_back(&self, task: RawTask) {
+        self.run_queue.borrow_mut().push_back(task);
+    }
+
+    /// This core's queue length, if it is the lone worker of `runtime`
+    /// (whose queue it is); read on its own thread.
+    pub(crate) fn lone_worker_depth(&self, runtime: &Arc<Shared>) -> Option<usize> {
+        let worker = self.worker.as_ref()?;
+        if !worker.alone || !Arc::ptr_eq(&worker.mt, runtime) {
+            return None;
+        }
+        Some(self.run_queue.try_borrow().ok()?.len())
+    }
+
     /// Moves everything other threads queued for this core onto its run
-    /// queue.
+    /// queue (a lone worker's too: it has no peer to share them with).
     fn drain_inject(&self) {
         let mut rq = self.run_queue.borrow_mut();
         let mut owned = self.owned.borrow_mut();
@@ -523,6 +539,16 @@ impl Core {
             }
             rq.push_back(task);
         });
+        if let Some(worker) = self.worker.as_ref().filter(|w| w.alone) {
+            // The core closes its list only at the worker's exit, after
+            // shutdown closed this queue: a new task here is always listed.
+            worker.mt.inject.drain(|task, spawned| {
+                if spawned {
+                    owned.push(task);
+                }
+                rq.push_back(task);
+            });
+        }
         // The attached home's tasks woken from other threads (never spawned
         // there: its owned list took them at their spawn).
         if let Some(home) = self.local.borrow().as_ref()
@@ -576,7 +602,7 @@ impl Core {
         match task.run() {
             RunOutcome::Idle | RunOutcome::Stale => task.drop_ref(),
             RunOutcome::Reschedule => match &self.worker {
-                Some(worker) if !own => worker.push(task),
+                Some(worker) if !own => worker.push(self, task),
                 // Its own, or (a current-thread core) the attached home's,
                 // whose entries stay in this queue while it is attached.
                 _ => {
@@ -791,6 +817,9 @@ impl Core {
                 };
                 self.run_task(task);
                 ran += 1;
+            }
+            if let Some(worker) = self.worker.as_ref().filter(|w| w.alone) {
+                worker.store_depth(self.run_queue.borrow().len());
             }
             since_turn += ran;
             let idle = ran < interval && !self.main.woken.load(Acquire);

@@ -105,8 +105,9 @@ struct Remote {
     /// How often the worker turned its own driver: a worker whose count
     /// stops moving while it is awake is stuck in a poll (see [`watch`]).
     turns: AtomicU64,
-    /// A lone worker's queue length (its queue is not the stealable one),
-    /// for the metrics; the worker stores it at every push and pop.
+    /// A lone worker's queue length (its queue is its core's, not the
+    /// stealable one), for the metrics from other threads; the worker
+    /// stores it once per round of its tick loop.
     solo_depth: Arc<AtomicUsize>,
 }
 

@@ -13,11 +13,13 @@
 //!   whenever their own queue runs dry, and every `event_interval` polls
 //!   even when it does not, so busy local chains cannot starve remote work.
 //!
+//! A lone worker (`Worker::alone`) has no ring: its tasks go where a
+//! current-thread core's go, onto its core's queue.
+//!
 //! A worker stuck in a long poll has its driver turned by the runtime's
 //! watcher thread (`watch.rs`).
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -59,16 +61,13 @@ pub(crate) struct Worker {
     /// of that turn could pick this very worker; it waits until the
     /// worker has left the list.
     parked: Cell<bool>,
-    /// Whether this is the runtime's only worker: nobody steals, so its
-    /// tasks queue in `solo` instead of the stealable run queue; and only
-    /// its thread lists, completes and drops them, so they are owned by its
-    /// core's list (no lock), as a current-thread core's.
+    /// Whether this is the runtime's only worker: nobody steals and only
+    /// its thread lists, completes and drops its tasks, so they live as a
+    /// current-thread core's do: in its core's run queue (the stealable
+    /// ring stays empty) and its core's owned list (no lock).
     pub(crate) alone: bool,
-    /// A lone worker's run queue: as the current-thread runtime's, with no
-    /// atomics and no overflow to the injection queue. Empty when there
-    /// are peers.
-    solo: RefCell<VecDeque<RawTask>>,
-    /// A lone worker's queue length, for the metrics (its `Remote`'s).
+    /// A lone worker's queue length for the metrics (its `Remote`'s),
+    /// stored once per round of its tick loop.
     depth: Arc<AtomicUsize>,
 }
 
@@ -76,10 +75,7 @@ impl std::fmt::Debug for Worker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Worker")
             .field("index", &self.index)
-            .field(
-                "queued",
-                &(self.ring.borrow().len() + self.solo.borrow().len()),
-            )
+            .field("queued", &self.ring.borrow().len())
             .finish_non_exhaustive()
     }
 }
@@ -100,7 +96,6 @@ impl Worker {
             in_turn: Cell::new(false),
             parked: Cell::new(false),
             alone,
-            solo: RefCell::new(VecDeque::new()),
             depth,
         }
     }
@@ -129,7 +124,7 @@ impl Worker {
             return handle;
         }
         self.mt.metrics.task_spawned();
-        self.push(raw);
+        self.push(core, raw);
         handle
     }
 
@@ -144,12 +139,11 @@ impl Worker {
     }
 
     /// Queues a `Send` task of this runtime on this worker (one reference
-    /// handed over), and wakes a sleeper to steal if there is a surplus.
-    pub(crate) fn push(&self, task: RawTask) {
+    /// handed over; `core`: its own), and wakes a sleeper to steal if there
+    /// is a surplus.
+    pub(crate) fn push(&self, core: &Core, task: RawTask) {
         if self.alone {
-            let mut solo = self.solo.borrow_mut();
-            solo.push_back(task);
-            self.solo_depth(solo.len());
+            core.push_back(task);
             return;
         }
         let mut ring = self.ring.borrow_mut();
@@ -186,36 +180,32 @@ impl Worker {
         r
     }
 
-    /// The next task of this worker's run queue, or a batch from the
-    /// injection queue when it is empty or its turn has come.
+    /// The next task of this worker's run queue (its core's queue is
+    /// empty), or a batch from the injection queue when it is empty or its
+    /// turn has come.
     pub(crate) fn pop(&self, core: &Core) -> Option<RawTask> {
-        let tick = self.tick.get().wrapping_add(1);
-        self.tick.set(tick);
-        let remote_first = if tick.is_multiple_of(INJECT_EVERY) {
+        let task = if self.alone {
+            // Its queue is its core's, which was empty; the core drains the
+            // injection queue once per round as a current-thread core does.
             self.pop_injected(core)
         } else {
-            None
-        };
-        let task = if self.alone {
-            // Its queue is the deque (the ring stays empty).
-            remote_first.or_else(|| self.pop_solo())
-        } else {
-            remote_first.or_else(|| self.ring.borrow_mut().pop().map(RawTask::from_addr))
-        };
-        let task = task.or_else(|| self.pop_injected(core))?;
+            let tick = self.tick.get().wrapping_add(1);
+            self.tick.set(tick);
+            let remote_first = if tick.is_multiple_of(INJECT_EVERY) {
+                self.pop_injected(core)
+            } else {
+                None
+            };
+            remote_first
+                .or_else(|| self.ring.borrow_mut().pop().map(RawTask::from_addr))
+                .or_else(|| self.pop_injected(core))
+        }?;
         self.found_work();
         Some(task)
     }
 
-    /// The next task of a lone worker's queue.
-    fn pop_solo(&self) -> Option<RawTask> {
-        let mut solo = self.solo.borrow_mut();
-        let task = solo.pop_front()?;
-        self.solo_depth(solo.len());
-        Some(task)
-    }
-
-    fn solo_depth(&self, len: usize) {
+    /// Stores a lone worker's queue length for the metrics.
+    pub(crate) fn store_depth(&self, len: usize) {
         self.depth.store(len, Relaxed);
     }
 
@@ -227,9 +217,9 @@ impl Worker {
             return None;
         }
         let mut ring = self.ring.borrow_mut();
-        // A lone worker's go to its own queue (unbounded: no room to reserve).
-        let mut solo = self.solo.borrow_mut();
         let share = inject.len() / self.workers().len() + 1;
+        // A lone worker's go to its core's queue (unbounded: no room to
+        // reserve).
         let room = if self.alone {
             INJECT_BATCH
         } else {
@@ -252,7 +242,7 @@ impl Worker {
             } else if first.is_none() {
                 first = Some(task);
             } else if self.alone {
-                solo.push_back(task);
+                core.push_back(task);
             } else {
                 ring.push_back(task.addr(), |_| unreachable!("room was reserved"));
             }
@@ -260,10 +250,6 @@ impl Worker {
         // Nobody steals from a lone worker: no one to wake.
         let surplus = !ring.is_empty();
         drop(ring);
-        if self.alone {
-            self.solo_depth(solo.len());
-        }
-        drop(solo);
         for task in refused {
             task.cancel_new();
             self.mt.metrics.task_finished();
@@ -282,7 +268,7 @@ impl Worker {
     /// are not starved by local chains.
     pub(crate) fn maintenance(&self, core: &Core) {
         if let Some(task) = self.pop_injected(core) {
-            self.push(task);
+            self.push(core, task);
         }
     }
 
@@ -354,10 +340,7 @@ impl Worker {
     /// Whether this worker, the injection queue or a peer has queued tasks.
     #[cfg(feature = "test-util")]
     pub(crate) fn has_work(&self) -> bool {
-        !self.ring.borrow().is_empty()
-            || !self.solo.borrow().is_empty()
-            || !self.mt.inject.is_empty()
-            || self.workers().any_queued()
+        !self.ring.borrow().is_empty() || !self.mt.inject.is_empty() || self.workers().any_queued()
     }
 
     /// Sleeps in this worker's driver, with the idle protocol around the
@@ -386,11 +369,14 @@ impl Worker {
 
     /// This worker is about to block (`task::block_in_place`): its queued
     /// tasks move to the injection queue, and a sleeping worker is woken to
-    /// run them (the watcher turns this worker's driver meanwhile).
+    /// run them (the watcher turns this worker's driver meanwhile). A lone
+    /// worker's stay in its core's queue: no other worker could run them.
     pub(crate) fn hand_off(&self) {
+        if self.alone {
+            return;
+        }
         let mut ring = self.ring.borrow_mut();
-        let mut moved: Vec<RawTask> = self.solo.borrow_mut().drain(..).collect();
-        self.solo_depth(0);
+        let mut moved = Vec::new();
         while let Some(task) = ring.pop() {
             moved.push(RawTask::from_addr(task));
         }
@@ -410,8 +396,6 @@ impl Worker {
             RawTask::from_addr(task).drop_ref();
         }
         drop(ring);
-        self.solo.borrow_mut().drain(..).for_each(RawTask::drop_ref);
-        self.solo_depth(0);
         if self.searching.replace(false) {
             self.workers().idle.stop_searching();
         }
