@@ -256,7 +256,10 @@
 //!   from there, under a lock only the takers use. A worker takes a fair share (queued ÷
 //!   workers, at most 64) whenever its ring runs dry, and looks there first
 //!   every 8 polls even when it does not, so a busy local chain delays a
-//!   remote spawn by a few polls, never a whole queue. A share that leaves a
+//!   remote spawn by a few polls, never a whole queue; then it takes a
+//!   share only while its ring holds fewer than 64 tasks, else one task (a
+//!   share on top of a long ring filled it until its overflow carried the
+//!   same tasks back to the injection queue). A share that leaves a
 //!   surplus on the ring goes through the idle protocol below, so a worker
 //!   parking meanwhile is woken for it.
 //! - *Idle workers.* One atomic word counts awake and searching workers;

@@ -10,8 +10,9 @@
 //! * A full run queue moves its older half to the injection queue at once.
 //! * Spawned or woken elsewhere: the injection queue, and one sleeping
 //!   worker is woken unless one searches. Workers take a fair share from it
-//!   whenever their own queue runs dry, and every `event_interval` polls
-//!   even when it does not, so busy local chains cannot starve remote work.
+//!   whenever their own queue runs dry, and every [`INJECT_EVERY`] polls
+//!   and `event_interval` polls even when it does not (one task while their
+//!   queue is long), so busy local chains cannot starve remote work.
 //!
 //! A lone worker (`Worker::alone`) has no ring: its tasks go where a
 //! current-thread core's go, onto its core's queue.
@@ -32,10 +33,13 @@ use crate::runtime::task::{JoinHandle, RawTask, new_task};
 /// The most tasks taken from the injection queue at once.
 const INJECT_BATCH: usize = 64;
 
-/// A worker looks at the injection queue before its own run queue once every
-/// this many polls (an atomic load when it is empty), so that remote spawns
-/// and wakes wait for a few polls of a busy local chain, not for the whole
-/// queue or a full `event_interval`.
+/// A worker looks at the injection queue before its own run queue once
+/// every this many polls (an atomic load when it is empty), so that remote
+/// spawns and wakes wait for a few polls of a busy local chain, not for the
+/// whole queue or a full `event_interval`. It takes a batch only while its
+/// run queue is shorter than a batch, else one task: batches on top of a
+/// long queue would fill it until it overflowed back into the injection
+/// queue, moving the same tasks back and forth.
 const INJECT_EVERY: u32 = 8;
 
 /// A worker's own state, beside the [`Core`] it shares with the
@@ -187,21 +191,31 @@ impl Worker {
         let task = if self.alone {
             // Its queue is its core's, which was empty; the core drains the
             // injection queue once per round as a current-thread core does.
-            self.pop_injected(core)
+            self.pop_injected(core, INJECT_BATCH)
         } else {
             let tick = self.tick.get().wrapping_add(1);
             self.tick.set(tick);
             let remote_first = if tick.is_multiple_of(INJECT_EVERY) {
-                self.pop_injected(core)
+                self.pop_injected(core, self.fair_share())
             } else {
                 None
             };
             remote_first
                 .or_else(|| self.ring.borrow_mut().pop().map(RawTask::from_addr))
-                .or_else(|| self.pop_injected(core))
+                .or_else(|| self.pop_injected(core, INJECT_BATCH))
         }?;
         self.found_work();
         Some(task)
+    }
+
+    /// How many tasks to take from the injection queue while the run queue
+    /// is not empty (see [`INJECT_EVERY`]).
+    fn fair_share(&self) -> usize {
+        if self.ring.borrow().len() < INJECT_BATCH {
+            INJECT_BATCH
+        } else {
+            1
+        }
     }
 
     /// Stores a lone worker's queue length for the metrics.
@@ -209,9 +223,10 @@ impl Worker {
         self.depth.store(len, Relaxed);
     }
 
-    /// Takes this worker's share of the injection queue: the first task to
-    /// run, the rest onto the run queue.
-    fn pop_injected(&self, core: &Core) -> Option<RawTask> {
+    /// Takes this worker's share of the injection queue, at most `limit`:
+    /// the first task to return, the rest onto the run queue, leaving room
+    /// there for the first.
+    fn pop_injected(&self, core: &Core, limit: usize) -> Option<RawTask> {
         let inject = &self.mt.inject;
         if inject.is_empty() {
             return None;
@@ -223,9 +238,9 @@ impl Worker {
         let room = if self.alone {
             INJECT_BATCH
         } else {
-            ring.remaining_slots() + 1
+            ring.remaining_slots()
         };
-        let max = share.min(room).min(INJECT_BATCH);
+        let max = share.min(room).min(limit);
         let workers = self.workers();
         let mut first = None;
         let mut refused = Vec::new();
@@ -267,7 +282,7 @@ impl Worker {
     /// though the run queue is not empty, so that remote spawns and wakes
     /// are not starved by local chains.
     pub(crate) fn maintenance(&self, core: &Core) {
-        if let Some(task) = self.pop_injected(core) {
+        if let Some(task) = self.pop_injected(core, self.fair_share()) {
             self.push(core, task);
         }
     }
@@ -301,7 +316,9 @@ impl Worker {
             self.searching.set(true);
         }
         if self.searching.get()
-            && let Some(task) = self.steal().or_else(|| self.pop_injected(core))
+            && let Some(task) = self
+                .steal()
+                .or_else(|| self.pop_injected(core, INJECT_BATCH))
         {
             self.found_work();
             core.run_task(task);
