@@ -310,7 +310,9 @@
 //!   the stuck poll are stolen: the watcher wakes a sleeping worker for
 //!   them. So a timer or socket of a worker stuck in a long poll or in
 //!   `block_in_place` is served within about 2–4 ms, whatever woke that
-//!   worker and whatever the others do; only tasks pinned to it
+//!   worker and whatever the others do (with every CPU busy spinning, plus
+//!   up to a scheduler time slice: the watcher runs at the lowest priority,
+//!   so that its wake-ups never preempt a worker); only tasks pinned to it
 //!   (`spawn_local`) wait for it. With every worker
 //!   asleep the watcher sleeps too, without a timeout; the first worker to
 //!   leave its `epoll_wait` wakes it (a fence on each side, as in the idle

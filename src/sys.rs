@@ -228,6 +228,15 @@ pub(crate) fn set_timer_slack(ns: u64) -> io::Result<()> {
     ))?)
 }
 
+/// Gives the calling thread the lowest scheduling priority (nice 19): its
+/// wake-ups then wait for a CPU to come free instead of preempting the
+/// threads running there.
+pub(crate) fn lower_thread_priority() -> io::Result<()> {
+    // On Linux a nice value belongs to a thread: PRIO_PROCESS with pid 0
+    // is the calling thread alone.
+    Ok(rustix::process::setpriority_process(None, 19)?)
+}
+
 /// The number of online CPUs in the machine (not the calling thread's
 /// affinity mask: a runtime thread pinned to one CPU still has peers on the
 /// others). Read once per process: glibc reads it from /sys, which would

@@ -554,3 +554,61 @@ fn remote_spawns_cross_the_injection_queue_once() {
     }
     assert_eq!(rt.metrics().remote_schedule_count(), 50_000);
 }
+
+/// The nice value of each of this process's threads whose name starts
+/// with `prefix` (`/proc` shows 15 bytes of a name).
+fn nice_of_threads(prefix: &str) -> Vec<i64> {
+    let mut nices = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap() {
+        let dir = task.unwrap().path();
+        let (Ok(comm), Ok(stat)) = (
+            std::fs::read_to_string(dir.join("comm")),
+            std::fs::read_to_string(dir.join("stat")),
+        ) else {
+            continue; // exited meanwhile
+        };
+        if comm.trim_end().starts_with(prefix) {
+            // After the name's closing parenthesis: state is field 3, nice 19.
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .unwrap()
+                .1
+                .split_whitespace()
+                .collect();
+            nices.push(fields[16].parse().unwrap());
+        }
+    }
+    nices
+}
+
+/// The watcher runs at the lowest priority, so that its wake-ups do not
+/// preempt the workers; the workers keep the process's priority.
+#[test]
+fn the_watcher_runs_at_the_lowest_priority() {
+    let rt = rt(2);
+    // The workers and the watcher start during `build`; a round trip
+    // through a worker makes sure they run.
+    rt.block_on(rt.spawn(async {})).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let watchers = loop {
+        let found = nice_of_threads("guillotine-watc");
+        if !found.is_empty() || Instant::now() > deadline {
+            break found;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    assert!(!watchers.is_empty(), "no watcher thread");
+    assert!(watchers.iter().all(|&n| n == 19), "{watchers:?}");
+    let own: i64 = {
+        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .collect();
+        fields[16].parse().unwrap()
+    };
+    let workers = nice_of_threads("guillotine-work");
+    assert!(workers.iter().all(|&n| n == own), "{workers:?} vs {own}");
+}

@@ -388,6 +388,9 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
     }
     let watched = shared.clone();
     let started = launched.start("guillotine-watch", move || {
+        // A safety net must not preempt the threads it watches (see
+        // `watch.rs`); where the priority cannot be lowered it still works.
+        let _ = crate::sys::lower_thread_priority();
         watch::run(watched.workers.as_ref().expect("workers"));
     });
     if let Err(e) = started {
