@@ -810,6 +810,9 @@ impl Core {
                 }
             }
             self.drain_inject();
+            // A worker with peers times its rounds (see `Worker::surplus`).
+            let timed = self.worker.as_ref().filter(|w| !w.alone);
+            let round = timed.map(|_| Instant::now());
             let mut ran = 0;
             while ran < interval {
                 let Some(task) = self.next_task() else {
@@ -817,6 +820,9 @@ impl Core {
                 };
                 self.run_task(task);
                 ran += 1;
+            }
+            if let (Some(worker), Some(round)) = (timed, round) {
+                worker.ran(ran, round.elapsed());
             }
             if let Some(worker) = self.worker.as_ref().filter(|w| w.alone) {
                 worker.store_depth(self.run_queue.borrow().len());

@@ -6,7 +6,9 @@
 //!
 //! * Spawned or woken on a worker: the back of that worker's run queue. If
 //!   the queue then holds more than the task about to run and no worker is
-//!   searching, one sleeping worker is woken to steal.
+//!   searching, one sleeping worker is woken to steal. The tasks a driver
+//!   turn wakes wake at most one, once the turn is over, and only if they
+//!   amount to [`WAKE_WORTH`] of work at this worker's mean poll time.
 //! * A full run queue moves its older half to the injection queue at once.
 //! * Spawned or woken elsewhere: the injection queue, and one sleeping
 //!   worker is woken unless one searches. Workers take a fair share from it
@@ -24,6 +26,7 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::Duration;
 
 use super::Workers;
 use super::queue::{CAPACITY, Local};
@@ -32,6 +35,35 @@ use crate::runtime::task::{JoinHandle, RawTask, new_task};
 
 /// The most tasks taken from the injection queue at once.
 const INJECT_BATCH: usize = 64;
+
+/// How much work the tasks a driver turn woke must amount to before a
+/// sleeping peer is woken for them: about what that wake costs before the
+/// peer runs anything (a cross-CPU wake-up, the peer's return from
+/// `epoll_wait` and its steal; 25 µs for the wake-up alone on a small VM).
+/// Less, and this worker is through them before the peer arrives, which
+/// then only takes a CPU that others (the server's clients, on a small
+/// machine) need.
+const WAKE_WORTH: Duration = Duration::from_micros(50);
+
+/// The most woken tasks a worker keeps to itself after a driver turn
+/// without waking a peer, however short its polls.
+const MAX_SURPLUS: usize = 32;
+
+/// How many tasks beyond the next a driver turn must leave queued to be
+/// worth a peer's wake-up, for polls of `mean_ns` each: [`WAKE_WORTH`] of
+/// them, from 1 (tokio's rule: any) to [`MAX_SURPLUS`].
+fn surplus_for(mean_ns: u64) -> usize {
+    let worth = WAKE_WORTH.as_nanos() as u64 / mean_ns.max(1);
+    usize::try_from(worth)
+        .unwrap_or(MAX_SURPLUS)
+        .clamp(1, MAX_SURPLUS)
+}
+
+/// The moving average of poll times over about 8 rounds, after a round
+/// whose polls took `sample_ns` each.
+fn mean_poll_ns(mean_ns: u64, sample_ns: u64) -> u64 {
+    mean_ns - mean_ns / 8 + sample_ns / 8
+}
 
 /// A worker looks at the injection queue before its own run queue once
 /// every this many polls (an atomic load when it is empty), so that remote
@@ -73,6 +105,12 @@ pub(crate) struct Worker {
     /// A lone worker's queue length for the metrics (its `Remote`'s),
     /// stored once per round of its tick loop.
     depth: Arc<AtomicUsize>,
+    /// The mean time of one poll, in nanoseconds, over recent rounds of the
+    /// tick loop (a moving average).
+    poll_ns: Cell<u64>,
+    /// How many tasks beyond the next a driver turn must leave queued to
+    /// wake a peer (`surplus_for(poll_ns)`).
+    surplus: Cell<usize>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -101,6 +139,10 @@ impl Worker {
             parked: Cell::new(false),
             alone,
             depth,
+            // Until measured, every queued task beyond the next is worth a
+            // peer, as in tokio.
+            poll_ns: Cell::new(WAKE_WORTH.as_nanos() as u64),
+            surplus: Cell::new(1),
         }
     }
 
@@ -178,7 +220,7 @@ impl Worker {
         let outer = self.in_turn.replace(true);
         let r = turn();
         self.in_turn.set(outer);
-        if !outer && !self.parked.get() && self.ring.borrow().len() > 1 {
+        if !outer && !self.parked.get() && self.ring.borrow().len() > self.surplus.get() {
             self.workers().notify_hint();
         }
         r
@@ -216,6 +258,22 @@ impl Worker {
         } else {
             1
         }
+    }
+
+    /// A round of the tick loop polled `polls` tasks in `took`: updates the
+    /// mean poll time, and from it how many tasks a driver turn must leave
+    /// queued to wake a peer. Short polls (a request answered in a few
+    /// microseconds) leave a handful to this worker, which is through them
+    /// before a woken peer would run; long ones wake a peer for the first
+    /// task beyond the next, as in tokio.
+    pub(crate) fn ran(&self, polls: u32, took: Duration) {
+        if polls == 0 {
+            return;
+        }
+        let sample = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX) / u64::from(polls);
+        let mean = mean_poll_ns(self.poll_ns.get(), sample);
+        self.poll_ns.set(mean);
+        self.surplus.set(surplus_for(mean));
     }
 
     /// Stores a lone worker's queue length for the metrics.
@@ -378,7 +436,7 @@ impl Worker {
             // Taken off the sleepers' list by a notifier: this worker now
             // counts as searching.
             self.searching.set(true);
-        } else if self.ring.borrow().len() > 1 {
+        } else if self.ring.borrow().len() > self.surplus.get() {
             // The surplus of the turn that woke it (see `parked`).
             workers.notify_hint();
         }
@@ -416,5 +474,31 @@ impl Worker {
         if self.searching.replace(false) {
             self.workers().idle.stop_searching();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_polls_wake_a_peer_for_any_surplus_short_ones_for_a_burst() {
+        assert_eq!(surplus_for(1_000_000), 1, "1 ms polls: tokio's rule");
+        assert_eq!(surplus_for(50_000), 1);
+        assert_eq!(surplus_for(5_000), 10, "5 µs polls: 50 µs of work");
+        assert_eq!(surplus_for(100), MAX_SURPLUS, "capped");
+        assert_eq!(surplus_for(0), MAX_SURPLUS);
+    }
+
+    #[test]
+    fn the_mean_follows_the_rounds_within_a_few() {
+        let mut mean = WAKE_WORTH.as_nanos() as u64;
+        for _ in 0..40 {
+            mean = mean_poll_ns(mean, 5_000);
+        }
+        assert!((5_000..5_500).contains(&mean), "{mean}");
+        // One slow round moves it by an eighth, not to the slow value.
+        let after = mean_poll_ns(mean, 1_000_000);
+        assert!(after < 200_000, "{after}");
     }
 }
