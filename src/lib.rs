@@ -237,12 +237,13 @@
 //!   to the back of that worker's bounded ring (256 slots; when full, the
 //!   older half moves to the injection queue in one batch). When the ring
 //!   holds more than the next task and no worker searches, one sleeper is
-//!   woken to steal; the wakes of one driver turn wake at most one, and
-//!   only if they are worth a wake-up: more than about 50 µs of work at
-//!   the worker's mean poll time (timed once per round of its tick loop),
-//!   so 1 task beyond the next for long polls (tokio's rule) up to 32 for
-//!   polls of a microsecond or two. A burst of short requests is answered
-//!   by the worker that saw it before a woken peer could start. The owner pops
+//!   woken to steal; the wakes of one driver turn wake at most one. For
+//!   woken tasks (not spawned ones) "more" means worth a wake-up: more
+//!   than about 50 µs of work at the worker's mean poll time (timed once
+//!   per round of its tick loop), so 1 task beyond the next for long polls
+//!   (tokio's rule) up to 32 for polls of a microsecond or two. A burst of
+//!   short requests is answered by the worker that saw it before a woken
+//!   peer could start. The owner pops
 //!   from the front; a worker with nothing to do claims half of another's
 //!   ring with one compare-exchange and copies it into its own. The ring has
 //!   no `unsafe` and is model-checked with loom (push, pop, steal, overflow,

@@ -361,7 +361,7 @@ impl Core {
         }
         match &self.worker {
             Some(worker) if Arc::ptr_eq(&worker.mt, shared) => {
-                worker.push(self, task);
+                worker.push_woken(self, task);
                 true
             }
             Some(_) => false,
@@ -602,7 +602,7 @@ impl Core {
         match task.run() {
             RunOutcome::Idle | RunOutcome::Stale => task.drop_ref(),
             RunOutcome::Reschedule => match &self.worker {
-                Some(worker) if !own => worker.push(self, task),
+                Some(worker) if !own => worker.push_woken(self, task),
                 // Its own, or (a current-thread core) the attached home's,
                 // whose entries stay in this queue while it is attached.
                 _ => {

@@ -7,7 +7,8 @@
 //! * Spawned or woken on a worker: the back of that worker's run queue. If
 //!   the queue then holds more than the task about to run and no worker is
 //!   searching, one sleeping worker is woken to steal. The tasks a driver
-//!   turn wakes wake at most one, once the turn is over, and only if they
+//!   turn wakes wake at most one, once the turn is over. For woken tasks
+//!   (a turn's, or any other wake on this worker) "more" means enough to
 //!   amount to [`WAKE_WORTH`] of work at this worker's mean poll time.
 //! * A full run queue moves its older half to the injection queue at once.
 //! * Spawned or woken elsewhere: the injection queue, and one sleeping
@@ -36,8 +37,8 @@ use crate::runtime::task::{JoinHandle, RawTask, new_task};
 /// The most tasks taken from the injection queue at once.
 const INJECT_BATCH: usize = 64;
 
-/// How much work the tasks a driver turn woke must amount to before a
-/// sleeping peer is woken for them: about what that wake costs before the
+/// How much work the tasks woken on a worker (by a driver turn, or by other
+/// tasks) must amount to before a sleeping peer is woken for them: about what that wake costs before the
 /// peer runs anything (a cross-CPU wake-up, the peer's return from
 /// `epoll_wait` and its steal; 25 µs for the wake-up alone on a small VM).
 /// Less, and this worker is through them before the peer arrives, which
@@ -45,12 +46,12 @@ const INJECT_BATCH: usize = 64;
 /// machine) need.
 const WAKE_WORTH: Duration = Duration::from_micros(50);
 
-/// The most woken tasks a worker keeps to itself after a driver turn
-/// without waking a peer, however short its polls.
+/// The most woken tasks a worker keeps to itself without waking a peer,
+/// however short its polls.
 const MAX_SURPLUS: usize = 32;
 
-/// How many tasks beyond the next a driver turn must leave queued to be
-/// worth a peer's wake-up, for polls of `mean_ns` each: [`WAKE_WORTH`] of
+/// How many woken tasks beyond the next must be queued to be worth a
+/// peer's wake-up, for polls of `mean_ns` each: [`WAKE_WORTH`] of
 /// them, from 1 (tokio's rule: any) to [`MAX_SURPLUS`].
 fn surplus_for(mean_ns: u64) -> usize {
     let worth = WAKE_WORTH.as_nanos() as u64 / mean_ns.max(1);
@@ -108,8 +109,8 @@ pub(crate) struct Worker {
     /// The mean time of one poll, in nanoseconds, over recent rounds of the
     /// tick loop (a moving average).
     poll_ns: Cell<u64>,
-    /// How many tasks beyond the next a driver turn must leave queued to
-    /// wake a peer (`surplus_for(poll_ns)`).
+    /// How many woken tasks beyond the next must be queued to wake a peer
+    /// (`surplus_for(poll_ns)`).
     surplus: Cell<usize>,
 }
 
@@ -188,6 +189,17 @@ impl Worker {
     /// handed over; `core`: its own), and wakes a sleeper to steal if there
     /// is a surplus.
     pub(crate) fn push(&self, core: &Core, task: RawTask) {
+        self.push_with(core, task, 1);
+    }
+
+    /// Queues a task woken on this worker: as [`Worker::push`], but a
+    /// peer is woken only for a surplus worth a wake-up, as after a driver
+    /// turn.
+    pub(crate) fn push_woken(&self, core: &Core, task: RawTask) {
+        self.push_with(core, task, self.surplus.get());
+    }
+
+    fn push_with(&self, core: &Core, task: RawTask, worth: usize) {
         if self.alone {
             core.push_back(task);
             return;
@@ -205,7 +217,7 @@ impl Worker {
                 rejected.into_iter().for_each(RawTask::drop_ref);
             }
         });
-        let surplus = overflowed || ring.len() > 1;
+        let surplus = overflowed || ring.len() > worth;
         drop(ring);
         if surplus && !self.in_turn.get() {
             self.workers().notify_hint();
@@ -261,8 +273,8 @@ impl Worker {
     }
 
     /// A round of the tick loop polled `polls` tasks in `took`: updates the
-    /// mean poll time, and from it how many tasks a driver turn must leave
-    /// queued to wake a peer. Short polls (a request answered in a few
+    /// mean poll time, and from it how many woken tasks must be queued to
+    /// wake a peer. Short polls (a request answered in a few
     /// microseconds) leave a handful to this worker, which is through them
     /// before a woken peer would run; long ones wake a peer for the first
     /// task beyond the next, as in tokio.
