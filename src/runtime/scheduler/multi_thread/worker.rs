@@ -37,13 +37,13 @@ use crate::runtime::task::{JoinHandle, RawTask, new_task};
 /// The most tasks taken from the injection queue at once.
 const INJECT_BATCH: usize = 64;
 
-/// How much work the tasks woken on a worker (by a driver turn, or by other
-/// tasks) must amount to before a sleeping peer is woken for them: about what that wake costs before the
-/// peer runs anything (a cross-CPU wake-up, the peer's return from
-/// `epoll_wait` and its steal; 25 µs for the wake-up alone on a small VM).
-/// Less, and this worker is through them before the peer arrives, which
-/// then only takes a CPU that others (the server's clients, on a small
-/// machine) need.
+/// How much work the tasks woken on a worker (by a driver turn, or by
+/// other tasks) must amount to before a sleeping peer is woken for them:
+/// about what that wake costs before the peer runs anything (a cross-CPU
+/// wake-up, the peer's return from `epoll_wait` and its steal; 25 µs for
+/// the wake-up alone on a small VM). Less, and this worker is through them
+/// before the peer arrives, which then only takes a CPU that others (the
+/// server's clients, on a small machine) need.
 const WAKE_WORTH: Duration = Duration::from_micros(50);
 
 /// The most woken tasks a worker keeps to itself without waking a peer,
