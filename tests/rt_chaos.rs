@@ -138,11 +138,13 @@ impl Ledger {
         self.created.fetch_add(1, SeqCst);
     }
 
-    /// Whether `id` was live.
+    /// Whether `id` was live. Counted before it leaves `live`: a check
+    /// that sees nothing live then sees every drop counted, even while a
+    /// worker left running by a shutdown deadline is still dropping (it
+    /// used to see `live` empty and the count one short).
     fn drop_one(&self, id: u64) -> bool {
-        let was = lock(&self.live).remove(&id).is_some();
         self.dropped.fetch_add(1, SeqCst);
-        was
+        lock(&self.live).remove(&id).is_some()
     }
 
     fn is_live(&self, id: u64) -> bool {
