@@ -23,7 +23,7 @@ use crate::loom::sync::atomic::{
 };
 
 /// Whether a worker sleeps (or is about to) in the shared epoll.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct SleeperRole {
     taken: AtomicBool,
 }

@@ -533,16 +533,12 @@ impl Core {
     fn drain_inject(&self) {
         let mut rq = self.run_queue.borrow_mut();
         let mut owned = self.owned.borrow_mut();
-        self.shared.inject.drain(|task, spawned| {
-            if spawned {
-                owned.push(task);
-            }
-            rq.push_back(task);
-        });
-        if let Some(worker) = self.worker.as_ref().filter(|w| w.alone) {
-            // The core closes its list only at the worker's exit, after
-            // shutdown closed this queue: a new task here is always listed.
-            worker.mt.inject.drain(|task, spawned| {
+        // A lone worker's runtime's queue too. The core closes its list
+        // only at the worker's exit, after shutdown closed that queue: a
+        // new task taken here is always listed.
+        let lone = self.worker.as_ref().filter(|w| w.alone);
+        for inject in std::iter::once(&self.shared.inject).chain(lone.map(|w| &w.mt.inject)) {
+            inject.drain(|task, spawned| {
                 if spawned {
                     owned.push(task);
                 }
@@ -810,9 +806,7 @@ impl Core {
                 }
             }
             self.drain_inject();
-            // A worker with peers times its rounds (see `Worker::surplus`).
-            let timed = self.worker.as_ref().filter(|w| !w.alone);
-            let round = timed.map(|_| Instant::now());
+            let round = self.worker.as_ref().and_then(Worker::round_started);
             let mut ran = 0;
             while ran < interval {
                 let Some(task) = self.next_task() else {
@@ -821,11 +815,8 @@ impl Core {
                 self.run_task(task);
                 ran += 1;
             }
-            if let (Some(worker), Some(round)) = (timed, round) {
-                worker.ran(ran, round.elapsed());
-            }
-            if let Some(worker) = self.worker.as_ref().filter(|w| w.alone) {
-                worker.store_depth(self.run_queue.borrow().len());
+            if let Some(worker) = &self.worker {
+                worker.round_ended(round, ran, self.run_queue.borrow().len());
             }
             since_turn += ran;
             let idle = ran < interval && !self.main.woken.load(Acquire);

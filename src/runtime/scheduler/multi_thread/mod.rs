@@ -108,7 +108,7 @@ struct Remote {
     /// A lone worker's queue length (its queue is its core's, not the
     /// stealable one), for the metrics from other threads; the worker
     /// stores it once per round of its tick loop.
-    solo_depth: Arc<AtomicUsize>,
+    solo_depth: AtomicUsize,
 }
 
 /// One shard of the owned-task list.
@@ -220,11 +220,6 @@ impl Workers {
         self.remotes.len()
     }
 
-    /// Where worker `i` stores its lone queue's length.
-    pub(crate) fn solo_depth(&self, i: usize) -> Arc<AtomicUsize> {
-        self.remotes[i].solo_depth.clone()
-    }
-
     /// The number of tasks in the run queue of worker `i` (a hint).
     pub(crate) fn queue_depth(&self, i: usize) -> usize {
         self.remotes[i].steal.len() + self.remotes[i].solo_depth.load(Relaxed)
@@ -320,7 +315,7 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
             driver: cell,
             handle,
             turns: AtomicU64::new(0),
-            solo_depth: Arc::default(),
+            solo_depth: AtomicUsize::new(0),
         });
     }
     let shards = (4 * n).next_power_of_two();

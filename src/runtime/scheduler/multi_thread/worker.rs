@@ -26,8 +26,8 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::time::Duration;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
 
 use super::Workers;
 use super::queue::{CAPACITY, Local};
@@ -103,9 +103,6 @@ pub(crate) struct Worker {
     /// current-thread core's do: in its core's run queue (the stealable
     /// ring stays empty) and its core's owned list (no lock).
     pub(crate) alone: bool,
-    /// A lone worker's queue length for the metrics (its `Remote`'s),
-    /// stored once per round of its tick loop.
-    depth: Arc<AtomicUsize>,
     /// The mean time of one poll, in nanoseconds, over recent rounds of the
     /// tick loop (a moving average).
     poll_ns: Cell<u64>,
@@ -127,7 +124,6 @@ impl Worker {
     pub(crate) fn new(mt: Arc<Shared>, index: usize, ring: Local<CAPACITY>) -> Worker {
         let workers = mt.workers.as_ref().expect("a worker's runtime has workers");
         let alone = workers.len() == 1;
-        let depth = workers.solo_depth(index);
         Worker {
             mt,
             index,
@@ -139,7 +135,6 @@ impl Worker {
             in_turn: Cell::new(false),
             parked: Cell::new(false),
             alone,
-            depth,
             // Until measured, every queued task beyond the next is worth a
             // peer, as in tokio.
             poll_ns: Cell::new(WAKE_WORTH.as_nanos() as u64),
@@ -272,25 +267,40 @@ impl Worker {
         }
     }
 
-    /// A round of the tick loop polled `polls` tasks in `took`: updates the
-    /// mean poll time, and from it how many woken tasks must be queued to
-    /// wake a peer. Short polls (a request answered in a few
-    /// microseconds) leave a handful to this worker, which is through them
-    /// before a woken peer would run; long ones wake a peer for the first
-    /// task beyond the next, as in tokio.
-    pub(crate) fn ran(&self, polls: u32, took: Duration) {
+    /// A round of the tick loop starts: its start, if this worker times
+    /// its rounds (one with peers, see [`Worker::round_ended`]).
+    pub(crate) fn round_started(&self) -> Option<Instant> {
+        (!self.alone).then(Instant::now)
+    }
+
+    /// A round of the tick loop that started at `started` polled `polls`
+    /// tasks, leaving `queued` on its core's queue.
+    ///
+    /// A worker with peers updates its mean poll time, and from it how
+    /// many woken tasks must be queued to wake a peer. Short polls (a
+    /// request answered in a few microseconds) leave a handful to this
+    /// worker, which is through them before a woken peer would run; long
+    /// ones wake a peer for the first task beyond the next, as in tokio.
+    ///
+    /// A lone worker, whose queue is its core's, stores its length for the
+    /// metrics read from other threads.
+    pub(crate) fn round_ended(&self, started: Option<Instant>, polls: u32, queued: usize) {
+        let Some(started) = started else {
+            if self.alone {
+                self.workers().remotes[self.index]
+                    .solo_depth
+                    .store(queued, Relaxed);
+            }
+            return;
+        };
         if polls == 0 {
             return;
         }
+        let took = started.elapsed();
         let sample = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX) / u64::from(polls);
         let mean = mean_poll_ns(self.poll_ns.get(), sample);
         self.poll_ns.set(mean);
         self.surplus.set(surplus_for(mean));
-    }
-
-    /// Stores a lone worker's queue length for the metrics.
-    pub(crate) fn store_depth(&self, len: usize) {
-        self.depth.store(len, Relaxed);
     }
 
     /// Takes this worker's share of the injection queue, at most `limit`:
