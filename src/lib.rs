@@ -331,8 +331,11 @@
 //!   the `spawn_local` tasks of that thread (like a `LocalSet`), and sleeps
 //!   in its own epoll meanwhile (one per thread, opened at its first
 //!   `block_on`, closed with the runtime); `spawn` from there goes to the
-//!   injection queue. Several threads may be in `block_on` at once. When
-//!   the workers have every CPU it does not spin.
+//!   injection queue. Several threads may be in `block_on` at once. It
+//!   spins before it sleeps under the same policy as a current-thread
+//!   runtime, also when the workers have every CPU: a thread joining their
+//!   tasks one by one then catches most completions without a sleep (and
+//!   spares the worker an eventfd write per join).
 //! - *Owned tasks* are sharded by task id behind mutexes, since any worker
 //!   may complete any `Send` task. Shutdown closes the injection queue and
 //!   then the shards (later spawns are cancelled at once), stops the

@@ -1,7 +1,8 @@
 //! The wake path: wakes from other threads end a parked `block_on`, an idle
 //! runtime sleeps in `epoll_wait` rather than spinning, and the waker of the
 //! main future works from anywhere. On both runtime flavors, except the
-//! CPU measurements of the current-thread park policy (bulk input never spins).
+//! CPU measurements of the park policy on bulk input (current-thread only:
+//! bulk input never spins).
 
 mod support;
 
@@ -288,9 +289,25 @@ fn slow_bulk_sender_is_waited_for_without_spinning() {
     );
 }
 
-/// Current-thread only: the park policy of the thread that runs the tasks.
+/// The park policy of the thread that runs the tasks.
 #[test]
 fn paced_remote_wakes_are_waited_for_without_spinning() {
+    paced_remote_wakes_without_spinning(Runtime::new().unwrap());
+}
+
+/// The same policy on a multi-thread runtime's `block_on` thread, which
+/// spins before it sleeps also when the workers have every CPU.
+#[test]
+fn paced_remote_wakes_are_waited_for_without_spinning_beside_busy_workers() {
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let rt = guillotine::runtime::Builder::new_multi_thread()
+        .worker_threads(cpus)
+        .build()
+        .unwrap();
+    paced_remote_wakes_without_spinning(rt);
+}
+
+fn paced_remote_wakes_without_spinning(rt: Runtime) {
     use futures::StreamExt;
     use std::time::Instant;
 
@@ -298,7 +315,6 @@ fn paced_remote_wakes_are_waited_for_without_spinning() {
     // catch those wakes within what a spin pays for, so it must sleep
     // between them rather than spin through every gap (which would be most
     // of a CPU in user time).
-    let rt = Runtime::new().unwrap();
     let (tx, mut rx) = futures::channel::mpsc::unbounded::<u8>();
     let producer = std::thread::spawn(move || {
         paced(Duration::from_micros(30), || tx.unbounded_send(0).unwrap())

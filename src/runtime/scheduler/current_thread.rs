@@ -230,12 +230,11 @@ impl Core {
                 let handle = driver.handle().clone();
                 let cell = Arc::new(Mutex::new(Some(driver)));
                 workers.adopt_driver(&cell);
-                // The `block_on` thread waits for the workers. When they
-                // have every CPU, its spin would only take one from them.
-                let mut config = config;
-                if workers.len() >= crate::sys::online_cpus() {
-                    config.max_spin = Duration::ZERO;
-                }
+                // Its spin policy stays on even when the workers have every
+                // CPU: a thread that joins their tasks one by one would
+                // otherwise cost a worker an eventfd write per join and
+                // itself a sleep; the policy stops as soon as catches come
+                // slower than a sleep costs.
                 (handle, cell, config)
             }
             None => (runtime.driver.clone(), Arc::new(Mutex::new(None)), config),
