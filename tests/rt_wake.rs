@@ -298,7 +298,7 @@ fn paced_remote_wakes_are_waited_for_without_spinning() {
 /// The same policy on a multi-thread runtime's `block_on` thread, which
 /// spins before it sleeps also when the workers have every CPU.
 #[test]
-fn paced_remote_wakes_are_waited_for_without_spinning_beside_busy_workers() {
+fn paced_remote_wakes_on_a_block_on_thread_beside_a_worker_per_cpu() {
     let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
     let rt = guillotine::runtime::Builder::new_multi_thread()
         .worker_threads(cpus)
