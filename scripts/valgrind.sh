@@ -30,12 +30,6 @@ declare -A excluded=(
     [graceful_shutdown]="the runtime runs in an untraced child"
     # cargo builds and runs a new crate: only children run guillotine.
     [seed_crate]="the runtime runs in an untraced child"
-    # Real time (a stuck worker's timer served within 300 ms), and a
-    # suspected bug, reported: under valgrind, scenarios woken by the
-    # worker's own socket (peers busy or idle) and by an unpark (peers
-    # idle) had the timer served only when the 1 s block ended, as if the
-    # watcher never turned the stuck worker's driver. Not seen natively.
-    [rt_stranded]="stuck-worker timers: real-time bound; suspected watcher bug"
 )
 
 # Tests skipped per binary (`--skip` takes a substring), and why. Every

@@ -314,8 +314,11 @@
 //!   injection queue, where an idle worker (woken for them) or a busy one
 //!   (at its next look, every 8 polls) runs them. The tasks queued behind
 //!   the stuck poll are stolen: the watcher wakes a sleeping worker for
-//!   them. So a timer or socket of a worker stuck in a long poll or in
-//!   `block_in_place` is served within about 2–4 ms, whatever woke that
+//!   them, and if nothing has left the stuck worker's queue for 2 ms either
+//!   (busy workers steal only once their own queue runs dry), it moves half
+//!   of that queue to the injection queue per look. So a timer, socket or
+//!   queued task of a worker stuck in a long poll or in `block_in_place` is
+//!   served within about 2–4 ms, whatever woke that
 //!   worker and whatever the others do (with every CPU busy spinning, plus
 //!   up to a scheduler time slice: the watcher runs at the lowest priority,
 //!   so that its wake-ups never preempt a worker); only tasks pinned to it

@@ -270,3 +270,65 @@ scenarios! {
     three_workers_woken_by_own_timer_peers_idle: 3, OwnTimer, Idle;
     three_workers_woken_by_own_io_peers_busy: 3, OwnIo, Busy;
 }
+
+/// A task queued on a worker that then blocks runs on another worker while
+/// that one is busy (an always-runnable task keeps its own queue from
+/// running dry, so it does not steal): the watcher hands the stuck worker's
+/// queue to the injection queue, which busy workers look at every few
+/// polls.
+#[test]
+fn a_task_queued_behind_a_stuck_worker_runs_while_the_peer_is_busy() {
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(AtomicUsize::new(0));
+    let (ran_tx, ran) = mpsc::channel::<(Instant, ThreadId)>();
+    let (blocked_tx, blocked) = mpsc::channel::<(Instant, ThreadId)>();
+    for i in 0..2 {
+        let (stop, started, ran_tx, blocked_tx) = (
+            stop.clone(),
+            started.clone(),
+            ran_tx.clone(),
+            blocked_tx.clone(),
+        );
+        drop(rt.spawn(async move {
+            // Both setup tasks hold their workers until both run: one each.
+            started.fetch_add(1, SeqCst);
+            let give_up = Instant::now() + Duration::from_secs(10);
+            while started.load(SeqCst) < 2 && Instant::now() < give_up {
+                std::thread::yield_now();
+            }
+            if i == 0 {
+                // The busy peer: spins 100 µs, yields, for ever.
+                while !stop.load(SeqCst) {
+                    let until = Instant::now() + Duration::from_micros(100);
+                    while Instant::now() < until {
+                        std::hint::spin_loop();
+                    }
+                    guillotine::task::yield_now().await;
+                }
+            } else {
+                // Queued here (on this worker's run queue), behind a block.
+                drop(guillotine::spawn(async move {
+                    let _ = ran_tx.send((Instant::now(), std::thread::current().id()));
+                }));
+                blocked_tx
+                    .send((Instant::now(), std::thread::current().id()))
+                    .unwrap();
+                std::thread::sleep(BLOCK);
+            }
+        }));
+    }
+    let (blocked_at, blocker) = blocked.recv_timeout(Duration::from_secs(10)).unwrap();
+    let (ran_at, runner) = ran.recv_timeout(BLOCK * 10).unwrap();
+    stop.store(true, SeqCst);
+    let waited = ran_at.saturating_duration_since(blocked_at);
+    eprintln!("the queued task ran {waited:?} into the block");
+    assert_ne!(runner, blocker, "the queued task ran on the stuck worker");
+    assert!(
+        waited < BOUND,
+        "the queued task waited {waited:?} behind the stuck worker"
+    );
+}

@@ -155,3 +155,28 @@ fn loom_queue_steal_into_a_queue_being_stolen_from() {
         assert_once(seen, 2 * N);
     });
 }
+
+/// The watcher takes half of a queue for the injection queue while the
+/// owner pushes (overflowing if no steal has freed a slot) and pops, and a
+/// worker steals: one steal at a time, every task out exactly once.
+#[test]
+fn loom_queue_steal_half_racing_owner_and_stealer() {
+    model(10, || {
+        let (mut q, steal) = local::<N>();
+        let mut seen = Vec::new();
+        for n in 1..=N {
+            push(&mut q, n, &mut seen);
+        }
+        let watcher = {
+            let steal = steal.clone();
+            thread::spawn(move || steal.steal_half())
+        };
+        let thief = stealer(steal);
+        push(&mut q, N + 1, &mut seen);
+        seen.extend(q.pop().map(NonZeroUsize::get));
+        seen.extend(watcher.join().unwrap().into_iter().map(NonZeroUsize::get));
+        collect(thief.join().unwrap(), &mut seen);
+        drain(&mut q, &mut seen);
+        assert_once(seen, N + 1);
+    });
+}

@@ -386,7 +386,7 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
         // A safety net must not preempt the threads it watches (see
         // `watch.rs`); where the priority cannot be lowered it still works.
         let _ = crate::sys::lower_thread_priority();
-        watch::run(watched.workers.as_ref().expect("workers"));
+        watch::run(&watched);
     });
     if let Err(e) = started {
         launched.shutdown(None);

@@ -269,6 +269,25 @@ impl<const N: usize> Steal<N> {
         Some(task)
     }
 
+    /// Takes about half of this queue's tasks, oldest first, for a thread
+    /// that runs no tasks (the watcher hands a stuck worker's queue to the
+    /// injection queue). Empty if this queue is, or another steal from it
+    /// is in progress.
+    pub(crate) fn steal_half(&self) -> Vec<NonZeroUsize> {
+        let Some((first, n)) = self.claim(cap::<N>() / 2) else {
+            return Vec::new();
+        };
+        let tasks = (0..n).map(|i| self.0.read(first.wrapping_add(i))).collect();
+        self.finish_steal(first, n);
+        tasks
+    }
+
+    /// How many tasks have left this queue (popped or stolen), modulo
+    /// 2^32: a count that stands still while the owner pops nothing.
+    pub(crate) fn taken(&self) -> u32 {
+        unpack(self.0.head.load(Acquire)).1
+    }
+
     /// Claims half the queued tasks (rounded up, at most `max`) by moving
     /// `real`; returns the first claimed position and the count.
     fn claim(&self, max: u32) -> Option<(u32, u32)> {

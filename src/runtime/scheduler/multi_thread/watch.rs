@@ -15,8 +15,11 @@
 //! a busy one takes them at its next look at the injection queue (every 8
 //! polls). This holds whatever woke the stuck worker and whatever the other
 //! workers do. Tasks queued on the stuck worker's run queue are stolen: the
-//! watcher wakes a sleeping worker for them (none if one already searches;
-//! a busy worker steals once its own queue runs dry). Tasks pinned to the
+//! watcher wakes a sleeping worker for them (none if one already searches).
+//! A busy worker steals only once its own queue runs dry, so if nothing has
+//! left the stuck worker's queue for a whole interval either, the watcher
+//! moves half of it to the injection queue, which busy workers look at
+//! every few polls (the rest at the next interval). Tasks pinned to the
 //! stuck worker (`spawn_local`) can only run there, so they wait for it.
 //!
 //! # Sleeping
@@ -50,7 +53,8 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed, Ordering::SeqCst, fence};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-use super::Workers;
+use crate::runtime::scheduler::Shared;
+use crate::runtime::task::RawTask;
 
 /// How long a worker may go without turning its own driver before the
 /// watcher turns it: a bound on how late a stuck worker's I/O and timers
@@ -93,23 +97,27 @@ struct Seen {
     turns: u64,
     /// When the count was last seen to change (or the worker asleep).
     since: Instant,
+    /// How many tasks had left its run queue when last looked at.
+    taken: u32,
 }
 
 /// The watcher thread's loop, until the runtime has shut down and every
 /// worker has exited (a worker may wait on its own driver until then).
-pub(crate) fn run(workers: &Workers) {
+pub(crate) fn run(shared: &Shared) {
+    let workers = shared.workers.as_ref().expect("a multi-thread runtime");
     let watcher = &workers.watcher;
     let _ = watcher.thread.set(std::thread::current());
     let now = Instant::now();
     let mut seen = vec![
         Seen {
             turns: 0,
-            since: now
+            since: now,
+            taken: 0,
         };
         workers.remotes.len()
     ];
     while !workers.is_shutdown() || workers.alive.load(Relaxed) > 0 {
-        match look(workers, &mut seen) {
+        match look(shared, &mut seen) {
             Some(wait) => std::thread::park_timeout(wait),
             // Shutting down: a worker's exit unparks the watcher, but keep
             // a timeout rather than rely on the sleep protocol here.
@@ -143,13 +151,16 @@ pub(crate) fn run(workers: &Workers) {
 /// cost a watcher wake-up per timer, and each one preempts a worker when
 /// the runtime has fewer CPUs than threads. A stuck worker's timers are
 /// therefore served at most about two intervals late.
-fn look(workers: &Workers, seen: &mut [Seen]) -> Option<Duration> {
+fn look(shared: &Shared, seen: &mut [Seen]) -> Option<Duration> {
+    let workers = shared.workers.as_ref().expect("a multi-thread runtime");
     let mut any_awake = false;
     let now = Instant::now();
     for (remote, seen) in workers.remotes.iter().zip(seen.iter_mut()) {
         let turns = remote.turns.load(Relaxed);
+        let taken = std::mem::replace(&mut seen.taken, remote.steal.taken());
         if remote.handle.park.is_parked() || turns != seen.turns {
-            *seen = Seen { turns, since: now };
+            seen.turns = turns;
+            seen.since = now;
             if remote.handle.park.is_parked() {
                 continue;
             }
@@ -168,11 +179,29 @@ fn look(workers: &Workers, seen: &mut [Seen]) -> Option<Duration> {
                 .io
                 .keep_watched(workers.remotes.iter().map(|r| &*r.handle));
         }
-        if !remote.steal.is_empty() {
-            // Stuck with tasks queued behind the poll: a sleeper steals
-            // them (none is woken if a worker already searches).
-            workers.notify_parked();
+        if remote.steal.is_empty() {
+            continue;
         }
+        if taken == seen.taken {
+            // Nothing left its queue for a whole interval: stuck in one
+            // poll. Hand half of what waits behind it to the injection
+            // queue, which busy workers look at every few polls (they
+            // steal only once their own queue runs dry); the rest next
+            // interval. A worker merely slow to turn its driver (long
+            // polls) keeps its queue.
+            let stranded = remote.steal.steal_half();
+            seen.taken = remote.steal.taken();
+            let moved = shared
+                .inject
+                .push_woken_batch(stranded.into_iter().map(RawTask::from_addr));
+            if let Err(rejected) = moved {
+                // Shutting down: the owned list cancels them.
+                rejected.into_iter().for_each(RawTask::drop_ref);
+            }
+        }
+        // Stuck with tasks queued behind the poll: a sleeper takes them
+        // (none is woken if a worker already searches).
+        workers.notify_parked();
     }
     any_awake.then_some(WATCH_INTERVAL)
 }
