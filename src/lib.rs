@@ -244,7 +244,8 @@
 //!   (tokio's rule) up to 32 for polls of a microsecond or two. A burst of
 //!   short requests is answered by the worker that saw it before a woken
 //!   peer could start. The owner pops
-//!   from the front; a worker with nothing to do claims half of another's
+//!   from the front; a worker with nothing to do (or nothing but a task or
+//!   two that yielded: a `yield_now` loop) claims half of another's
 //!   ring with one compare-exchange and copies it into its own. The ring has
 //!   no `unsafe` and is model-checked with loom (push, pop, steal, overflow,
 //!   two stealers). A lone worker (`worker_threads(1)`) has nobody to steal

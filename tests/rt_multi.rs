@@ -538,6 +538,9 @@ fn idle_workers_sleep_without_waking() {
 /// overflows back into the injection queue (which the metric counts too).
 /// It used to: a batch on top of a long run queue filled it, and the
 /// overflow moved half of it back, 19,000–30,000 pushes for these 10,000.
+/// A few may cross twice: the watcher moves the queue of a worker that has
+/// neither turned its driver nor taken a task for 2 ms (stuck, or here
+/// descheduled by a loaded machine: under valgrind, 930 of 50,000).
 #[test]
 fn remote_spawns_cross_the_injection_queue_once() {
     let rt = rt(2);
@@ -552,7 +555,11 @@ fn remote_spawns_cross_the_injection_queue_once() {
         });
         assert_eq!(sum, (0..10_000).sum::<u64>());
     }
-    assert_eq!(rt.metrics().remote_schedule_count(), 50_000);
+    let pushes = rt.metrics().remote_schedule_count();
+    assert!(
+        (50_000..55_000).contains(&pushes),
+        "{pushes} pushes into the injection queue for 50,000 remote spawns"
+    );
 }
 
 /// The nice value of each of this process's threads whose name starts
@@ -611,4 +618,79 @@ fn the_watcher_runs_at_the_lowest_priority() {
     };
     let workers = nice_of_threads("guillotine-work");
     assert!(workers.iter().all(|&n| n == own), "{workers:?} vs {own}");
+}
+
+/// A worker whose only work left is a task that yielded steals from a peer
+/// with a long queue before it runs that task again, as in tokio: without
+/// it, a `yield_now` loop kept its worker from ever helping.
+#[test]
+fn a_worker_running_a_yield_loop_helps_a_peer_with_a_long_queue() {
+    use std::sync::Mutex;
+    use std::sync::atomic::AtomicBool;
+    use std::thread::ThreadId;
+
+    const JOBS: usize = 40;
+    let rt = rt(2);
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(AtomicUsize::new(0));
+    let ran_on = Arc::new(Mutex::new(Vec::<ThreadId>::new()));
+    let (looper_tx, looper) = std::sync::mpsc::channel::<ThreadId>();
+    let mut handles = Vec::new();
+    for i in 0..2 {
+        let (stop, started, ran_on, looper_tx) = (
+            stop.clone(),
+            started.clone(),
+            ran_on.clone(),
+            looper_tx.clone(),
+        );
+        handles.push(rt.spawn(async move {
+            // Both setup tasks hold their workers until both run: one each.
+            started.fetch_add(1, SeqCst);
+            let give_up = Instant::now() + Duration::from_secs(10);
+            while started.load(SeqCst) < 2 && Instant::now() < give_up {
+                std::thread::yield_now();
+            }
+            if i == 0 {
+                looper_tx.send(std::thread::current().id()).unwrap();
+                while !stop.load(SeqCst) {
+                    let until = Instant::now() + Duration::from_micros(50);
+                    while Instant::now() < until {
+                        std::hint::spin_loop();
+                    }
+                    guillotine::task::yield_now().await;
+                }
+                Vec::new()
+            } else {
+                // Queued on this worker, 1 ms of CPU each.
+                (0..JOBS)
+                    .map(|_| {
+                        let ran_on = ran_on.clone();
+                        guillotine::spawn(async move {
+                            let until = Instant::now() + Duration::from_millis(1);
+                            while Instant::now() < until {
+                                std::hint::spin_loop();
+                            }
+                            ran_on.lock().unwrap().push(std::thread::current().id());
+                        })
+                    })
+                    .collect::<Vec<_>>()
+            }
+        }));
+    }
+    let looper = looper.recv_timeout(Duration::from_secs(10)).unwrap();
+    let spawner = handles.pop().unwrap();
+    rt.block_on(async {
+        for job in spawner.await.unwrap() {
+            job.await.unwrap();
+        }
+    });
+    stop.store(true, SeqCst);
+    rt.block_on(handles.pop().unwrap()).unwrap();
+    let ran_on = ran_on.lock().unwrap();
+    assert_eq!(ran_on.len(), JOBS);
+    let helped = ran_on.iter().filter(|&&t| t == looper).count();
+    assert!(
+        helped >= JOBS / 8,
+        "the worker running the yield loop ran {helped} of {JOBS} jobs queued on its peer"
+    );
 }

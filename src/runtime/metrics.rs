@@ -294,7 +294,8 @@ impl RuntimeMetrics {
 
     /// How many tasks were spawned or woken from threads that do not run
     /// them, through the injection queue (also a full worker queue's
-    /// overflow).
+    /// overflow, and the queue of a worker stuck in a poll, which the
+    /// runtime's watcher hands to the other workers).
     ///
     /// ```
     /// let rt = guillotine::runtime::Runtime::new().unwrap();

@@ -407,6 +407,28 @@ impl Worker {
         false
     }
 
+    /// This worker's queues hold nothing but tasks that yielded (they run
+    /// after the next driver turn): steal from a peer first, as a worker
+    /// that ran dry would, and run what it took. Returns whether it did.
+    /// Without this a worker running a `yield_now` loop never helps a
+    /// peer with a long queue.
+    pub(crate) fn steals_before_yielded(&self, core: &Core) -> bool {
+        if self.alone {
+            return false;
+        }
+        if self.find_work(core) {
+            return true;
+        }
+        // Nothing to steal: stop searching without waking a sleeper (which
+        // running a yielded task would do, as after a find): this worker
+        // stays awake, so work queued meanwhile is not left unseen, and a
+        // `yield_now` loop beside a sleeping peer would wake it every round.
+        if self.searching.replace(false) {
+            self.workers().idle.stop_searching();
+        }
+        false
+    }
+
     /// Steals half of another worker's run queue, starting at a random one.
     fn steal(&self) -> Option<RawTask> {
         let workers = self.workers();
