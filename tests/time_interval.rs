@@ -100,7 +100,11 @@ fn skip_drops_missed_ticks_and_stays_on_the_grid(rt: Runtime) {
         let offset = ticks[1] - first;
         assert!(offset >= PERIOD * 6, "{offset:?}");
         assert_eq!(offset.as_nanos() % PERIOD.as_nanos(), 0, "{offset:?}");
-        assert_eq!(ticks[2], ticks[1] + PERIOD);
+        // Then the next grid point (again a later one if that tick itself
+        // came more than a period late: under valgrind it did).
+        let step = ticks[2] - ticks[1];
+        assert!(step >= PERIOD, "{step:?}");
+        assert_eq!(step.as_nanos() % PERIOD.as_nanos(), 0, "{step:?}");
     });
 }
 
