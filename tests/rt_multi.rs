@@ -622,7 +622,7 @@ fn the_watcher_runs_at_the_lowest_priority() {
 
 /// A worker whose only work left is a task that yielded steals from a peer
 /// with a long queue before it runs that task again, as in tokio: without
-/// it, a `yield_now` loop kept its worker from ever helping.
+/// it, a `yield_now` loop kept its worker from ever helping (0 of 40).
 #[test]
 fn a_worker_running_a_yield_loop_helps_a_peer_with_a_long_queue() {
     use std::sync::Mutex;
@@ -661,12 +661,14 @@ fn a_worker_running_a_yield_loop_helps_a_peer_with_a_long_queue() {
                 }
                 Vec::new()
             } else {
-                // Queued on this worker, 1 ms of CPU each.
+                // Queued on this worker, 5 ms of CPU each: 200 ms alone,
+                // time enough for the looping worker to get a CPU on a
+                // loaded machine.
                 (0..JOBS)
                     .map(|_| {
                         let ran_on = ran_on.clone();
                         guillotine::spawn(async move {
-                            let until = Instant::now() + Duration::from_millis(1);
+                            let until = Instant::now() + Duration::from_millis(5);
                             while Instant::now() < until {
                                 std::hint::spin_loop();
                             }
