@@ -45,14 +45,6 @@ use crate::runtime::scheduler::{Config, Shared, ThreadWake, TightTimerSlack, loc
 use crate::runtime::spin::{SpinPolicy, spin_until};
 use crate::runtime::task::{JoinHandle, OwnedTasks, RawTask, RunOutcome, new_task};
 
-/// A worker left with at most this many tasks that yielded, and nothing
-/// else to run, steals from a peer before it runs them again, as a worker
-/// that ran dry does: a `yield_now` loop must not keep its worker from
-/// helping a peer with a long queue. tokio steals whatever the count; with
-/// many (every task yielded in turn) stealing only moved tasks back and
-/// forth between balanced workers (`yield_many` 7–12 % slower).
-const YIELD_LOOPS: usize = 2;
-
 /// The waker of the future passed to `block_on`.
 #[derive(Debug)]
 struct MainWake {
@@ -231,21 +223,20 @@ impl Core {
     /// this thread drives the runtime, and wakes from other threads reach
     /// that core through the runtime's driver.
     pub(crate) fn new_home(runtime: &Arc<Shared>) -> std::io::Result<Rc<Core>> {
+        // The spin policy stays on even when the workers have every CPU: a
+        // thread that joins their tasks one by one would otherwise cost a
+        // worker an eventfd write per join and itself a sleep; the policy
+        // stops as soon as catches come slower than a sleep costs.
         let config = runtime.config.clone();
-        let (handle, cell, config) = match &runtime.workers {
+        let (handle, cell) = match &runtime.workers {
             Some(workers) => {
                 let driver = Driver::new(config.clock.clone())?;
                 let handle = driver.handle().clone();
                 let cell = Arc::new(Mutex::new(Some(driver)));
                 workers.adopt_driver(&cell);
-                // Its spin policy stays on even when the workers have every
-                // CPU: a thread that joins their tasks one by one would
-                // otherwise cost a worker an eventfd write per join and
-                // itself a sleep; the policy stops as soon as catches come
-                // slower than a sleep costs.
-                (handle, cell, config)
+                (handle, cell)
             }
-            None => (runtime.driver.clone(), Arc::new(Mutex::new(None)), config),
+            None => (runtime.driver.clone(), Arc::new(Mutex::new(None))),
         };
         let shared = Arc::new(Shared::new(handle, &config, runtime.metrics.clone(), None));
         Ok(Core::build(
@@ -832,18 +823,16 @@ impl Core {
             } else {
                 0
             };
-            if (1..=YIELD_LOOPS).contains(&yielded)
+            if yielded > 0
                 && since_turn < interval
                 && let Some(worker) = &self.worker
-                && worker.steals_before_yielded(self)
+                && worker.steals_before_yielded(self, yielded)
             {
-                // A worker left with a yield loop or two helps a busy peer
-                // first; they run after the next turn.
+                // The yielded tasks run after the next turn.
                 since_turn += 1;
                 continue;
             }
-            let yielded = yielded > 0;
-            if since_turn >= interval || yielded {
+            if since_turn >= interval || yielded > 0 {
                 // Fairness: tasks that keep waking each other must not starve
                 // I/O, timers or the injection queue; yielded tasks run after
                 // the driver has been looked at.

@@ -66,6 +66,14 @@ fn mean_poll_ns(mean_ns: u64, sample_ns: u64) -> u64 {
     mean_ns - mean_ns / 8 + sample_ns / 8
 }
 
+/// A worker left with at most this many tasks that yielded, and nothing
+/// else to run, steals from a peer before it runs them again, as a worker
+/// that ran dry does: a `yield_now` loop must not keep its worker from
+/// helping a peer with a long queue. tokio steals whatever the count; with
+/// many (every task yielded in turn) stealing only moved tasks back and
+/// forth between balanced workers (`yield_many` 7–12 % slower).
+const YIELD_LOOPS: usize = 2;
+
 /// A worker looks at the injection queue before its own run queue once
 /// every this many polls (an atomic load when it is empty), so that remote
 /// spawns and wakes wait for a few polls of a busy local chain, not for the
@@ -282,15 +290,14 @@ impl Worker {
     /// worker, which is through them before a woken peer would run; long
     /// ones wake a peer for the first task beyond the next, as in tokio.
     ///
-    /// A lone worker, whose queue is its core's, stores its length for the
-    /// metrics read from other threads.
+    /// A lone worker (whose rounds are not timed: no `started`), whose
+    /// queue is its core's, stores its length for the metrics read from
+    /// other threads.
     pub(crate) fn round_ended(&self, started: Option<Instant>, polls: u32, queued: usize) {
         let Some(started) = started else {
-            if self.alone {
-                self.workers().remotes[self.index]
-                    .solo_depth
-                    .store(queued, Relaxed);
-            }
+            self.workers().remotes[self.index]
+                .solo_depth
+                .store(queued, Relaxed);
             return;
         };
         if polls == 0 {
@@ -407,13 +414,12 @@ impl Worker {
         false
     }
 
-    /// This worker's queues hold nothing but tasks that yielded (they run
-    /// after the next driver turn): steal from a peer first, as a worker
-    /// that ran dry would, and run what it took. Returns whether it did.
-    /// Without this a worker running a `yield_now` loop never helps a
-    /// peer with a long queue.
-    pub(crate) fn steals_before_yielded(&self, core: &Core) -> bool {
-        if self.alone {
+    /// This worker's queues hold nothing but `yielded` tasks that yielded
+    /// (they run after the next driver turn): if they are at most
+    /// [`YIELD_LOOPS`], steal from a peer first, as a worker that ran dry
+    /// would, and run what it took. Returns whether it did.
+    pub(crate) fn steals_before_yielded(&self, core: &Core, yielded: usize) -> bool {
+        if self.alone || yielded > YIELD_LOOPS {
             return false;
         }
         if self.find_work(core) {
