@@ -306,8 +306,11 @@ fn in_task_table(contenders: &[Contender], rows: &[Row]) -> Option<String> {
     any.then_some(out)
 }
 
-/// guillotine-mt's requests/s against tokio-mt's, per hyper table (the
-/// target: at least tokio-mt's).
+/// guillotine-mt against tokio-mt, per hyper table, on the three
+/// targets: requests/s at or above, p99 and server CPU per request at or
+/// below. Each ratio is the median of the per-round ratios (the servers
+/// alternate, so a round's pair saw the same state of the machine), with
+/// how many rounds guillotine-mt won.
 fn hyper_targets(http: &[Contender], results: &[harness::ReportResult]) -> Option<String> {
     use runtimes::{GUILLOTINE_MT, TOKIO_MT};
     let ours = http.iter().position(|c| c.name == GUILLOTINE_MT)?;
@@ -316,27 +319,47 @@ fn hyper_targets(http: &[Contender], results: &[harness::ReportResult]) -> Optio
         "hyper target",
         GUILLOTINE_MT,
         TOKIO_MT,
-        "ratio (medians)",
+        "ratio (paired median)",
         "",
     ]
     .map(String::from);
+    // (label, unit, whether higher is better)
+    let targets = [
+        ("requests/s", Unit::PerSecond, true),
+        ("latency p99", Unit::Seconds, false),
+        ("server CPU per request", Unit::Seconds, false),
+    ];
     let mut out = harness::table_head(&header);
     let mut any = false;
     for result in results {
-        let label = "requests/s";
-        let (Some(a), Some(b)) = (result.value(ours, label), result.value(theirs, label)) else {
-            continue;
-        };
-        let rate = |v| harness::format_value(v, Unit::PerSecond);
-        let verdict = if a >= b { "met" } else { "**missed**" };
-        out.push_str(&harness::table_row(&[
-            format!("{}: requests/s ≥ tokio-mt's", result.name),
-            rate(a),
-            rate(b),
-            format!("{:.2}", a / b),
-            verdict.to_string(),
-        ]));
-        any = true;
+        for (label, unit, higher) in targets {
+            let (Some(a), Some(b)) = (result.value(ours, label), result.value(theirs, label))
+            else {
+                continue;
+            };
+            let (Some(ra), Some(rb)) = (
+                result.round_values(ours, label),
+                result.round_values(theirs, label),
+            ) else {
+                continue;
+            };
+            let ratio = paired_median(&ra, &rb);
+            let won = ra
+                .iter()
+                .zip(&rb)
+                .filter(|(x, y)| if higher { x >= y } else { x <= y })
+                .count();
+            let met = if higher { ratio >= 1.0 } else { ratio <= 1.0 };
+            let sign = if higher { "≥" } else { "≤" };
+            out.push_str(&harness::table_row(&[
+                format!("{}: {label} {sign} tokio-mt's", result.name),
+                harness::format_value(a, unit),
+                harness::format_value(b, unit),
+                format!("{ratio:.2}, won {won}/{}", ra.len()),
+                if met { "met" } else { "**missed**" }.to_string(),
+            ]));
+            any = true;
+        }
     }
     any.then_some(out)
 }

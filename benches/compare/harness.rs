@@ -250,6 +250,9 @@ pub struct ReportResult {
     /// Per contender: its figures (medians, with `rounds`), or why there
     /// are none.
     pub cells: Vec<Result<Vec<Figure>, Cell>>,
+    /// Per contender: its figures round by round (empty if it has none),
+    /// for ratios paired by round.
+    pub rounds: Vec<Vec<Vec<Figure>>>,
     pub table: fn(&[Contender], &ReportResult) -> String,
 }
 
@@ -258,6 +261,18 @@ impl ReportResult {
     pub fn value(&self, i: usize, label: &str) -> Option<f64> {
         let figures = self.cells[i].as_ref().ok()?;
         Some(figures.iter().find(|f| f.label == label)?.sample.value)
+    }
+
+    /// Contender `i`'s figure called `label` in each recorded round, in
+    /// round order, if it has one in every round.
+    // Only the multi bench's hyper targets pair rounds; the compare bench does not.
+    #[allow(dead_code)]
+    pub fn round_values(&self, i: usize, label: &str) -> Option<Vec<f64>> {
+        let rounds = self.rounds.get(i).filter(|r| !r.is_empty())?;
+        rounds
+            .iter()
+            .map(|figures| Some(figures.iter().find(|f| f.label == label)?.sample.value))
+            .collect()
     }
 }
 
@@ -623,15 +638,22 @@ impl Runner<'_> {
             report.about,
             (warmups, rounds),
             report.run,
-            median_figures,
-            |figures| describe_figures(figures, rounds > 1),
+            |rounds| (median_figures(&rounds), rounds),
+            |(figures, _)| describe_figures(figures, rounds > 1),
         );
+        let (cells, rounds) = cells
+            .into_iter()
+            .map(|c| match c {
+                Ok((figures, rounds)) => {
+                    (Ok(figures.into_iter().map(|(f, ..)| f).collect()), rounds)
+                }
+                Err(cell) => (Err(cell), Vec::new()),
+            })
+            .unzip();
         ReportResult {
             name: report.name,
-            cells: cells
-                .into_iter()
-                .map(|c| c.map(|figures| figures.into_iter().map(|(f, ..)| f).collect()))
-                .collect(),
+            cells,
+            rounds,
             table: report.table,
         }
     }
@@ -690,7 +712,7 @@ fn describe_figures(figures: &[(Figure, f64, f64)], spread: bool) -> String {
 /// Per figure of the first round (in its order): the figure with its
 /// median over the rounds, the minimum and the maximum. Panics if a round
 /// lacks a figure.
-fn median_figures(rounds: Vec<Vec<Figure>>) -> Vec<(Figure, f64, f64)> {
+fn median_figures(rounds: &[Vec<Figure>]) -> Vec<(Figure, f64, f64)> {
     rounds[0]
         .iter()
         .map(|first| {
