@@ -324,10 +324,11 @@
 //!   up to a scheduler time slice: the watcher runs at the lowest priority,
 //!   so that its wake-ups never preempt a worker); only tasks pinned to it
 //!   (`spawn_local`) wait for it. With every worker
-//!   asleep the watcher sleeps too, without a timeout; the first worker to
-//!   leave its `epoll_wait` wakes it (a fence on each side, as in the idle
-//!   protocol). The cost is one wake-up of the watcher per 2 ms while some
-//!   worker is awake.
+//!   asleep for 10 ms (five looks) the watcher sleeps too, without a
+//!   timeout; the first worker to leave its `epoll_wait` wakes it (a fence
+//!   on each side, as in the idle protocol). The cost is one wake-up of the
+//!   watcher per 2 ms while some worker is awake, and five after the last
+//!   one fell asleep.
 //! - *Pinned tasks.* [`task::spawn_local`] on a worker pins the task there:
 //!   it lives on the worker's own queue, which is never stolen from, and its
 //!   header points to that worker, so its wakes can only queue it there.

@@ -24,10 +24,16 @@
 //!
 //! # Sleeping
 //!
-//! With every worker asleep in `epoll_wait`, no driver can be stranded: the
+//! With every worker asleep in `epoll_wait`, no driver can be stranded: once
+//! [`QUIET_LOOKS`] looks in a row (10 ms) have found every worker asleep, the
 //! watcher sleeps without a timeout, so an idle runtime has no periodic
 //! wake-ups. A worker that leaves a blocking wait, for whatever reason (its
 //! own timer or socket, a wake, a spawn), wakes the watcher if it sleeps so.
+//! The few looks first are for servers whose workers all sleep between
+//! requests (a connection per request): sleeping at the first quiet look
+//! there cost a watcher wake-up, and a futex call by the waking worker,
+//! each time a request ended such a pause, three times the interval's
+//! count.
 //! That is the store-buffering pattern, with a `SeqCst` fence on each side:
 //! the watcher sets `asleep`, fences, then reads every worker's park state;
 //! a worker clears its park state, fences, then reads `asleep`. At least one
@@ -60,6 +66,10 @@ use crate::runtime::task::RawTask;
 /// watcher turns it: a bound on how late a stuck worker's I/O and timers
 /// are served (plus one interval for the watcher to notice).
 pub(crate) const WATCH_INTERVAL: Duration = Duration::from_millis(2);
+
+/// How many looks in a row must find every worker asleep before the
+/// watcher sleeps without a timeout (see "Sleeping" in the module docs).
+const QUIET_LOOKS: u32 = 5;
 
 /// The watcher's state shared with the workers.
 #[derive(Debug, Default)]
@@ -116,12 +126,24 @@ pub(crate) fn run(shared: &Shared) {
         };
         workers.remotes.len()
     ];
+    // Looks in a row that found every worker asleep.
+    let mut quiet_looks = 0;
     while !workers.is_shutdown() || workers.alive.load(Relaxed) > 0 {
         match look(shared, &mut seen) {
-            Some(wait) => std::thread::park_timeout(wait),
+            Some(wait) => {
+                quiet_looks = 0;
+                std::thread::park_timeout(wait);
+            }
             // Shutting down: a worker's exit unparks the watcher, but keep
             // a timeout rather than rely on the sleep protocol here.
             None if workers.is_shutdown() => std::thread::park_timeout(WATCH_INTERVAL),
+            // Every worker asleep, but maybe only between two requests:
+            // keep the cadence a little longer, so that the next worker to
+            // wake need not wake the watcher too.
+            None if quiet_looks < QUIET_LOOKS => {
+                quiet_looks += 1;
+                std::thread::park_timeout(WATCH_INTERVAL);
+            }
             None => {
                 watcher.asleep.store(true, Relaxed);
                 fence(SeqCst);
