@@ -266,7 +266,13 @@
 //!   remote spawn by a few polls, never a whole queue; then it takes a
 //!   share only while its ring holds fewer than 64 tasks, else one task (a
 //!   share on top of a long ring filled it until its overflow carried the
-//!   same tasks back to the injection queue). A share that leaves a
+//!   same tasks back to the injection queue). After its ring overflowed,
+//!   and while the injection queue holds more than its (long) ring, it
+//!   takes from there first at every poll: the older half of a driver
+//!   turn's wakes (hundreds of connections) runs before the newer half,
+//!   where a look every 8 polls left it to wait 8 times as long (with
+//!   1,000 connections on one CPU, p99 12–24 ms against 30–85 ms before
+//!   and tokio-mt's 50–60 ms). A share that leaves a
 //!   surplus on the ring goes through the idle protocol below, so a worker
 //!   parking meanwhile is woken for it.
 //! - *Idle workers.* One atomic word counts awake and searching workers;

@@ -10,7 +10,10 @@
 //!   turn wakes wake at most one, once the turn is over. For woken tasks
 //!   (a turn's, or any other wake on this worker) "more" means enough to
 //!   amount to [`WAKE_WORTH`] of work at this worker's mean poll time.
-//! * A full run queue moves its older half to the injection queue at once.
+//! * A full run queue moves its older half to the injection queue at once;
+//!   the worker then takes from there first at every poll while it holds
+//!   more than the run queue (`Worker::inject_is_behind`), so the older
+//!   half does not wait behind the newer.
 //! * Spawned or woken elsewhere: the injection queue, and one sleeping
 //!   worker is woken unless one searches. Workers take a fair share from it
 //!   whenever their own queue runs dry, and every [`INJECT_EVERY`] polls
@@ -98,6 +101,10 @@ pub(crate) struct Worker {
     rng: Cell<u32>,
     /// Polls since the injection queue was last looked at first.
     tick: Cell<u32>,
+    /// Set when this worker's run queue overflowed into the injection
+    /// queue, until that queue is no longer behind (see
+    /// [`Worker::inject_is_behind`]).
+    overflowed: Cell<bool>,
     /// Set while this worker turns a driver: the wakes it dispatches queue
     /// here without waking a sleeper each; one look after the turn does.
     in_turn: Cell<bool>,
@@ -140,6 +147,7 @@ impl Worker {
             // Any odd seed will do; the index spreads workers apart.
             rng: Cell::new(0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1),
             tick: Cell::new(0),
+            overflowed: Cell::new(false),
             in_turn: Cell::new(false),
             parked: Cell::new(false),
             alone,
@@ -222,6 +230,9 @@ impl Worker {
         });
         let surplus = overflowed || ring.len() > worth;
         drop(ring);
+        if overflowed {
+            self.overflowed.set(true);
+        }
         if surplus && !self.in_turn.get() {
             self.workers().notify_hint();
         }
@@ -252,7 +263,7 @@ impl Worker {
         } else {
             let tick = self.tick.get().wrapping_add(1);
             self.tick.set(tick);
-            let remote_first = if tick.is_multiple_of(INJECT_EVERY) {
+            let remote_first = if tick.is_multiple_of(INJECT_EVERY) || self.inject_is_behind() {
                 self.pop_injected(core, self.fair_share())
             } else {
                 None
@@ -263,6 +274,25 @@ impl Worker {
         }?;
         self.found_work();
         Some(task)
+    }
+
+    /// Whether, since this worker's run queue overflowed, the injection
+    /// queue holds more tasks than the (long) run queue: it then holds the
+    /// older half of that queue (a driver turn that woke hundreds of
+    /// connections), which must not wait [`INJECT_EVERY`] times as long as
+    /// the newer half. Until then, remote spawns keep their pace (one look
+    /// per [`INJECT_EVERY`] polls): taking them one at a time, each through
+    /// the queue's lock, would slow a busy spawner's workers.
+    fn inject_is_behind(&self) -> bool {
+        if !self.overflowed.get() {
+            return false;
+        }
+        let queued = self.ring.borrow().len();
+        let behind = queued >= INJECT_BATCH && self.mt.inject.len() > queued;
+        if !behind {
+            self.overflowed.set(false);
+        }
+        behind
     }
 
     /// How many tasks to take from the injection queue while the run queue
