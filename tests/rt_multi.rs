@@ -14,6 +14,16 @@ fn rt(workers: usize) -> Runtime {
         .unwrap()
 }
 
+/// Called by each of two setup tasks: holds its worker until both run,
+/// so that each runs on a worker of its own.
+fn one_per_worker(started: &AtomicUsize) {
+    started.fetch_add(1, SeqCst);
+    let give_up = Instant::now() + Duration::from_secs(10);
+    while started.load(SeqCst) < 2 && Instant::now() < give_up {
+        std::thread::yield_now();
+    }
+}
+
 fn thread_name() -> String {
     std::thread::current().name().unwrap_or("").to_owned()
 }
@@ -644,12 +654,7 @@ fn a_worker_running_a_yield_loop_helps_a_peer_with_a_long_queue() {
             looper_tx.clone(),
         );
         handles.push(rt.spawn(async move {
-            // Both setup tasks hold their workers until both run: one each.
-            started.fetch_add(1, SeqCst);
-            let give_up = Instant::now() + Duration::from_secs(10);
-            while started.load(SeqCst) < 2 && Instant::now() < give_up {
-                std::thread::yield_now();
-            }
+            one_per_worker(&started);
             if i == 0 {
                 looper_tx.send(std::thread::current().id()).unwrap();
                 while !stop.load(SeqCst) {
@@ -718,12 +723,7 @@ fn an_overflowed_run_queue_runs_its_older_half_first() {
     for i in 0..2 {
         let (started, release, order) = (started.clone(), release.clone(), order.clone());
         setup.push(rt.spawn(async move {
-            // Both setup tasks hold their workers until both run: one each.
-            started.fetch_add(1, SeqCst);
-            let give_up = Instant::now() + Duration::from_secs(10);
-            while started.load(SeqCst) < 2 && Instant::now() < give_up {
-                std::thread::yield_now();
-            }
+            one_per_worker(&started);
             if i == 0 {
                 // Keeps this worker from stealing until the test is done.
                 let _ = release
