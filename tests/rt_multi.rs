@@ -703,13 +703,13 @@ fn a_worker_running_a_yield_loop_helps_a_peer_with_a_long_queue() {
 }
 
 /// A worker whose run queue overflowed runs the older half, which went to
-/// the injection queue, before the newer tasks that stayed: a driver turn
-/// that wakes hundreds of connections must not leave the first of them
-/// waiting behind the rest (tokio looks at its injection queue only every
-/// 61 polls, and with 1,000 connections on one CPU its p99 was 50–60 ms
-/// against guillotine's 12–24 ms).
+/// the injection queue, as often as the newer tasks that stayed: a driver
+/// turn that wakes hundreds of connections must not leave the first of
+/// them waiting behind the rest (tokio looks at its injection queue only
+/// every 61 polls, and with 1,000 connections on one CPU its p99 was
+/// 50–55 ms against guillotine's 12–14 ms).
 #[test]
-fn an_overflowed_run_queue_runs_its_older_half_first() {
+fn an_overflowed_run_queue_runs_its_older_half_at_the_newer_halfs_pace() {
     use std::sync::Mutex;
 
     const TASKS: usize = 1_000;
@@ -753,12 +753,15 @@ fn an_overflowed_run_queue_runs_its_older_half_first() {
     rt.block_on(setup.pop().unwrap()).unwrap();
     let order = order.lock().unwrap();
     assert_eq!(order.len(), TASKS);
+    // The older half runs at the newer half's pace (every other poll):
+    // about 100 of the first 200 are among the newest. A look every 8
+    // polls lets them overtake (175 of 200).
     let overtaking = order[..200]
         .iter()
         .filter(|&&index| index >= TASKS - NEWEST)
         .count();
     assert!(
-        overtaking <= 64,
+        overtaking <= 125,
         "{overtaking} of the first 200 tasks to run were among the {NEWEST} spawned last"
     );
 }

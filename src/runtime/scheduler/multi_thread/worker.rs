@@ -11,9 +11,9 @@
 //!   (a turn's, or any other wake on this worker) "more" means enough to
 //!   amount to [`WAKE_WORTH`] of work at this worker's mean poll time.
 //! * A full run queue moves its older half to the injection queue at once;
-//!   the worker then takes from there first at every poll while it holds
-//!   more than the run queue (`Worker::inject_is_behind`), so the older
-//!   half does not wait behind the newer.
+//!   the worker then takes from there first at every other poll while it
+//!   holds more than the run queue (`Worker::inject_is_behind`), so the
+//!   older half is served at the newer half's pace, not behind it.
 //! * Spawned or woken elsewhere: the injection queue, and one sleeping
 //!   worker is woken unless one searches. Workers take a fair share from it
 //!   whenever their own queue runs dry, and every [`INJECT_EVERY`] polls
@@ -85,6 +85,16 @@ const YIELD_LOOPS: usize = 2;
 /// long queue would fill it until it overflowed back into the injection
 /// queue, moving the same tasks back and forth.
 const INJECT_EVERY: u32 = 8;
+
+/// While the injection queue holds the older half of this worker's
+/// overflowed run queue (see [`Worker::inject_is_behind`]), it is looked at
+/// first once every this many polls: both halves are then served at the
+/// same pace, so the older waits about as long as the newer. At every poll
+/// (the older half strictly first) each poll meets the least recently
+/// served connection, whose state has left the CPU caches: with 1,000
+/// connections on one CPU, 5–15 % fewer requests per second than this
+/// pace for a p99 of 9–12 ms against 12–14 ms.
+const BEHIND_EVERY: u32 = 2;
 
 /// A worker's own state, beside the [`Core`] it shares with the
 /// current-thread runtime.
@@ -263,7 +273,9 @@ impl Worker {
         } else {
             let tick = self.tick.get().wrapping_add(1);
             self.tick.set(tick);
-            let remote_first = if tick.is_multiple_of(INJECT_EVERY) || self.inject_is_behind() {
+            let remote_first = if tick.is_multiple_of(INJECT_EVERY)
+                || (tick.is_multiple_of(BEHIND_EVERY) && self.inject_is_behind())
+            {
                 self.pop_injected(core, self.fair_share())
             } else {
                 None
@@ -280,7 +292,7 @@ impl Worker {
     /// queue holds more tasks than the (long) run queue: it then holds the
     /// older half of that queue (a driver turn that woke hundreds of
     /// connections), which must not wait [`INJECT_EVERY`] times as long as
-    /// the newer half. Until then, remote spawns keep their pace (one look
+    /// the newer half (it is served every [`BEHIND_EVERY`] polls). Until then, remote spawns keep their pace (one look
     /// per [`INJECT_EVERY`] polls): taking them one at a time, each through
     /// the queue's lock, would slow a busy spawner's workers.
     fn inject_is_behind(&self) -> bool {
