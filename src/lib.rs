@@ -271,8 +271,8 @@
 //!   takes from there first at every other poll: the older half of a
 //!   driver turn's wakes (hundreds of connections) runs at the newer
 //!   half's pace, where a look every 8 polls left it to wait 8 times as
-//!   long (with 1,000 connections on one CPU, p99 12–14 ms against
-//!   26–85 ms before and tokio-mt's 50–55 ms). Every poll, the older half
+//!   long (with 1,000 connections on one CPU, p99 12–15 ms against
+//!   28–85 ms before and tokio-mt's 47–57 ms). Every poll, the older half
 //!   strictly first, cut p99 to 9–12 ms but cost 5–15 % of the requests
 //!   per second: each poll then met the connection served longest ago,
 //!   whose state had left the CPU caches. A share that leaves a

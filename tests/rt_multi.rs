@@ -707,7 +707,7 @@ fn a_worker_running_a_yield_loop_helps_a_peer_with_a_long_queue() {
 /// turn that wakes hundreds of connections must not leave the first of
 /// them waiting behind the rest (tokio looks at its injection queue only
 /// every 61 polls, and with 1,000 connections on one CPU its p99 was
-/// 50–55 ms against guillotine's 12–14 ms).
+/// 47–57 ms against guillotine's 12–15 ms).
 #[test]
 fn an_overflowed_run_queue_runs_its_older_half_at_the_newer_halfs_pace() {
     use std::sync::Mutex;

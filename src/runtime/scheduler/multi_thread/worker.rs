@@ -93,7 +93,7 @@ const INJECT_EVERY: u32 = 8;
 /// (the older half strictly first) each poll meets the least recently
 /// served connection, whose state has left the CPU caches: with 1,000
 /// connections on one CPU, 5–15 % fewer requests per second than this
-/// pace for a p99 of 9–12 ms against 12–14 ms.
+/// pace for a p99 of 9–12 ms against 13–15 ms.
 const BEHIND_EVERY: u32 = 2;
 
 /// A worker's own state, beside the [`Core`] it shares with the
