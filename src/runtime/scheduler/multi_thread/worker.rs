@@ -292,9 +292,10 @@ impl Worker {
     /// queue holds more tasks than the (long) run queue: it then holds the
     /// older half of that queue (a driver turn that woke hundreds of
     /// connections), which must not wait [`INJECT_EVERY`] times as long as
-    /// the newer half (it is served every [`BEHIND_EVERY`] polls). Until then, remote spawns keep their pace (one look
-    /// per [`INJECT_EVERY`] polls): taking them one at a time, each through
-    /// the queue's lock, would slow a busy spawner's workers.
+    /// the newer half, so it is served every [`BEHIND_EVERY`] polls. Without
+    /// an overflow of this worker's own, remote spawns keep their pace (one
+    /// look per [`INJECT_EVERY`] polls): taking them one at a time, each
+    /// through the queue's lock, would slow a busy spawner's workers.
     fn inject_is_behind(&self) -> bool {
         if !self.overflowed.get() {
             return false;
