@@ -765,3 +765,91 @@ fn an_overflowed_run_queue_runs_its_older_half_at_the_newer_halfs_pace() {
         "{overtaking} of the first 200 tasks to run were among the {NEWEST} spawned last"
     );
 }
+
+/// Spawns `tasks` empty tasks from the calling task, `iterations` times
+/// in a row, and returns how many of each iteration's ran on another
+/// thread than the spawner's.
+async fn spawn_short_tasks(iterations: usize, tasks: usize) -> Vec<usize> {
+    let mut away = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let home = std::thread::current().id();
+        let elsewhere = Arc::new(AtomicUsize::new(0));
+        let handles: Vec<_> = (0..tasks)
+            .map(|_| {
+                let elsewhere = elsewhere.clone();
+                guillotine::spawn(async move {
+                    if std::thread::current().id() != home {
+                        elsewhere.fetch_add(1, SeqCst);
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.await.unwrap();
+        }
+        away.push(elsewhere.load(SeqCst));
+    }
+    away
+}
+
+// The time a task takes to complete is what the rule measures: an
+// unoptimised build (or valgrind) makes an empty task long, and the tasks
+// then spread as any others. `.ci/run` runs this one on a release build.
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "measures how long empty tasks take: release builds only"
+)]
+fn short_tasks_stay_with_their_spawner() {
+    const TASKS: usize = 10_000;
+    let rt = rt(2);
+    // The first iterations measure (a worker that has not polled counts
+    // as slow, so the spawner wakes it at first).
+    let away = rt.block_on(rt.spawn(spawn_short_tasks(20, TASKS))).unwrap();
+    let later: usize = away[10..].iter().sum();
+    // About 5 % with the rule; 95-99 % when the spawner wakes its peer
+    // for every surplus (the peer then takes nearly all of them).
+    assert!(
+        later < 10 * TASKS / 2,
+        "{later} of {} short tasks ran away from their spawner: {away:?}",
+        10 * TASKS
+    );
+}
+
+#[test]
+fn long_tasks_after_short_ones_still_get_a_peer() {
+    use std::sync::Barrier;
+    let rt = rt(2);
+    // Both workers measure short tasks in a release build; a debug one
+    // (valgrind in `.ci/run`) only checks that the pair meets.
+    let (iterations, tasks) = if cfg!(debug_assertions) {
+        (1, 1_000)
+    } else {
+        (10, 10_000)
+    };
+    rt.block_on(rt.spawn(async move {
+        spawn_short_tasks(iterations, tasks).await;
+        // Two tasks that can only finish together, each on a worker of
+        // its own: the spawner keeps the second while it measures short
+        // tasks, until the first blocks and the watcher wakes the peer.
+        let meet = Arc::new(Barrier::new(2));
+        let started = Instant::now();
+        let pair: Vec<_> = (0..2)
+            .map(|_| {
+                let meet = meet.clone();
+                guillotine::spawn(async move {
+                    meet.wait();
+                })
+            })
+            .collect();
+        for task in pair {
+            task.await.unwrap();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the pair met after {:?}",
+            started.elapsed()
+        );
+    }))
+    .unwrap();
+}

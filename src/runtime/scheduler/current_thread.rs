@@ -591,7 +591,8 @@ impl Core {
         }
     }
 
-    pub(crate) fn run_task(&self, task: RawTask) {
+    /// Returns whether the task completed.
+    pub(crate) fn run_task(&self, task: RawTask) -> bool {
         let own = Arc::ptr_eq(&task.header().shared, &self.shared);
         match task.run() {
             RunOutcome::Idle | RunOutcome::Stale => task.drop_ref(),
@@ -607,8 +608,12 @@ impl Core {
                 }
             },
             // Taken off the owned list just before completing (`release`).
-            RunOutcome::Complete { listed } => task.drop_refs(if listed { 2 } else { 1 }),
+            RunOutcome::Complete { listed } => {
+                task.drop_refs(if listed { 2 } else { 1 });
+                return true;
+            }
         }
+        false
     }
 
     /// Turns the driver; `None` blocks until an event, an unpark or a timer.
@@ -805,16 +810,16 @@ impl Core {
             }
             self.drain_inject();
             let round = self.worker.as_ref().and_then(Worker::round_started);
-            let mut ran = 0;
+            let (mut ran, mut completed) = (0, 0);
             while ran < interval {
                 let Some(task) = self.next_task() else {
                     break;
                 };
-                self.run_task(task);
+                completed += u32::from(self.run_task(task));
                 ran += 1;
             }
             if let Some(worker) = &self.worker {
-                worker.round_ended(round, ran, self.run_queue.borrow().len());
+                worker.round_ended(round, ran, completed, self.run_queue.borrow().len());
             }
             since_turn += ran;
             let idle = ran < interval && !self.main.woken.load(Acquire);

@@ -66,6 +66,9 @@ pub(crate) struct Workers {
     remotes: Box<[Remote]>,
     /// Which workers sleep and how many search.
     idle: Idle,
+    /// When the runtime started: the origin of the workers' published
+    /// times (`Remote::short_until_ns`).
+    epoch: Instant,
     /// Every unfinished `Send` task, sharded by id.
     owned: Box<[Mutex<Shard>]>,
     /// Set when the runtime shuts down: workers leave their loops.
@@ -109,6 +112,10 @@ struct Remote {
     /// stealable one), for the metrics from other threads; the worker
     /// stores it once per round of its tick loop.
     solo_depth: AtomicUsize,
+    /// Until when (nanoseconds since `Workers::epoch`) the worker's last
+    /// measure of its typical task counts as short; 0 if it was not short
+    /// (see `Worker::keeps_short_tasks`).
+    short_until_ns: AtomicU64,
 }
 
 /// One shard of the owned-task list.
@@ -161,6 +168,25 @@ impl Workers {
         if self.idle.may_notify(self.cpus) {
             self.notify_parked();
         }
+    }
+
+    /// Whether every worker but `index` measured short tasks recently
+    /// enough to count at `now_ns` (since [`Workers::epoch`]).
+    pub(crate) fn peers_run_short_tasks(&self, index: usize, now_ns: u64) -> bool {
+        self.remotes
+            .iter()
+            .enumerate()
+            .all(|(i, r)| i == index || r.short_until_ns.load(Relaxed) > now_ns)
+    }
+
+    /// Stores until when worker `index`'s tasks count as short.
+    pub(crate) fn set_short_until(&self, index: usize, until_ns: u64) {
+        self.remotes[index].short_until_ns.store(until_ns, Relaxed);
+    }
+
+    /// Nanoseconds from [`Workers::epoch`] to `at`.
+    pub(crate) fn ns_since_epoch(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
     }
 
     /// Whether any worker's run queue looks non-empty.
@@ -316,12 +342,14 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
             handle,
             turns: AtomicU64::new(0),
             solo_depth: AtomicUsize::new(0),
+            short_until_ns: AtomicU64::new(0),
         });
     }
     let shards = (4 * n).next_power_of_two();
     let workers = Workers {
         remotes: remotes.into_boxed_slice(),
         idle: Idle::new(n),
+        epoch: Instant::now(),
         owned: (0..shards).map(|_| Mutex::default()).collect(),
         shutdown: AtomicBool::new(false),
         next_driver: AtomicUsize::new(0),

@@ -10,6 +10,9 @@
 //!   turn wakes wake at most one, once the turn is over. For woken tasks
 //!   (a turn's, or any other wake on this worker) "more" means enough to
 //!   amount to [`WAKE_WORTH`] of work at this worker's mean poll time.
+//!   None is woken while every peer measured, in the last
+//!   [`SHORT_HOLDS`], that tasks typically complete within [`SHORT_TASK`]
+//!   of polling (`Worker::keeps_short_tasks`).
 //! * A full run queue moves its older half to the injection queue at once;
 //!   the worker then takes from there first at every other poll while it
 //!   holds more than the run queue (`Worker::inject_is_behind`), so the
@@ -67,6 +70,47 @@ fn surplus_for(mean_ns: u64) -> usize {
 /// whose polls took `sample_ns` each.
 fn mean_poll_ns(mean_ns: u64, sample_ns: u64) -> u64 {
     mean_ns - mean_ns / 8 + sample_ns / 8
+}
+
+/// Tasks that complete within this much polling, as measured by every
+/// peer, run faster where they were queued than on a woken peer: moving a
+/// task to another CPU costs both threads about 0.4 µs (its cell, its
+/// owned-list shard, the allocator's chunk and whatever it shares with its
+/// spawner change caches), and a 50 ns task then costs ten times its
+/// work. With 10,000 empty tasks spawned from one task, two workers that
+/// shared them took 3.5 times as long as one worker alone, at 7 times its
+/// CPU. What counts is the work a task takes along, not one poll's: 200
+/// tasks that each yield 1,000 times poll as briefly, but a task moved to
+/// a peer makes its 1,000 polls there, and sharing them halves the time.
+const SHORT_TASK: Duration = Duration::from_micros(1);
+
+/// The most one poll counts for in a worker's measure of its tasks: one
+/// long poll (the loop that spawns the short tasks) must not hide that the
+/// tasks it spawns are short.
+const POLL_CAP: Duration = Duration::from_micros(4);
+
+/// How much polling (each poll counted up to [`POLL_CAP`]) one measure of
+/// a worker's time per completed task spans: long enough to see a task
+/// that yields a thousand times complete, short enough to follow a change.
+const MEASURE_SPAN: Duration = Duration::from_millis(1);
+
+/// How long a worker's measure of short tasks holds for its peers: a
+/// worker that slept since runs nothing, so it cannot tell that the tasks
+/// have grown long. Once this has passed, the next surplus wakes it, and
+/// it measures again. Tasks that grew long wait at most this long for a
+/// peer (less if a poll runs long enough for the watcher, `watch.rs`).
+const SHORT_HOLDS: Duration = Duration::from_millis(5);
+
+/// How much of a round that took `took_ns` for `polls` polls counts
+/// toward a measure (each poll up to [`POLL_CAP`]).
+fn counted_ns(took_ns: u64, polls: u32) -> u64 {
+    took_ns.min(POLL_CAP.as_nanos() as u64 * u64::from(polls))
+}
+
+/// Whether `counted_ns` of polling that completed `tasks` tasks makes
+/// them short (see [`SHORT_TASK`]).
+fn tasks_are_short(counted_ns: u64, tasks: u32) -> bool {
+    counted_ns / u64::from(tasks.max(1)) < SHORT_TASK.as_nanos() as u64
 }
 
 /// A worker left with at most this many tasks that yielded, and nothing
@@ -134,6 +178,17 @@ pub(crate) struct Worker {
     /// How many woken tasks beyond the next must be queued to wake a peer
     /// (`surplus_for(poll_ns)`).
     surplus: Cell<usize>,
+    /// The polling time counted toward the current measure of this
+    /// worker's time per completed task (see [`MEASURE_SPAN`]), and the
+    /// tasks completed in it.
+    measured_ns: Cell<u64>,
+    measured_tasks: Cell<u32>,
+    /// What this worker last published as its `short_until_ns`.
+    short_until: Cell<u64>,
+    /// When the current round of its tick loop started, in nanoseconds
+    /// since `Workers::epoch`: "now" for [`Worker::keeps_short_tasks`],
+    /// without a clock read per spawn.
+    round_ns: Cell<u64>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -165,6 +220,10 @@ impl Worker {
             // peer, as in tokio.
             poll_ns: Cell::new(WAKE_WORTH.as_nanos() as u64),
             surplus: Cell::new(1),
+            measured_ns: Cell::new(0),
+            measured_tasks: Cell::new(0),
+            short_until: Cell::new(0),
+            round_ns: Cell::new(0),
         }
     }
 
@@ -243,9 +302,24 @@ impl Worker {
         if overflowed {
             self.overflowed.set(true);
         }
-        if surplus && !self.in_turn.get() {
+        if surplus && !self.in_turn.get() && !self.keeps_short_tasks() {
             self.workers().notify_hint();
         }
+    }
+
+    /// Whether this worker keeps its surplus to itself because every peer
+    /// measured short tasks (complete within [`SHORT_TASK`] of polling,
+    /// typically) in the last [`SHORT_HOLDS`]: this worker runs such tasks
+    /// faster than a woken peer would, and the peer's CPU stays free. The
+    /// peers' measure counts, not this worker's: theirs is what this
+    /// worker's tasks cost when they ran them, while this worker's own
+    /// rounds may hold nothing but the task that spawns them. A peer that
+    /// is awake still steals. Should tasks here grow long, a peer is woken
+    /// for them once its measure has expired, or sooner by the watcher if
+    /// a poll runs long with tasks queued behind it (`watch.rs`).
+    fn keeps_short_tasks(&self) -> bool {
+        self.workers()
+            .peers_run_short_tasks(self.index, self.round_ns.get())
     }
 
     /// Runs `turn` (a turn of a driver) with the per-wake notifications
@@ -256,7 +330,11 @@ impl Worker {
         let outer = self.in_turn.replace(true);
         let r = turn();
         self.in_turn.set(outer);
-        if !outer && !self.parked.get() && self.ring.borrow().len() > self.surplus.get() {
+        if !outer
+            && !self.parked.get()
+            && self.ring.borrow().len() > self.surplus.get()
+            && !self.keeps_short_tasks()
+        {
             self.workers().notify_hint();
         }
         r
@@ -321,22 +399,36 @@ impl Worker {
     /// A round of the tick loop starts: its start, if this worker times
     /// its rounds (one with peers, see [`Worker::round_ended`]).
     pub(crate) fn round_started(&self) -> Option<Instant> {
-        (!self.alone).then(Instant::now)
+        if self.alone {
+            return None;
+        }
+        let now = Instant::now();
+        self.round_ns.set(self.workers().ns_since_epoch(now));
+        Some(now)
     }
 
     /// A round of the tick loop that started at `started` polled `polls`
-    /// tasks, leaving `queued` on its core's queue.
+    /// tasks, of which `completed` completed, leaving `queued` on its
+    /// core's queue.
     ///
     /// A worker with peers updates its mean poll time, and from it how
     /// many woken tasks must be queued to wake a peer. Short polls (a
     /// request answered in a few microseconds) leave a handful to this
     /// worker, which is through them before a woken peer would run; long
     /// ones wake a peer for the first task beyond the next, as in tokio.
+    /// It also measures its time per completed task (see
+    /// [`Worker::keeps_short_tasks`]).
     ///
     /// A lone worker (whose rounds are not timed: no `started`), whose
     /// queue is its core's, stores its length for the metrics read from
     /// other threads.
-    pub(crate) fn round_ended(&self, started: Option<Instant>, polls: u32, queued: usize) {
+    pub(crate) fn round_ended(
+        &self,
+        started: Option<Instant>,
+        polls: u32,
+        completed: u32,
+        queued: usize,
+    ) {
         let Some(started) = started else {
             self.workers().remotes[self.index]
                 .solo_depth
@@ -346,11 +438,37 @@ impl Worker {
         if polls == 0 {
             return;
         }
-        let took = started.elapsed();
-        let sample = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX) / u64::from(polls);
-        let mean = mean_poll_ns(self.poll_ns.get(), sample);
+        let took = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let mean = mean_poll_ns(self.poll_ns.get(), took / u64::from(polls));
         self.poll_ns.set(mean);
         self.surplus.set(surplus_for(mean));
+        self.measure(took, polls, completed);
+    }
+
+    /// Counts a round of `polls` polls that took `took_ns` and completed
+    /// `completed` tasks toward this worker's time per completed task; at
+    /// the end of a [`MEASURE_SPAN`], publishes whether it was short, for
+    /// [`SHORT_HOLDS`] (see [`Worker::keeps_short_tasks`]).
+    fn measure(&self, took_ns: u64, polls: u32, completed: u32) {
+        let counted = self.measured_ns.get() + counted_ns(took_ns, polls);
+        let tasks = self.measured_tasks.get().saturating_add(completed);
+        if counted < MEASURE_SPAN.as_nanos() as u64 {
+            self.measured_ns.set(counted);
+            self.measured_tasks.set(tasks);
+            return;
+        }
+        self.measured_ns.set(0);
+        self.measured_tasks.set(0);
+        let until = if tasks_are_short(counted, tasks) {
+            let end = self.round_ns.get().saturating_add(took_ns);
+            end.saturating_add(SHORT_HOLDS.as_nanos() as u64)
+        } else {
+            0
+        };
+        if until != 0 || self.short_until.replace(0) != 0 {
+            self.short_until.set(until);
+            self.workers().set_short_until(self.index, until);
+        }
     }
 
     /// Takes this worker's share of the injection queue, at most `limit`:
@@ -401,8 +519,9 @@ impl Worker {
         }
         // The batch left the injection queue before it reached the run
         // queue: a worker parking in between saw neither. Its last look and
-        // this check are the two sides of the idle protocol's fences.
-        if surplus {
+        // this check are the two sides of the idle protocol's fences. Short
+        // tasks stay here (this worker runs them; see `keeps_short_tasks`).
+        if surplus && !self.keeps_short_tasks() {
             workers.notify_parked();
         }
         first
@@ -529,7 +648,7 @@ impl Worker {
             // Taken off the sleepers' list by a notifier: this worker now
             // counts as searching.
             self.searching.set(true);
-        } else if self.ring.borrow().len() > self.surplus.get() {
+        } else if self.ring.borrow().len() > self.surplus.get() && !self.keeps_short_tasks() {
             // The surplus of the turn that woke it (see `parked`).
             workers.notify_hint();
         }
@@ -581,6 +700,22 @@ mod tests {
         assert_eq!(surplus_for(5_000), 10, "5 µs polls: 50 µs of work");
         assert_eq!(surplus_for(100), MAX_SURPLUS, "capped");
         assert_eq!(surplus_for(0), MAX_SURPLUS);
+    }
+
+    #[test]
+    fn tasks_are_short_by_the_work_each_takes_to_complete() {
+        // A spawning loop of 2 ms counts as one poll of 4 µs; then 10,000
+        // empty tasks complete in rounds of 61 at 60 ns a poll.
+        let spawned = counted_ns(2_000_000, 1) + 164 * counted_ns(61 * 60, 61);
+        assert_eq!(counted_ns(2_000_000, 1), 4_000);
+        assert!(tasks_are_short(spawned, 10_000));
+        // 200 tasks yielding 1,000 times at 60 ns a poll: 200 complete in
+        // 12 ms of polling.
+        assert!(!tasks_are_short(200_000 * 60, 200));
+        // A server's connections: 3 µs polls that complete nothing.
+        assert!(!tasks_are_short(counted_ns(61 * 3_000, 61), 0));
+        // Ping-pong pairs: two polls of 200 ns per completed task.
+        assert!(tasks_are_short(2 * 200 * 1_000, 1_000));
     }
 
     #[test]
