@@ -163,9 +163,11 @@ impl Workers {
     ///
     /// Nor is one woken while as many workers are awake as the process may
     /// use CPUs: a second worker on the same CPU only time-slices with the
-    /// first, and each such wake costs two context switches.
-    fn notify_hint(&self) {
-        if self.idle.may_notify(self.cpus) {
+    /// first, and each such wake costs two context switches; nor while
+    /// every peer of worker `from` measured short tasks as of `now_ns`
+    /// (see `Worker::keeps_short_tasks`), which `from` runs faster itself.
+    pub(crate) fn notify_hint(&self, from: usize, now_ns: u64) {
+        if self.idle.may_notify(self.cpus) && !self.peers_run_short_tasks(from, now_ns) {
             self.notify_parked();
         }
     }

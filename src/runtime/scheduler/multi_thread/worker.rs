@@ -302,9 +302,16 @@ impl Worker {
         if overflowed {
             self.overflowed.set(true);
         }
-        if surplus && !self.in_turn.get() && !self.keeps_short_tasks() {
-            self.workers().notify_hint();
+        if surplus && !self.in_turn.get() {
+            self.wake_peer_for_surplus();
         }
+    }
+
+    /// Wakes a sleeping peer for this worker's surplus, unless nobody
+    /// sleeps, one searches, enough are awake, or the surplus is of short
+    /// tasks (`Workers::notify_hint`).
+    fn wake_peer_for_surplus(&self) {
+        self.workers().notify_hint(self.index, self.round_ns.get());
     }
 
     /// Whether this worker keeps its surplus to itself because every peer
@@ -330,12 +337,8 @@ impl Worker {
         let outer = self.in_turn.replace(true);
         let r = turn();
         self.in_turn.set(outer);
-        if !outer
-            && !self.parked.get()
-            && self.ring.borrow().len() > self.surplus.get()
-            && !self.keeps_short_tasks()
-        {
-            self.workers().notify_hint();
+        if !outer && !self.parked.get() && self.ring.borrow().len() > self.surplus.get() {
+            self.wake_peer_for_surplus();
         }
         r
     }
@@ -648,9 +651,9 @@ impl Worker {
             // Taken off the sleepers' list by a notifier: this worker now
             // counts as searching.
             self.searching.set(true);
-        } else if self.ring.borrow().len() > self.surplus.get() && !self.keeps_short_tasks() {
+        } else if self.ring.borrow().len() > self.surplus.get() {
             // The surplus of the turn that woke it (see `parked`).
-            workers.notify_hint();
+            self.wake_peer_for_surplus();
         }
     }
 
