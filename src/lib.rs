@@ -288,7 +288,8 @@
 //!   per second: each poll then met the connection served longest ago,
 //!   whose state had left the CPU caches. A share that leaves a
 //!   surplus on the ring goes through the idle protocol below, so a worker
-//!   parking meanwhile is woken for it.
+//!   parking meanwhile is woken for it (unless its tasks are short, as
+//!   above: the worker that took them runs them).
 //! - *Idle workers.* One atomic word counts awake and searching workers;
 //!   the sleepers' ids sit behind a mutex. New work wakes a sleeper only if
 //!   none searches (no thundering herd), the woken worker searches, and a
