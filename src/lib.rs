@@ -289,7 +289,18 @@
 //!   whose state had left the CPU caches. A share that leaves a
 //!   surplus on the ring goes through the idle protocol below, so a worker
 //!   parking meanwhile is woken for it (unless its tasks are short, as
-//!   above: the worker that took them runs them).
+//!   above: the worker that took them runs them). A remote spawn or wake
+//!   wakes no sleeper while an awake worker's own measure is short: that
+//!   worker takes it within a few polls, and one sleeper woken per spawn
+//!   only made two workers share 50 ns tasks at both threads' expense.
+//!   Out of work, that worker first waits up to 5 µs for more, awake (while
+//!   such waits pay, as the runtime thread's spin above): parking would
+//!   clear its flag and the producer's next spawn would wake a peer. It
+//!   clears the flag only once it is on the sleepers' list, and a
+//!   producer checks the flags again under the list's lock, so a producer
+//!   that sees it cleared wakes that worker, not the peer (loom-checked).
+//!   If it gets stuck in a long poll instead, the watcher wakes a sleeper
+//!   for the injection queue.
 //! - *Idle workers.* One atomic word counts awake and searching workers;
 //!   the sleepers' ids sit behind a mutex. New work wakes a sleeper only if
 //!   none searches (no thundering herd), the woken worker searches, and a

@@ -73,3 +73,54 @@ fn loom_two_queuers_wake_one_sleeper_once() {
         assert_eq!(idle.num_searching(), 1);
     });
 }
+
+/// Worker 1 sleeps; worker 0 ran short tasks (its `runs_short` set, so a
+/// remote producer wakes nobody for it) and runs dry while another thread
+/// queues a task (`Workers::notify_remote`). The task is not stranded:
+/// worker 0's last look takes it, or a worker is woken. And the one woken
+/// is never worker 1: worker 0 clears its flag only once it is on the
+/// sleepers' list, and sets it again before it leaves the list.
+#[test]
+fn loom_a_worker_running_short_tasks_parks_while_another_thread_injects() {
+    use loom::sync::atomic::{AtomicBool, Ordering::Relaxed, fence};
+    loom::model(|| {
+        let idle = Arc::new(Idle::new(2));
+        let inject = Arc::new(Inject::new());
+        let runs_short = Arc::new(AtomicBool::new(true));
+        // Notified worker + 1 (0: nobody).
+        let notified = Arc::new(AtomicUsize::new(0));
+        assert!(!idle.park(1, false));
+
+        let queuer = {
+            let (idle, inject) = (idle.clone(), inject.clone());
+            let (runs_short, notified) = (runs_short.clone(), notified.clone());
+            thread::spawn(move || {
+                inject.push_woken(7).unwrap();
+                if let Some(w) = idle.worker_to_notify_unless(|| runs_short.load(Relaxed)) {
+                    notified.store(w + 1, SeqCst);
+                }
+            })
+        };
+
+        // Worker 0 runs dry: the injection queue, then parking.
+        let mut took = inject.drain(|_, _| ());
+        let mut awake = took != 0;
+        if took == 0 {
+            idle.park(0, false);
+            runs_short.store(false, Relaxed);
+            fence(SeqCst);
+            // Its last look: work queued, it stays awake (and takes it
+            // once the push is complete).
+            if !inject.is_empty() {
+                runs_short.store(true, Relaxed);
+                idle.unpark_self(0);
+                awake = true;
+            }
+        }
+        queuer.join().unwrap();
+        let notified = notified.load(SeqCst);
+        assert_ne!(notified, 2, "the producer woke the sleeping peer");
+        took += usize::from(awake || notified != 0) * inject.len();
+        assert_eq!(took, 1, "the task was stranded");
+    });
+}

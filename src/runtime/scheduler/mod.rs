@@ -141,7 +141,7 @@ impl Shared {
     /// already searching.
     fn signal(&self) {
         match &self.workers {
-            Some(workers) => workers.notify_parked(),
+            Some(workers) => workers.notify_remote(),
             // Also a worker's pinned half: its worker may sleep in the
             // shared epoll, whose eventfd `unpark` then writes.
             None => self.driver.unpark(),

@@ -105,12 +105,20 @@ impl Idle {
     /// Called after queueing work: the sleeping worker to wake, if one
     /// should be. It is counted as awake and searching from now on.
     pub(crate) fn worker_to_notify(&self) -> Option<usize> {
-        if !self.should_notify() {
+        self.worker_to_notify_unless(|| false)
+    }
+
+    /// [`Idle::worker_to_notify`], but none is woken if `skip` holds: asked
+    /// after the fence (see the module docs), and again under the sleepers'
+    /// lock, so that what a worker publishes before it takes itself off the
+    /// list (under that lock) is seen.
+    pub(crate) fn worker_to_notify_unless(&self, skip: impl Fn() -> bool) -> Option<usize> {
+        if !self.should_notify() || skip() {
             return None;
         }
         let mut sleepers = self.sleepers();
         // Another queuer may have woken one meanwhile.
-        if !self.should_notify() {
+        if !self.should_notify() || skip() {
             return None;
         }
         let worker = sleepers.pop()?;

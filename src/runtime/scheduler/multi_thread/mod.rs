@@ -116,6 +116,10 @@ struct Remote {
     /// measure of its typical task counts as short; 0 if it was not short
     /// (see `Worker::keeps_short_tasks`).
     short_until_ns: AtomicU64,
+    /// Set while the worker is awake and its last measure found its tasks
+    /// short: remote work then waits for it instead of waking a sleeper
+    /// (see `Workers::notify_remote`). Cleared before it parks.
+    runs_short: AtomicBool,
 }
 
 /// One shard of the owned-task list.
@@ -172,6 +176,29 @@ impl Workers {
         }
     }
 
+    /// After work was queued from a thread that is not a worker: wakes a
+    /// sleeper as [`Workers::notify_parked`] does, unless an awake worker
+    /// runs short tasks, which takes the work within a few polls (a look
+    /// at the injection queue every few polls and whenever its own queue
+    /// runs dry) faster than a woken sleeper would arrive. Should that
+    /// worker get stuck in a long poll instead, the watcher wakes a
+    /// sleeper for the injection queue (`watch.rs`).
+    ///
+    /// The fence in `Idle::should_notify` pairs with the one in
+    /// `Idle::park`, which a worker passes after clearing its
+    /// `runs_short` and before its last look at the queues.
+    pub(crate) fn notify_remote(&self) {
+        let runs_short = || self.remotes.iter().any(|r| r.runs_short.load(Relaxed));
+        if let Some(w) = self.idle.worker_to_notify_unless(runs_short) {
+            self.remotes[w].handle.unpark();
+        }
+    }
+
+    /// Publishes whether worker `index` is awake and runs short tasks.
+    pub(crate) fn set_runs_short(&self, index: usize, short: bool) {
+        self.remotes[index].runs_short.store(short, Relaxed);
+    }
+
     /// Whether every worker but `index` measured short tasks recently
     /// enough to count at `now_ns` (since [`Workers::epoch`]).
     pub(crate) fn peers_run_short_tasks(&self, index: usize, now_ns: u64) -> bool {
@@ -192,7 +219,7 @@ impl Workers {
     }
 
     /// Whether any worker's run queue looks non-empty.
-    fn any_queued(&self) -> bool {
+    pub(crate) fn any_queued(&self) -> bool {
         self.remotes.iter().any(|r| !r.steal.is_empty())
     }
 
@@ -345,6 +372,7 @@ pub(crate) fn launch(config: &Config, n: usize) -> std::io::Result<Launched> {
             turns: AtomicU64::new(0),
             solo_depth: AtomicUsize::new(0),
             short_until_ns: AtomicU64::new(0),
+            runs_short: AtomicBool::new(false),
         });
     }
     let shards = (4 * n).next_power_of_two();

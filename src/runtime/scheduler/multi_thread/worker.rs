@@ -18,7 +18,10 @@
 //!   holds more than the run queue (`Worker::inject_is_behind`), so the
 //!   older half is served at the newer half's pace, not behind it.
 //! * Spawned or woken elsewhere: the injection queue, and one sleeping
-//!   worker is woken unless one searches. Workers take a fair share from it
+//!   worker is woken unless one searches or an awake one runs short tasks
+//!   (`Workers::notify_remote`): that worker takes it within a few polls,
+//!   and out of work it waits a moment for more before it parks
+//!   (`Worker::waits_for_remote_work`). Workers take a fair share from it
 //!   whenever their own queue runs dry, and every [`INJECT_EVERY`] polls
 //!   and `event_interval` polls even when it does not (one task while their
 //!   queue is long), so busy local chains cannot starve remote work.
@@ -32,12 +35,14 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::fence;
 use std::time::{Duration, Instant};
 
 use super::Workers;
 use super::queue::{CAPACITY, Local};
 use crate::runtime::scheduler::{Core, Shared};
+use crate::runtime::spin::{PAYS, SpinPolicy, spin_until};
 use crate::runtime::task::{JoinHandle, RawTask, new_task};
 
 /// The most tasks taken from the injection queue at once.
@@ -189,6 +194,19 @@ pub(crate) struct Worker {
     /// since `Workers::epoch`: "now" for [`Worker::keeps_short_tasks`],
     /// without a clock read per spawn.
     round_ns: Cell<u64>,
+    /// What this worker last published as its `runs_short` (see
+    /// `Workers::notify_remote`).
+    runs_short: Cell<bool>,
+    /// Whether this worker's last measure found its tasks short.
+    short_verdict: Cell<bool>,
+    /// Whether the last round's polls took [`POLL_CAP`] or more each.
+    long_round: Cell<bool>,
+    /// Whether waiting a moment for remote work before parking has been
+    /// paying (see [`Worker::waits_for_remote_work`]).
+    pre_park: Cell<SpinPolicy>,
+    /// The longest such wait: [`PAYS`], or less if `max_spin` is less;
+    /// zero on one CPU, where it would only delay the producer.
+    pre_park_limit: Duration,
 }
 
 impl std::fmt::Debug for Worker {
@@ -204,6 +222,11 @@ impl Worker {
     pub(crate) fn new(mt: Arc<Shared>, index: usize, ring: Local<CAPACITY>) -> Worker {
         let workers = mt.workers.as_ref().expect("a worker's runtime has workers");
         let alone = workers.len() == 1;
+        let pre_park_limit = if crate::sys::online_cpus() > 1 {
+            PAYS.min(mt.config.max_spin)
+        } else {
+            Duration::ZERO
+        };
         Worker {
             mt,
             index,
@@ -224,6 +247,11 @@ impl Worker {
             measured_tasks: Cell::new(0),
             short_until: Cell::new(0),
             round_ns: Cell::new(0),
+            runs_short: Cell::new(false),
+            short_verdict: Cell::new(false),
+            long_round: Cell::new(false),
+            pre_park: Cell::new(SpinPolicy::new()),
+            pre_park_limit,
         }
     }
 
@@ -311,6 +339,9 @@ impl Worker {
     /// sleeps, one searches, enough are awake, or the surplus is of short
     /// tasks (`Workers::notify_hint`).
     fn wake_peer_for_surplus(&self) {
+        if self.runs_short.get() {
+            return;
+        }
         self.workers().notify_hint(self.index, self.round_ns.get());
     }
 
@@ -446,6 +477,13 @@ impl Worker {
         self.poll_ns.set(mean);
         self.surplus.set(surplus_for(mean));
         self.measure(took, polls, completed);
+        // Long polls two rounds in a row (one may only have been
+        // preempted): remote work must not wait for this worker's next
+        // measure to wake a peer.
+        let long = took / u64::from(polls) >= POLL_CAP.as_nanos() as u64;
+        if self.long_round.replace(long) && long {
+            self.publish_runs_short(false);
+        }
     }
 
     /// Counts a round of `polls` polls that took `took_ns` and completed
@@ -462,7 +500,10 @@ impl Worker {
         }
         self.measured_ns.set(0);
         self.measured_tasks.set(0);
-        let until = if tasks_are_short(counted, tasks) {
+        let short = tasks_are_short(counted, tasks);
+        self.short_verdict.set(short);
+        self.publish_runs_short(short);
+        let until = if short {
             let end = self.round_ns.get().saturating_add(took_ns);
             end.saturating_add(SHORT_HOLDS.as_nanos() as u64)
         } else {
@@ -471,6 +512,13 @@ impl Worker {
         if until != 0 || self.short_until.replace(0) != 0 {
             self.short_until.set(until);
             self.workers().set_short_until(self.index, until);
+        }
+    }
+
+    /// Publishes whether this worker is awake and runs short tasks.
+    fn publish_runs_short(&self, short: bool) {
+        if self.runs_short.replace(short) != short {
+            self.workers().set_runs_short(self.index, short);
         }
     }
 
@@ -524,7 +572,7 @@ impl Worker {
         // queue: a worker parking in between saw neither. Its last look and
         // this check are the two sides of the idle protocol's fences. Short
         // tasks stay here (this worker runs them; see `keeps_short_tasks`).
-        if surplus && !self.keeps_short_tasks() {
+        if surplus && !self.runs_short.get() && !self.keeps_short_tasks() {
             workers.notify_parked();
         }
         first
@@ -555,7 +603,10 @@ impl Worker {
     /// A searching worker found work: it stops searching, and if it was the
     /// last searcher, wakes another worker for the rest of what it saw.
     fn found_work(&self) {
-        if self.searching.replace(false) && self.workers().idle.stop_searching() {
+        if self.searching.replace(false)
+            && self.workers().idle.stop_searching()
+            && !self.runs_short.get()
+        {
             self.workers().notify_parked();
         }
     }
@@ -637,15 +688,41 @@ impl Worker {
     /// shared park policy.
     pub(crate) fn park(&self, core: &Core) {
         let workers = self.workers();
+        let was_short = self.runs_short.get();
+        if was_short && self.waits_for_remote_work() {
+            return;
+        }
         let was_searching = self.searching.replace(false);
         let last_searcher = workers.idle.park(self.index, was_searching);
+        if was_short {
+            // Asleep, it takes no remote work. Cleared once it is on the
+            // sleepers' list, so that a producer that sees it cleared
+            // wakes this worker, not a peer; the fence pairs with
+            // `Idle::should_notify`'s (see `Workers::notify_remote`).
+            self.publish_runs_short(false);
+            fence(SeqCst);
+        }
         // The last searcher looks once more: work queued while it searched
-        // woke nobody, since it was searching.
-        let missed = last_searcher && (!self.mt.inject.is_empty() || workers.any_queued());
+        // woke nobody, since it was searching. So does a worker that ran
+        // short tasks: remote work queued meanwhile woke nobody for it.
+        let missed =
+            (last_searcher || was_short) && (!self.mt.inject.is_empty() || workers.any_queued());
+        let mut slept = false;
         if !missed && !workers.is_shutdown() {
             self.parked.set(true);
             core.park(None);
             self.parked.set(false);
+            slept = true;
+        }
+        if slept {
+            // Its last measure holds until the next (a long poll ends it
+            // sooner, see `round_ended`); without one, its peers' do.
+            let short = self.short_verdict.get()
+                || workers
+                    .peers_run_short_tasks(self.index, workers.ns_since_epoch(Instant::now()));
+            self.publish_runs_short(short);
+        } else if was_short {
+            self.publish_runs_short(true);
         }
         if !workers.idle.unpark_self(self.index) {
             // Taken off the sleepers' list by a notifier: this worker now
@@ -657,6 +734,32 @@ impl Worker {
         }
     }
 
+    /// A worker that runs short tasks, out of work, first waits up to
+    /// `pre_park_limit` for more, awake: remote spawns
+    /// skip waking anyone while it runs short tasks, so a producer that
+    /// spawns every microsecond is caught without a park, a wake-up and
+    /// the idle protocol's lock on both sides. Parking clears that, and
+    /// the producer's next spawn would wake the other sleeper. The wait
+    /// keeps books (`SpinPolicy`) so that a producer slower than that
+    /// costs at most an occasional probe. Returns whether work came.
+    fn waits_for_remote_work(&self) -> bool {
+        let mut policy = self.pre_park.get();
+        let limit = self.pre_park_limit;
+        if !policy.should_spin() || limit.is_zero() {
+            policy.slept();
+            self.pre_park.set(policy);
+            return false;
+        }
+        let workers = self.workers();
+        let caught = spin_until(limit, || !self.mt.inject.is_empty() || workers.any_queued());
+        match caught {
+            Some(waited) => policy.caught(waited),
+            None => policy.missed(limit),
+        }
+        self.pre_park.set(policy);
+        caught.is_some()
+    }
+
     /// This worker is about to block (`task::block_in_place`): its queued
     /// tasks move to the injection queue, and a sleeping worker is woken to
     /// run them (the watcher turns this worker's driver meanwhile). A lone
@@ -665,6 +768,8 @@ impl Worker {
         if self.alone {
             return;
         }
+        // Blocking, it takes no remote work.
+        self.publish_runs_short(false);
         let mut ring = self.ring.borrow_mut();
         let mut moved = Vec::new();
         while let Some(task) = ring.pop() {
@@ -681,6 +786,7 @@ impl Worker {
     /// Drops the run queue's references at exit (the owned list cancels the
     /// tasks).
     pub(crate) fn drain(&self) {
+        self.publish_runs_short(false);
         let mut ring = self.ring.borrow_mut();
         while let Some(task) = ring.pop() {
             RawTask::from_addr(task).drop_ref();
