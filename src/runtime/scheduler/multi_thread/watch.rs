@@ -19,10 +19,11 @@
 //! A busy worker steals only once its own queue runs dry, so if nothing has
 //! left the stuck worker's queue for a whole interval either, the watcher
 //! moves half of it to the injection queue, which busy workers look at
-//! every few polls (the rest at the next interval). A stuck worker with an
-//! empty run queue gets a sleeper woken if the injection queue holds work:
-//! remote spawns wake nobody while that worker ran short tasks
-//! (`Workers::notify_remote`), so they may be waiting for it. Tasks pinned to the
+//! every few polls (the rest at the next interval). A stuck worker that ran
+//! short tasks until its poll, with an empty run queue, gets a sleeper
+//! woken if the injection queue holds work: remote spawns wake nobody
+//! while a worker runs short tasks (`Workers::notify_remote`), so they may
+//! be waiting for it. Tasks pinned to the
 //! stuck worker (`spawn_local`) can only run there, so they wait for it.
 //!
 //! # Sleeping
@@ -207,7 +208,7 @@ fn look(shared: &Shared, seen: &mut [Seen]) -> Option<Duration> {
         if remote.steal.is_empty() {
             // Remote work may have waited for this worker, which ran short
             // tasks until this poll (`Workers::notify_remote`).
-            if !shared.inject.is_empty() {
+            if remote.runs_short.load(Relaxed) && !shared.inject.is_empty() {
                 workers.notify_parked();
             }
             continue;
