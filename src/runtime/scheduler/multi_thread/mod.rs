@@ -118,7 +118,8 @@ struct Remote {
     short_until_ns: AtomicU64,
     /// Set while the worker is awake and its last measure found its tasks
     /// short: remote work then waits for it instead of waking a sleeper
-    /// (see `Workers::notify_remote`). Cleared before it parks.
+    /// (see `Workers::notify_remote`). Cleared when it parks, once it is on
+    /// the sleepers' list.
     runs_short: AtomicBool,
 }
 
@@ -184,9 +185,9 @@ impl Workers {
     /// worker get stuck in a long poll instead, the watcher wakes a
     /// sleeper for the injection queue (`watch.rs`).
     ///
-    /// The fence in `Idle::should_notify` pairs with the one in
-    /// `Idle::park`, which a worker passes after clearing its
-    /// `runs_short` and before its last look at the queues.
+    /// The fence in `Idle::should_notify` pairs with the one a parking
+    /// worker passes after clearing its `runs_short` and before its last
+    /// look at the queues (`Worker::park`).
     pub(crate) fn notify_remote(&self) {
         let runs_short = || self.remotes.iter().any(|r| r.runs_short.load(Relaxed));
         if let Some(w) = self.idle.worker_to_notify_unless(runs_short) {
