@@ -255,8 +255,9 @@
 //!   drops them); it drains the injection queue once per round of its tick
 //!   loop, as that core does.
 //!   A surplus wakes no sleeper while as many workers are awake as the
-//!   process may use CPUs (they would only time-slice), nor while every
-//!   peer measured short tasks in the last 5 ms: tasks that complete
+//!   process may use CPUs (they would only time-slice), nor while the
+//!   worker's own last measure, or every peer's in the last 5 ms, found
+//!   short tasks: tasks that complete
 //!   within 1 µs of polling, on average over a millisecond of its polls
 //!   (each poll counted up to 4 µs, so that the one long poll of a
 //!   spawning loop does not hide the short tasks it spawns; per completed

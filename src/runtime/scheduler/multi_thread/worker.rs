@@ -12,7 +12,8 @@
 //!   amount to [`WAKE_WORTH`] of work at this worker's mean poll time.
 //!   None is woken while every peer measured, in the last
 //!   [`SHORT_HOLDS`], that tasks typically complete within [`SHORT_TASK`]
-//!   of polling (`Worker::keeps_short_tasks`).
+//!   of polling (`Worker::keeps_short_tasks`), nor while this worker's
+//!   own last measure did (its `runs_short`).
 //! * A full run queue moves its older half to the injection queue at once;
 //!   the worker then takes from there first at every other poll while it
 //!   holds more than the run queue (`Worker::inject_is_behind`), so the
@@ -337,7 +338,9 @@ impl Worker {
 
     /// Wakes a sleeping peer for this worker's surplus, unless nobody
     /// sleeps, one searches, enough are awake, or the surplus is of short
-    /// tasks (`Workers::notify_hint`).
+    /// tasks: by this worker's own last measure (`runs_short`), or else by
+    /// its peers' (`Workers::notify_hint`; a spawner whose rounds hold
+    /// little but the spawning task measures long itself).
     fn wake_peer_for_surplus(&self) {
         if self.runs_short.get() {
             return;
