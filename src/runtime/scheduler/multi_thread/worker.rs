@@ -189,7 +189,8 @@ pub(crate) struct Worker {
     /// tasks completed in it.
     measured_ns: Cell<u64>,
     measured_tasks: Cell<u32>,
-    /// What this worker last published as its `short_until_ns`.
+    /// What this worker last published as its `short_until_ns`; not 0
+    /// while its last measure found its tasks short.
     short_until: Cell<u64>,
     /// When the current round of its tick loop started, in nanoseconds
     /// since `Workers::epoch`: "now" for [`Worker::keeps_short_tasks`],
@@ -198,8 +199,6 @@ pub(crate) struct Worker {
     /// What this worker last published as its `runs_short` (see
     /// `Workers::notify_remote`).
     runs_short: Cell<bool>,
-    /// Whether this worker's last measure found its tasks short.
-    short_verdict: Cell<bool>,
     /// Whether the last round's polls took [`POLL_CAP`] or more each.
     long_round: Cell<bool>,
     /// Whether waiting a moment for remote work before parking has been
@@ -249,7 +248,6 @@ impl Worker {
             short_until: Cell::new(0),
             round_ns: Cell::new(0),
             runs_short: Cell::new(false),
-            short_verdict: Cell::new(false),
             long_round: Cell::new(false),
             pre_park: Cell::new(SpinPolicy::new()),
             pre_park_limit,
@@ -338,9 +336,9 @@ impl Worker {
 
     /// Wakes a sleeping peer for this worker's surplus, unless nobody
     /// sleeps, one searches, enough are awake, or the surplus is of short
-    /// tasks: by this worker's own last measure (`runs_short`), or else by
-    /// its peers' (`Workers::notify_hint`; a spawner whose rounds hold
-    /// little but the spawning task measures long itself).
+    /// tasks (`Worker::keeps_short_tasks`: its own measure here, the
+    /// peers' in `Workers::notify_hint`, after that one's cheap look at
+    /// the idle word).
     fn wake_peer_for_surplus(&self) {
         if self.runs_short.get() {
             return;
@@ -348,19 +346,23 @@ impl Worker {
         self.workers().notify_hint(self.index, self.round_ns.get());
     }
 
-    /// Whether this worker keeps its surplus to itself because every peer
-    /// measured short tasks (complete within [`SHORT_TASK`] of polling,
-    /// typically) in the last [`SHORT_HOLDS`]: this worker runs such tasks
-    /// faster than a woken peer would, and the peer's CPU stays free. The
-    /// peers' measure counts, not this worker's: theirs is what this
-    /// worker's tasks cost when they ran them, while this worker's own
-    /// rounds may hold nothing but the task that spawns them. A peer that
-    /// is awake still steals. Should tasks here grow long, a peer is woken
-    /// for them once its measure has expired, or sooner by the watcher if
-    /// a poll runs long with tasks queued behind it (`watch.rs`).
+    /// Whether this worker keeps its surplus to itself because its tasks
+    /// are short (complete within [`SHORT_TASK`] of polling, typically):
+    /// by its own last measure, or by every peer's in the last
+    /// [`SHORT_HOLDS`]. It runs such tasks faster than a woken peer would,
+    /// and the peer's CPU stays free. Its own measure alone is not enough
+    /// to wake a peer: a spawner's rounds may hold little but the task
+    /// that spawns them, and measure long; the peers' then tell what its
+    /// tasks cost when they ran them. A peer that is awake still steals.
+    /// Should tasks here grow long, a peer is woken for them once the
+    /// measures say so (two long rounds end this worker's at once, a
+    /// peer's expires), or sooner by the watcher if a poll runs long with
+    /// tasks queued behind it (`watch.rs`).
     fn keeps_short_tasks(&self) -> bool {
-        self.workers()
-            .peers_run_short_tasks(self.index, self.round_ns.get())
+        self.runs_short.get()
+            || self
+                .workers()
+                .peers_run_short_tasks(self.index, self.round_ns.get())
     }
 
     /// Runs `turn` (a turn of a driver) with the per-wake notifications
@@ -476,14 +478,15 @@ impl Worker {
             return;
         }
         let took = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        let mean = mean_poll_ns(self.poll_ns.get(), took / u64::from(polls));
+        let per_poll = took / u64::from(polls);
+        let mean = mean_poll_ns(self.poll_ns.get(), per_poll);
         self.poll_ns.set(mean);
         self.surplus.set(surplus_for(mean));
         self.measure(took, polls, completed);
         // Long polls two rounds in a row (one may only have been
         // preempted): remote work must not wait for this worker's next
         // measure to wake a peer.
-        let long = took / u64::from(polls) >= POLL_CAP.as_nanos() as u64;
+        let long = per_poll >= POLL_CAP.as_nanos() as u64;
         if self.long_round.replace(long) && long {
             self.publish_runs_short(false);
         }
@@ -504,7 +507,6 @@ impl Worker {
         self.measured_ns.set(0);
         self.measured_tasks.set(0);
         let short = tasks_are_short(counted, tasks);
-        self.short_verdict.set(short);
         self.publish_runs_short(short);
         let until = if short {
             let end = self.round_ns.get().saturating_add(took_ns);
@@ -575,7 +577,7 @@ impl Worker {
         // queue: a worker parking in between saw neither. Its last look and
         // this check are the two sides of the idle protocol's fences. Short
         // tasks stay here (this worker runs them; see `keeps_short_tasks`).
-        if surplus && !self.runs_short.get() && !self.keeps_short_tasks() {
+        if surplus && !self.keeps_short_tasks() {
             workers.notify_parked();
         }
         first
@@ -720,7 +722,7 @@ impl Worker {
         if slept {
             // Its last measure holds until the next (a long poll ends it
             // sooner, see `round_ended`); without one, its peers' do.
-            let short = self.short_verdict.get()
+            let short = self.short_until.get() != 0
                 || workers
                     .peers_run_short_tasks(self.index, workers.ns_since_epoch(Instant::now()));
             self.publish_runs_short(short);
