@@ -394,8 +394,9 @@ fn misuse_panics_with_a_message(flavor: Flavor) {
 }
 
 /// A loopback HTTP request with a 5 s timeout, to a server on another
-/// thread (its own runtime, clock running) that works 200 ms of real time
-/// per request: the paused client's clock waits for the reply instead of
+/// thread (its own runtime, clock running) that works 50 ms of real time
+/// per request (short beside the 1 s reply grace, which valgrind's slowed
+/// hyper must also fit in): the paused client's clock waits for the reply instead of
 /// firing the timeout at once.
 #[cfg(feature = "hyper")]
 mod http {
@@ -416,7 +417,7 @@ mod http {
                     .unwrap();
                 addr_tx.send(listener.local_addr().unwrap()).unwrap();
                 let service = hyper::service::service_fn(|_req| async {
-                    sleep(Duration::from_millis(200)).await;
+                    sleep(Duration::from_millis(50)).await;
                     Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
                         Bytes::from_static(b"answered"),
                     )))
@@ -441,7 +442,7 @@ mod http {
                 .pool_timer(Timer::new())
                 .build::<_, Empty<Bytes>>(Connector::new());
             let uri: hyper::Uri = format!("http://{addr}/").parse().unwrap();
-            let body = within_paused_timeout(Duration::from_millis(200), async {
+            let body = within_paused_timeout(Duration::from_millis(50), async {
                 let response = client.get(uri).await.unwrap();
                 response.into_body().collect().await.unwrap().to_bytes()
             })
