@@ -9,6 +9,7 @@
 //! BENCH_ROUNDS=3 cargo bench --bench net       # a quick run
 //! BENCH_RUNTIMES=guillotine,tokio cargo bench --bench net -- udp
 //! NET_BENCH_SMOL_FUTURES_LITE=1 cargo bench --bench net   # + a "smol-fl" column
+//! NET_BENCH_STREAM_CC= cargo bench --bench net -- tcp_stream  # the host's congestion control
 //! ```
 //!
 //! The server runs on the runtime under test on the main thread, pinned to

@@ -166,11 +166,16 @@
 //! thread), and once asleep it probes with one spin every 64 remote wakes.
 //! A producer that wakes the runtime at its own pace, every 10 µs or every
 //! millisecond, thus costs about the CPU a runtime that never spins would
-//! use, while a ping-pong partner keeps both threads awake. Socket input
-//! never starts a spin: waiting for a streaming sender's next segment
-//! gathered fuller reads, but cost more CPU per byte than it saved. No
-//! spin runs past a timer's deadline or on a one-CPU machine. When no descriptor is
-//! registered, the periodic non-blocking look at epoll is skipped.
+//! use, while a ping-pong partner keeps both threads awake. The
+//! current-thread runtime bets the same way on sockets, with books of their
+//! own: when a socket's event ended its last sleep and a socket has sent
+//! something since (an answer or a request went out), it spins looking at
+//! epoll without blocking, since a peer that answers within microseconds
+//! (a client in lock-step) then finds it awake. Input alone never starts
+//! that spin: a streaming sender runs at its own pace, and catching its
+//! next segment saved neither side anything. No spin runs past a timer's
+//! deadline or on a one-CPU machine. When no descriptor is registered, the
+//! periodic non-blocking look at epoll is skipped.
 //!
 //! **I/O.** Every socket (and every [`AsyncFd`](io::AsyncFd)) is registered
 //! once with `epoll`, edge-triggered for both directions and, for sockets,

@@ -26,6 +26,13 @@ pub const CHUNK: usize = 64 * 1024;
 pub const STREAM_CHUNKS: usize = (1 << 30) / CHUNK;
 /// How long the client waits for any one reply before giving up.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The congestion control of `tcp_stream`'s sending socket (the client's),
+/// unless `NET_BENCH_STREAM_CC` names another (empty: the host's default).
+/// Under BBR (this host's default) the loopback stream settles, run by run,
+/// in one of two pacing states about 5× apart, for every runtime alike
+/// (BENCHMARKS.md, "tcp_stream and BBR"); cubic does not pace, so the row
+/// measures the receiving runtime instead of the state the sender drew.
+const STREAM_CC: &str = "cubic";
 
 /// A network workload: a server for every runtime and one client.
 pub trait NetWorkload: 'static {
@@ -354,6 +361,7 @@ impl NetWorkload for TcpStream1GiB {
         stream
             .set_read_timeout(Some(CLIENT_TIMEOUT))
             .expect("timeout");
+        set_congestion_control(&stream);
         let mut ready = [0; 1];
         stream.read_exact(&mut ready).expect("read the ready byte");
         let chunk = vec![0x5a; CHUNK];
@@ -376,6 +384,37 @@ impl NetWorkload for TcpStream1GiB {
     fn throughput(secs: f64) -> String {
         let gib = (STREAM_CHUNKS * CHUNK) as f64 / (1u64 << 30) as f64;
         format!("{:.2} GiB/s", gib / secs)
+    }
+}
+
+/// Sets [`STREAM_CC`] (or `NET_BENCH_STREAM_CC`) on `stream`, before any
+/// data flows; warns once and keeps the host's default if refused.
+fn set_congestion_control(stream: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    use std::sync::Once;
+    let cc = std::env::var("NET_BENCH_STREAM_CC").unwrap_or_else(|_| STREAM_CC.to_string());
+    if cc.is_empty() {
+        return;
+    }
+    // SAFETY: the option value is `cc`'s bytes, alive for the call, with
+    // their length; the descriptor is the stream's own.
+    let rc = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_CONGESTION,
+            cc.as_ptr().cast(),
+            cc.len() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        static WARNED: Once = Once::new();
+        let err = std::io::Error::last_os_error();
+        WARNED.call_once(|| {
+            eprintln!(
+                "  tcp_stream: congestion control {cc:?} refused ({err}); the host's default stays"
+            );
+        });
     }
 }
 

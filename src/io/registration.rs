@@ -276,7 +276,14 @@ impl<T: AsFd> Registered<T> {
                     return None;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                result => return Some(result),
+                result => {
+                    if result.is_ok() && event.ready.is_writable() {
+                        // Something went out: its answer may come within
+                        // microseconds (`Core::spin_for_io`).
+                        self.driver.note_sent();
+                    }
+                    return Some(result);
+                }
             }
         }
     }

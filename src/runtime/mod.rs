@@ -667,8 +667,10 @@ impl Builder {
     /// thread a system call or a wake-up (~25 µs on a VM). The runtime stops
     /// spinning as soon as spins stop paying for themselves, so a producer
     /// with its own pace costs no more CPU than a sleeping runtime would; see
-    /// the crate docs' "How it works". Bulk stream input never starts a
-    /// spin. Larger values can lower latency
+    /// the crate docs' "How it works". The current-thread runtime also spins
+    /// (looking at epoll) after a socket's event woke it and it sent
+    /// something, with books of its own; input alone never starts a spin.
+    /// Larger values can lower latency
     /// for slow-answering peers at the cost of CPU; zero gives the lowest
     /// CPU use at the cost of latency. On a one-CPU machine the runtime
     /// never spins.

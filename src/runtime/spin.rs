@@ -1,5 +1,6 @@
 //! When the runtime spins before it sleeps, after its last sleep was ended
-//! by another thread's wake.
+//! by another thread's wake (or, on the current-thread runtime, by a
+//! socket's event after it sent something: the same books, kept apart).
 //!
 //! A spin is a bet that the next wake is microseconds away. Won, it saves
 //! both threads a sleep and a wake-up (on a VM, ~25 µs of latency and several
@@ -79,6 +80,14 @@ impl SpinPolicy {
             // Slow twice: the peer answers slower than a sleep costs.
             SpinPolicy::Trial => SpinPolicy::Sleeping(0),
         };
+    }
+
+    /// A spin of at most `limit` ended: caught after the time given, or not.
+    pub(crate) fn settle(&mut self, caught: Option<Duration>, limit: Duration) {
+        match caught {
+            Some(waited) => self.caught(waited),
+            None => self.missed(limit),
+        }
     }
 
     /// A spin ran for `waited` without a wake.

@@ -13,6 +13,7 @@ pub(crate) mod unpark;
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::task::Waker;
 use std::time::Duration;
 
@@ -41,9 +42,26 @@ pub(crate) struct Handle {
     /// A multi-thread worker's: the runtime's shared epoll, whose eventfd
     /// wakes this worker while it sleeps there.
     shared_io: Option<Arc<SharedIo>>,
+    /// Whether a socket registered through this driver sent something since
+    /// the current-thread runtime's last park: a peer that is answered
+    /// within microseconds is then worth a spin (see `Core::spin_for_io`).
+    sent: AtomicBool,
 }
 
 impl Handle {
+    /// A registered socket sent data (see [`Handle::sent`]). Loads first:
+    /// on a multi-thread runtime nobody clears it, so the line stays shared.
+    pub(crate) fn note_sent(&self) {
+        if !self.sent.load(Relaxed) {
+            self.sent.store(true, Relaxed);
+        }
+    }
+
+    /// Whether a registered socket sent data since the last call.
+    pub(crate) fn take_sent(&self) -> bool {
+        self.sent.load(Relaxed) && self.sent.swap(false, Relaxed)
+    }
+
     /// Wakes the thread that turns this driver, if it is parked, after the
     /// caller published work for it (a new earliest timer, a queued task).
     /// Nothing is needed on that thread itself: it looks at its timers and
@@ -96,6 +114,9 @@ pub(crate) struct Driver {
     io_wakers: Vec<Waker>,
     /// A multi-thread worker's: the runtime's epoll of descriptors.
     shared: Option<WorkerIo>,
+    /// Whether the last turn that looked at epoll took a descriptor's event
+    /// (not only the eventfd's): the current-thread runtime's I/O spin.
+    took_io: bool,
 }
 
 /// A worker driver's hold on the runtime's [`SharedIo`].
@@ -260,6 +281,7 @@ impl Driver {
             shared_io: shared,
             park: ParkState::new(),
             unparker,
+            sent: AtomicBool::new(false),
         });
         #[cfg(feature = "test-util")]
         handle.time.clock.add_driver(&handle);
@@ -269,6 +291,7 @@ impl Driver {
             io_wakers: Vec::new(),
             expired: Vec::new(),
             shared: None,
+            took_io: false,
         })
     }
 
@@ -280,6 +303,12 @@ impl Driver {
     /// Waits for events up to `timeout` (`None`: until an event or unpark),
     /// never past the earliest timer, then dispatches I/O events and fires
     /// expired timers.
+    /// Whether the last turn that looked at epoll took an event of a
+    /// registered descriptor.
+    pub(crate) fn took_io(&self) -> bool {
+        self.took_io
+    }
+
     pub(crate) fn turn(&mut self, timeout: Option<Duration>) -> std::io::Result<()> {
         if timeout == Some(Duration::ZERO) && !self.handle.io.has_registrations() {
             // A non-blocking look with no descriptors registered could only
@@ -337,12 +366,15 @@ impl Driver {
             }
         }
         let mut unpark = false;
+        let mut took_io = false;
         let events = self.selector.events().filter(|&(token, _)| {
             // The unpark token's only job was to end the wait.
             unpark |= token == UNPARK_TOKEN;
+            took_io |= token != UNPARK_TOKEN;
             token != UNPARK_TOKEN
         });
         handle.io.dispatch(events, &mut self.io_wakers);
+        self.took_io = took_io;
         if let Some(io) = looked
             && unpark
             && io.sleeper.is_taken_now()
