@@ -694,12 +694,13 @@ impl Core {
         // since: a peer answering within microseconds is worth a spin. A
         // stream that only comes in is not: its sender runs at its own pace,
         // and catching its next segment saved neither side anything.
-        let sent = self.shared.driver.take_sent();
+        // (A worker leaves the flag alone: set once, it stays set, and the
+        // workers' writes then only read its line.)
+        let sent = self.worker.is_none() && self.shared.driver.take_sent();
         let mut io_policy = self.io_spin_policy.get();
         let io_spin = sent
             && !remote_spin
             && self.can_spin
-            && self.worker.is_none()
             && self.io_woken.get()
             && io_policy.should_spin();
         if io_spin && self.spin_for_io(&mut io_policy) {
