@@ -698,11 +698,8 @@ impl Core {
         // workers' writes then only read its line.)
         let sent = self.worker.is_none() && self.shared.driver.take_sent();
         let mut io_policy = self.io_spin_policy.get();
-        let io_spin = sent
-            && !remote_spin
-            && self.can_spin
-            && self.io_woken.get()
-            && io_policy.should_spin();
+        let io_spin =
+            sent && !remote_spin && self.can_spin && self.io_woken.get() && io_policy.should_spin();
         if io_spin && self.spin_for_io(&mut io_policy) {
             return;
         }
