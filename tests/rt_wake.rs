@@ -313,9 +313,30 @@ async fn answer_requests(ours: std::os::unix::net::UnixStream) -> u64 {
 #[test]
 #[ignore = "measures whether spins catch the peer: run alone on a release build"]
 fn lock_step_requests_find_the_runtime_awake() {
+    const REQUESTS: u64 = 20_000;
+    // Without the spin the runtime sleeps once per request (20,000); with
+    // it, only when a catch comes late (the peer preempted) and for the
+    // probes that follow: 70-520 times here, run alone. A machine whose
+    // CPUs are taken by something else preempts the peer all the time,
+    // and the books then rightly stop spinning: up to three tries, so that
+    // a passing burst of other work does not fail the test.
+    let mut tries = Vec::new();
+    for _ in 0..3 {
+        let parks = parks_over_lock_step_requests(REQUESTS);
+        if parks < REQUESTS / 4 {
+            return;
+        }
+        tries.push(parks);
+    }
+    panic!("the runtime slept {tries:?} times in three tries of {REQUESTS} lock-step requests");
+}
+
+/// Runs `requests` lock-step requests from a peer thread that polls for
+/// each answer against a fresh current-thread runtime; returns how many
+/// times the runtime went to sleep.
+fn parks_over_lock_step_requests(requests: u64) -> u64 {
     use std::io::{Read, Write};
 
-    const REQUESTS: u64 = 20_000;
     let rt = Runtime::new().unwrap();
     let (ours, mut theirs) = std::os::unix::net::UnixStream::pair().unwrap();
     // The peer polls for each answer instead of sleeping in `read`: a peer
@@ -325,7 +346,7 @@ fn lock_step_requests_find_the_runtime_awake() {
     theirs.set_nonblocking(true).unwrap();
     let peer = std::thread::spawn(move || {
         let mut answer = [0u8; 1];
-        for _ in 0..REQUESTS {
+        for _ in 0..requests {
             theirs.write_all(b"?").unwrap();
             loop {
                 match theirs.read(&mut answer) {
@@ -339,15 +360,8 @@ fn lock_step_requests_find_the_runtime_awake() {
     });
     let answered = rt.block_on(answer_requests(ours));
     peer.join().unwrap();
-    assert_eq!(answered, REQUESTS);
-    // Without the spin the runtime sleeps once per request (20,000); with
-    // it, only when a catch comes late (the peer preempted) and for the
-    // probes that follow: 70-520 times here, run alone.
-    let parks = rt.metrics().worker_park_count(0);
-    assert!(
-        parks < REQUESTS / 4,
-        "the runtime slept {parks} times for {REQUESTS} lock-step requests"
-    );
+    assert_eq!(answered, requests);
+    rt.metrics().worker_park_count(0)
 }
 
 /// Current-thread only: the spin for a socket's answer stops for a peer
