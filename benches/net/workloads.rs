@@ -390,26 +390,13 @@ impl NetWorkload for TcpStream1GiB {
 /// Sets [`STREAM_CC`] (or `NET_BENCH_STREAM_CC`) on `stream`, before any
 /// data flows; warns once and keeps the host's default if refused.
 fn set_congestion_control(stream: &TcpStream) {
-    use std::os::fd::AsRawFd;
     use std::sync::Once;
     let cc = std::env::var("NET_BENCH_STREAM_CC").unwrap_or_else(|_| STREAM_CC.to_string());
     if cc.is_empty() {
         return;
     }
-    // SAFETY: the option value is `cc`'s bytes, alive for the call, with
-    // their length; the descriptor is the stream's own.
-    let rc = unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_CONGESTION,
-            cc.as_ptr().cast(),
-            cc.len() as libc::socklen_t,
-        )
-    };
-    if rc != 0 {
+    if let Err(err) = socket2::SockRef::from(stream).set_tcp_congestion(cc.as_bytes()) {
         static WARNED: Once = Once::new();
-        let err = std::io::Error::last_os_error();
         WARNED.call_once(|| {
             eprintln!(
                 "  tcp_stream: congestion control {cc:?} refused ({err}); the host's default stays"

@@ -300,15 +300,15 @@ impl Driver {
         &self.handle
     }
 
-    /// Waits for events up to `timeout` (`None`: until an event or unpark),
-    /// never past the earliest timer, then dispatches I/O events and fires
-    /// expired timers.
     /// Whether the last turn that looked at epoll took an event of a
     /// registered descriptor.
     pub(crate) fn took_io(&self) -> bool {
         self.took_io
     }
 
+    /// Waits for events up to `timeout` (`None`: until an event or unpark),
+    /// never past the earliest timer, then dispatches I/O events and fires
+    /// expired timers.
     pub(crate) fn turn(&mut self, timeout: Option<Duration>) -> std::io::Result<()> {
         if timeout == Some(Duration::ZERO) && !self.handle.io.has_registrations() {
             // A non-blocking look with no descriptors registered could only
