@@ -236,10 +236,12 @@ macro_rules! write_half_ops {
         }
 
         /// Writes what fits now from several buffers, in order, with one
-        /// `sendmsg(2)`, without waiting: `WouldBlock` if nothing fits.
+        /// system call (`send(2)` of one buffer or of the slices gathered when
+        /// they are small, otherwise `sendmsg(2)`), without waiting: `WouldBlock`
+        /// if nothing fits.
         ///
         /// # Errors
-        /// `WouldBlock`, or that of `sendmsg`.
+        /// `WouldBlock`, or that of the system call.
         ///
         #[doc = concat!(
             "```\n", $setup,
